@@ -1,0 +1,19 @@
+import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
+import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { emit } from "../terminal.js";
+
+export interface DiscoveryArgs extends KeySourceArgs {
+  issuer: string;
+  "jwks-uri"?: string | undefined;
+  out?: string | undefined;
+}
+
+export async function runDiscovery(args: DiscoveryArgs): Promise<void> {
+  const keys = hasKeySource(args) ? await readKeySources(args) : [];
+  const document = openIdConfiguration({
+    issuer: args.issuer,
+    algorithms: keys.map((key) => key.alg),
+    ...(args["jwks-uri"] === undefined ? {} : { jwksUri: args["jwks-uri"] }),
+  });
+  await emit(serializeOpenIdConfiguration(document), args.out);
+}

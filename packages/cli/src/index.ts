@@ -1,0 +1,1 @@
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.js";

@@ -1,0 +1,121 @@
+import { readFile } from "node:fs/promises";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import type { Argv } from "yargs";
+import { UsageError } from "./usage-error.js";
+
+export interface KeySourceArgs {
+  key?: string[] | undefined;
+  "secret-file"?: string[] | undefined;
+  cluster?: string | undefined;
+  namespace: string;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+}
+
+/** The options that name where the cluster's signing key comes from; shared by every command. */
+export function keySourceOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option("key", {
+      type: "string",
+      array: true,
+      requiresArg: true,
+      describe: "PEM file: public key, certificate, or private key (public half used); - for stdin",
+      group: "Key sources (combinable, repeatable):",
+    })
+    .option("secret-file", {
+      type: "string",
+      array: true,
+      requiresArg: true,
+      describe: "kubectl get secret <cluster>-sa -n eksa-system -o json (or yaml) output",
+      group: "Key sources (combinable, repeatable):",
+    })
+    .option("cluster", {
+      type: "string",
+      requiresArg: true,
+      describe: "Read the <cluster>-sa secret through the kubeconfig",
+      group: "Key sources (combinable, repeatable):",
+    })
+    .option("namespace", {
+      type: "string",
+      default: "eksa-system",
+      requiresArg: true,
+      describe: "Namespace of the <cluster>-sa secret",
+      group: "Key sources (combinable, repeatable):",
+    })
+    .option("kubeconfig", {
+      type: "string",
+      requiresArg: true,
+      describe: "Kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+      group: "Key sources (combinable, repeatable):",
+    })
+    .option("context", {
+      type: "string",
+      requiresArg: true,
+      describe: "Kubeconfig context (default: its current context)",
+      group: "Key sources (combinable, repeatable):",
+    });
+}
+
+export function hasKeySource(args: KeySourceArgs): boolean {
+  return Boolean(args.key?.length || args["secret-file"]?.length || args.cluster);
+}
+
+/**
+ * Reads every key source named on the command line: the cluster first, then secret files,
+ * then PEM files, each in the order given. The first key read from a private key is the current
+ * signing key, otherwise the first key.
+ */
+export async function readKeySources(args: KeySourceArgs): Promise<PublicSigningKey[]> {
+  if (!hasKeySource(args)) {
+    throw new UsageError("no key source given; add --key FILE, --secret-file FILE or --cluster NAME");
+  }
+  const stdinUses = [...(args.key ?? []), ...(args["secret-file"] ?? [])].filter((f) => f === "-").length;
+  if (stdinUses > 1)
+    throw new UsageError("standard input (-) can be read only once; name the other inputs as files");
+  const keys = await import("@irsa-anywhere/keys");
+  const found: PublicSigningKey[] = [];
+  if (args.cluster !== undefined) {
+    found.push(
+      ...(await keys.publicKeysFromCluster({
+        cluster: args.cluster,
+        namespace: args.namespace,
+        ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
+        ...(args.context === undefined ? {} : { context: args.context }),
+      })),
+    );
+  }
+  for (const file of args["secret-file"] ?? []) {
+    found.push(...(await keys.publicKeysFromSecretManifest(await readInput(file), displayName(file))));
+  }
+  for (const file of args.key ?? []) {
+    found.push(...keys.publicKeysFromPem(await readInput(file), displayName(file)));
+  }
+  return found;
+}
+
+function displayName(file: string): string {
+  return file === "-" ? "standard input" : file;
+}
+
+async function readInput(file: string): Promise<string> {
+  try {
+    if (file === "-") return await readStdin();
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const { KeysError } = await import("@irsa-anywhere/keys");
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const hint =
+      reason === "ENOENT"
+        ? "no such file; check the path"
+        : reason === "EACCES"
+          ? "permission denied"
+          : reason;
+    throw new KeysError("ERR_KEY_UNREADABLE", `cannot read ${displayName(file)}: ${hint}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from "node:fs";
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
+import { keySourceOptions } from "./key-sources.js";
+import { paint } from "./terminal.js";
+
+const version = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
+const exitCodes = `Exit codes: 0 success, 1 failure at run time (network, permissions), 2 bad input or usage.`;
+
+function emptyKidOption<T>(y: Argv<T>) {
+  return y.option("empty-kid", {
+    type: "boolean",
+    default: true,
+    describe: 'Add the current key with kid "" for tokens from Kubernetes < 1.16',
+  });
+}
+
+function failWith(message: string, code: number): never {
+  process.stderr.write(`${paint(process.stderr, 31, "irsa-anywhere:")} ${message}\n`);
+  process.exit(code);
+}
+
+/** Errors of our packages carry `isInputError`; anything else is a bug and shows in full. */
+function report(error: unknown): never {
+  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
+    failWith(error.message, error.isInputError ? EXIT_USAGE : EXIT_FAILURE);
+  }
+  process.stderr.write(`irsa-anywhere: unexpected error, please report it:\n`);
+  console.error(error);
+  process.exit(EXIT_FAILURE);
+}
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName("irsa-anywhere")
+  .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
+  .command(
+    "keys",
+    "Print the JWKS (keys.json) for the cluster's service-account signing key",
+    (y) =>
+      emptyKidOption(keySourceOptions(y))
+        .option("out", {
+          type: "string",
+          requiresArg: true,
+          describe: "Write to FILE (atomically) instead of stdout",
+        })
+        .example("$0 keys --key sa.pub > keys.json", "JWKS of a public key file")
+        .example(
+          "$0 keys --cluster prod --kubeconfig prod.kubeconfig",
+          "JWKS of the prod-sa secret in eksa-system",
+        )
+        .example(
+          "kubectl get secret prod-sa -n eksa-system -o json | $0 keys --secret-file -",
+          "From kubectl's output",
+        ),
+    async (args) => (await import("./commands/keys.js")).runKeys(args),
+  )
+  .command(
+    "discovery",
+    "Print the OIDC discovery document (.well-known/openid-configuration) for an issuer",
+    (y) =>
+      keySourceOptions(y)
+        .option("issuer", {
+          type: "string",
+          demandOption: true,
+          requiresArg: true,
+          describe: "Issuer URL, https:// with no trailing slash",
+        })
+        .option("jwks-uri", {
+          type: "string",
+          requiresArg: true,
+          describe: "Where the JWKS is served (default <issuer>/keys.json)",
+        })
+        .option("out", {
+          type: "string",
+          requiresArg: true,
+          describe: "Write to FILE (atomically) instead of stdout",
+        })
+        .example(
+          "$0 discovery --issuer https://oidc.example.com/prod --key sa.pub",
+          "Signing algorithms taken from the key",
+        ),
+    async (args) => (await import("./commands/discovery.js")).runDiscovery(args),
+  )
+  .command(
+    "publish",
+    "Publish keys.json and the discovery document, keeping keys published before",
+    (y) =>
+      emptyKidOption(keySourceOptions(y))
+        .option("issuer", {
+          type: "string",
+          requiresArg: true,
+          describe: "Issuer URL, https:// with no trailing slash",
+        })
+        .option("out-dir", {
+          type: "string",
+          requiresArg: true,
+          describe: "Write the documents under DIR at the paths the issuer implies",
+        })
+        .option("dry-run", {
+          type: "boolean",
+          default: false,
+          describe: "Show what would be written; write nothing",
+        })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "Print the result as one JSON object",
+        })
+        .example(
+          "$0 publish --issuer https://oidc.example.com/prod --key sa.pub --out-dir site",
+          "Writes site/prod/keys.json and site/prod/.well-known/openid-configuration",
+        ),
+    async (args) => (await import("./commands/publish.js")).runPublish(args),
+  )
+  .demandCommand(1, "say which command to run")
+  .recommendCommands()
+  .strict()
+  .version(version)
+  .alias("h", "help")
+  .epilogue(exitCodes)
+  .wrap(null)
+  .fail((message, error) => {
+    if (error) report(error);
+    const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
+    failWith(
+      `${message ?? "bad usage"}; see irsa-anywhere ${command ? `${command} ` : ""}--help`,
+      EXIT_USAGE,
+    );
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  report(error);
+}

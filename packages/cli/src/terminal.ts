@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+import { rename, rm, writeFile } from "node:fs/promises";
+
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+export function useColour(stream: NodeJS.WriteStream): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
+}
+
+export function paint(stream: NodeJS.WriteStream, code: number, text: string): string {
+  return useColour(stream) ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+/** A line for the user on stderr, never mixed into the command's data on stdout. */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+export function warn(message: string): void {
+  process.stderr.write(`${paint(process.stderr, 33, "warning:")} ${message}\n`);
+}
+
+/** Writes the command's data to stdout, or atomically to a file (write, then rename). */
+export async function emit(data: string, outFile: string | undefined): Promise<void> {
+  if (outFile === undefined || outFile === "-") {
+    process.stdout.write(data);
+    return;
+  }
+  const temporary = `${outFile}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(temporary, data, { mode: 0o644 });
+    await rename(temporary, outFile);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw Object.assign(
+      new Error(
+        `cannot write ${outFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check that its directory exists and is writable`,
+      ),
+      {
+        code: "ERR_OUTPUT_UNWRITABLE",
+        isInputError: true,
+      },
+    );
+  }
+}

@@ -1,0 +1,14 @@
+export { DiscoveryError, type DiscoveryErrorCode } from "./errors.js";
+export {
+  type DocumentPaths,
+  documentPaths,
+  issuerHostPath,
+  issuerPath,
+  validateIssuer,
+} from "./issuer.js";
+export {
+  type OpenIdConfiguration,
+  type OpenIdConfigurationOptions,
+  openIdConfiguration,
+  serializeOpenIdConfiguration,
+} from "./openid-configuration.js";

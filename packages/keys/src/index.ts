@@ -1,0 +1,30 @@
+export { type ClusterKeyOptions, publicKeysFromCluster } from "./cluster.js";
+export { KeysError, type KeysErrorCode } from "./errors.js";
+export {
+  assertPublicJwk,
+  type EcPublicJwk,
+  jwkFromPublicKey,
+  PRIVATE_JWK_MEMBERS,
+  type PublicJwk,
+  publicSigningKeyFromJwk,
+  type RsaPublicJwk,
+} from "./jwk.js";
+export {
+  type BuildJwksOptions,
+  buildJwks,
+  currentSigningKey,
+  distinctKeys,
+  type Jwks,
+  type ParsedJwks,
+  parseJwks,
+  serializeJwks,
+} from "./jwks.js";
+export { publicKeysFromPem } from "./pem-keys.js";
+export { publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
+export {
+  kidForPublicKey,
+  MIN_RSA_BITS,
+  type PublicSigningKey,
+  type SigningAlgorithm,
+  toPublicSigningKey,
+} from "./signing-key.js";

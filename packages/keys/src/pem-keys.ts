@@ -1,0 +1,76 @@
+import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
+import { KeysError } from "./errors.js";
+import { type PemBlock, parsePemBlocks } from "./lib/pem.js";
+import { type PublicSigningKey, toPublicSigningKey } from "./signing-key.js";
+
+/** Blocks that travel with keys but are not keys; skipped as kube-apiserver skips them. */
+const nonKeyLabels = new Set([
+  "EC PARAMETERS",
+  "DH PARAMETERS",
+  "X509 CRL",
+  "CERTIFICATE REQUEST",
+  "NEW CERTIFICATE REQUEST",
+]);
+
+/**
+ * Reads every public key in PEM text, judging each block by its content rather than its label,
+ * as kube-apiserver does: PKIX and PKCS#1 public keys, X.509 certificates, and PKCS#8, PKCS#1 and
+ * SEC 1 private keys (only the public half is kept). Text around blocks, CRLF line endings and
+ * `EC PARAMETERS` blocks are accepted.
+ *
+ * @param origin names the input in error messages, e.g. a file name.
+ * @throws {KeysError} when a block is encrypted, malformed or holds a key STS does not accept,
+ *   or when the text holds no key at all.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ */
+export function publicKeysFromPem(text: string, origin: string): PublicSigningKey[] {
+  const blocks = parsePemBlocks(text, origin);
+  const keys: PublicSigningKey[] = [];
+  for (const block of blocks) {
+    if (nonKeyLabels.has(block.label)) continue;
+    const where = `${origin} (${block.label} at line ${block.line})`;
+    keys.push(toPublicSigningKey(keyFromBlock(block, where), where));
+  }
+  if (keys.length === 0) {
+    throw new KeysError(
+      "ERR_KEY_NOT_FOUND",
+      blocks.length === 0
+        ? `${origin}: no PEM block found; give a file with a "-----BEGIN PUBLIC KEY-----" (or private key or certificate) block`
+        : `${origin}: no public key, private key or certificate among its PEM blocks`,
+    );
+  }
+  return keys;
+}
+
+function keyFromBlock(block: PemBlock, where: string): KeyObject {
+  if (block.label === "ENCRYPTED PRIVATE KEY" || /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "")) {
+    throw new KeysError(
+      "ERR_KEY_ENCRYPTED",
+      `${where}: the private key is encrypted; give its public key instead (openssl pkey -in FILE -pubout -out sa.pub), or decrypt it first`,
+    );
+  }
+  const der = block.der;
+  // Private forms first: some OpenSSL versions derive a public key from a PKCS#1 private
+  // key when asked for a public one, which would hide that this block is the signing key.
+  const attempts: Array<() => KeyObject> = [
+    () => createPrivateKey({ key: der, format: "der", type: "pkcs8" }),
+    () => createPrivateKey({ key: der, format: "der", type: "pkcs1" }),
+    () => createPrivateKey({ key: der, format: "der", type: "sec1" }),
+    () => createPublicKey({ key: der, format: "der", type: "spki" }),
+    () => createPublicKey({ key: der, format: "der", type: "pkcs1" }),
+    () => new X509Certificate(der).publicKey,
+  ];
+  for (const attempt of attempts) {
+    try {
+      return attempt();
+    } catch {
+      // not this form; try the next
+    }
+  }
+  throw new KeysError(
+    "ERR_KEY_MALFORMED",
+    `${where}: the block is not a public key, private key or certificate (its DER does not parse); copy the key again without editing it`,
+  );
+}

@@ -1,0 +1,90 @@
+import { KeysError } from "./errors.js";
+import { publicKeysFromPem } from "./pem-keys.js";
+import type { PublicSigningKey } from "./signing-key.js";
+
+/**
+ * Reads the public keys of a service-account key secret's `data` (base64 values, as the
+ * Kubernetes API returns them). `tls.crt` holds the public key(s) on EKS Anywhere and Cluster
+ * API; the public half of `tls.key`, the key the API server signs with, comes first when present,
+ * so it is the current key.
+ *
+ * @throws {KeysError} `ERR_SECRET_INVALID` when neither field is there or one is not base64.
+ */
+export function publicKeysFromSecretData(
+  data: Readonly<Record<string, string | undefined>>,
+  origin: string,
+): PublicSigningKey[] {
+  const crt = data["tls.crt"];
+  const key = data["tls.key"];
+  if (crt === undefined && key === undefined) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: the secret has neither data."tls.crt" nor data."tls.key"; give the cluster's service-account key secret (<cluster>-sa in eksa-system)`,
+    );
+  }
+  const keys: PublicSigningKey[] = [];
+  if (key !== undefined)
+    keys.push(...publicKeysFromPem(decodeBase64(key, origin, "tls.key"), `${origin} tls.key`));
+  if (crt !== undefined)
+    keys.push(...publicKeysFromPem(decodeBase64(crt, origin, "tls.crt"), `${origin} tls.crt`));
+  return keys;
+}
+
+/**
+ * Reads the public keys of a Secret manifest, as printed by
+ * `kubectl get secret <cluster>-sa -n eksa-system -o json` (or `-o yaml`).
+ *
+ * @throws {KeysError} `ERR_SECRET_INVALID` when the text is not a Secret with key data.
+ */
+export async function publicKeysFromSecretManifest(
+  text: string,
+  origin: string,
+): Promise<PublicSigningKey[]> {
+  const manifest = await parseManifest(text, origin);
+  const data = (manifest as { data?: unknown } | null)?.data;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: not a Secret with a "data" map; give the output of kubectl get secret <cluster>-sa -n eksa-system -o json`,
+    );
+  }
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(data)) {
+    if (typeof value === "string") strings[name] = value;
+  }
+  return publicKeysFromSecretData(strings, origin);
+}
+
+async function parseManifest(text: string, origin: string): Promise<unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new KeysError(
+        "ERR_SECRET_INVALID",
+        `${origin}: not valid JSON; give the unedited output of kubectl get secret -o json`,
+      );
+    }
+  }
+  // YAML only costs its import when the input is YAML.
+  const { parse } = await import("yaml");
+  try {
+    return parse(text);
+  } catch {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: neither JSON nor YAML; give the unedited output of kubectl get secret -o json`,
+    );
+  }
+}
+
+function decodeBase64(value: string, origin: string, field: string): string {
+  const compact = value.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: data."${field}" is not valid base64; give the secret exactly as kubectl prints it`,
+    );
+  }
+  return Buffer.from(compact, "base64").toString("utf8");
+}

@@ -1,0 +1,23 @@
+/** Stable codes for every failure of this package. */
+export type PublishErrorCode =
+  | "ERR_PRECONDITION_FAILED"
+  | "ERR_CONCURRENT_UPDATES"
+  | "ERR_PUBLISHED_DOCUMENT_INVALID"
+  | "ERR_TARGET_UNWRITABLE"
+  | "ERR_TARGET_UNREADABLE";
+
+const inputCodes: ReadonlySet<PublishErrorCode> = new Set(["ERR_PUBLISHED_DOCUMENT_INVALID"]);
+
+/** The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys. */
+export class PublishError extends Error {
+  override readonly name = "PublishError";
+  readonly code: PublishErrorCode;
+  /** `true` when the caller's input is at fault (CLI exit 2), `false` otherwise (exit 1). */
+  readonly isInputError: boolean;
+
+  constructor(code: PublishErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.isInputError = inputCodes.has(code);
+  }
+}

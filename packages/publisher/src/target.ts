@@ -1,0 +1,30 @@
+/** A published document as read back, with the version a conditional write must name. */
+export interface StoredDocument {
+  body: string;
+  /** Opaque: an S3 ETag, a content hash for a directory. */
+  version: string;
+}
+
+export interface ConditionalWrite {
+  contentType: string;
+  cacheControl: string;
+  /**
+   * The version the write replaces, as read; `null` when the document must not exist yet.
+   * A write whose condition no longer holds throws `ERR_PRECONDITION_FAILED`.
+   */
+  expectedVersion: string | null;
+}
+
+/**
+ * Where the issuer's documents are published: a directory, an S3 bucket. Paths are relative to
+ * the web root of the issuer's host (`prod/keys.json`).
+ */
+export interface PublishTarget {
+  /** For messages: `directory ./site`, `s3://bucket`. */
+  readonly description: string;
+  /** Where a path ends up: a file name or an object URL. */
+  locate(path: string): string;
+  read(path: string): Promise<StoredDocument | undefined>;
+  /** Writes atomically if and only if the condition holds. */
+  write(path: string, body: string, options: ConditionalWrite): Promise<void>;
+}
