@@ -1,0 +1,222 @@
+import { createHash, generateKeyPairSync } from "node:crypto";
+import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import {
+  generateTestKey,
+  type KeySpec,
+  pem,
+  selfSignedCertificatePem,
+  type TestKeyPair,
+} from "../../../test/support/keys.js";
+import { buildJwks, KeysError, publicKeysFromPem } from "./index.js";
+
+const specs: KeySpec[] = [
+  { type: "rsa", bits: 2048 },
+  { type: "rsa", bits: 3072 },
+  { type: "rsa", bits: 4096 },
+  { type: "ec", curve: "P-256" },
+  { type: "ec", curve: "P-384" },
+  { type: "ec", curve: "P-521" },
+];
+const label = (spec: KeySpec) => (spec.type === "rsa" ? `RSA ${spec.bits}` : `EC ${spec.curve}`);
+
+/** Every PEM form a cluster hands out, for one key pair. */
+function inputForms(pair: TestKeyPair): Array<[string, string]> {
+  const forms: Array<[string, string]> = [
+    ["PKIX PUBLIC KEY", pem(pair.publicKey, "spki")],
+    ["PKCS#8 PRIVATE KEY", pem(pair.privateKey, "pkcs8")],
+  ];
+  if (pair.spec.type === "rsa") {
+    forms.push(["PKCS#1 RSA PUBLIC KEY", pem(pair.publicKey, "pkcs1")]);
+    forms.push(["PKCS#1 RSA PRIVATE KEY", pem(pair.privateKey, "pkcs1")]);
+    if (pair.spec.bits === 2048) forms.push(["X.509 CERTIFICATE", selfSignedCertificatePem(pair)]);
+  } else {
+    forms.push(["SEC 1 EC PRIVATE KEY", pem(pair.privateKey, "sec1")]);
+    const parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+    forms.push(["EC PARAMETERS then EC PRIVATE KEY", parameters + pem(pair.privateKey, "sec1")]);
+  }
+  const spki = pem(pair.publicKey, "spki");
+  forms.push(["CRLF line endings", spki.replace(/\n/g, "\r\n")]);
+  forms.push(["text around the block", `Public key of the cluster:\n\n${spki}\n# copied from the node\n`]);
+  return forms;
+}
+
+/** kid computed independently, the way kube-apiserver does: base64url(SHA-256(PKIX DER)). */
+function expectedKid(pair: TestKeyPair): string {
+  const der = pair.publicKey.export({ type: "spki", format: "der" });
+  return createHash("sha256").update(der).digest("base64url");
+}
+
+async function token(pair: TestKeyPair, header: { kid?: string }) {
+  return new SignJWT({ sub: "system:serviceaccount:default:app" })
+    .setProtectedHeader({ alg: pair.alg, ...header })
+    .setIssuer("https://oidc.example.com")
+    .setAudience("sts.amazonaws.com")
+    .setExpirationTime("5m")
+    .sign(pair.privateKey);
+}
+
+const pairs = specs.map(generateTestKey);
+const formCases = pairs.flatMap((pair) =>
+  inputForms(pair).map(([form, text]) => [`${label(pair.spec)} as ${form}`, pair, text] as const),
+);
+
+describe("publicKeysFromPem", () => {
+  it.each(formCases)("reads %s, and the JWKS verifies its tokens", async (_name, pair, text) => {
+    const keys = publicKeysFromPem(text, "input.pem");
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.kid).toBe(expectedKid(pair));
+    expect(keys[0]?.alg).toBe(pair.alg);
+
+    const jwks = buildJwks(keys);
+    expect(jwks.keys.map((k) => k.kid)).toEqual([expectedKid(pair), ""]);
+    // With a kid header the key is picked by kid; a token without one (Kubernetes < 1.16)
+    // can only be matched, as STS matches it, to the key published with an empty kid.
+    const byKid = createLocalJWKSet(jwks);
+    const emptyKidOnly = createLocalJWKSet({ keys: jwks.keys.filter((k) => k.kid === "") });
+    for (const [header, keySet] of [
+      [{ kid: expectedKid(pair) }, byKid],
+      [{}, emptyKidOnly],
+    ] as const) {
+      const { payload } = await jwtVerify(await token(pair, header), keySet, {
+        issuer: "https://oidc.example.com",
+      });
+      expect(payload.sub).toBe("system:serviceaccount:default:app");
+    }
+  });
+
+  it.each(pairs.map((pair) => [label(pair.spec), pair] as const))(
+    "gives %s keys kube-apiserver's members, in its order, and nothing private",
+    (_name, pair) => {
+      const [jwk] = buildJwks(publicKeysFromPem(pem(pair.privateKey, "pkcs8"), "k")).keys;
+      const expectedMembers =
+        pair.spec.type === "rsa"
+          ? ["use", "kty", "kid", "alg", "n", "e"]
+          : ["use", "kty", "kid", "crv", "alg", "x", "y"];
+      expect(Object.keys(jwk ?? {})).toEqual(expectedMembers);
+      expect(jwk?.use).toBe("sig");
+    },
+  );
+});
+
+describe("publicKeysFromPem with several blocks", () => {
+  it("reads every key of a bundle in order, skipping EC PARAMETERS", () => {
+    const a = generateTestKey({ type: "rsa", bits: 2048 });
+    const b = generateTestKey({ type: "ec", curve: "P-256" });
+    const bundle = `${pem(a.publicKey, "spki")}\n-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${pem(b.publicKey, "spki")}`;
+    expect(publicKeysFromPem(bundle, "bundle.pem").map((k) => k.kid)).toEqual([
+      expectedKid(a),
+      expectedKid(b),
+    ]);
+  });
+
+  it("treats a key derived from a private key as the current one", () => {
+    const old = generateTestKey({ type: "rsa", bits: 2048 });
+    const current = generateTestKey({ type: "rsa", bits: 2048 });
+    const keys = publicKeysFromPem(
+      pem(old.publicKey, "spki") + pem(current.privateKey, "pkcs1"),
+      "mixed.pem",
+    );
+    const jwks = buildJwks(keys);
+    expect(jwks.keys.at(-1)?.n).toBe(jwks.keys.find((k) => k.kid === expectedKid(current))?.n);
+  });
+
+  it("leaves out the empty-kid twin when asked", () => {
+    const pair = generateTestKey({ type: "ec", curve: "P-256" });
+    const jwks = buildJwks(publicKeysFromPem(pem(pair.publicKey, "spki"), "k"), { emptyKidTwin: false });
+    expect(jwks.keys.map((k) => k.kid)).toEqual([expectedKid(pair)]);
+  });
+
+  it("gives the same bytes for the same input", () => {
+    const pair = generateTestKey({ type: "rsa", bits: 2048 });
+    const once = JSON.stringify(buildJwks(publicKeysFromPem(pem(pair.publicKey, "spki"), "a")));
+    const again = JSON.stringify(buildJwks(publicKeysFromPem(pem(pair.privateKey, "pkcs1"), "b")));
+    expect(again).toBe(once);
+  });
+});
+
+describe("refused input", () => {
+  const spki = (key: ReturnType<typeof generateKeyPairSync>["publicKey"]) => pem(key, "spki");
+  const rsa2048 = generateTestKey({ type: "rsa", bits: 2048 });
+  const cases: Array<[string, () => string, string]> = [
+    ["RSA 1024", () => spki(generateTestKey({ type: "rsa", bits: 1024 }).publicKey), "ERR_KEY_TOO_SMALL"],
+    [
+      "secp256k1",
+      () => spki(generateTestKey({ type: "ec", curve: "secp256k1" }).publicKey),
+      "ERR_KEY_UNSUPPORTED",
+    ],
+    ["Ed25519", () => spki(generateKeyPairSync("ed25519").publicKey), "ERR_KEY_UNSUPPORTED"],
+    ["X25519", () => spki(generateKeyPairSync("x25519").publicKey), "ERR_KEY_UNSUPPORTED"],
+    [
+      "DSA",
+      () => spki(generateKeyPairSync("dsa", { modulusLength: 2048, divisorLength: 256 }).publicKey),
+      "ERR_KEY_UNSUPPORTED",
+    ],
+    [
+      "RSA-PSS",
+      () => spki(generateKeyPairSync("rsa-pss", { modulusLength: 2048 }).publicKey),
+      "ERR_KEY_UNSUPPORTED",
+    ],
+    [
+      "encrypted PKCS#8",
+      () =>
+        rsa2048.privateKey.export({
+          type: "pkcs8",
+          format: "pem",
+          cipher: "aes-256-cbc",
+          passphrase: "pw",
+        }) as string,
+      "ERR_KEY_ENCRYPTED",
+    ],
+    [
+      "encrypted traditional RSA key",
+      () =>
+        rsa2048.privateKey.export({
+          type: "pkcs1",
+          format: "pem",
+          cipher: "aes-256-cbc",
+          passphrase: "pw",
+        }) as string,
+      "ERR_KEY_ENCRYPTED",
+    ],
+    ["no PEM at all", () => "just some text\n", "ERR_KEY_NOT_FOUND"],
+    ["empty input", () => "", "ERR_KEY_NOT_FOUND"],
+    [
+      "only EC PARAMETERS",
+      () => "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n",
+      "ERR_KEY_NOT_FOUND",
+    ],
+    [
+      "malformed base64",
+      () => "-----BEGIN PUBLIC KEY-----\nMIIB$$$not*base64\n-----END PUBLIC KEY-----\n",
+      "ERR_KEY_MALFORMED",
+    ],
+    [
+      "malformed DER",
+      () => "-----BEGIN PUBLIC KEY-----\nMAMCAQA=\n-----END PUBLIC KEY-----\n",
+      "ERR_KEY_MALFORMED",
+    ],
+    [
+      "truncated block",
+      () => spki(rsa2048.publicKey).split("\n").slice(0, 4).join("\n"),
+      "ERR_KEY_MALFORMED",
+    ],
+  ];
+
+  it.each(cases)("refuses %s with %s", (_name, make, code) => {
+    const text = make();
+    let caught: unknown;
+    try {
+      publicKeysFromPem(text, "input.pem");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(KeysError);
+    const error = caught as KeysError;
+    expect(error.code).toBe(code);
+    expect(error.isInputError).toBe(true);
+    expect(error.message).not.toContain("\n");
+    expect(error.message).toContain("input.pem");
+    expect(error.message).not.toMatch(/MII[A-Za-z0-9+/]{8}/); // no key material
+  });
+});
