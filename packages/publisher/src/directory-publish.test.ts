@@ -1,0 +1,92 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildJwks, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { generateTestKey, pem } from "../../../test/support/keys.js";
+import { directoryTarget, PublishError, publish } from "./index.js";
+
+const issuer = "https://oidc.example.com/clusters/prod";
+const keyA = publicKeysFromPem(pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"), "a.pub");
+const keyB = publicKeysFromPem(
+  pem(generateTestKey({ type: "ec", curve: "P-256" }).publicKey, "spki"),
+  "b.pub",
+);
+const kidOf = (keys: typeof keyA) => keys[0]?.kid;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "irsa-publish-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const readJson = async (path: string) => JSON.parse(await readFile(join(dir, path), "utf8"));
+
+describe("publish to a directory", () => {
+  it("writes both documents at the paths the issuer implies", async () => {
+    const result = await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    expect(result.documents.map((d) => [d.name, d.action, d.written])).toEqual([
+      ["keys.json", "create", true],
+      ["openid-configuration", "create", true],
+    ]);
+    const discovery = await readJson("clusters/prod/.well-known/openid-configuration");
+    expect(discovery.issuer).toBe(issuer);
+    expect(discovery.jwks_uri).toBe(`${issuer}/keys.json`);
+    const jwks = await readJson("clusters/prod/keys.json");
+    expect(jwks).toEqual(buildJwks(keyA));
+  });
+
+  it("changes nothing when run again with the same key", async () => {
+    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    const before = await readFile(join(dir, "clusters/prod/keys.json"), "utf8");
+    const again = await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    expect(again.changed).toBe(false);
+    expect(again.documents.every((d) => d.action === "unchanged" && !d.written)).toBe(true);
+    expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe(before);
+  });
+
+  it("keeps the previous key when the cluster's key changes, twin on the new key", async () => {
+    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    const result = await publish({ issuer, keys: keyB, target: directoryTarget(dir) });
+    expect(result.keys).toMatchObject({
+      current: kidOf(keyB),
+      added: [kidOf(keyB)],
+      retained: [kidOf(keyA)],
+    });
+    const jwks = await readJson("clusters/prod/keys.json");
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kidOf(keyB), kidOf(keyA), ""]);
+    expect(jwks.keys[2].x).toBe(jwks.keys[0].x);
+    const discovery = await readJson("clusters/prod/.well-known/openid-configuration");
+    expect(discovery.id_token_signing_alg_values_supported).toEqual(["RS256", "ES256"]);
+  });
+
+  it("writes nothing on a dry run, and says what it would do", async () => {
+    const result = await publish({ issuer, keys: keyA, target: directoryTarget(dir), dryRun: true });
+    expect(result.documents.map((d) => [d.action, d.written])).toEqual([
+      ["create", false],
+      ["create", false],
+    ]);
+    await expect(readFile(join(dir, "clusters/prod/keys.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses to overwrite a keys.json it cannot read, so no key in it is lost", async () => {
+    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    await writeFile(join(dir, "clusters/prod/keys.json"), "<html>not json</html>");
+    const failure = publish({ issuer, keys: keyB, target: directoryTarget(dir) });
+    await expect(failure).rejects.toBeInstanceOf(PublishError);
+    await expect(failure).rejects.toMatchObject({ code: "ERR_PUBLISHED_DOCUMENT_INVALID" });
+    expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe("<html>not json</html>");
+  });
+
+  it("loses no key when many publishers with different keys run at once", async () => {
+    const keys = Array.from({ length: 6 }, () =>
+      publicKeysFromPem(pem(generateTestKey({ type: "ec", curve: "P-256" }).publicKey, "spki"), "k.pub"),
+    );
+    await Promise.all(keys.map((k) => publish({ issuer, keys: k, target: directoryTarget(dir) })));
+    const published = parseJwks(await readFile(join(dir, "clusters/prod/keys.json"), "utf8"), "keys.json");
+    expect(new Set(published.keys.map((k) => k.kid))).toEqual(new Set(keys.map(kidOf)));
+    expect(published.emptyKidKeys).toHaveLength(1);
+  });
+});
