@@ -4,8 +4,9 @@ import type { Argv } from "yargs";
 import { UsageError } from "./usage-error.js";
 
 export interface KeySourceArgs {
-  key?: string[] | undefined;
-  "secret-file"?: string[] | undefined;
+  /** One value, or several when the option is repeated. */
+  key?: string | string[] | undefined;
+  "secret-file"?: string | string[] | undefined;
   cluster?: string | undefined;
   namespace: string;
   kubeconfig?: string | undefined;
@@ -17,15 +18,14 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
   return yargs
     .option("key", {
       type: "string",
-      array: true,
-      requiresArg: true,
+      // nargs 1, not array: yargs takes "-" (stdin) as the value only this way; repeats still collect.
+      nargs: 1,
       describe: "PEM file: public key, certificate, or private key (public half used); - for stdin",
       group: "Key sources (combinable, repeatable):",
     })
     .option("secret-file", {
       type: "string",
-      array: true,
-      requiresArg: true,
+      nargs: 1,
       describe: "kubectl get secret <cluster>-sa -n eksa-system -o json (or yaml) output",
       group: "Key sources (combinable, repeatable):",
     })
@@ -56,8 +56,10 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
     });
 }
 
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
+
 export function hasKeySource(args: KeySourceArgs): boolean {
-  return Boolean(args.key?.length || args["secret-file"]?.length || args.cluster);
+  return list(args.key).length > 0 || list(args["secret-file"]).length > 0 || args.cluster !== undefined;
 }
 
 /**
@@ -69,7 +71,7 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
   if (!hasKeySource(args)) {
     throw new UsageError("no key source given; add --key FILE, --secret-file FILE or --cluster NAME");
   }
-  const stdinUses = [...(args.key ?? []), ...(args["secret-file"] ?? [])].filter((f) => f === "-").length;
+  const stdinUses = [...list(args.key), ...list(args["secret-file"])].filter((f) => f === "-").length;
   if (stdinUses > 1)
     throw new UsageError("standard input (-) can be read only once; name the other inputs as files");
   const keys = await import("@irsa-anywhere/keys");
@@ -84,10 +86,10 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
       })),
     );
   }
-  for (const file of args["secret-file"] ?? []) {
+  for (const file of list(args["secret-file"])) {
     found.push(...(await keys.publicKeysFromSecretManifest(await readInput(file), displayName(file))));
   }
-  for (const file of args.key ?? []) {
+  for (const file of list(args.key)) {
     found.push(...keys.publicKeysFromPem(await readInput(file), displayName(file)));
   }
   return found;

@@ -13,6 +13,11 @@ const version = (
 
 const exitCodes = `Exit codes: 0 success, 1 failure at run time (network, permissions), 2 bad input or usage.`;
 
+/** What every command's help ends with. */
+function withExitCodes<T>(y: Argv<T>) {
+  return y.epilogue(exitCodes);
+}
+
 function emptyKidOption<T>(y: Argv<T>) {
   return y.option("empty-kid", {
     type: "boolean",
@@ -26,8 +31,15 @@ function failWith(message: string, code: number): never {
   process.exit(code);
 }
 
+function usageFailure(message: string): never {
+  const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
+  failWith(`${message}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
+}
+
 /** Errors of our packages carry `isInputError`; anything else is a bug and shows in full. */
 function report(error: unknown): never {
+  // yargs throws its own validation errors from the async parse path instead of calling fail().
+  if (error instanceof Error && error.name === "YError") usageFailure(error.message);
   if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
     failWith(error.message, error.isInputError ? EXIT_USAGE : EXIT_FAILURE);
   }
@@ -43,7 +55,7 @@ const cli = yargs(hideBin(process.argv))
     "keys",
     "Print the JWKS (keys.json) for the cluster's service-account signing key",
     (y) =>
-      emptyKidOption(keySourceOptions(y))
+      withExitCodes(emptyKidOption(keySourceOptions(y)))
         .option("out", {
           type: "string",
           requiresArg: true,
@@ -64,7 +76,7 @@ const cli = yargs(hideBin(process.argv))
     "discovery",
     "Print the OIDC discovery document (.well-known/openid-configuration) for an issuer",
     (y) =>
-      keySourceOptions(y)
+      withExitCodes(keySourceOptions(y))
         .option("issuer", {
           type: "string",
           demandOption: true,
@@ -91,7 +103,7 @@ const cli = yargs(hideBin(process.argv))
     "publish",
     "Publish keys.json and the discovery document, keeping keys published before",
     (y) =>
-      emptyKidOption(keySourceOptions(y))
+      withExitCodes(emptyKidOption(keySourceOptions(y)))
         .option("issuer", {
           type: "string",
           requiresArg: true,

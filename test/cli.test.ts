@@ -1,0 +1,165 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
+import { generateTestKey, pem, type TestKeyPair } from "./support/keys.js";
+
+let dir: string;
+const rsa = generateTestKey({ type: "rsa", bits: 2048 });
+const ec = generateTestKey({ type: "ec", curve: "P-384" });
+const kid = (pair: TestKeyPair) =>
+  createHash("sha256")
+    .update(pair.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64url");
+const file = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "irsa-cli-"));
+  await writeFile(file("sa.pub"), pem(rsa.publicKey, "spki"));
+  await writeFile(file("sa.key"), pem(rsa.privateKey, "pkcs1"));
+  await writeFile(file("ec.pub"), pem(ec.publicKey, "spki"));
+  await writeFile(file("small.pub"), pem(generateTestKey({ type: "rsa", bits: 1024 }).publicKey, "spki"));
+  const encrypted = rsa.privateKey.export({
+    type: "pkcs8",
+    format: "pem",
+    cipher: "aes-256-cbc",
+    passphrase: "p",
+  });
+  await writeFile(file("encrypted.key"), encrypted);
+  await writeFile(
+    file("secret.json"),
+    JSON.stringify({
+      kind: "Secret",
+      data: { "tls.crt": Buffer.from(pem(rsa.publicKey, "spki")).toString("base64") },
+    }),
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("irsa-anywhere keys", () => {
+  it("prints the JWKS of a public key on stdout and nothing on stderr", async () => {
+    const result = await runCli(["keys", "--key", file("sa.pub")]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(result.stdout).keys.map((k: { kid: string }) => k.kid)).toEqual([kid(rsa), ""]);
+  });
+
+  it("never prints private material when given a private key", async () => {
+    const result = await runCli(["keys", "--key", file("sa.key")]);
+    expect(result.code).toBe(0);
+    for (const member of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"'])
+      expect(result.stdout).not.toContain(member);
+    expect(result.stdout).not.toContain("PRIVATE");
+  });
+
+  it("combines sources: a secret file, stdin and a PEM file, without the twin on request", async () => {
+    const secret = await readFile(file("secret.json"), "utf8");
+    const result = await runCli(["keys", "--secret-file", "-", "--key", file("ec.pub"), "--no-empty-kid"], {
+      input: secret,
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).keys.map((k: { kid: string }) => k.kid)).toEqual([kid(rsa), kid(ec)]);
+  });
+
+  it("gives the same bytes on every run", async () => {
+    const first = await runCli(["keys", "--key", file("sa.pub")]);
+    const second = await runCli(["keys", "--key", file("sa.key")]);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
+  it("writes --out atomically and leaves no temporary file", async () => {
+    const result = await runCli(["keys", "--key", file("sa.pub"), "--out", file("keys.json")]);
+    expect(result).toMatchObject({ code: 0, stdout: "" });
+    expect(JSON.parse(await readFile(file("keys.json"), "utf8")).keys[0].kid).toBe(kid(rsa));
+    expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("refused input: one line on stderr, exit 2, nothing on stdout", () => {
+  it.each([
+    ["an unreadable file", ["keys", "--key", "/nonexistent/sa.pub"], /cannot read/],
+    ["an RSA key under 2048 bits", ["keys", "--key", "small.pub"], /2048/],
+    ["an encrypted private key", ["keys", "--key", "encrypted.key"], /encrypted/],
+    ["no key source", ["keys"], /key source/],
+    ["an unknown option", ["keys", "--kee", "sa.pub"], /Unknown argument/],
+    ["no command", [], /command/],
+    ["an unknown command", ["frobnicate"], /Unknown argument|command/],
+    ["an http issuer", ["discovery", "--issuer", "http://oidc.example.com"], /https/],
+    ["an issuer with a trailing slash", ["discovery", "--issuer", "https://oidc.example.com/"], /slash/],
+    [
+      "publish without --out-dir",
+      ["publish", "--issuer", "https://o.example.com", "--key", "sa.pub"],
+      /--out-dir/,
+    ],
+    [
+      "--out into a missing directory",
+      ["keys", "--key", "sa.pub", "--out", "/nonexistent/dir/k.json"],
+      /cannot write/,
+    ],
+  ])("refuses %s", async (_name, args, reason) => {
+    const result = await runCli(
+      args.map((arg) =>
+        (arg.endsWith(".pub") || arg.endsWith(".key")) && !arg.startsWith("/") ? file(arg) : arg,
+      ),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe("irsa-anywhere discovery and publish", () => {
+  it("prints the discovery document with the key's algorithm", async () => {
+    const result = await runCli([
+      "discovery",
+      "--issuer",
+      "https://oidc.example.com/prod",
+      "--key",
+      file("ec.pub"),
+    ]);
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.stdout);
+    expect(document.issuer).toBe("https://oidc.example.com/prod");
+    expect(document.id_token_signing_alg_values_supported).toEqual(["ES384"]);
+  });
+
+  it("publishes into a directory, and a second run changes nothing", async () => {
+    const site = file("site");
+    const args = [
+      "publish",
+      "--issuer",
+      "https://oidc.example.com/prod",
+      "--key",
+      file("sa.pub"),
+      "--out-dir",
+      site,
+    ];
+    const first = await runCli([...args, "--json"]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).changed).toBe(true);
+    const keys = JSON.parse(await readFile(join(site, "prod/keys.json"), "utf8"));
+    expect(keys.keys[0].kid).toBe(kid(rsa));
+    const discovery = JSON.parse(await readFile(join(site, "prod/.well-known/openid-configuration"), "utf8"));
+    expect(discovery.jwks_uri).toBe("https://oidc.example.com/prod/keys.json");
+    const second = await runCli(args);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/unchanged.*keys\.json/);
+  });
+
+  it("shows help with examples and the exit codes", async () => {
+    const result = await runCli(["publish", "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Examples:");
+    expect(result.stdout).toContain("Exit codes");
+  });
+
+  it("prints its version", async () => {
+    const result = await runCli(["--version"]);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
