@@ -101,31 +101,81 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     "publish",
-    "Publish keys.json and the discovery document, keeping keys published before",
+    "Publish keys.json and the discovery document to S3 (and register the IAM OIDC provider) or a directory",
     (y) =>
       withExitCodes(emptyKidOption(keySourceOptions(y)))
-        .option("issuer", {
+        .option("bucket", {
           type: "string",
           requiresArg: true,
-          describe: "Issuer URL, https:// with no trailing slash",
+          describe: "S3 bucket to publish to",
+          group: "Where:",
+        })
+        .option("prefix", {
+          type: "string",
+          requiresArg: true,
+          describe: "Object key prefix (several clusters can share a bucket)",
+          group: "Where:",
         })
         .option("out-dir", {
           type: "string",
           requiresArg: true,
-          describe: "Write the documents under DIR at the paths the issuer implies",
+          describe: "Publish into a directory instead, for any static web host",
+          group: "Where:",
+        })
+        .option("issuer", {
+          type: "string",
+          requiresArg: true,
+          describe: "Issuer URL (default with --bucket: https://BUCKET.s3.REGION.amazonaws.com[/PREFIX])",
+          group: "Where:",
+        })
+        .option("external-issuer", {
+          type: "boolean",
+          default: false,
+          describe: "The issuer is served from the bucket by something else, such as CloudFront",
+          group: "Where:",
+        })
+        .option("region", {
+          type: "string",
+          requiresArg: true,
+          describe: "The bucket's region (default AWS_REGION or the profile's)",
+          group: "AWS:",
+        })
+        .option("endpoint-url", {
+          type: "string",
+          requiresArg: true,
+          describe: "S3 endpoint for S3-compatible stores and local tests",
+          group: "AWS:",
+        })
+        .option("audience", {
+          type: "string",
+          nargs: 1,
+          describe: "Audience of the IAM OIDC provider, repeatable (default sts.amazonaws.com)",
+          group: "AWS:",
+        })
+        .option("public-read-policy", {
+          type: "boolean",
+          default: false,
+          describe: "Add a bucket policy statement making exactly the two documents public",
+          group: "AWS:",
+        })
+        .option("oidc-provider", {
+          type: "boolean",
+          default: true,
+          describe: "Register the IAM OIDC provider (--no-oidc-provider to skip)",
+          group: "AWS:",
         })
         .option("dry-run", {
           type: "boolean",
           default: false,
-          describe: "Show what would be written; write nothing",
+          describe: "Show what would be created, written or left alone; touch nothing",
         })
-        .option("json", {
-          type: "boolean",
-          default: false,
-          describe: "Print the result as one JSON object",
-        })
+        .option("json", { type: "boolean", default: false, describe: "Print the result as one JSON object" })
         .example(
-          "$0 publish --issuer https://oidc.example.com/prod --key sa.pub --out-dir site",
+          "$0 publish --cluster prod --bucket my-oidc --prefix prod --region us-west-2 --public-read-policy",
+          "Right after eksctl anywhere create cluster",
+        )
+        .example(
+          "$0 publish --key sa.pub --issuer https://oidc.example.com/prod --out-dir site",
           "Writes site/prod/keys.json and site/prod/.well-known/openid-configuration",
         ),
     async (args) => (await import("./commands/publish.js")).runPublish(args),

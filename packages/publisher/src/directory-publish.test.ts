@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { buildJwks, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { generateTestKey, pem } from "../../../test/support/keys.js";
-import { directoryTarget, PublishError, publish } from "./index.js";
+import { directoryTarget, PublishError, publishDocuments } from "./index.js";
 
 const issuer = "https://oidc.example.com/clusters/prod";
 const keyA = publicKeysFromPem(pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"), "a.pub");
@@ -26,7 +26,7 @@ const readJson = async (path: string) => JSON.parse(await readFile(join(dir, pat
 
 describe("publish to a directory", () => {
   it("writes both documents at the paths the issuer implies", async () => {
-    const result = await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    const result = await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
     expect(result.documents.map((d) => [d.name, d.action, d.written])).toEqual([
       ["keys.json", "create", true],
       ["openid-configuration", "create", true],
@@ -39,17 +39,17 @@ describe("publish to a directory", () => {
   });
 
   it("changes nothing when run again with the same key", async () => {
-    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
     const before = await readFile(join(dir, "clusters/prod/keys.json"), "utf8");
-    const again = await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    const again = await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
     expect(again.changed).toBe(false);
     expect(again.documents.every((d) => d.action === "unchanged" && !d.written)).toBe(true);
     expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe(before);
   });
 
   it("keeps the previous key when the cluster's key changes, twin on the new key", async () => {
-    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
-    const result = await publish({ issuer, keys: keyB, target: directoryTarget(dir) });
+    await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
+    const result = await publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
     expect(result.keys).toMatchObject({
       current: kidOf(keyB),
       added: [kidOf(keyB)],
@@ -63,7 +63,7 @@ describe("publish to a directory", () => {
   });
 
   it("writes nothing on a dry run, and says what it would do", async () => {
-    const result = await publish({ issuer, keys: keyA, target: directoryTarget(dir), dryRun: true });
+    const result = await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir), dryRun: true });
     expect(result.documents.map((d) => [d.action, d.written])).toEqual([
       ["create", false],
       ["create", false],
@@ -72,9 +72,9 @@ describe("publish to a directory", () => {
   });
 
   it("refuses to overwrite a keys.json it cannot read, so no key in it is lost", async () => {
-    await publish({ issuer, keys: keyA, target: directoryTarget(dir) });
+    await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
     await writeFile(join(dir, "clusters/prod/keys.json"), "<html>not json</html>");
-    const failure = publish({ issuer, keys: keyB, target: directoryTarget(dir) });
+    const failure = publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
     await expect(failure).rejects.toBeInstanceOf(PublishError);
     await expect(failure).rejects.toMatchObject({ code: "ERR_PUBLISHED_DOCUMENT_INVALID" });
     expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe("<html>not json</html>");
@@ -84,7 +84,7 @@ describe("publish to a directory", () => {
     const keys = Array.from({ length: 6 }, () =>
       publicKeysFromPem(pem(generateTestKey({ type: "ec", curve: "P-256" }).publicKey, "spki"), "k.pub"),
     );
-    await Promise.all(keys.map((k) => publish({ issuer, keys: k, target: directoryTarget(dir) })));
+    await Promise.all(keys.map((k) => publishDocuments({ issuer, keys: k, target: directoryTarget(dir) })));
     const published = parseJwks(await readFile(join(dir, "clusters/prod/keys.json"), "utf8"), "keys.json");
     expect(new Set(published.keys.map((k) => k.kid))).toEqual(new Set(keys.map(kidOf)));
     expect(published.emptyKidKeys).toHaveLength(1);

@@ -4,9 +4,25 @@ export type PublishErrorCode =
   | "ERR_CONCURRENT_UPDATES"
   | "ERR_PUBLISHED_DOCUMENT_INVALID"
   | "ERR_TARGET_UNWRITABLE"
-  | "ERR_TARGET_UNREADABLE";
+  | "ERR_TARGET_UNREADABLE"
+  | "ERR_TARGET_MISSING"
+  | "ERR_ISSUER_MISMATCH"
+  | "ERR_BUCKET_NOT_FOUND"
+  | "ERR_BUCKET_WRONG_REGION"
+  | "ERR_REGION_MISSING"
+  | "ERR_PUBLIC_ACCESS_BLOCKED"
+  | "ERR_AWS_ACCESS_DENIED"
+  | "ERR_AWS_NO_CREDENTIALS"
+  | "ERR_AWS_REQUEST_FAILED";
 
-const inputCodes: ReadonlySet<PublishErrorCode> = new Set(["ERR_PUBLISHED_DOCUMENT_INVALID"]);
+const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
+  "ERR_PUBLISHED_DOCUMENT_INVALID",
+  "ERR_TARGET_MISSING",
+  "ERR_ISSUER_MISMATCH",
+  "ERR_BUCKET_NOT_FOUND",
+  "ERR_BUCKET_WRONG_REGION",
+  "ERR_REGION_MISSING",
+]);
 
 /** The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys. */
 export class PublishError extends Error {

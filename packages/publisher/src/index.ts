@@ -1,14 +1,37 @@
+export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
 export { type MergedKeys, mergeKeys } from "./documents.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
+export {
+  CLUSTER_TAG_KEY,
+  ensureOidcProvider,
+  MANAGED_BY_TAG,
+  type OidcProviderOptions,
+  type OidcProviderOutcome,
+} from "./oidc-provider.js";
+export {
+  type BucketPolicyOutcome,
+  DEFAULT_AUDIENCE,
+  type PublishOptions,
+  type PublishResult,
+  publish,
+} from "./publish.js";
 export {
   DOCUMENT_CACHE_CONTROL,
   DOCUMENT_CONTENT_TYPE,
   type DocumentAction,
   type DocumentName,
   type DocumentOutcome,
-  type PublishOptions,
-  type PublishResult,
-  publish,
-} from "./publish.js";
+  type PublishDocumentsOptions,
+  type PublishDocumentsResult,
+  publishDocuments,
+} from "./publish-documents.js";
+export {
+  normalizePrefix,
+  objectPrefixForIssuer,
+  type Partition,
+  partitionOf,
+  s3Issuer,
+} from "./s3-location.js";
+export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";

@@ -1,166 +1,304 @@
-import { documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
-import { type PublicSigningKey, parseJwks } from "@irsa-anywhere/keys";
-import { discoveryBody, mergeKeys } from "./documents.js";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { validateIssuer } from "@irsa-anywhere/discovery";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { translateAwsError } from "./aws-errors.js";
+import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
+import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
-import type { PublishTarget, StoredDocument } from "./target.js";
+import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
+import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
+import { normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
+import { type S3Target, s3Target } from "./s3-target.js";
 
-/**
- * `Cache-Control` of both documents. Five minutes: long enough that a CDN or STS absorbs
- * repeated fetches, short enough that a key published ahead of a rotation is seen everywhere
- * well before the API server signs with it. Key retention adds this time to the token lifetime.
- */
-export const DOCUMENT_CACHE_CONTROL = "public, max-age=300";
-export const DOCUMENT_CONTENT_TYPE = "application/json";
-
-/** How often a publish re-reads and merges again after another publisher wrote in between. */
-const MAX_ATTEMPTS = 8;
-
-export type DocumentName = "keys.json" | "openid-configuration";
-export type DocumentAction = "create" | "update" | "unchanged";
-
-export interface DocumentOutcome {
-  name: DocumentName;
-  /** Relative to the issuer host's web root: `prod/keys.json`. */
-  path: string;
-  /** A file name or object URL. */
-  location: string;
-  action: DocumentAction;
-  /** Why, in words: "new key abc… added", "already up to date". */
-  reason: string;
-  /** Whether it was written (false on a dry run or when unchanged). */
-  written: boolean;
-}
+export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
 
 export interface PublishOptions {
-  /** The issuer URL, exactly as the cluster's tokens carry it. */
-  issuer: string;
   /** The cluster's current keys, e.g. from `publicKeysFromCluster`. */
   keys: readonly PublicSigningKey[];
-  target: PublishTarget;
-  /** Publish the empty-kid twin of the current key (default true). */
-  emptyKidTwin?: boolean;
-  /** Work out and return the plan; write nothing. */
-  dryRun?: boolean;
+  /**
+   * The issuer, exactly as the cluster's tokens carry it. Required with `outDir`; with `bucket`
+   * it defaults to the bucket's S3 URL (with `prefix`), and must be on that host unless
+   * `externalIssuer` says something else (CloudFront) serves the bucket.
+   */
+  issuer?: string | undefined;
+  /** Publish into this directory, for any static web host. */
+  outDir?: string | undefined;
+  /** Publish into this S3 bucket and register the IAM OIDC provider. */
+  bucket?: string | undefined;
+  /** Object key prefix in the bucket, so several clusters can share one. */
+  prefix?: string | undefined;
+  /** The bucket's region; default the SDK's (`AWS_REGION`, the profile's). */
+  region?: string | undefined;
+  /** An S3 endpoint (S3-compatible store, local test); default `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL`. */
+  endpointUrl?: string | undefined;
+  externalIssuer?: boolean | undefined;
+  /** Audiences (client IDs) of the IAM provider; default `["sts.amazonaws.com"]`. */
+  audiences?: readonly string[] | undefined;
+  /** Add a bucket policy statement that makes exactly the two documents publicly readable. */
+  publicReadPolicy?: boolean | undefined;
+  /** Register the IAM OIDC provider (default true with a bucket). */
+  oidcProvider?: boolean | undefined;
+  /** Tags the IAM provider with the cluster's name. */
+  clusterName?: string | undefined;
+  emptyKidTwin?: boolean | undefined;
+  dryRun?: boolean | undefined;
+  /** Clients to use instead of ones made from the environment (custom credentials, tests). */
+  clients?: { s3?: S3Client; iam?: IAMClient } | undefined;
 }
 
-export interface PublishResult {
-  issuer: string;
-  dryRun: boolean;
-  /** `keys.json` first: it is written before the discovery document that points at it. */
-  documents: [DocumentOutcome, DocumentOutcome];
-  keys: { current: string; published: string[]; added: string[]; retained: string[] };
-  /** Anything was (or on a dry run, would be) written. */
-  changed: boolean;
+export interface BucketPolicyOutcome {
+  action: "create" | "update" | "unchanged";
+  reason: string;
+  written: boolean;
+  sid: string;
+}
+
+export interface PublishResult extends PublishDocumentsResult {
+  target:
+    | { kind: "directory"; path: string }
+    | { kind: "s3"; bucket: string; prefix: string; region: string };
+  bucketPolicy?: BucketPolicyOutcome;
+  oidcProvider?: OidcProviderOutcome;
+  /** Things the user should fix that did not stop the publish, one line each. */
+  warnings: string[];
 }
 
 /**
- * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to a target.
- * Keys published before are kept; only documents that differ are written, `keys.json` first;
- * each write is conditional on the version read, and on a conflict with another publisher
- * the documents are read and merged again, so no publisher's key is ever lost.
- *
- * @throws {PublishError} and the key and issuer validation errors of the other packages.
+ * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
+ * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
+ * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
  *
  * @example
- * const result = await publish({
- *   issuer: "https://oidc.example.com/prod",
- *   keys: publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub"),
- *   target: directoryTarget("./site"),
- * });
+ * const result = await publish({ keys, bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
+ * console.log(result.issuer, result.oidcProvider?.arn);
  */
 export async function publish(options: PublishOptions): Promise<PublishResult> {
-  const issuer = validateIssuer(options.issuer);
-  const paths = documentPaths(issuer);
-  const { target } = options;
+  if ((options.outDir === undefined) === (options.bucket === undefined)) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      "say where to publish: a directory (--out-dir) or a bucket (--bucket), one of them",
+    );
+  }
+  if (options.outDir !== undefined) {
+    if (options.issuer === undefined) {
+      throw new PublishError(
+        "ERR_TARGET_MISSING",
+        "publishing to a directory needs the issuer URL (--issuer) that will serve it",
+      );
+    }
+    const documents = await publishDocuments({
+      issuer: options.issuer,
+      keys: options.keys,
+      target: directoryTarget(options.outDir),
+      emptyKidTwin: options.emptyKidTwin ?? true,
+      dryRun: options.dryRun ?? false,
+    });
+    return { ...documents, target: { kind: "directory", path: options.outDir }, warnings: [] };
+  }
+  return publishToBucket(options, options.bucket as string);
+}
+
+async function publishToBucket(options: PublishOptions, bucket: string): Promise<PublishResult> {
   const dryRun = options.dryRun ?? false;
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    try {
-      const storedKeys = await target.read(paths.jwks);
-      const merged = mergeKeys(options.keys, storedKeys?.body, {
-        origin: `keys.json at ${target.locate(paths.jwks)}`,
-        emptyKidTwin: options.emptyKidTwin ?? true,
-      });
-      const keysOutcome = outcome(
-        "keys.json",
-        paths.jwks,
-        target,
-        storedKeys,
-        merged.body,
-        keysReason(merged),
+  if (options.issuer !== undefined) validateIssuer(options.issuer);
+  const s3 = await import("@aws-sdk/client-s3");
+  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const client =
+    options.clients?.s3 ??
+    new s3.S3Client({
+      ...(options.region ? { region: options.region } : {}),
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      maxAttempts: 5,
+    });
+  const region = await resolveRegion(client, options.region);
+  const issuer = options.issuer ?? s3Issuer({ bucket, region, prefix: normalizePrefix(options.prefix) });
+  const prefix = objectPrefixForIssuer({
+    issuer,
+    bucket,
+    region,
+    prefix: options.prefix,
+    external: options.externalIssuer,
+  });
+  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
+  const paths = { jwks: `${keyPrefix}keys.json`, discovery: `${keyPrefix}.well-known/openid-configuration` };
+  const publicBaseUrl = options.externalIssuer
+    ? undefined
+    : endpoint
+      ? `${endpoint.replace(/\/+$/, "")}/${bucket}`
+      : s3Issuer({ bucket, region });
+  const target = s3Target({ s3, client, bucket, region, publicBaseUrl });
+  const warnings: string[] = [];
+
+  await target.prefetch([paths.jwks, paths.discovery]);
+  const alreadyPublic =
+    target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
+  let bucketPolicy: BucketPolicyOutcome | undefined;
+  if (options.publicReadPolicy && !alreadyPublic) {
+    // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
+    bucketPolicy = await ensurePublicReadPolicy({
+      s3,
+      client,
+      bucket,
+      region,
+      objectKeys: [paths.jwks, paths.discovery],
+      dryRun,
+    });
+  }
+
+  const documents = await publishDocuments({
+    issuer,
+    keys: options.keys,
+    target,
+    paths,
+    emptyKidTwin: options.emptyKidTwin ?? true,
+    dryRun,
+  });
+
+  if (publicBaseUrl && !dryRun) {
+    const readable = alreadyPublic || (await publicAfterPublish(target, paths.jwks));
+    if (readable === false) {
+      warnings.push(
+        `${target.locate(paths.jwks)} cannot be read without credentials, so STS cannot fetch it; run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json`,
       );
-      if (keysOutcome.action !== "unchanged" && !dryRun) {
-        await target.write(paths.jwks, merged.body, writeCondition(storedKeys));
-        keysOutcome.written = true;
-      }
-      const publishedKeys = parseJwks(merged.body, "keys.json").keys;
-      const storedDiscovery = await target.read(paths.discovery);
-      const discovery = discoveryBody(issuer, publishedKeys);
-      const discoveryOutcome = outcome(
-        "openid-configuration",
-        paths.discovery,
-        target,
-        storedDiscovery,
-        discovery,
-        storedDiscovery ? "issuer or key algorithms changed" : "first publish",
-      );
-      if (discoveryOutcome.action !== "unchanged" && !dryRun) {
-        await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
-        discoveryOutcome.written = true;
-      }
-      return {
-        issuer,
-        dryRun,
-        documents: [keysOutcome, discoveryOutcome],
-        keys: {
-          current: merged.current,
-          published: merged.published,
-          added: merged.added,
-          retained: merged.retained,
-        },
-        changed: keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged",
-      };
-    } catch (error) {
-      if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") continue;
-      throw error;
     }
   }
-  throw new PublishError(
-    "ERR_CONCURRENT_UPDATES",
-    `other publishers changed ${target.description} ${MAX_ATTEMPTS} times while this one merged; run it again once they are done`,
-  );
-}
 
-function writeCondition(stored: StoredDocument | undefined) {
+  let oidcProvider: OidcProviderOutcome | undefined;
+  if (options.oidcProvider ?? true) {
+    const iam = await import("@aws-sdk/client-iam");
+    const iamClient =
+      options.clients?.iam ?? new iam.IAMClient({ region: iamRegion(region), maxAttempts: 5 });
+    oidcProvider = await ensureOidcProvider({
+      iam,
+      client: iamClient,
+      issuer,
+      audiences: options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE],
+      clusterName: options.clusterName,
+      dryRun,
+    });
+  }
+
   return {
-    contentType: DOCUMENT_CONTENT_TYPE,
-    cacheControl: DOCUMENT_CACHE_CONTROL,
-    expectedVersion: stored?.version ?? null,
+    ...documents,
+    changed: documents.changed || Boolean(bucketPolicy?.written) || oidcProvider?.action !== "unchanged",
+    target: { kind: "s3", bucket, prefix, region },
+    ...(bucketPolicy ? { bucketPolicy } : {}),
+    ...(oidcProvider ? { oidcProvider } : {}),
+    warnings,
   };
 }
 
-function outcome(
-  name: DocumentName,
-  path: string,
-  target: PublishTarget,
-  stored: StoredDocument | undefined,
-  body: string,
-  changeReason: string,
-): DocumentOutcome {
-  const action: DocumentAction = !stored ? "create" : stored.body === body ? "unchanged" : "update";
-  return {
-    name,
-    path,
-    location: target.locate(path),
-    action,
-    reason: action === "unchanged" ? "already up to date" : changeReason,
-    written: false,
-  };
+async function publicAfterPublish(target: S3Target, key: string): Promise<boolean | undefined> {
+  return target.publiclyReadable(key) === true ? true : target.probePublicRead(key);
 }
 
-function keysReason(merged: ReturnType<typeof mergeKeys>): string {
-  const parts: string[] = [];
-  if (merged.added.length > 0)
-    parts.push(`key${merged.added.length > 1 ? "s" : ""} ${merged.added.join(", ")} added`);
-  if (merged.retained.length > 0) parts.push(`${merged.retained.join(", ")} kept from before`);
-  return parts.length > 0 ? parts.join("; ") : "formatting or empty-kid twin changed";
+async function resolveRegion(client: S3Client, given: string | undefined): Promise<string> {
+  if (given) return given;
+  let region: string | undefined;
+  try {
+    region = await client.config.region();
+  } catch {
+    region = undefined;
+  }
+  if (!region) {
+    throw new PublishError(
+      "ERR_REGION_MISSING",
+      "no AWS region given; add --region (the bucket's region) or set AWS_REGION",
+    );
+  }
+  return region;
+}
+
+/** IAM is global; its endpoint lives in the partition's main region. */
+function iamRegion(region: string): string {
+  const partition = partitionOf(region).name;
+  return partition === "aws-cn" ? "cn-north-1" : partition === "aws-us-gov" ? "us-gov-west-1" : "us-east-1";
+}
+
+async function ensurePublicReadPolicy(options: {
+  s3: typeof import("@aws-sdk/client-s3");
+  client: S3Client;
+  bucket: string;
+  region: string;
+  objectKeys: string[];
+  dryRun: boolean;
+}): Promise<BucketPolicyOutcome> {
+  const { s3, client, bucket, region } = options;
+  const statement = publicReadStatement({
+    partition: partitionOf(region).name,
+    bucket,
+    objectKeys: options.objectKeys,
+  });
+  const bucketArn = `arn:${partitionOf(region).name}:s3:::${bucket}`;
+  const blocking = await blockingPublicAccessSettings(options);
+  if (blocking.length > 0) {
+    throw new PublishError(
+      "ERR_PUBLIC_ACCESS_BLOCKED",
+      `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront`,
+    );
+  }
+  let existing: string | undefined;
+  try {
+    existing = (await client.send(new s3.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
+  } catch (error) {
+    if ((error as { name?: string }).name !== "NoSuchBucketPolicy") {
+      throw translateAwsError(error, { action: "s3:GetBucketPolicy", resource: bucketArn, bucket, region });
+    }
+  }
+  const merged = mergeBucketPolicy(existing, statement);
+  const sid = statement.Sid ?? "";
+  if (!merged.changed)
+    return { action: "unchanged", reason: "the public-read statement is there", written: false, sid };
+  const action = existing === undefined ? "create" : "update";
+  const reason =
+    existing === undefined
+      ? "the bucket has no policy"
+      : "public-read statement added beside the existing ones";
+  if (options.dryRun) return { action, reason, written: false, sid };
+  try {
+    await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: merged.policy }));
+  } catch (error) {
+    const translated = translateAwsError(error, {
+      action: "s3:PutBucketPolicy",
+      resource: bucketArn,
+      bucket,
+      region,
+    });
+    if (translated.code === "ERR_AWS_ACCESS_DENIED") {
+      throw new PublishError(
+        "ERR_PUBLIC_ACCESS_BLOCKED",
+        `AWS refused the public-read policy on bucket ${bucket}: either this identity lacks s3:PutBucketPolicy, or the account's Block Public Access (BlockPublicPolicy) is on; check aws s3control get-public-access-block --account-id <id>`,
+        { cause: error },
+      );
+    }
+    throw translated;
+  }
+  return { action, reason, written: true, sid };
+}
+
+async function blockingPublicAccessSettings(options: {
+  s3: typeof import("@aws-sdk/client-s3");
+  client: S3Client;
+  bucket: string;
+  region: string;
+}): Promise<string[]> {
+  try {
+    const answer = await options.client.send(
+      new options.s3.GetPublicAccessBlockCommand({ Bucket: options.bucket }),
+    );
+    const config = answer.PublicAccessBlockConfiguration ?? {};
+    return [
+      ...(config.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
+      ...(config.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
+    ];
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return [];
+    throw translateAwsError(error, {
+      action: "s3:GetBucketPublicAccessBlock",
+      resource: `arn:${partitionOf(options.region).name}:s3:::${options.bucket}`,
+      bucket: options.bucket,
+      region: options.region,
+    });
+  }
 }

@@ -1,0 +1,147 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import { translateAwsError } from "./aws-errors.js";
+import { PublishError } from "./errors.js";
+import type { PublishTarget, StoredDocument } from "./target.js";
+
+type S3Module = typeof import("@aws-sdk/client-s3");
+
+export interface S3TargetOptions {
+  s3: S3Module;
+  client: S3Client;
+  bucket: string;
+  region: string;
+  /**
+   * Where the objects can be read anonymously, as STS reads them (`https://bucket.s3.region.
+   * amazonaws.com`, or `<endpoint>/<bucket>`); omitted when something else serves the issuer.
+   */
+  publicBaseUrl?: string | undefined;
+  fetch?: typeof fetch;
+}
+
+/** An S3 target that also tells whether its documents can be read without credentials. */
+export interface S3Target extends PublishTarget {
+  /** Reads the documents anonymously once; the next `read` of each is answered from this. */
+  prefetch(keys: readonly string[]): Promise<void>;
+  /** Per object key: readable without credentials (true), not (false), or not known. */
+  publiclyReadable(key: string): boolean | undefined;
+  /** Reads an object anonymously again, e.g. after the first publish. */
+  probePublicRead(key: string): Promise<boolean | undefined>;
+}
+
+/**
+ * Publishes to an S3 bucket with conditional writes: `If-None-Match: *` for a first write and
+ * `If-Match: <ETag>` for a replacement, so two publishers can never overwrite each other's
+ * merge. No object ACLs are sent: buckets made since April 2023 have ACLs disabled.
+ */
+export function s3Target(options: S3TargetOptions): S3Target {
+  const { s3, client, bucket, region } = options;
+  const doFetch = options.fetch ?? fetch;
+  const prefetched = new Map<string, StoredDocument | undefined>();
+  const readable = new Map<string, boolean | undefined>();
+  const locate = (key: string) =>
+    options.publicBaseUrl ? `${options.publicBaseUrl}/${encodeKey(key)}` : `s3://${bucket}/${key}`;
+
+  /** An unsigned GET, as STS makes it. `undefined`: no conclusion, read with credentials. */
+  async function anonymousRead(key: string): Promise<{ document?: StoredDocument; readable?: boolean }> {
+    if (!options.publicBaseUrl) return {};
+    let response: Response;
+    try {
+      response = await doFetch(locate(key), { headers: { "cache-control": "no-cache" } });
+    } catch {
+      return {};
+    }
+    if (response.status === 200) {
+      const body = await response.text();
+      const etag = response.headers.get("etag");
+      return etag ? { document: { body, version: etag }, readable: true } : { readable: true };
+    }
+    await response.body?.cancel();
+    // 403 is what S3 answers anonymously for a private object, and for a missing one
+    // unless anonymous listing is allowed; either way, read with credentials.
+    return response.status === 403 ? { readable: false } : {};
+  }
+
+  async function signedRead(key: string): Promise<StoredDocument | undefined> {
+    try {
+      const object = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = (await object.Body?.transformToString("utf-8")) ?? "";
+      return { body, version: object.ETag ?? "" };
+    } catch (error) {
+      if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+      throw translateAwsError(error, {
+        action: "s3:GetObject",
+        resource: `arn:aws:s3:::${bucket}/${key}`,
+        bucket,
+        region,
+      });
+    }
+  }
+
+  return {
+    description: `bucket ${bucket}`,
+    locate,
+    async prefetch(keys) {
+      await Promise.all(
+        keys.map(async (key) => {
+          const result = await anonymousRead(key);
+          readable.set(key, result.readable);
+          if (result.document) prefetched.set(key, result.document);
+        }),
+      );
+    },
+    publiclyReadable: (key) => readable.get(key),
+    async probePublicRead(key) {
+      const result = await anonymousRead(key);
+      readable.set(key, result.readable);
+      return result.readable;
+    },
+    async read(key) {
+      if (prefetched.has(key)) {
+        const document = prefetched.get(key);
+        prefetched.delete(key); // a conflict's re-read must see the newest version
+        return document;
+      }
+      return signedRead(key);
+    },
+    async write(key, body, condition) {
+      try {
+        await client.send(
+          new s3.PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: condition.contentType,
+            CacheControl: condition.cacheControl,
+            ...(condition.expectedVersion === null
+              ? { IfNoneMatch: "*" }
+              : { IfMatch: condition.expectedVersion }),
+          }),
+        );
+      } catch (error) {
+        const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode;
+        if (
+          e.name === "PreconditionFailed" ||
+          e.name === "ConditionalRequestConflict" ||
+          status === 412 ||
+          status === 409
+        ) {
+          throw new PublishError(
+            "ERR_PRECONDITION_FAILED",
+            `s3://${bucket}/${key} changed since it was read`,
+          );
+        }
+        throw translateAwsError(error, {
+          action: "s3:PutObject",
+          resource: `arn:aws:s3:::${bucket}/${key}`,
+          bucket,
+          region,
+        });
+      }
+    },
+  };
+}
+
+function encodeKey(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
