@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { translateAwsError } from "./aws-errors.js";
 import { PublishError } from "./errors.js";
+import { partitionOf } from "./s3-location.js";
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 type S3Module = typeof import("@aws-sdk/client-s3");
@@ -38,6 +39,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
   const doFetch = options.fetch ?? fetch;
   const prefetched = new Map<string, StoredDocument | undefined>();
   const readable = new Map<string, boolean | undefined>();
+  const objectArn = (key: string) => `arn:${partitionOf(region).name}:s3:::${bucket}/${key}`;
   const locate = (key: string) =>
     options.publicBaseUrl ? `${options.publicBaseUrl}/${encodeKey(key)}` : `s3://${bucket}/${key}`;
 
