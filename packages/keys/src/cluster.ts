@@ -1,3 +1,4 @@
+import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "./errors.js";
 import { publicKeysFromSecretData } from "./secret.js";
 import type { PublicSigningKey } from "./signing-key.js";
@@ -50,7 +51,10 @@ export async function publicKeysFromCluster(options: ClusterKeyOptions): Promise
     }
     config.setCurrentContext(options.context);
   }
-  const server = config.getCurrentCluster()?.server;
+  const server =
+    options.kubeconfig === undefined && isNoConfigFallback(config)
+      ? undefined
+      : config.getCurrentCluster()?.server;
   if (!server) {
     throw new KeysError(
       "ERR_KUBECONFIG_INVALID",
@@ -65,6 +69,18 @@ export async function publicKeysFromCluster(options: ClusterKeyOptions): Promise
     throw clusterError(error, { name, namespace, server });
   }
   return publicKeysFromSecretData(secret.data ?? {}, `secret ${namespace}/${name}`);
+}
+
+/**
+ * With no KUBECONFIG, no ~/.kube/config and no pod service account, `loadFromDefault` does not
+ * fail: it falls back to http://localhost:8080 under a context it names "loaded-context", which
+ * every request then refuses (plain HTTP). Spot that fallback so the user hears what is missing.
+ */
+function isNoConfigFallback(config: KubeConfig): boolean {
+  return (
+    config.getCurrentContext() === "loaded-context" &&
+    config.getCurrentCluster()?.server === "http://localhost:8080"
+  );
 }
 
 function clusterError(error: unknown, at: { name: string; namespace: string; server: string }): KeysError {

@@ -1,0 +1,403 @@
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  closedLocalPort,
+  type RunningHttpsServer,
+  startHttpsServer,
+} from "../../../test/support/https-server.js";
+import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  issueClientCertificate,
+  issueServerCertificate,
+} from "../../../test/support/tls.js";
+import {
+  type ClusterKeyOptions,
+  KeysError,
+  type KeysErrorCode,
+  kidForPublicKey,
+  publicKeysFromCluster,
+} from "./index.js";
+
+/** What the fake API server saw of one request. */
+interface SeenRequest {
+  method: string | undefined;
+  path: string | undefined;
+  authorization: string | undefined;
+  clientCommonName: string | undefined;
+}
+
+interface FakeApi {
+  /** Secrets by API path, as the API server returns them. */
+  secrets: Map<string, object>;
+  /** Paths the caller's identity may not read (403). */
+  forbidden?: Set<string>;
+  /** The bearer token the server accepts; without one, any caller (e.g. a client certificate) is let in. */
+  token?: string;
+  seen: SeenRequest[];
+}
+
+const secretPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/secrets/${name}`;
+
+/** A Secret as `GET /api/v1/namespaces/<ns>/secrets/<name>` returns it; `data` values are base64. */
+function secretObject(namespace: string, name: string, data: Record<string, string>): object {
+  return {
+    kind: "Secret",
+    apiVersion: "v1",
+    metadata: {
+      name,
+      namespace,
+      uid: "9f0c5a8e-0d5b-4b43-9d0e-6d1b1c7f2a10",
+      resourceVersion: "48213",
+      creationTimestamp: "2024-05-01T12:00:00Z",
+      labels: { "cluster.x-k8s.io/cluster-name": name.replace(/-sa$/, "") },
+    },
+    type: "cluster.x-k8s.io/secret",
+    data: Object.fromEntries(
+      Object.entries(data).map(([field, value]) => [field, Buffer.from(value).toString("base64")]),
+    ),
+  };
+}
+
+/** A `metav1.Status` failure body, as kube-apiserver sends with every 4xx. */
+function status(code: number, reason: string, message: string): object {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+function fakeKubernetesApi(api: FakeApi) {
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const peer = (request.socket as TLSSocket).getPeerCertificate?.();
+    api.seen.push({
+      method: request.method,
+      path: request.url?.split("?")[0],
+      authorization: request.headers.authorization,
+      clientCommonName: peer && "subject" in peer ? [peer.subject?.CN ?? []].flat().join(",") : undefined,
+    });
+    const reply = (code: number, body: object) => {
+      response.writeHead(code, { "content-type": "application/json" });
+      response.end(JSON.stringify(body));
+    };
+    const path = request.url?.split("?")[0] ?? "";
+    const name = path.split("/").at(-1);
+    if (api.token !== undefined && request.headers.authorization !== `Bearer ${api.token}`) {
+      reply(401, status(401, "Unauthorized", "Unauthorized"));
+    } else if (api.forbidden?.has(path)) {
+      reply(
+        403,
+        status(
+          403,
+          "Forbidden",
+          `secrets "${name}" is forbidden: User "system:serviceaccount:default:reader" cannot get resource "secrets" in API group "" in the namespace "${path.split("/")[4]}"`,
+        ),
+      );
+    } else if (request.method === "GET" && api.secrets.has(path)) {
+      reply(200, api.secrets.get(path) ?? {});
+    } else {
+      reply(404, status(404, "NotFound", `secrets "${name}" not found`));
+    }
+  };
+}
+
+type KubeconfigUser = { token: string } | { certPem: string; keyPem: string };
+
+interface KubeconfigContext {
+  name: string;
+  server: string;
+  ca: CertificateAuthority;
+  user: KubeconfigUser;
+}
+
+const base64 = (text: string) => Buffer.from(text).toString("base64");
+
+/** A kubeconfig as `kubectl config view --raw` prints it, one cluster and user per context. */
+function kubeconfigYaml(contexts: readonly KubeconfigContext[], currentContext: string): string {
+  const user = (u: KubeconfigUser) =>
+    "token" in u
+      ? `    token: ${u.token}`
+      : `    client-certificate-data: ${base64(u.certPem)}\n    client-key-data: ${base64(u.keyPem)}`;
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters:",
+    ...contexts.map(
+      (c) =>
+        `- name: ${c.name}-cluster\n  cluster:\n    server: ${c.server}\n    certificate-authority-data: ${base64(c.ca.certPem)}`,
+    ),
+    "users:",
+    ...contexts.map((c) => `- name: ${c.name}-user\n  user:\n${user(c.user)}`),
+    "contexts:",
+    ...contexts.map(
+      (c) => `- name: ${c.name}\n  context:\n    cluster: ${c.name}-cluster\n    user: ${c.name}-user`,
+    ),
+    `current-context: ${currentContext}`,
+    "",
+  ].join("\n");
+}
+
+/** kid computed independently, the way kube-apiserver does: base64url(SHA-256(PKIX DER)). */
+function expectedKid(publicKey: KeyObject): string {
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64url");
+}
+
+/** The EKS Anywhere `<cluster>-sa` layout: the public key in tls.crt, the signing key in tls.key. */
+function signingKeySecret(namespace: string, name: string) {
+  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const secret = secretObject(namespace, name, {
+    "tls.crt": pair.publicKey.export({ type: "spki", format: "pem" }) as string,
+    "tls.key": pair.privateKey.export({ type: "pkcs1", format: "pem" }) as string,
+  });
+  return { kid: expectedKid(pair.publicKey), publicKey: pair.publicKey, secret };
+}
+
+const hosts = ["127.0.0.1", "localhost"];
+const token = `sha256~${randomBytes(24).toString("base64url")}`;
+const betaToken = `sha256~${randomBytes(24).toString("base64url")}`;
+
+let dir: string;
+let kubeconfig: string;
+/** Its one context points at the beta server with a token that server does not accept. */
+let wrongTokenKubeconfig: string;
+const servers: RunningHttpsServer[] = [];
+let ca: CertificateAuthority;
+let prod: ReturnType<typeof signingKeySecret>;
+let beta: ReturnType<typeof signingKeySecret>;
+let alphaApi: FakeApi;
+let betaApi: FakeApi;
+let untrustedApi: FakeApi;
+let clientCertApi: FakeApi;
+/** Every piece of text that must never reach an error message. */
+let secretTexts: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "irsa-cluster-test-"));
+  ca = createCertificateAuthority();
+  const otherCa = createCertificateAuthority("a CA the kubeconfig does not trust");
+  const serverTls = issueServerCertificate(ca, { hosts });
+  const untrustedTls = issueServerCertificate(otherCa, { hosts });
+  const admin = issueClientCertificate(ca, {
+    commonName: "kubernetes-admin",
+    organizations: ["system:masters"],
+  });
+
+  prod = signingKeySecret("eksa-system", "prod-sa");
+  beta = signingKeySecret("eksa-system", "prod-sa");
+  alphaApi = {
+    token,
+    secrets: new Map([
+      [secretPath("eksa-system", "prod-sa"), prod.secret],
+      [secretPath("capi-system", "prod-sa"), prod.secret],
+    ]),
+    forbidden: new Set([secretPath("eksa-system", "locked-sa")]),
+    seen: [],
+  };
+  betaApi = {
+    token: betaToken,
+    secrets: new Map([[secretPath("eksa-system", "prod-sa"), beta.secret]]),
+    seen: [],
+  };
+  untrustedApi = { token, secrets: new Map(alphaApi.secrets), seen: [] };
+  clientCertApi = { secrets: new Map(alphaApi.secrets), seen: [] };
+
+  const tls = { cert: serverTls.certPem, key: serverTls.keyPem };
+  const alpha = await startHttpsServer(fakeKubernetesApi(alphaApi), tls);
+  const betaServer = await startHttpsServer(fakeKubernetesApi(betaApi), tls);
+  const untrusted = await startHttpsServer(fakeKubernetesApi(untrustedApi), {
+    cert: untrustedTls.certPem,
+    key: untrustedTls.keyPem,
+  });
+  const clientCert = await startHttpsServer(fakeKubernetesApi(clientCertApi), {
+    ...tls,
+    clientCa: ca.certPem,
+  });
+  servers.push(alpha, betaServer, untrusted, clientCert);
+  const down = `https://127.0.0.1:${await closedLocalPort()}`;
+
+  kubeconfig = join(dir, "kubeconfig.yaml");
+  await writeFile(
+    kubeconfig,
+    kubeconfigYaml(
+      [
+        { name: "alpha", server: alpha.url, ca, user: { token } },
+        { name: "beta", server: betaServer.url, ca, user: { token: betaToken } },
+        { name: "down", server: down, ca, user: { token } },
+        { name: "untrusted", server: untrusted.url, ca, user: { token } },
+        { name: "admin", server: clientCert.url, ca, user: admin },
+      ],
+      "alpha",
+    ),
+  );
+  wrongTokenKubeconfig = join(dir, "wrong-token.yaml");
+  await writeFile(
+    wrongTokenKubeconfig,
+    kubeconfigYaml([{ name: "beta", server: betaServer.url, ca, user: { token: "not-the-token" } }], "beta"),
+  );
+  secretTexts = [token, betaToken, "-----BEGIN", "PRIVATE KEY", base64(ca.certPem).slice(0, 40)];
+  for (const key of [prod, beta]) {
+    const data = (key.secret as { data: Record<string, string> }).data;
+    secretTexts.push(...Object.values(data).map((value) => value.slice(0, 40)));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.close()));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  for (const api of [alphaApi, betaApi, untrustedApi, clientCertApi]) api.seen.length = 0;
+  vi.unstubAllEnvs();
+});
+
+/** Awaits a rejection and checks what every KeysError promises: a code and a clean one-line message. */
+async function failure(promise: Promise<unknown>): Promise<KeysError> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected publicKeysFromCluster to fail, and it returned keys");
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(KeysError);
+  const message = (error as KeysError).message;
+  expect(message).not.toContain("\n");
+  for (const text of secretTexts) expect(message).not.toContain(text);
+  return error as KeysError;
+}
+
+describe("publicKeysFromCluster", () => {
+  it("reads the <cluster>-sa secret with the kubeconfig's current context and bearer token", async () => {
+    const keys = await publicKeysFromCluster({ cluster: "prod", kubeconfig });
+
+    expect(keys.map((key) => key.kid)).toEqual([prod.kid, prod.kid]);
+    expect(kidForPublicKey(prod.publicKey)).toBe(prod.kid);
+    expect(keys[0]?.fromPrivateKey).toBe(true);
+    expect(keys[0]?.alg).toBe("RS256");
+    for (const key of keys) {
+      expect(key.publicKey.type).toBe("public");
+      expect(key.publicKey.equals(prod.publicKey)).toBe(true);
+    }
+    expect(alphaApi.seen).toEqual([
+      {
+        method: "GET",
+        path: secretPath("eksa-system", "prod-sa"),
+        authorization: `Bearer ${token}`,
+        clientCommonName: undefined,
+      },
+    ]);
+  });
+
+  it("reads from the namespace given", async () => {
+    const keys = await publicKeysFromCluster({ cluster: "prod", namespace: "capi-system", kubeconfig });
+
+    expect(keys[0]?.kid).toBe(prod.kid);
+    expect(alphaApi.seen.map((request) => request.path)).toEqual([secretPath("capi-system", "prod-sa")]);
+  });
+
+  it("talks to the server and user of the context given, not the current one", async () => {
+    const keys = await publicKeysFromCluster({ cluster: "prod", kubeconfig, context: "beta" });
+
+    expect(keys[0]?.kid).toBe(beta.kid);
+    expect(beta.kid).not.toBe(prod.kid);
+    expect(alphaApi.seen).toEqual([]);
+    expect(betaApi.seen.map((request) => request.authorization)).toEqual([`Bearer ${betaToken}`]);
+  });
+
+  it("authenticates with the kubeconfig's client certificate", async () => {
+    const keys = await publicKeysFromCluster({ cluster: "prod", kubeconfig, context: "admin" });
+
+    expect(keys[0]?.kid).toBe(prod.kid);
+    expect(clientCertApi.seen.map((request) => request.clientCommonName)).toEqual(["kubernetes-admin"]);
+  });
+
+  it("uses KUBECONFIG when no kubeconfig is given", async () => {
+    vi.stubEnv("KUBECONFIG", kubeconfig);
+
+    const keys = await publicKeysFromCluster({ cluster: "prod" });
+
+    expect(keys[0]?.kid).toBe(prod.kid);
+    expect(alphaApi.seen).toHaveLength(1);
+  });
+
+  it.skipIf(existsSync("/var/run/secrets/kubernetes.io/serviceaccount/token"))(
+    "says the kubeconfig is missing when there is none anywhere (not that localhost:8080 is down)",
+    async () => {
+      const home = join(dir, "empty-home");
+      await mkdir(home, { recursive: true });
+      vi.stubEnv("HOME", home);
+      vi.stubEnv("KUBECONFIG", "");
+
+      const error = await failure(publicKeysFromCluster({ cluster: "prod" }));
+
+      expect(error.code).toBe("ERR_KUBECONFIG_INVALID");
+    },
+  );
+
+  const failures: Array<[string, () => ClusterKeyOptions, KeysErrorCode]> = [
+    [
+      "the secret does not exist (404)",
+      () => ({ cluster: "absent", kubeconfig }),
+      "ERR_CLUSTER_SECRET_NOT_FOUND",
+    ],
+    [
+      "the identity may not read it (403)",
+      () => ({ cluster: "locked", kubeconfig }),
+      "ERR_CLUSTER_FORBIDDEN",
+    ],
+    [
+      "the server refuses the token (401)",
+      () => ({ cluster: "prod", kubeconfig: wrongTokenKubeconfig }),
+      "ERR_CLUSTER_FORBIDDEN",
+    ],
+    [
+      "nothing listens at the server's address",
+      () => ({ cluster: "prod", kubeconfig, context: "down" }),
+      "ERR_CLUSTER_UNREACHABLE",
+    ],
+    [
+      "the context is not in the kubeconfig",
+      () => ({ cluster: "prod", kubeconfig, context: "gamma" }),
+      "ERR_KUBECONFIG_INVALID",
+    ],
+    [
+      "the kubeconfig file does not exist",
+      () => ({ cluster: "prod", kubeconfig: join(dir, "absent.yaml") }),
+      "ERR_KUBECONFIG_INVALID",
+    ],
+  ];
+
+  it.each(failures)("fails when %s", async (_, options, code) => {
+    const error = await failure(publicKeysFromCluster(options()));
+    expect(error.code).toBe(code);
+  });
+
+  it("fails when the kubeconfig is not YAML, or its current context is missing", async () => {
+    const broken = join(dir, "broken.yaml");
+    await writeFile(broken, "clusters: [\n  - name: {\n");
+    expect((await failure(publicKeysFromCluster({ cluster: "prod", kubeconfig: broken }))).code).toBe(
+      "ERR_KUBECONFIG_INVALID",
+    );
+
+    const dangling = join(dir, "dangling.yaml");
+    await writeFile(
+      dangling,
+      kubeconfigYaml([{ name: "alpha", server: servers[0]?.url ?? "", ca, user: { token } }], "gone"),
+    );
+    expect((await failure(publicKeysFromCluster({ cluster: "prod", kubeconfig: dangling }))).code).toBe(
+      "ERR_KUBECONFIG_INVALID",
+    );
+  });
+
+  it("refuses a server whose certificate the kubeconfig's CA did not sign, before sending the token", async () => {
+    const error = await failure(publicKeysFromCluster({ cluster: "prod", kubeconfig, context: "untrusted" }));
+
+    expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
+    expect(untrustedApi.seen).toEqual([]);
+  });
+});
