@@ -175,12 +175,13 @@ let untrustedApi: FakeApi;
 let clientCertApi: FakeApi;
 /** Every piece of text that must never reach an error message. */
 let secretTexts: string[];
+let serverTls: ReturnType<typeof issueServerCertificate>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "irsa-cluster-test-"));
   ca = createCertificateAuthority();
   const otherCa = createCertificateAuthority("a CA the kubeconfig does not trust");
-  const serverTls = issueServerCertificate(ca, { hosts });
+  serverTls = issueServerCertificate(ca, { hosts });
   const untrustedTls = issueServerCertificate(otherCa, { hosts });
   const admin = issueClientCertificate(ca, {
     commonName: "kubernetes-admin",
@@ -399,5 +400,24 @@ describe("publicKeysFromCluster", () => {
 
     expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
     expect(untrustedApi.seen).toEqual([]);
+  });
+
+  it("gives up on an API server that accepts the request and never answers", async () => {
+    const silent = await startHttpsServer(() => new Promise<void>(() => {}), {
+      cert: serverTls.certPem,
+      key: serverTls.keyPem,
+    });
+    servers.push(silent);
+    const silentKubeconfig = join(dir, "silent.yaml");
+    await writeFile(
+      silentKubeconfig,
+      kubeconfigYaml([{ name: "silent", server: silent.url, ca, user: { token } }], "silent"),
+    );
+    const error = await failure(
+      publicKeysFromCluster({ cluster: "prod", kubeconfig: silentKubeconfig, timeoutMs: 300 }),
+    );
+
+    expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
+    expect(error.message).toMatch(/no answer/);
   });
 });

@@ -12,6 +12,8 @@ export interface ClusterKeyOptions {
   kubeconfig?: string;
   /** A context of the kubeconfig; default its current context. */
   context?: string;
+  /** How long to wait for the API server's answer; default 30 s. */
+  timeoutMs?: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function publicKeysFromCluster(options: ClusterKeyOptions): Promise
   const api = config.makeApiClient(k8s.CoreV1Api);
   let secret: Awaited<ReturnType<typeof api.readNamespacedSecret>>;
   try {
-    secret = await api.readNamespacedSecret({ name, namespace });
+    secret = await withTimeout(api.readNamespacedSecret({ name, namespace }), options.timeoutMs ?? 30_000);
   } catch (error) {
     throw clusterError(error, { name, namespace, server });
   }
@@ -81,6 +83,20 @@ function isNoConfigFallback(config: KubeConfig): boolean {
     config.getCurrentContext() === "loaded-context" &&
     config.getCurrentCluster()?.server === "http://localhost:8080"
   );
+}
+
+/** The client has no timeout of its own: an API server that accepts and never answers would hang us. */
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function clusterError(error: unknown, at: { name: string; namespace: string; server: string }): KeysError {
