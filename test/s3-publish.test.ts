@@ -1,0 +1,255 @@
+// publish() against a local moto server, through the real AWS SDK, with a recording proxy in
+// front so that tests can count what a publish sent.
+
+import {
+  GetOpenIDConnectProviderCommand,
+  IAMClient,
+  ListOpenIDConnectProvidersCommand,
+} from "@aws-sdk/client-iam";
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { type PublicSigningKey, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
+import { PublishError, type PublishOptions, publish } from "@irsa-anywhere/publisher";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { generateTestKey, pem } from "./support/keys.js";
+import { type MotoServer, startMoto } from "./support/moto.js";
+import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
+
+const region = "us-west-2";
+const bucket = "oidc-test-bucket";
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+let moto: MotoServer;
+let proxy: RecordingProxy;
+let s3: S3Client;
+let iam: IAMClient;
+
+const newKey = (): PublicSigningKey[] =>
+  publicKeysFromPem(pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"), "sa.pub");
+const keyA = newKey();
+const keyB = newKey();
+const kid = (keys: PublicSigningKey[]) => keys[0]?.kid;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startRecordingProxy(moto.endpoint);
+  s3 = new S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials });
+  iam = new IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+});
+afterAll(async () => {
+  await proxy?.close();
+  await moto?.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  await s3.send(
+    new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: region } }),
+  );
+  proxy.clear();
+});
+
+function options(extra: Partial<PublishOptions> = {}): PublishOptions {
+  return {
+    keys: keyA,
+    bucket,
+    prefix: "clusters/prod",
+    region,
+    endpointUrl: proxy.url,
+    clients: { s3, iam },
+    ...extra,
+  };
+}
+
+async function objectText(key: string): Promise<string> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await object.Body?.transformToString()) ?? "";
+}
+
+const writes = () =>
+  proxy.requests.filter(
+    (r) => r.method === "PUT" || (r.method === "POST" && !/Action=(List|Get)/.test(r.body ?? "")),
+  );
+
+describe("publish to S3", () => {
+  it("publishes both documents, registers the provider, and derives the issuer", async () => {
+    const result = await publish(options());
+    expect(result.issuer).toBe(`https://${bucket}.s3.${region}.amazonaws.com/clusters/prod`);
+    const discovery = JSON.parse(await objectText("clusters/prod/.well-known/openid-configuration"));
+    expect(discovery.issuer).toBe(result.issuer);
+    expect(discovery.jwks_uri).toBe(`${result.issuer}/keys.json`);
+    expect(parseJwks(await objectText("clusters/prod/keys.json"), "k").keys.map((k) => k.kid)).toEqual([
+      kid(keyA),
+    ]);
+
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "clusters/prod/keys.json" }));
+    expect(object.ContentType).toBe("application/json");
+    expect(object.CacheControl).toBe("public, max-age=300");
+
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    const arn = providers.OpenIDConnectProviderList?.[0]?.Arn;
+    expect(arn).toMatch(/:oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/clusters\/prod$/);
+    expect(result.oidcProvider).toMatchObject({ arn, action: "create" });
+    const provider = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    expect(provider.ClientIDList).toEqual(["sts.amazonaws.com"]);
+    expect(provider.Tags).toContainEqual({ Key: "managed-by", Value: "irsa-anywhere" });
+
+    // keys.json is written before the discovery document that points at it.
+    const puts = proxy.requests.filter((r) => r.method === "PUT").map((r) => r.path.split("?")[0] ?? "");
+    expect(puts.findIndex((p) => p.endsWith("/keys.json"))).toBeLessThan(
+      puts.findIndex((p) => p.endsWith("/openid-configuration")),
+    );
+    expect(proxy.requests.some((r) => /[?&]acl/.test(r.path) || r.headers["x-amz-acl"])).toBe(false);
+  });
+
+  it("makes no write and at most four requests when republished with the same key", async () => {
+    await publish(options({ publicReadPolicy: true }));
+    proxy.clear();
+    const result = await publish(options({ publicReadPolicy: true }));
+    expect(result.changed).toBe(false);
+    expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
+    expect(writes()).toEqual([]);
+    expect(proxy.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it("keeps the previous key when the cluster's key changes", async () => {
+    await publish(options());
+    const result = await publish(options({ keys: keyB }));
+    expect(result.keys).toMatchObject({ current: kid(keyB), added: [kid(keyB)], retained: [kid(keyA)] });
+    const published = parseJwks(await objectText("clusters/prod/keys.json"), "k");
+    expect(published.keys.map((k) => k.kid)).toEqual([kid(keyB), kid(keyA)]);
+    expect(published.emptyKidKeys[0]?.publicKey.equals(keyB[0]?.publicKey as never)).toBe(true);
+  });
+
+  it("loses neither key when two publishers with different keys run at once", async () => {
+    await Promise.all([publish(options()), publish(options({ keys: keyB }))]);
+    const published = parseJwks(await objectText("clusters/prod/keys.json"), "k");
+    expect(new Set(published.keys.map((k) => k.kid))).toEqual(new Set([kid(keyA), kid(keyB)]));
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList).toHaveLength(1);
+  });
+
+  it("works on a bucket with ACLs disabled", async () => {
+    await s3.send(
+      new PutBucketOwnershipControlsCommand({
+        Bucket: bucket,
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+      }),
+    );
+    const result = await publish(options());
+    expect(result.documents.every((d) => d.written)).toBe(true);
+  });
+
+  it("adds the public-read statement beside the bucket's own, and leaves it on a rerun", async () => {
+    const existing = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Theirs",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:DeleteObject",
+          Resource: `arn:aws:s3:::${bucket}/*`,
+        },
+      ],
+    };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(existing) }));
+    const result = await publish(options({ publicReadPolicy: true }));
+    expect(result.bucketPolicy).toMatchObject({ action: "update", written: true });
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["Theirs", result.bucketPolicy?.sid]);
+    expect(policy.Statement[1]).toMatchObject({ Effect: "Allow", Principal: "*", Action: "s3:GetObject" });
+    expect(policy.Statement[1].Resource).toEqual([
+      `arn:aws:s3:::${bucket}/clusters/prod/.well-known/openid-configuration`,
+      `arn:aws:s3:::${bucket}/clusters/prod/keys.json`,
+    ]);
+  });
+
+  it("refuses the public-read policy under Block Public Access, naming the setting, and writes nothing", async () => {
+    await s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: bucket,
+        PublicAccessBlockConfiguration: {
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: true,
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+        },
+      }),
+    );
+    proxy.clear();
+    const failure = publish(options({ publicReadPolicy: true }));
+    await expect(failure).rejects.toMatchObject({ code: "ERR_PUBLIC_ACCESS_BLOCKED" });
+    await expect(failure).rejects.toThrow(/BlockPublicPolicy/);
+    expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
+  });
+
+  it("warns, with the fix, when the documents cannot be read anonymously", async () => {
+    const result = await publish(options()); // moto, like S3, answers 403 to unsigned reads of private objects
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/--public-read-policy/);
+  });
+
+  it("plans without touching anything on a dry run", async () => {
+    const result = await publish(options({ dryRun: true }));
+    expect(result.documents.map((d) => [d.action, d.written])).toEqual([
+      ["create", false],
+      ["create", false],
+    ]);
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: false });
+    expect(
+      proxy.requests.filter((r) => r.method !== "GET" && !/Action=(List|Get)/.test(r.body ?? "")),
+    ).toEqual([]);
+  });
+
+  it("says so, clearly, when the bucket does not exist", async () => {
+    const failure = publish(options({ bucket: "no-such-bucket" }));
+    await expect(failure).rejects.toBeInstanceOf(PublishError);
+    await expect(failure).rejects.toMatchObject({ code: "ERR_BUCKET_NOT_FOUND", isInputError: true });
+  });
+
+  it("refuses an issuer that is not on the bucket's host, before any request", async () => {
+    const failure = publish(options({ issuer: "https://oidc.example.com/prod", prefix: undefined }));
+    await expect(failure).rejects.toMatchObject({ code: "ERR_ISSUER_MISMATCH" });
+    expect(proxy.requests).toEqual([]);
+  });
+
+  it("uses the path-style issuer for a bucket name with dots", async () => {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: "oidc.example.com",
+        CreateBucketConfiguration: { LocationConstraint: region },
+      }),
+    );
+    const result = await publish(options({ bucket: "oidc.example.com" }));
+    expect(result.issuer).toBe(`https://s3.${region}.amazonaws.com/oidc.example.com/clusters/prod`);
+  });
+
+  it("adds a missing audience to an existing provider and never removes one", async () => {
+    await publish(options({ audiences: ["sts.amazonaws.com", "custom"] }));
+    proxy.clear();
+    // moto 5.2 does not implement AddClientIDToOpenIDConnectProvider (it answers 500), so the
+    // proxy answers that one call as IAM documents it, and the test checks what was sent.
+    proxy.failNext(1, {
+      status: 200,
+      body: "<AddClientIDToOpenIDConnectProviderResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AddClientIDToOpenIDConnectProviderResponse>",
+      match: (request) => request.body.startsWith("Action=AddClientIDToOpenIDConnectProvider"),
+    });
+    const result = await publish(options({ audiences: ["sts.amazonaws.com", "other"] }));
+    expect(result.oidcProvider).toMatchObject({ action: "update", audiencesAdded: ["other"] });
+    const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
+    expect(actions).toEqual([
+      "ListOpenIDConnectProviders",
+      "GetOpenIDConnectProvider",
+      "AddClientIDToOpenIDConnectProvider",
+    ]);
+    const add = new URLSearchParams(proxy.requests.find((r) => r.body.includes("AddClientID"))?.body);
+    expect(add.get("ClientID")).toBe("other");
+    expect(add.get("OpenIDConnectProviderArn")).toBe(result.oidcProvider?.arn);
+  });
+});
