@@ -12,12 +12,22 @@ export interface CliResult {
 
 export function runCli(
   args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: {
+    input?: string;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Start from an empty environment (only PATH) instead of this process's, so that no KUBECONFIG, AWS_PROFILE or HOME of the machine leaks in. */
+    isolated?: boolean;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      env: {
+        ...(options.isolated ? { PATH: process.env.PATH } : process.env),
+        NO_COLOR: "1",
+        ...options.env,
+      },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

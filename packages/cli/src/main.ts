@@ -5,6 +5,10 @@ import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { keySourceOptions } from "./key-sources.js";
 import { paint } from "./terminal.js";
 
+// On Node 20 the AWS SDK prints nine lines on every run saying that its 2027 releases will need
+// Node 22: news for whoever upgrades this tool's dependencies, not for each run of a user's job.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const version = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
     version: string;
