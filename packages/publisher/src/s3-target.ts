@@ -70,9 +70,10 @@ export function s3Target(options: S3TargetOptions): S3Target {
       return { body, version: object.ETag ?? "" };
     } catch (error) {
       if ((error as { name?: string }).name === "NoSuchKey") return undefined;
+      // Without s3:ListBucket, S3 answers 403 rather than 404 for a key that does not exist yet.
       throw translateAwsError(error, {
-        action: "s3:GetObject",
-        resource: `arn:aws:s3:::${bucket}/${key}`,
+        action: "s3:GetObject (and s3:ListBucket, without which a missing object reads as 403)",
+        resource: objectArn(key),
         bucket,
         region,
       });
@@ -135,7 +136,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
         }
         throw translateAwsError(error, {
           action: "s3:PutObject",
-          resource: `arn:aws:s3:::${bucket}/${key}`,
+          resource: objectArn(key),
           bucket,
           region,
         });
