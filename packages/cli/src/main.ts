@@ -184,6 +184,9 @@ const cli = yargs(hideBin(process.argv))
         ),
     async (args) => (await import("./commands/publish.js")).runPublish(args),
   )
+  // [doctor and trust-policy commands are registered here]
+  // [serve command is registered here]
+  // [keygen and rotate commands are registered here]
   .demandCommand(1, "say which command to run")
   .recommendCommands()
   .strict()
