@@ -15,7 +15,7 @@ import { createCertificateAuthority, issueServerCertificate } from "./support/tl
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(root, "packages/cli/bin/irsa-anywhere.js");
-const bundle = join(root, "packages/cli/dist/irsa-anywhere.js");
+const bundle = join(root, "packages/cli/dist/bundle/irsa-anywhere.js");
 const secretPath = "/api/v1/namespaces/eksa-system/secrets/prod-sa";
 const token = `sha256~${randomBytes(24).toString("base64url")}`;
 

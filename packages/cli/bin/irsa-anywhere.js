@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../dist/irsa-anywhere.js";
+import "../dist/bundle/irsa-anywhere.js";

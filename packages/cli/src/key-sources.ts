@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import {
+  KeysError,
+  type PublicSigningKey,
+  publicKeysFromCluster,
+  publicKeysFromPem,
+  publicKeysFromSecretManifest,
+} from "@irsa-anywhere/keys";
 import type { Argv } from "yargs";
 import { UsageError } from "./usage-error.js";
 
@@ -74,11 +80,10 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
   const stdinUses = [...list(args.key), ...list(args["secret-file"])].filter((f) => f === "-").length;
   if (stdinUses > 1)
     throw new UsageError("standard input (-) can be read only once; name the other inputs as files");
-  const keys = await import("@irsa-anywhere/keys");
   const found: PublicSigningKey[] = [];
   if (args.cluster !== undefined) {
     found.push(
-      ...(await keys.publicKeysFromCluster({
+      ...(await publicKeysFromCluster({
         cluster: args.cluster,
         namespace: args.namespace,
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
@@ -87,10 +92,10 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
     );
   }
   for (const file of list(args["secret-file"])) {
-    found.push(...(await keys.publicKeysFromSecretManifest(await readInput(file), displayName(file))));
+    found.push(...(await publicKeysFromSecretManifest(await readInput(file), displayName(file))));
   }
   for (const file of list(args.key)) {
-    found.push(...keys.publicKeysFromPem(await readInput(file), displayName(file)));
+    found.push(...publicKeysFromPem(await readInput(file), displayName(file)));
   }
   return found;
 }
@@ -104,7 +109,6 @@ async function readInput(file: string): Promise<string> {
     if (file === "-") return await readStdin();
     return await readFile(file, "utf8");
   } catch (error) {
-    const { KeysError } = await import("@irsa-anywhere/keys");
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     const hint =
       reason === "ENOENT"

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { runKeys } from "./commands/keys.js";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { keySourceOptions } from "./key-sources.js";
 import { paint } from "./terminal.js";
@@ -9,11 +9,9 @@ import { paint } from "./terminal.js";
 // Node 22: news for whoever upgrades this tool's dependencies, not for each run of a user's job.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-const version = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+/** Set by the bundler (scripts/bundle-cli.mjs) from packages/cli/package.json. */
+declare const IRSA_ANYWHERE_VERSION: string;
+const version = IRSA_ANYWHERE_VERSION;
 
 const exitCodes = `Exit codes: 0 success, 1 failure at run time (network, permissions), 2 bad input or usage.`;
 
@@ -74,7 +72,9 @@ const cli = yargs(hideBin(process.argv))
           "kubectl get secret prod-sa -n eksa-system -o json | $0 keys --secret-file -",
           "From kubectl's output",
         ),
-    async (args) => (await import("./commands/keys.js")).runKeys(args),
+    // Static, not lazy like the others: keys is the quick command scripts run, and each lazily
+    // loaded chunk costs a cold start a few milliseconds (bench/cold-start.mjs).
+    (args) => runKeys(args),
   )
   .command(
     "discovery",
