@@ -1,0 +1,313 @@
+// Requests and wall time of publish() to S3 against moto: a first publish and a no-op republish,
+// beside a naive AWS SDK script that makes the same writes blindly, in the same run and through
+// the same counting proxy. A measurement, not a test: it fails only when a publish (or the naive
+// script) throws, never on the numbers.
+//
+//   pnpm run build && node bench/publish.mjs [--rounds N] [--json]
+import { generateKeyPairSync } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { isWrite, startCountingProxy } from "./lib/counting-proxy.mjs";
+import { startMoto } from "./lib/moto.mjs";
+
+// Before any client exists: the SDK warns at construction time that Node 20 support is ending.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+const region = "us-west-2";
+const bucket = "irsa-anywhere-bench";
+const prefix = "clusters/bench";
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+const { values: options } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (options.help) {
+  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--json]\n");
+  process.exit(0);
+}
+
+const rounds = Number(options.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`publish bench: --rounds must be a positive integer, got ${options.rounds}\n`);
+  process.exit(2);
+}
+
+/** Progress and the table go to stderr under --json, so stdout stays one JSON document. */
+const log = (line) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+
+// Imported here rather than at the top, so that a missing build gets one clear line.
+let sdk;
+try {
+  const [iam, s3, publisher, keys, discovery] = await Promise.all([
+    import("@aws-sdk/client-iam"),
+    import("@aws-sdk/client-s3"),
+    import("@irsa-anywhere/publisher"),
+    import("@irsa-anywhere/keys"),
+    import("@irsa-anywhere/discovery"),
+  ]);
+  sdk = { iam, s3, publisher, keys, discovery };
+} catch (error) {
+  process.stderr.write(`publish bench: ${error.message}; run pnpm run build first\n`);
+  process.exit(2);
+}
+const { iam, s3, publisher, keys, discovery } = sdk;
+
+const { publicKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+const clusterKeys = keys.publicKeysFromPem(publicKey, "sa.pub");
+
+let moto;
+let proxy;
+const clients = [];
+let cleaning;
+const cleanUp = () => {
+  cleaning ??= (async () => {
+    for (const client of clients) client.destroy();
+    await proxy?.close();
+    await moto?.stop();
+  })();
+  return cleaning;
+};
+// Ctrl-C: stop moto and the proxy, then exit quietly (the round in flight fails as they go).
+let interrupted = false;
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+]) {
+  process.once(signal, () => {
+    interrupted = true;
+    cleanUp().finally(() => process.exit(code));
+  });
+}
+
+/**
+ * What a user following the manual guide would script: build the two documents, then put the
+ * bucket policy, both objects and the IAM provider, one call after another, reading nothing.
+ * Run again, it writes everything again; the provider then exists already, which it ignores.
+ */
+async function naivePublish({ s3Client, iamClient }) {
+  const issuer = `https://${bucket}.s3.${region}.amazonaws.com/${prefix}`;
+  const jwks = keys.serializeJwks(keys.buildJwks(clusterKeys));
+  const openIdConfiguration = discovery.serializeOpenIdConfiguration(
+    discovery.openIdConfiguration({ issuer, algorithms: clusterKeys.map((key) => key.alg) }),
+  );
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "PublicRead",
+        Effect: "Allow",
+        Principal: "*",
+        Action: "s3:GetObject",
+        Resource: [
+          `arn:aws:s3:::${bucket}/${prefix}/keys.json`,
+          `arn:aws:s3:::${bucket}/${prefix}/.well-known/openid-configuration`,
+        ],
+      },
+    ],
+  };
+  await s3Client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+  for (const [key, body] of [
+    [`${prefix}/keys.json`, jwks],
+    [`${prefix}/.well-known/openid-configuration`, openIdConfiguration],
+  ]) {
+    await s3Client.send(
+      new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
+    );
+  }
+  try {
+    await iamClient.send(
+      new iam.CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
+    );
+  } catch (error) {
+    if (error.name !== "EntityAlreadyExistsException") throw error;
+  }
+  return { jwks, openIdConfiguration };
+}
+
+function ourPublish({ s3Client, iamClient }) {
+  return publisher.publish({
+    keys: clusterKeys,
+    bucket,
+    prefix,
+    region,
+    // Also where publish() makes its anonymous reads, so they pass through the proxy too.
+    endpointUrl: proxy.url,
+    publicReadPolicy: true,
+    clients: { s3: s3Client, iam: iamClient },
+  });
+}
+
+const cases = [
+  { name: "publish() first", side: "ours", step: "first" },
+  { name: "naive SDK first", side: "naive", step: "first" },
+  { name: "publish() republish (no-op)", side: "ours", step: "republish" },
+  { name: "naive SDK republish", side: "naive", step: "republish" },
+];
+
+/** Times one call and takes the requests it made off the proxy. */
+async function measureOnce(run) {
+  proxy.requests.length = 0;
+  const start = performance.now();
+  const value = await run();
+  const ms = performance.now() - start;
+  return { ms, requests: proxy.requests.splice(0), value };
+}
+
+/** One side (ours or the naive script) from an empty account: first publish, then republish. */
+async function runSide(side, context) {
+  await moto.reset();
+  await context.setupS3.send(
+    new s3.CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: region } }),
+  );
+  const run = side === "ours" ? () => ourPublish(context) : () => naivePublish(context);
+  const first = await measureOnce(run);
+  const republish = await measureOnce(run);
+  return { first, republish };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted, p) {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function median(sorted) {
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** `GET s3 clusters/bench/keys.json (anonymous) -> 200`, `POST iam ListOpenIDConnectProviders -> 200`. */
+function describeRequest(request) {
+  const status = `-> ${request.status ?? "no answer"}`;
+  if (request.action !== undefined) return `${request.method} iam ${request.action} ${status}`;
+  // Paths are /BUCKET/KEY for objects and /BUCKET/?policy= for the bucket itself.
+  const rest = request.path.slice(bucket.length + 2);
+  const path = rest === "" || rest.startsWith("?") ? `(bucket)${rest}` : rest;
+  return `${request.method} s3 ${decodeURIComponent(path)}${request.signed ? "" : " (anonymous)"} ${status}`;
+}
+
+const range = (values) => ({ min: Math.min(...values), max: Math.max(...values) });
+const showRange = ({ min, max }) => (min === max ? String(min) : `${min}-${max}`);
+
+async function measure() {
+  const context = {
+    s3Client: new s3.S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials }),
+    iamClient: new iam.IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials }),
+    // Creates the bucket straight on moto, so that the set-up is never counted.
+    setupS3: new s3.S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials }),
+  };
+  clients.push(context.s3Client, context.iamClient, context.setupS3);
+  const notes = [];
+
+  // One warm-up round, not counted: the SDK's lazy modules, the JIT and the keep-alive
+  // connections, on both sides alike.
+  const naive = await runSide("naive", context);
+  await runSide("ours", context);
+  // What publish() left in the bucket must be what the naive script writes, or the comparison
+  // means little.
+  for (const [key, expected] of [
+    ["keys.json", naive.first.value.jwks],
+    [".well-known/openid-configuration", naive.first.value.openIdConfiguration],
+  ]) {
+    const object = await context.setupS3.send(
+      new s3.GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${key}` }),
+    );
+    if ((await object.Body.transformToString()) !== expected) {
+      notes.push(`the naive script's ${key} differs from the one publish() writes`);
+    }
+  }
+
+  const samples = cases.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which side goes first, so that a burst of noise does not always hit the same one.
+    const sides = round % 2 === 0 ? ["ours", "naive"] : ["naive", "ours"];
+    for (const side of sides) {
+      const result = await runSide(side, context);
+      for (const [i, benchCase] of cases.entries()) {
+        if (benchCase.side === side) samples[i].push(result[benchCase.step]);
+      }
+    }
+  }
+
+  const republished = samples[2].filter((sample) => sample.value.changed).length;
+  if (republished > 0)
+    notes.push(`publish() reported changes on the republish in ${republished} of ${rounds} rounds`);
+
+  const stats = samples.map((runs) => {
+    const sorted = runs.map((run) => run.ms).toSorted((a, b) => a - b);
+    return {
+      medianMs: median(sorted),
+      p90Ms: percentile(sorted, 90),
+      minMs: sorted[0],
+      requests: range(runs.map((run) => run.requests.length)),
+      writes: range(runs.map((run) => run.requests.filter(isWrite).length)),
+      // Which requests, from the first measured round; the counts above cover every round.
+      firstRoundRequests: runs[0].requests.map(describeRequest),
+    };
+  });
+  const results = cases.map((benchCase, i) => {
+    const naive = stats[cases.findIndex((c) => c.side === "naive" && c.step === benchCase.step)];
+    return {
+      name: benchCase.name,
+      side: benchCase.side,
+      step: benchCase.step,
+      ...stats[i],
+      ratio: benchCase.side === "ours" ? stats[i].medianMs / naive.medianMs : null,
+    };
+  });
+  return { results, notes };
+}
+
+function table(results) {
+  const rows = [
+    ["case", "median ms", "p90 ms", "requests", "writes", "ratio"],
+    ...results.map((r) => [
+      r.name,
+      r.medianMs.toFixed(1),
+      r.p90Ms.toFixed(1),
+      showRange(r.requests),
+      showRange(r.writes),
+      r.ratio === null ? "" : `${r.ratio.toFixed(2)}x`,
+    ]),
+  ];
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+  return rows
+    .map((row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))))
+    .map((row) => row.join("  ").trimEnd())
+    .join("\n");
+}
+
+try {
+  moto = await startMoto();
+  proxy = await startCountingProxy(moto.endpoint);
+  log(`node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round`);
+  const { results, notes } = await measure();
+
+  log("");
+  log(table(results));
+  log("");
+  log("ratio = median of publish() / median of the naive script for the same case");
+  log("writes = PUTs, and IAM POSTs other than List* and Get*");
+  for (const result of results) {
+    log("");
+    log(`${result.name}, requests in the first round:`);
+    for (const line of result.firstRoundRequests) log(`  ${line}`);
+  }
+  for (const note of notes) log(`note: ${note}`);
+  if (options.json) {
+    const report = { node: process.version, rounds, warmupRounds: 1, cases: results, notes };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  }
+} catch (error) {
+  if (!interrupted) process.stderr.write(`publish bench: ${error?.stack ?? error}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
