@@ -9,43 +9,115 @@ import {
   serializeJwks,
 } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
+import {
+  decideRetention,
+  MAX_JWKS_KEYS,
+  type PublisherState,
+  type RetentionDecision,
+  serializeState,
+  WARN_JWKS_KEYS,
+} from "./retention.js";
 
-/** What the published key set becomes: the cluster's keys, then every key published before. */
+/** What the published key set becomes, and why. */
 export interface MergedKeys {
   /** The kid the cluster signs with now; it gets the empty-kid twin. */
   current: string;
-  /** Every kid in the new `keys.json`, in order. */
+  /** Every kid in the new `keys.json`, in order (the twin not counted). */
   published: string[];
-  /** Kids of the cluster that were not published before. */
+  /** Kids not published before. */
   added: string[];
-  /** Kids published before that the cluster no longer has; kept until tokens they signed expire. */
+  /** Kids published before that the cluster no longer has, kept until tokens they signed expire. */
   retained: string[];
+  /** Kids published ahead of a rotation, which the cluster does not have yet. */
+  pending: string[];
+  /** Kids removed now: gone from the cluster for longer than the retention time. */
+  pruned: string[];
+  /** Retired kids and when each may be removed. */
+  waiting: RetentionDecision["waiting"];
+  warnings: string[];
   body: string;
+  state: PublisherState;
+  stateBody: string;
+}
+
+export interface MergeOptions {
+  origin: string;
+  emptyKidTwin: boolean;
+  state: PublisherState;
+  now: Date;
+  retainMs: number;
+  /** Keys to publish ahead of a rotation. */
+  pending?: readonly PublicSigningKey[];
 }
 
 /**
- * Merges the cluster's keys into the published `keys.json`: keys already published are kept,
- * so tokens signed by a previous key stay verifiable. The current key is `currentSigningKey`'s.
+ * Merges the cluster's keys into the published `keys.json`: the cluster's keys first, then keys
+ * published ahead of a rotation, then earlier keys still within their retention. The current key
+ * (`currentSigningKey`'s) gets the empty-kid twin.
+ *
+ * @throws {PublishError} `ERR_TOO_MANY_KEYS` rather than write a JWKS STS would refuse.
  */
 export function mergeKeys(
   clusterKeys: readonly PublicSigningKey[],
   publishedBody: string | undefined,
-  options: { origin: string; emptyKidTwin: boolean },
+  options: MergeOptions,
 ): MergedKeys {
   const cluster = distinctKeys(clusterKeys);
   const current = currentSigningKey(cluster);
+  const pending = distinctKeys(options.pending ?? []);
   const published = publishedBody === undefined ? [] : parsePublished(publishedBody, options.origin);
+  const byKid = new Map<string, PublicSigningKey>();
+  for (const key of distinctKeys([...cluster, ...pending, ...published])) byKid.set(key.kid, key);
+  const decision = decideRetention({
+    published: published.map((key) => key.kid),
+    cluster: cluster.map((key) => key.kid),
+    pending: pending.map((key) => key.kid),
+    state: options.state,
+    now: options.now,
+    retainMs: options.retainMs,
+  });
+  const keep = new Set(decision.keep);
   const clusterKids = new Set(cluster.map((key) => key.kid));
+  const pendingKids = pending.map((key) => key.kid).filter((kid) => !clusterKids.has(kid));
+  const order = [...cluster.map((key) => key.kid), ...pendingKids, ...published.map((key) => key.kid)];
+  const kids = [...new Set(order)].filter((kid) => keep.has(kid));
+  const entries = kids.length + (options.emptyKidTwin ? 1 : 0);
+  const waiting = [...decision.waiting].sort((a, b) => a.retiredAt.localeCompare(b.retiredAt));
+  if (entries > MAX_JWKS_KEYS) {
+    throw new PublishError(
+      "ERR_TOO_MANY_KEYS",
+      `the JWKS would hold ${entries} keys and STS is known to refuse more than ${MAX_JWKS_KEYS}; nothing was written. Keys that could go (oldest retired first): ${waiting
+        .slice(0, entries - MAX_JWKS_KEYS)
+        .map((w) => w.kid)
+        .join(", ")}; publish with a shorter --retain`,
+    );
+  }
+  const warnings =
+    entries >= WARN_JWKS_KEYS
+      ? [
+          `the JWKS holds ${entries} keys; STS refuses more than ${MAX_JWKS_KEYS}. Oldest retired keys: ${waiting
+            .slice(0, 5)
+            .map((w) => `${w.kid} (may go at ${w.removableAt})`)
+            .join(", ")}`,
+        ]
+      : [];
+  const jwks = buildJwks(
+    kids.map((kid) => byKid.get(kid) as PublicSigningKey),
+    { emptyKidTwin: options.emptyKidTwin, currentKid: current.kid },
+  );
   const publishedKids = new Set(published.map((key) => key.kid));
-  const retainedKeys = published.filter((key) => !clusterKids.has(key.kid));
-  const all = [...cluster, ...retainedKeys];
-  const jwks = buildJwks(all, { emptyKidTwin: options.emptyKidTwin, currentKid: current.kid });
   return {
     current: current.kid,
-    published: distinctKeys(all).map((key) => key.kid),
-    added: cluster.filter((key) => !publishedKids.has(key.kid)).map((key) => key.kid),
-    retained: retainedKeys.map((key) => key.kid),
+    published: kids,
+    added: kids.filter((kid) => !publishedKids.has(kid)),
+    retained: kids.filter((kid) => !clusterKids.has(kid) && !pendingKids.includes(kid)),
+    pending: pendingKids,
+    pruned: decision.prune,
+    waiting,
+    warnings,
     body: serializeJwks(jwks),
+    state: decision.state,
+    stateBody: serializeState(decision.state),
   };
 }
 

@@ -13,7 +13,10 @@ export type PublishErrorCode =
   | "ERR_PUBLIC_ACCESS_BLOCKED"
   | "ERR_AWS_ACCESS_DENIED"
   | "ERR_AWS_NO_CREDENTIALS"
-  | "ERR_AWS_REQUEST_FAILED";
+  | "ERR_AWS_REQUEST_FAILED"
+  | "ERR_DURATION_INVALID"
+  | "ERR_TOO_MANY_KEYS"
+  | "ERR_ROTATION_PRECONDITION";
 
 const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
   "ERR_PUBLISHED_DOCUMENT_INVALID",
@@ -22,6 +25,7 @@ const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
   "ERR_BUCKET_NOT_FOUND",
   "ERR_BUCKET_WRONG_REGION",
   "ERR_REGION_MISSING",
+  "ERR_DURATION_INVALID",
 ]);
 
 /** The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys. */

@@ -1,6 +1,6 @@
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
-export { type MergedKeys, mergeKeys } from "./documents.js";
+export { type MergedKeys, type MergeOptions, mergeKeys } from "./documents.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
   CLUSTER_TAG_KEY,
@@ -25,7 +25,20 @@ export {
   type PublishDocumentsOptions,
   type PublishDocumentsResult,
   publishDocuments,
+  statePath,
 } from "./publish-documents.js";
+export {
+  DEFAULT_RETAIN_MS,
+  decideRetention,
+  type KeyRecord,
+  MAX_JWKS_KEYS,
+  type PublisherState,
+  parseDuration,
+  parseState,
+  type RetentionDecision,
+  type RetentionInput,
+  WARN_JWKS_KEYS,
+} from "./retention.js";
 export {
   normalizePrefix,
   objectPrefixForIssuer,

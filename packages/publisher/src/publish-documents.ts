@@ -1,7 +1,8 @@
 import { type DocumentPaths, documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
 import { type PublicSigningKey, parseJwks } from "@irsa-anywhere/keys";
-import { discoveryBody, mergeKeys } from "./documents.js";
+import { discoveryBody, type MergedKeys, mergeKeys } from "./documents.js";
 import { PublishError } from "./errors.js";
+import { DEFAULT_RETAIN_MS, parseState } from "./retention.js";
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 /**
@@ -38,9 +39,15 @@ export interface PublishDocumentsOptions {
   keys: readonly PublicSigningKey[];
   target: PublishTarget;
   /** Where the documents go in the target; default the paths the issuer's URL implies. */
-  paths?: DocumentPaths;
+  paths?: DocumentPaths & { state?: string };
   /** Publish the empty-kid twin of the current key (default true). */
   emptyKidTwin?: boolean;
+  /** Keys to publish ahead of a rotation, beside the cluster's (`rotate prepare`). */
+  pendingKeys?: readonly PublicSigningKey[];
+  /** How long a key stays published after it left the cluster; default {@link DEFAULT_RETAIN_MS}. */
+  retainMs?: number;
+  /** The clock; tests pass their own so that a day passes in milliseconds. */
+  now?: () => Date;
   /** Work out and return the plan; write nothing. */
   dryRun?: boolean;
 }
@@ -50,16 +57,33 @@ export interface PublishDocumentsResult {
   dryRun: boolean;
   /** `keys.json` first: it is written before the discovery document that points at it. */
   documents: [DocumentOutcome, DocumentOutcome];
-  keys: { current: string; published: string[]; added: string[]; retained: string[] };
+  keys: {
+    current: string;
+    published: string[];
+    added: string[];
+    retained: string[];
+    pending: string[];
+    pruned: string[];
+    /** Retired keys still published, and when each may go. */
+    waiting: Array<{ kid: string; retiredAt: string; removableAt: string }>;
+  };
   /** Anything was (or on a dry run, would be) written. */
   changed: boolean;
+  warnings: string[];
+}
+
+/** The state document's path beside `keys.json`. */
+export function statePath(jwksPath: string): string {
+  return jwksPath.replace(/keys\.json$/, ".irsa-anywhere-state.json");
 }
 
 /**
- * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to any target.
- * Keys published before are kept; only documents that differ are written, `keys.json` first;
- * each write is conditional on the version read, and on a conflict with another publisher
- * the documents are read and merged again, so no publisher's key is ever lost.
+ * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to any target, with
+ * the small state that decides when a key may be removed. Keys published before are kept until
+ * their retention has passed; only documents that differ are written, in the order state,
+ * `keys.json`, discovery document; each write is conditional on the version read, and on a
+ * conflict with another publisher everything is read and merged again, so no publisher's key is
+ * ever lost and a publisher that dies halfway leaves documents the next run completes.
  *
  * @throws {PublishError} and the key and issuer validation errors of the other packages.
  *
@@ -72,15 +96,23 @@ export interface PublishDocumentsResult {
  */
 export async function publishDocuments(options: PublishDocumentsOptions): Promise<PublishDocumentsResult> {
   const issuer = validateIssuer(options.issuer);
-  const paths = options.paths ?? documentPaths(issuer);
+  const paths: DocumentPaths & { state?: string } = options.paths ?? documentPaths(issuer);
+  const stateAt = paths.state ?? statePath(paths.jwks);
   const { target } = options;
   const dryRun = options.dryRun ?? false;
+  const now = (options.now ?? (() => new Date()))();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     try {
       const storedKeys = await target.read(paths.jwks);
+      const withState = needsState(storedKeys?.body, options);
+      const storedState = withState ? await target.read(stateAt) : undefined;
       const merged = mergeKeys(options.keys, storedKeys?.body, {
         origin: `keys.json at ${target.locate(paths.jwks)}`,
         emptyKidTwin: options.emptyKidTwin ?? true,
+        state: parseState(storedState?.body, target.locate(stateAt)),
+        now,
+        retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
+        ...(options.pendingKeys ? { pending: options.pendingKeys } : {}),
       });
       const keysOutcome = outcome(
         "keys.json",
@@ -90,6 +122,15 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         merged.body,
         keysReason(merged),
       );
+      // The state first: a publisher that dies after it leaves a state the next run completes,
+      // never a published key without a record.
+      if (!dryRun && withState && storedState?.body !== merged.stateBody) {
+        await target.write(stateAt, merged.stateBody, {
+          contentType: DOCUMENT_CONTENT_TYPE,
+          cacheControl: "no-store",
+          expectedVersion: storedState?.version ?? null,
+        });
+      }
       if (keysOutcome.action !== "unchanged" && !dryRun) {
         await target.write(paths.jwks, merged.body, writeCondition(storedKeys));
         keysOutcome.written = true;
@@ -118,8 +159,12 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
           published: merged.published,
           added: merged.added,
           retained: merged.retained,
+          pending: merged.pending,
+          pruned: merged.pruned,
+          waiting: merged.waiting,
         },
         changed: keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged",
+        warnings: merged.warnings,
       };
     } catch (error) {
       if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") continue;
@@ -130,6 +175,23 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
     "ERR_CONCURRENT_UPDATES",
     `other publishers changed ${target.description} ${MAX_ATTEMPTS} times while this one merged; run it again once they are done`,
   );
+}
+
+/**
+ * The state matters only when a key is retired or pending: when exactly the cluster's keys are
+ * published and none is pending, there is nothing to decide, and not reading it keeps a
+ * republish of an unchanged cluster to the reads of the two documents.
+ */
+function needsState(publishedBody: string | undefined, options: PublishDocumentsOptions): boolean {
+  if (publishedBody === undefined || options.pendingKeys?.length) return true;
+  let published: string[];
+  try {
+    published = parseJwks(publishedBody, "keys.json").keys.map((key) => key.kid);
+  } catch {
+    return true; // mergeKeys reports it
+  }
+  const cluster = new Set(options.keys.map((key) => key.kid));
+  return published.length !== cluster.size || published.some((kid) => !cluster.has(kid));
 }
 
 function writeCondition(stored: StoredDocument | undefined) {
@@ -159,10 +221,11 @@ function outcome(
   };
 }
 
-function keysReason(merged: ReturnType<typeof mergeKeys>): string {
+function keysReason(merged: MergedKeys): string {
   const parts: string[] = [];
-  if (merged.added.length > 0)
-    parts.push(`key${merged.added.length > 1 ? "s" : ""} ${merged.added.join(", ")} added`);
-  if (merged.retained.length > 0) parts.push(`${merged.retained.join(", ")} kept from before`);
+  if (merged.added.length > 0) parts.push(`added ${merged.added.join(", ")}`);
+  if (merged.pruned.length > 0) parts.push(`removed ${merged.pruned.join(", ")} (retention passed)`);
+  if (merged.retained.length > 0)
+    parts.push(`kept ${merged.retained.join(", ")} until tokens they signed expire`);
   return parts.length > 0 ? parts.join("; ") : "formatting or empty-kid twin changed";
 }

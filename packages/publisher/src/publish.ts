@@ -42,6 +42,12 @@ export interface PublishOptions {
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
   emptyKidTwin?: boolean | undefined;
+  /** Keys to publish ahead of a rotation, beside the cluster's. */
+  pendingKeys?: readonly PublicSigningKey[] | undefined;
+  /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
+  retainMs?: number | undefined;
+  /** The clock (tests). */
+  now?: (() => Date) | undefined;
   dryRun?: boolean | undefined;
   /** Clients to use instead of ones made from the environment (custom credentials, tests). */
   clients?: { s3?: S3Client; iam?: IAMClient } | undefined;
@@ -89,12 +95,10 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
     }
     const documents = await publishDocuments({
       issuer: options.issuer,
-      keys: options.keys,
       target: directoryTarget(options.outDir),
-      emptyKidTwin: options.emptyKidTwin ?? true,
-      dryRun: options.dryRun ?? false,
+      ...documentOptions(options),
     });
-    return { ...documents, target: { kind: "directory", path: options.outDir }, warnings: [] };
+    return { ...documents, target: { kind: "directory", path: options.outDir } };
   }
   return publishToBucket(options, options.bucket as string);
 }
@@ -146,14 +150,7 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     });
   }
 
-  const documents = await publishDocuments({
-    issuer,
-    keys: options.keys,
-    target,
-    paths,
-    emptyKidTwin: options.emptyKidTwin ?? true,
-    dryRun,
-  });
+  const documents = await publishDocuments({ issuer, target, paths, ...documentOptions(options) });
 
   if (publicBaseUrl && !dryRun) {
     const readable = alreadyPublic || (await publicAfterPublish(target, paths.jwks));
@@ -185,7 +182,19 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     target: { kind: "s3", bucket, prefix, region },
     ...(bucketPolicy ? { bucketPolicy } : {}),
     ...(oidcProvider ? { oidcProvider } : {}),
-    warnings,
+    warnings: [...documents.warnings, ...warnings],
+  };
+}
+
+/** The options that publishDocuments takes as they are, whatever the target. */
+function documentOptions(options: PublishOptions) {
+  return {
+    keys: options.keys,
+    emptyKidTwin: options.emptyKidTwin ?? true,
+    dryRun: options.dryRun ?? false,
+    ...(options.pendingKeys ? { pendingKeys: options.pendingKeys } : {}),
+    ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
+    ...(options.now ? { now: options.now } : {}),
   };
 }
 
