@@ -1,4 +1,5 @@
 export { type ClusterKeyOptions, publicKeysFromCluster } from "./cluster.js";
+export { type ClusterJwksOptions, publicKeysFromClusterJwks } from "./cluster-jwks.js";
 export { KeysError, type KeysErrorCode } from "./errors.js";
 export {
   assertPublicJwk,
@@ -19,6 +20,12 @@ export {
   parseJwks,
   serializeJwks,
 } from "./jwks.js";
+export {
+  type GeneratedKeyPair,
+  generateSigningKey,
+  SIGNING_KEY_TYPES,
+  type SigningKeyType,
+} from "./keygen.js";
 export { publicKeysFromPem } from "./pem-keys.js";
 export { publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {

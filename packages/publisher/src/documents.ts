@@ -14,6 +14,7 @@ import {
   MAX_JWKS_KEYS,
   type PublisherState,
   type RetentionDecision,
+  type RotationRecord,
   serializeState,
   WARN_JWKS_KEYS,
 } from "./retention.js";
@@ -34,6 +35,8 @@ export interface MergedKeys {
   pruned: string[];
   /** Retired kids and when each may be removed. */
   waiting: RetentionDecision["waiting"];
+  /** Kids that were pending and that the cluster now has. */
+  promoted: string[];
   warnings: string[];
   body: string;
   state: PublisherState;
@@ -48,6 +51,8 @@ export interface MergeOptions {
   retainMs: number;
   /** Keys to publish ahead of a rotation. */
   pending?: readonly PublicSigningKey[];
+  /** Record (or, with `null`, clear) the rotation in progress; left as it is when undefined. */
+  rotation?: RotationRecord | null;
 }
 
 /**
@@ -78,9 +83,14 @@ export function mergeKeys(
   });
   const keep = new Set(decision.keep);
   const clusterKids = new Set(cluster.map((key) => key.kid));
-  const pendingKids = pending.map((key) => key.kid).filter((kid) => !clusterKids.has(kid));
-  const order = [...cluster.map((key) => key.kid), ...pendingKids, ...published.map((key) => key.kid)];
+  const order = [
+    ...cluster.map((key) => key.kid),
+    ...pending.map((key) => key.kid),
+    ...published.map((key) => key.kid),
+  ];
   const kids = [...new Set(order)].filter((kid) => keep.has(kid));
+  // Pending: asked for now, or recorded so by an earlier `rotate prepare`, and not in the cluster yet.
+  const pendingKids = kids.filter((kid) => decision.state.keys[kid]?.pending === true);
   const entries = kids.length + (options.emptyKidTwin ? 1 : 0);
   const waiting = [...decision.waiting].sort((a, b) => a.retiredAt.localeCompare(b.retiredAt));
   if (entries > MAX_JWKS_KEYS) {
@@ -105,6 +115,7 @@ export function mergeKeys(
     kids.map((kid) => byKid.get(kid) as PublicSigningKey),
     { emptyKidTwin: options.emptyKidTwin, currentKid: current.kid },
   );
+  const state = withRotation(decision.state, options.rotation);
   const publishedKids = new Set(published.map((key) => key.kid));
   return {
     current: current.kid,
@@ -114,10 +125,29 @@ export function mergeKeys(
     pending: pendingKids,
     pruned: decision.prune,
     waiting,
+    promoted: decision.promoted,
     warnings,
     body: serializeJwks(jwks),
-    state: decision.state,
-    stateBody: serializeState(decision.state),
+    state,
+    stateBody: serializeState(state),
+  };
+}
+
+/** Applies a rotation record, keeping the stored one's times when it is the same rotation again. */
+function withRotation(state: PublisherState, rotation: RotationRecord | null | undefined): PublisherState {
+  if (rotation === undefined) return state;
+  const { rotation: stored, ...rest } = state;
+  if (rotation === null) return rest;
+  const same = stored && stored.from === rotation.from && stored.to.join() === rotation.to.join();
+  return {
+    ...rest,
+    rotation: same
+      ? {
+          ...rotation,
+          preparedAt: stored.preparedAt,
+          ...(stored.confirmedAt && !rotation.confirmedAt ? { confirmedAt: stored.confirmedAt } : {}),
+        }
+      : rotation,
   };
 }
 

@@ -40,6 +40,14 @@ export {
   WARN_JWKS_KEYS,
 } from "./retention.js";
 export {
+  confirmRotation,
+  prepareRotation,
+  pruneRotation,
+  type RotationReport,
+  type RotationStage,
+  rotationStatus,
+} from "./rotation.js";
+export {
   normalizePrefix,
   objectPrefixForIssuer,
   type Partition,

@@ -2,7 +2,7 @@ import { type DocumentPaths, documentPaths, validateIssuer } from "@irsa-anywher
 import { type PublicSigningKey, parseJwks } from "@irsa-anywhere/keys";
 import { discoveryBody, type MergedKeys, mergeKeys } from "./documents.js";
 import { PublishError } from "./errors.js";
-import { DEFAULT_RETAIN_MS, parseState } from "./retention.js";
+import { DEFAULT_RETAIN_MS, parseState, type RotationRecord } from "./retention.js";
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 /**
@@ -13,8 +13,18 @@ import type { PublishTarget, StoredDocument } from "./target.js";
 export const DOCUMENT_CACHE_CONTROL = "public, max-age=300";
 export const DOCUMENT_CONTENT_TYPE = "application/json";
 
-/** How often a publish re-reads and merges again after another publisher wrote in between. */
-const MAX_ATTEMPTS = 8;
+/**
+ * How often a publish re-reads and merges again after another publisher wrote in between. Each
+ * conflict means another publisher made progress, so this bounds contention, not failures: ten
+ * publishers starting at the same moment all finish well within it.
+ */
+const MAX_ATTEMPTS = 25;
+
+/** Randomised, growing pause before merging again, so that contending publishers spread out. */
+function conflictBackoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1000, 25 * 2 ** Math.min(attempt, 6));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 export type DocumentName = "keys.json" | "openid-configuration";
 export type DocumentAction = "create" | "update" | "unchanged";
@@ -44,6 +54,10 @@ export interface PublishDocumentsOptions {
   emptyKidTwin?: boolean;
   /** Keys to publish ahead of a rotation, beside the cluster's (`rotate prepare`). */
   pendingKeys?: readonly PublicSigningKey[];
+  /** Record or (with `null`) clear the rotation in progress in the state. */
+  rotation?: RotationRecord | null;
+  /** Read the state even when there is no retention to decide (the rotate phases need it). */
+  readState?: boolean;
   /** How long a key stays published after it left the cluster; default {@link DEFAULT_RETAIN_MS}. */
   retainMs?: number;
   /** The clock; tests pass their own so that a day passes in milliseconds. */
@@ -66,7 +80,11 @@ export interface PublishDocumentsResult {
     pruned: string[];
     /** Retired keys still published, and when each may go. */
     waiting: Array<{ kid: string; retiredAt: string; removableAt: string }>;
+    /** Keys published ahead of a rotation that the cluster now has. */
+    promoted: string[];
   };
+  /** The rotation in progress, as the state records it after this publish (when the state was read). */
+  rotation?: RotationRecord;
   /** Anything was (or on a dry run, would be) written. */
   changed: boolean;
   warnings: string[];
@@ -113,6 +131,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         now,
         retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
         ...(options.pendingKeys ? { pending: options.pendingKeys } : {}),
+        ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
       });
       const keysOutcome = outcome(
         "keys.json",
@@ -162,12 +181,17 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
           pending: merged.pending,
           pruned: merged.pruned,
           waiting: merged.waiting,
+          promoted: merged.promoted,
         },
         changed: keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged",
         warnings: merged.warnings,
+        ...(withState && merged.state.rotation ? { rotation: merged.state.rotation } : {}),
       };
     } catch (error) {
-      if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") continue;
+      if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") {
+        await conflictBackoff(attempt);
+        continue;
+      }
       throw error;
     }
   }
@@ -183,7 +207,14 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
  * republish of an unchanged cluster to the reads of the two documents.
  */
 function needsState(publishedBody: string | undefined, options: PublishDocumentsOptions): boolean {
-  if (publishedBody === undefined || options.pendingKeys?.length) return true;
+  if (
+    publishedBody === undefined ||
+    options.pendingKeys?.length ||
+    options.readState ||
+    options.rotation !== undefined
+  ) {
+    return true;
+  }
   let published: string[];
   try {
     published = parseJwks(publishedBody, "keys.json").keys.map((key) => key.kid);

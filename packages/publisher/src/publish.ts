@@ -8,6 +8,7 @@ import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
+import type { RotationRecord } from "./retention.js";
 import { normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 
@@ -44,6 +45,10 @@ export interface PublishOptions {
   emptyKidTwin?: boolean | undefined;
   /** Keys to publish ahead of a rotation, beside the cluster's. */
   pendingKeys?: readonly PublicSigningKey[] | undefined;
+  /** Record or (with `null`) clear the rotation in progress (the rotate phases). */
+  rotation?: RotationRecord | null | undefined;
+  /** Read the state even when no retention is to be decided (the rotate phases). */
+  readState?: boolean | undefined;
   /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
   retainMs?: number | undefined;
   /** The clock (tests). */
@@ -193,6 +198,8 @@ function documentOptions(options: PublishOptions) {
     emptyKidTwin: options.emptyKidTwin ?? true,
     dryRun: options.dryRun ?? false,
     ...(options.pendingKeys ? { pendingKeys: options.pendingKeys } : {}),
+    ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
+    ...(options.readState ? { readState: true } : {}),
     ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
     ...(options.now ? { now: options.now } : {}),
   };

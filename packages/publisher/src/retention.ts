@@ -15,9 +15,21 @@ export interface KeyRecord {
   pending?: boolean;
 }
 
+/** A rotation in progress, recorded by `rotate prepare` and completed by `rotate confirm`. */
+export interface RotationRecord {
+  /** The kid that signed when the rotation was prepared. */
+  from: string;
+  /** The kid(s) published ahead to sign next. */
+  to: string[];
+  preparedAt: string;
+  /** When the cluster was seen signing with a `to` key. */
+  confirmedAt?: string;
+}
+
 export interface PublisherState {
   version: 1;
   keys: Record<string, KeyRecord>;
+  rotation?: RotationRecord;
 }
 
 /**
@@ -59,7 +71,7 @@ export function parseState(body: string | undefined, origin: string): PublisherS
 
 export function serializeState(state: PublisherState): string {
   const keys = Object.fromEntries(Object.entries(state.keys).sort(([a], [b]) => a.localeCompare(b)));
-  return `${JSON.stringify({ version: 1, keys }, null, 2)}\n`;
+  return `${JSON.stringify({ version: 1, keys, ...(state.rotation ? { rotation: state.rotation } : {}) }, null, 2)}\n`;
 }
 
 export interface RetentionInput {
@@ -82,6 +94,8 @@ export interface RetentionDecision {
   prune: string[];
   /** Retired kids still within their retention, with the time they may go. */
   waiting: Array<{ kid: string; retiredAt: string; removableAt: string }>;
+  /** Kids that were pending and that the cluster now has: a rotation's switch, seen. */
+  promoted: string[];
 }
 
 /**
@@ -99,10 +113,12 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
   const keep: string[] = [];
   const prune: string[] = [];
   const waiting: RetentionDecision["waiting"] = [];
+  const promoted: string[] = [];
   for (const kid of all) {
     const before = input.state.keys[kid];
     const record: KeyRecord = { firstPublished: before?.firstPublished ?? now };
     if (cluster.has(kid)) {
+      if (before?.pending) promoted.push(kid);
       // Refreshed only every few hours, so that republishing an unchanged cluster writes nothing.
       const seen = before?.lastSeenInCluster;
       const stale = !seen || input.now.getTime() - Date.parse(seen) >= LAST_SEEN_REFRESH_MS;
@@ -132,7 +148,9 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
     keep.push(last);
     keys[last] = { ...(input.state.keys[last] ?? { firstPublished: now }) };
   }
-  return { state: { version: 1, keys }, keep, prune, waiting };
+  const state: PublisherState = { version: 1, keys };
+  if (input.state.rotation) state.rotation = input.state.rotation;
+  return { state, keep, prune, waiting, promoted };
 }
 
 /** Parses `90m`, `26h`, `2d`, `3600s` or plain seconds into milliseconds. */

@@ -1,0 +1,79 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KeysError } from "../errors.js";
+
+/** @internal How a command reaches a cluster: a kubeconfig file and context, or the defaults. */
+export interface KubeconfigOptions {
+  /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, or the in-cluster config in a pod. */
+  kubeconfig?: string;
+  /** A context of the kubeconfig; default its current context. */
+  context?: string;
+}
+
+/**
+ * @internal Loads the Kubernetes client (on first use, so that callers who never talk to a
+ * cluster never pay for it) and the kubeconfig, and checks that it names a server.
+ */
+export async function loadKubeconfig(options: KubeconfigOptions) {
+  const k8s = await import("@kubernetes/client-node");
+  const config = new k8s.KubeConfig();
+  try {
+    if (options.kubeconfig === undefined) config.loadFromDefault();
+    else config.loadFromFile(options.kubeconfig);
+  } catch (error) {
+    throw new KeysError(
+      "ERR_KUBECONFIG_INVALID",
+      `cannot load the kubeconfig ${options.kubeconfig ?? "(KUBECONFIG or ~/.kube/config)"}: ${firstLine(error)}; check --kubeconfig`,
+    );
+  }
+  if (options.context !== undefined) {
+    if (!config.getContextObject(options.context)) {
+      throw new KeysError(
+        "ERR_KUBECONFIG_INVALID",
+        `the kubeconfig has no context "${options.context}"; list them with kubectl config get-contexts`,
+      );
+    }
+    config.setCurrentContext(options.context);
+  }
+  const server =
+    options.kubeconfig === undefined && isNoConfigFallback(config)
+      ? undefined
+      : config.getCurrentCluster()?.server;
+  if (!server) {
+    throw new KeysError(
+      "ERR_KUBECONFIG_INVALID",
+      "the kubeconfig names no cluster to talk to; give --kubeconfig (and --context) for the cluster, or run inside it",
+    );
+  }
+  return { k8s, config, server };
+}
+
+/**
+ * With no KUBECONFIG, no ~/.kube/config and no pod service account, `loadFromDefault` does not
+ * fail: it falls back to http://localhost:8080 under a context it names "loaded-context", which
+ * every request then refuses (plain HTTP). Spot that fallback so the user hears what is missing.
+ */
+function isNoConfigFallback(config: KubeConfig): boolean {
+  return (
+    config.getCurrentContext() === "loaded-context" &&
+    config.getCurrentCluster()?.server === "http://localhost:8080"
+  );
+}
+
+/** @internal The client has no timeout of its own: an API server that accepts and never answers would hang us. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? "unknown error";
+}

@@ -1,0 +1,193 @@
+import { currentSigningKey, distinctKeys, type PublicSigningKey } from "@irsa-anywhere/keys";
+import { PublishError } from "./errors.js";
+import { type PublishOptions, type PublishResult, publish } from "./publish.js";
+import { DOCUMENT_CACHE_CONTROL } from "./publish-documents.js";
+import type { RotationRecord } from "./retention.js";
+
+/** Where a cluster's key rotation stands, as `rotate status` reports it. */
+export type RotationStage =
+  /** One key, nothing in progress. */
+  | "steady"
+  /** A next key is published ahead; the API server does not sign with it yet. */
+  | "prepared"
+  /** The API server still verifies with an old key besides the signing one. */
+  | "switched"
+  /** An old key has left the cluster and stays published until tokens it signed expire. */
+  | "retiring";
+
+export interface RotationReport {
+  stage: RotationStage;
+  /** One line: where the cluster is. */
+  summary: string;
+  /** One line: what to do next. */
+  next: string;
+  /** The publish this phase ran (a dry run for `status`). */
+  publish: PublishResult;
+}
+
+const cacheMinutes = Number(/max-age=(\d+)/.exec(DOCUMENT_CACHE_CONTROL)?.[1] ?? 300) / 60;
+
+/**
+ * Phase 1: publishes the next signing key beside the current one, before the API server signs
+ * with it, so that STS knows it before the first token it signs exists, and records the rotation.
+ * Safe to re-run.
+ *
+ * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the next key is the current one.
+ */
+export async function prepareRotation(
+  options: PublishOptions & { nextKeys: readonly PublicSigningKey[] },
+): Promise<RotationReport> {
+  const next = distinctKeys(options.nextKeys);
+  const current = currentSigningKey(distinctKeys(options.keys));
+  if (next.some((key) => key.kid === current.kid)) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      `the cluster already signs with ${current.kid}; give the new key as --next-key (make one with irsa-anywhere keygen)`,
+    );
+  }
+  const to = next.map((key) => key.kid);
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const result = await publish({
+    ...options,
+    pendingKeys: next,
+    rotation: { from: current.kid, to, preparedAt: now },
+  });
+  return {
+    stage: "prepared",
+    summary: `next key ${to.join(", ")} is published beside ${current.kid}${options.dryRun ? " (dry run)" : ""}`,
+    next: `wait ${cacheMinutes} minutes (the documents' cache time), make the API server sign with the new key while it still verifies the old one, then run rotate confirm`,
+    publish: result,
+  };
+}
+
+/**
+ * Phase 2: confirms from the cluster that the key published ahead now signs, and records it.
+ * Safe to re-run.
+ *
+ * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the cluster still signs with the old
+ *   key, signs with a key that was never published, or no private key tells which key signs.
+ */
+export async function confirmRotation(options: PublishOptions): Promise<RotationReport> {
+  const signing = options.keys.find((key) => key.fromPrivateKey);
+  if (!signing) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      "public keys alone do not tell which key the cluster signs with; read its key secret (--cluster NAME, or --secret-file with tls.key)",
+    );
+  }
+  const plan = await publish({ ...options, readState: true, dryRun: true });
+  const rotation = plan.rotation;
+  if (plan.keys.added.includes(signing.kid)) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      `the cluster signs with ${signing.kid}, which was never published: STS rejects its tokens until it is; run irsa-anywhere publish now`,
+    );
+  }
+  if (rotation && !rotation.confirmedAt && !rotation.to.includes(signing.kid)) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      signing.kid === rotation.from
+        ? `the cluster still signs with ${signing.kid}, not with ${rotation.to.join(", ")}; switch the API server's --service-account-signing-key-file first (README: Rotating the signing key)`
+        : `the cluster signs with ${signing.kid}, neither the old key ${rotation.from} nor the one prepared (${rotation.to.join(", ")}); check the API server's flags`,
+    );
+  }
+  const switching = rotation !== undefined && !rotation.confirmedAt;
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const result =
+    options.dryRun || !switching
+      ? plan
+      : await publish({
+          ...options,
+          readState: true,
+          rotation: { ...(rotation as RotationRecord), confirmedAt: now },
+        });
+  const old = distinctKeys(options.keys)
+    .filter((key) => key.kid !== signing.kid)
+    .map((key) => key.kid);
+  return {
+    stage: old.length > 0 ? "switched" : "retiring",
+    summary: switching
+      ? `the cluster signs with ${signing.kid}, published ahead: the switch is confirmed`
+      : `the cluster signs with ${signing.kid}, already published; no switch was waiting to be confirmed`,
+    next:
+      old.length > 0
+        ? `remove ${old.join(", ")} from the API server's --service-account-key-file; its retention starts when it is gone, then run rotate prune`
+        : (describeWaiting(result) ?? "nothing more to do"),
+    publish: result,
+  };
+}
+
+/**
+ * Phase 3: removes keys whose retention has passed since they left the cluster, and closes the
+ * rotation record. Safe to re-run.
+ *
+ * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when a retired key is still within its
+ *   retention, saying when it may go.
+ */
+export async function pruneRotation(options: PublishOptions): Promise<RotationReport> {
+  const plan = await publish({ ...options, readState: true, dryRun: true });
+  if (plan.keys.pruned.length === 0 && plan.keys.waiting.length > 0) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      `nothing can be removed yet: ${describeWaiting(plan)}; tokens they signed may still be in use`,
+    );
+  }
+  const finished = plan.rotation?.confirmedAt !== undefined;
+  const result =
+    options.dryRun || (plan.keys.pruned.length === 0 && !finished)
+      ? plan
+      : await publish({ ...options, readState: true, ...(finished ? { rotation: null } : {}) });
+  return {
+    stage: "steady",
+    summary:
+      result.keys.pruned.length > 0
+        ? `removed ${result.keys.pruned.join(", ")}${options.dryRun ? " (dry run)" : ""}`
+        : "nothing to remove: no published key has left the cluster for longer than the retention",
+    next: "nothing more to do; publish keeps running as usual",
+    publish: result,
+  };
+}
+
+/** Where the rotation stands, from a dry run: nothing is written. */
+export async function rotationStatus(options: PublishOptions): Promise<RotationReport> {
+  const plan = await publish({ ...options, readState: true, dryRun: true });
+  const cluster = distinctKeys(options.keys).map((key) => key.kid);
+  const rotation = plan.rotation;
+  if (rotation && !rotation.confirmedAt) {
+    return {
+      stage: "prepared",
+      summary: `next key ${rotation.to.join(", ")} is published ahead (since ${rotation.preparedAt}); the cluster signs with ${rotation.from}`,
+      next: "make the API server sign with the next key, then run rotate confirm",
+      publish: plan,
+    };
+  }
+  if (cluster.length > 1) {
+    return {
+      stage: "switched",
+      summary: `the cluster verifies with ${cluster.join(", ")} and signs with ${plan.keys.current}`,
+      next: "remove the old key from the API server's --service-account-key-file, then run rotate prune after the retention",
+      publish: plan,
+    };
+  }
+  if (plan.keys.waiting.length > 0) {
+    return {
+      stage: "retiring",
+      summary: `the cluster signs with ${plan.keys.current}; ${describeWaiting(plan)}`,
+      next: "run rotate prune after that time (publish also removes it by itself then)",
+      publish: plan,
+    };
+  }
+  return {
+    stage: "steady",
+    summary: `the cluster signs with ${plan.keys.current}; no rotation in progress`,
+    next: "to rotate: irsa-anywhere keygen, then irsa-anywhere rotate prepare --next-key NEW.pub",
+    publish: plan,
+  };
+}
+
+function describeWaiting(result: PublishResult): string | undefined {
+  if (result.keys.waiting.length === 0) return undefined;
+  return result.keys.waiting
+    .map((w) => `${w.kid} left the cluster at ${w.retiredAt} and may go at ${w.removableAt}`)
+    .join("; ");
+}
