@@ -3,6 +3,7 @@ import {
   KeysError,
   type PublicSigningKey,
   publicKeysFromCluster,
+  publicKeysFromClusterJwks,
   publicKeysFromPem,
   publicKeysFromSecretManifest,
 } from "@irsa-anywhere/keys";
@@ -14,6 +15,7 @@ export interface KeySourceArgs {
   key?: string | string[] | undefined;
   "secret-file"?: string | string[] | undefined;
   cluster?: string | undefined;
+  "cluster-jwks"?: boolean | undefined;
   namespace: string;
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -41,6 +43,11 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
       describe: "Read the <cluster>-sa secret through the kubeconfig",
       group: "Key sources (combinable, repeatable):",
     })
+    .option("cluster-jwks", {
+      type: "boolean",
+      describe: "Read the public keys the API server serves at /openid/v1/jwks (no secret needed)",
+      group: "Key sources (combinable, repeatable):",
+    })
     .option("namespace", {
       type: "string",
       default: "eksa-system",
@@ -65,17 +72,25 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export function hasKeySource(args: KeySourceArgs): boolean {
-  return list(args.key).length > 0 || list(args["secret-file"]).length > 0 || args.cluster !== undefined;
+  return (
+    list(args.key).length > 0 ||
+    list(args["secret-file"]).length > 0 ||
+    args.cluster !== undefined ||
+    args["cluster-jwks"] === true
+  );
 }
 
 /**
- * Reads every key source named on the command line: the cluster first, then secret files,
+ * Reads every key source named on the command line: the cluster's secret, then the API
+ * server's JWKS, then secret files,
  * then PEM files, each in the order given. The first key read from a private key is the current
  * signing key, otherwise the first key.
  */
 export async function readKeySources(args: KeySourceArgs): Promise<PublicSigningKey[]> {
   if (!hasKeySource(args)) {
-    throw new UsageError("no key source given; add --key FILE, --secret-file FILE or --cluster NAME");
+    throw new UsageError(
+      "no key source given; add --key FILE, --secret-file FILE, --cluster NAME or --cluster-jwks",
+    );
   }
   const stdinUses = [...list(args.key), ...list(args["secret-file"])].filter((f) => f === "-").length;
   if (stdinUses > 1)
@@ -86,6 +101,14 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
       ...(await publicKeysFromCluster({
         cluster: args.cluster,
         namespace: args.namespace,
+        ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
+        ...(args.context === undefined ? {} : { context: args.context }),
+      })),
+    );
+  }
+  if (args["cluster-jwks"]) {
+    found.push(
+      ...(await publicKeysFromClusterJwks({
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
         ...(args.context === undefined ? {} : { context: args.context }),
       })),

@@ -3,6 +3,7 @@ import { hideBin } from "yargs/helpers";
 import { runKeys } from "./commands/keys.js";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { keySourceOptions } from "./key-sources.js";
+import { publishTargetOptions } from "./publish-options.js";
 import { paint } from "./terminal.js";
 
 // On Node 20 the AWS SDK prints nine lines on every run saying that its 2027 releases will need
@@ -52,6 +53,12 @@ function report(error: unknown): never {
 
 const cli = yargs(hideBin(process.argv))
   .scriptName("irsa-anywhere")
+  .option("log-format", {
+    choices: ["text", "json"] as const,
+    default: "text" as const,
+    global: true,
+    describe: "text for people; json: one JSON line per action on stderr, for a job's logs",
+  })
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   .command(
     "keys",
@@ -107,76 +114,15 @@ const cli = yargs(hideBin(process.argv))
     "publish",
     "Publish keys.json and the discovery document to S3 (and register the IAM OIDC provider) or a directory",
     (y) =>
-      withExitCodes(emptyKidOption(keySourceOptions(y)))
-        .option("bucket", {
-          type: "string",
-          requiresArg: true,
-          describe: "S3 bucket to publish to",
-          group: "Where:",
-        })
-        .option("prefix", {
-          type: "string",
-          requiresArg: true,
-          describe: "Object key prefix (several clusters can share a bucket)",
-          group: "Where:",
-        })
-        .option("out-dir", {
-          type: "string",
-          requiresArg: true,
-          describe: "Publish into a directory instead, for any static web host",
-          group: "Where:",
-        })
-        .option("issuer", {
-          type: "string",
-          requiresArg: true,
-          describe: "Issuer URL (default with --bucket: https://BUCKET.s3.REGION.amazonaws.com[/PREFIX])",
-          group: "Where:",
-        })
-        .option("external-issuer", {
-          type: "boolean",
-          default: false,
-          describe: "The issuer is served from the bucket by something else, such as CloudFront",
-          group: "Where:",
-        })
-        .option("region", {
-          type: "string",
-          requiresArg: true,
-          describe: "The bucket's region (default AWS_REGION or the profile's)",
-          group: "AWS:",
-        })
-        .option("endpoint-url", {
-          type: "string",
-          requiresArg: true,
-          describe: "S3 endpoint for S3-compatible stores and local tests",
-          group: "AWS:",
-        })
-        .option("audience", {
-          type: "string",
-          nargs: 1,
-          describe: "Audience of the IAM OIDC provider, repeatable (default sts.amazonaws.com)",
-          group: "AWS:",
-        })
-        .option("public-read-policy", {
-          type: "boolean",
-          default: false,
-          describe: "Add a bucket policy statement making exactly the two documents public",
-          group: "AWS:",
-        })
-        .option("oidc-provider", {
-          type: "boolean",
-          default: true,
-          describe: "Register the IAM OIDC provider (--no-oidc-provider to skip)",
-          group: "AWS:",
-        })
-        .option("dry-run", {
-          type: "boolean",
-          default: false,
-          describe: "Show what would be created, written or left alone; touch nothing",
-        })
+      publishTargetOptions(withExitCodes(keySourceOptions(y)))
         .option("json", { type: "boolean", default: false, describe: "Print the result as one JSON object" })
         .example(
           "$0 publish --cluster prod --bucket my-oidc --prefix prod --region us-west-2 --public-read-policy",
           "Right after eksctl anywhere create cluster",
+        )
+        .example(
+          "$0 publish --cluster-jwks --bucket my-oidc --prefix prod",
+          "In the cluster, as the scheduled job: no secret needed",
         )
         .example(
           "$0 publish --key sa.pub --issuer https://oidc.example.com/prod --out-dir site",
@@ -186,7 +132,72 @@ const cli = yargs(hideBin(process.argv))
   )
   // [doctor and trust-policy commands are registered here]
   // [serve command is registered here]
-  // [keygen and rotate commands are registered here]
+  .command(
+    "keygen",
+    "Generate a new service-account signing key pair (for a rotation)",
+    (y) =>
+      withExitCodes(y)
+        .option("type", {
+          choices: ["rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384", "ec-p521"] as const,
+          default: "rsa-2048" as const,
+          describe: "Key type",
+        })
+        .option("out-dir", {
+          type: "string",
+          requiresArg: true,
+          describe: "Write sa.key (mode 0600) and sa.pub into DIR",
+        })
+        .option("secret-manifest", {
+          type: "string",
+          requiresArg: true,
+          describe: "Write a Secret manifest (mode 0600) shaped like the <cluster>-sa secret instead",
+        })
+        .option("name", {
+          type: "string",
+          requiresArg: true,
+          describe: "The secret's name, with --secret-manifest",
+        })
+        .option("namespace", {
+          type: "string",
+          default: "eksa-system",
+          requiresArg: true,
+          describe: "The secret's namespace",
+        })
+        .option("json", { type: "boolean", default: false, describe: "Print the kid and files as JSON" })
+        .example("$0 keygen --out-dir next/", "next/sa.key and next/sa.pub; prints the new kid"),
+    async (args) => (await import("./commands/keygen.js")).runKeygen(args),
+  )
+  .command(
+    "rotate <phase>",
+    "Rotate the signing key in three phases, safely: prepare, confirm, prune (and status)",
+    (y) =>
+      publishTargetOptions(withExitCodes(keySourceOptions(y)))
+        .positional("phase", {
+          choices: ["status", "prepare", "confirm", "prune"] as const,
+          describe:
+            "status: where the rotation is; prepare: publish the next key ahead; confirm: check the cluster signs with it; prune: remove the old key after its retention",
+        })
+        .option("next-key", {
+          type: "string",
+          requiresArg: true,
+          describe: "prepare: the next key (public or private PEM)",
+        })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "Print the phase's report as one JSON object",
+        })
+        .example(
+          "$0 rotate prepare --cluster prod --next-key next/sa.pub --bucket my-oidc --prefix prod",
+          "Phase 1",
+        )
+        .example(
+          "$0 rotate confirm --cluster prod --bucket my-oidc --prefix prod",
+          "Phase 2, after switching the API server",
+        )
+        .example("$0 rotate prune --cluster prod --bucket my-oidc --prefix prod", "Phase 3, a day later"),
+    async (args) => (await import("./commands/rotate.js")).runRotate(args),
+  )
   .demandCommand(1, "say which command to run")
   .recommendCommands()
   .strict()

@@ -1,50 +1,73 @@
 import { type PublishResult, publish } from "@irsa-anywhere/publisher";
-import { type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { readKeySources } from "../key-sources.js";
+import { type LogFormat, logEvent } from "../log.js";
+import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-options.js";
 import { paint, warn } from "../terminal.js";
-import { UsageError } from "../usage-error.js";
 
-export interface PublishArgs extends KeySourceArgs {
-  issuer?: string | undefined;
-  "out-dir"?: string | undefined;
-  bucket?: string | undefined;
-  prefix?: string | undefined;
-  region?: string | undefined;
-  "endpoint-url"?: string | undefined;
-  "external-issuer": boolean;
-  audience?: string | string[] | undefined;
-  "public-read-policy": boolean;
-  "oidc-provider": boolean;
-  "empty-kid": boolean;
-  "dry-run": boolean;
+export interface PublishArgs extends PublishTargetArgs {
   json: boolean;
+  "log-format": LogFormat;
 }
 
 export async function runPublish(args: PublishArgs): Promise<void> {
-  if ((args["out-dir"] === undefined) === (args.bucket === undefined)) {
-    throw new UsageError("say where to publish: --bucket NAME or --out-dir DIR (one of them)");
+  const options = await publishOptionsFromArgs(args, []);
+  const result = await publish({ ...options, keys: await readKeySources(args) });
+  reportPublish(result, args);
+}
+
+/** Prints a publish: warnings and (in JSON logs) one line per action on stderr, the result on stdout. */
+export function reportPublish(result: PublishResult, args: { json: boolean; "log-format": LogFormat }): void {
+  const format = args["log-format"];
+  for (const line of logLines(result)) logEvent(format, line);
+  for (const warning of result.warnings) {
+    if (format === "json") logEvent(format, { action: "warning", level: "warn", message: warning });
+    else warn(warning);
   }
-  if (args["out-dir"] !== undefined && args.issuer === undefined) {
-    throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (format === "text") process.stdout.write(describeResult(result));
+}
+
+function logLines(result: PublishResult) {
+  const lines: Array<{ action: string; message: string; [field: string]: unknown }> = [];
+  if (result.bucketPolicy) {
+    lines.push({
+      action: "bucket-policy",
+      outcome: result.bucketPolicy.action,
+      written: result.bucketPolicy.written,
+      message: result.bucketPolicy.reason,
+    });
   }
-  const keys = await readKeySources(args);
-  const result = await publish({
-    keys,
-    issuer: args.issuer,
-    outDir: args["out-dir"],
-    bucket: args.bucket,
-    prefix: args.prefix,
-    region: args.region,
-    endpointUrl: args["endpoint-url"],
-    externalIssuer: args["external-issuer"],
-    audiences: args.audience === undefined ? undefined : [args.audience].flat(),
-    publicReadPolicy: args["public-read-policy"],
-    oidcProvider: args["oidc-provider"],
-    clusterName: args.cluster,
-    emptyKidTwin: args["empty-kid"],
-    dryRun: args["dry-run"],
+  for (const doc of result.documents) {
+    lines.push({
+      action: "document",
+      document: doc.name,
+      location: doc.location,
+      outcome: doc.action,
+      written: doc.written,
+      message: doc.reason,
+    });
+  }
+  if (result.oidcProvider) {
+    const p = result.oidcProvider;
+    lines.push({
+      action: "oidc-provider",
+      arn: p.arn,
+      outcome: p.action,
+      written: p.written,
+      message: p.reason,
+    });
+  }
+  lines.push({
+    action: "keys",
+    issuer: result.issuer,
+    current: result.keys.current,
+    published: result.keys.published,
+    pruned: result.keys.pruned,
+    waiting: result.keys.waiting,
+    dryRun: result.dryRun,
+    message: `published ${result.keys.published.length} key(s); current ${result.keys.current}`,
   });
-  for (const warning of result.warnings) warn(warning);
-  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : describeResult(result));
+  return lines;
 }
 
 /** The human summary of a publish: one line per thing it looked at, then the issuer to configure. */
@@ -69,9 +92,11 @@ export function describeResult(result: PublishResult): string {
   }
   lines.push("");
   lines.push(`issuer: ${result.issuer}`);
-  lines.push(
-    `current key: ${result.keys.current}${result.keys.retained.length ? `; still published: ${result.keys.retained.join(", ")}` : ""}`,
-  );
+  lines.push(`current key: ${result.keys.current}`);
+  for (const kid of result.keys.pending) lines.push(`published ahead of a rotation: ${kid}`);
+  for (const w of result.keys.waiting)
+    lines.push(`kept until ${w.removableAt} (left the cluster ${w.retiredAt}): ${w.kid}`);
+  for (const kid of result.keys.pruned) lines.push(`removed (retention passed): ${kid}`);
   if (result.target.kind === "s3") {
     lines.push(`EKS Anywhere cluster spec: spec.podIamConfig.serviceAccountIssuer: ${result.issuer}`);
   }

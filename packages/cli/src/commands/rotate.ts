@@ -1,0 +1,71 @@
+import { readFile } from "node:fs/promises";
+import { publicKeysFromPem } from "@irsa-anywhere/keys";
+import {
+  confirmRotation,
+  prepareRotation,
+  pruneRotation,
+  type RotationReport,
+  rotationStatus,
+} from "@irsa-anywhere/publisher";
+import { readKeySources } from "../key-sources.js";
+import { type LogFormat, logEvent } from "../log.js";
+import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-options.js";
+import { UsageError } from "../usage-error.js";
+import { reportPublish } from "./publish.js";
+
+export type RotatePhase = "status" | "prepare" | "confirm" | "prune";
+
+export interface RotateArgs extends PublishTargetArgs {
+  phase?: RotatePhase | undefined;
+  "next-key"?: string | undefined;
+  json: boolean;
+  "log-format": LogFormat;
+}
+
+export async function runRotate(args: RotateArgs): Promise<void> {
+  if (args.phase === "prepare" && args["next-key"] === undefined) {
+    throw new UsageError(
+      "rotate prepare needs the next key: --next-key FILE (make one with irsa-anywhere keygen)",
+    );
+  }
+  if (args.phase !== "prepare" && args["next-key"] !== undefined) {
+    throw new UsageError("--next-key belongs to rotate prepare");
+  }
+  const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeySources(args) };
+  let report: RotationReport;
+  switch (args.phase ?? "status") {
+    case "prepare": {
+      const file = args["next-key"] as string;
+      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}; check the path`);
+      });
+      report = await prepareRotation({ ...options, nextKeys: publicKeysFromPem(text, file) });
+      break;
+    }
+    case "confirm":
+      report = await confirmRotation(options);
+      break;
+    case "prune":
+      report = await pruneRotation(options);
+      break;
+    case "status":
+      report = await rotationStatus(options);
+      break;
+  }
+  const format = args["log-format"];
+  logEvent(format, {
+    action: `rotate-${args.phase}`,
+    stage: report.stage,
+    message: report.summary,
+    next: report.next,
+  });
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  if (args.phase !== "status") reportPublish(report.publish, { json: false, "log-format": format });
+  if (format === "text")
+    process.stdout.write(
+      `${args.phase === "status" ? "" : "\n"}rotation: ${report.stage}: ${report.summary}\nnext: ${report.next}\n`,
+    );
+}

@@ -1,0 +1,133 @@
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import type { PublishOptions } from "@irsa-anywhere/publisher";
+import type { Argv } from "yargs";
+import type { KeySourceArgs } from "./key-sources.js";
+import { UsageError } from "./usage-error.js";
+
+export interface PublishTargetArgs extends KeySourceArgs {
+  issuer?: string | undefined;
+  "out-dir"?: string | undefined;
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  region?: string | undefined;
+  "endpoint-url"?: string | undefined;
+  "external-issuer": boolean;
+  audience?: string | string[] | undefined;
+  "public-read-policy": boolean;
+  "oidc-provider": boolean;
+  retain?: string | undefined;
+  "empty-kid": boolean;
+  "dry-run": boolean;
+}
+
+/** Where and how to publish: shared by `publish` and `rotate`. */
+export function publishTargetOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option("bucket", {
+      type: "string",
+      requiresArg: true,
+      describe: "S3 bucket to publish to",
+      group: "Where:",
+    })
+    .option("prefix", {
+      type: "string",
+      requiresArg: true,
+      describe: "Object key prefix (several clusters can share a bucket)",
+      group: "Where:",
+    })
+    .option("out-dir", {
+      type: "string",
+      requiresArg: true,
+      describe: "Publish into a directory instead, for any static web host",
+      group: "Where:",
+    })
+    .option("issuer", {
+      type: "string",
+      requiresArg: true,
+      describe: "Issuer URL (default with --bucket: https://BUCKET.s3.REGION.amazonaws.com[/PREFIX])",
+      group: "Where:",
+    })
+    .option("external-issuer", {
+      type: "boolean",
+      default: false,
+      describe: "The issuer is served from the bucket by something else, such as CloudFront",
+      group: "Where:",
+    })
+    .option("region", {
+      type: "string",
+      requiresArg: true,
+      describe: "The bucket's region (default AWS_REGION or the profile's)",
+      group: "AWS:",
+    })
+    .option("endpoint-url", {
+      type: "string",
+      requiresArg: true,
+      describe: "S3 endpoint for S3-compatible stores and local tests",
+      group: "AWS:",
+    })
+    .option("audience", {
+      type: "string",
+      nargs: 1,
+      describe: "Audience of the IAM OIDC provider, repeatable (default sts.amazonaws.com)",
+      group: "AWS:",
+    })
+    .option("public-read-policy", {
+      type: "boolean",
+      default: false,
+      describe: "Add a bucket policy statement making exactly the two documents public",
+      group: "AWS:",
+    })
+    .option("oidc-provider", {
+      type: "boolean",
+      default: true,
+      describe: "Register the IAM OIDC provider (--no-oidc-provider to skip)",
+      group: "AWS:",
+    })
+    .option("retain", {
+      type: "string",
+      requiresArg: true,
+      describe:
+        "How long a key stays published after it left the cluster (default 25h5m: 24h tokens + cache + margin)",
+    })
+    .option("empty-kid", {
+      type: "boolean",
+      default: true,
+      describe: 'Add the current key with kid "" for tokens from Kubernetes < 1.16',
+    })
+    .option("dry-run", {
+      type: "boolean",
+      default: false,
+      describe: "Show what would be created, written or left alone; touch nothing",
+    });
+}
+
+/** The library's options from the command line; the CLI adds nothing of its own. */
+export async function publishOptionsFromArgs(
+  args: PublishTargetArgs,
+  keys: readonly PublicSigningKey[],
+): Promise<PublishOptions> {
+  if ((args["out-dir"] === undefined) === (args.bucket === undefined)) {
+    throw new UsageError("say where to publish: --bucket NAME or --out-dir DIR (one of them)");
+  }
+  if (args["out-dir"] !== undefined && args.issuer === undefined) {
+    throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
+  }
+  const { parseDuration } = await import("@irsa-anywhere/publisher");
+  return {
+    keys,
+    issuer: args.issuer,
+    outDir: args["out-dir"],
+    bucket: args.bucket,
+    prefix: args.prefix,
+    region: args.region,
+    endpointUrl: args["endpoint-url"],
+    externalIssuer: args["external-issuer"],
+    audiences: args.audience === undefined ? undefined : [args.audience].flat(),
+    publicReadPolicy: args["public-read-policy"],
+    oidcProvider: args["oidc-provider"],
+    clusterName: args.cluster,
+    retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
+    emptyKidTwin: args["empty-kid"],
+    dryRun: args["dry-run"],
+  };
+}
