@@ -36,7 +36,9 @@ function failWith(message: string, code: number): never {
 
 function usageFailure(message: string): never {
   const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
-  failWith(`${message}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
+  // Some yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, always.
+  const line = message.replace(/:?\s*\n\s*/g, ": ").replace(/:\s*:/g, ":");
+  failWith(`${line}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
 }
 
 /** Errors of our packages carry `isInputError`; anything else is a bug and shows in full. */
@@ -207,11 +209,7 @@ const cli = yargs(hideBin(process.argv))
   .wrap(null)
   .fail((message, error) => {
     if (error) report(error);
-    const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
-    failWith(
-      `${message ?? "bad usage"}; see irsa-anywhere ${command ? `${command} ` : ""}--help`,
-      EXIT_USAGE,
-    );
+    usageFailure(message ?? "bad usage");
   });
 
 try {

@@ -1,4 +1,4 @@
-import { open, rm } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { generateSigningKey, type SigningKeyType } from "@irsa-anywhere/keys";
 import { UsageError } from "../usage-error.js";
@@ -26,6 +26,10 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
   const pair = generateSigningKey(args.type);
   const written: string[] = [];
   if (args["out-dir"] !== undefined) {
+    // A new directory for a private key is the owner's alone.
+    await mkdir(args["out-dir"], { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot create ${args["out-dir"]}: ${error.code ?? error.message}`);
+    });
     const privateFile = join(args["out-dir"], "sa.key");
     const publicFile = join(args["out-dir"], "sa.pub");
     await writeNew([

@@ -1,0 +1,132 @@
+// keygen and the rotate phases through the built CLI, publishing into a directory.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "irsa-rotate-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const cli = (...args: string[]) => runCli(args, { cwd: dir, isolated: true, env: { HOME: dir } });
+const issuer = "https://oidc.example.com/prod";
+const where = ["--issuer", issuer, "--out-dir", "site"];
+const publishedKids = async () =>
+  JSON.parse(await readFile(join(dir, "site/prod/keys.json"), "utf8")).keys.map(
+    (k: { kid: string }) => k.kid,
+  );
+
+describe("irsa-anywhere keygen", () => {
+  it("writes the private key 0600 and the public key, and prints only the kid and file names", async () => {
+    const result = await cli("keygen", "--out-dir", ".", "--type", "ec-p256");
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/PRIVATE|BEGIN/);
+    expect((await stat(join(dir, "sa.key"))).mode & 0o777).toBe(0o600);
+    const kid = /kid: (\S+)/.exec(result.stdout)?.[1];
+    const jwks = JSON.parse((await cli("keys", "--key", "sa.pub", "--no-empty-kid")).stdout);
+    expect(jwks.keys).toEqual([expect.objectContaining({ kid, crv: "P-256", alg: "ES256" })]);
+  });
+
+  it("never overwrites a key, and leaves the existing one as it was", async () => {
+    await cli("keygen", "--out-dir", ".");
+    const before = await readFile(join(dir, "sa.key"), "utf8");
+    const again = await cli("keygen", "--out-dir", ".");
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+    expect(await readFile(join(dir, "sa.key"), "utf8")).toBe(before);
+  });
+
+  it("writes a Secret manifest (0600) that the key sources read back", async () => {
+    const result = await cli("keygen", "--secret-manifest", "next-sa.yaml", "--name", "prod-sa", "--json");
+    expect(result.code).toBe(0);
+    const { kid } = JSON.parse(result.stdout);
+    expect((await stat(join(dir, "next-sa.yaml"))).mode & 0o777).toBe(0o600);
+    const jwks = JSON.parse((await cli("keys", "--secret-file", "next-sa.yaml")).stdout);
+    expect(jwks.keys[0].kid).toBe(kid);
+  });
+
+  it("refuses an unknown key type with one line", async () => {
+    const result = await cli("keygen", "--out-dir", ".", "--type", "ed25519");
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("irsa-anywhere rotate", () => {
+  it("walks prepare, confirm and prune, refusing each step out of order", async () => {
+    await cli("keygen", "--out-dir", ".");
+    const oldKid = JSON.parse((await cli("keys", "--key", "sa.key")).stdout).keys[0].kid;
+    expect((await cli("publish", "--key", "sa.key", ...where)).code).toBe(0);
+
+    const missing = await cli("rotate", "prepare", "--key", "sa.key", ...where);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--next-key/);
+
+    await cli("keygen", "--out-dir", "n2"); // a directory keygen creates
+    const prepared = await cli(
+      "rotate",
+      "prepare",
+      "--key",
+      "sa.key",
+      "--next-key",
+      "n2/sa.pub",
+      ...where,
+      "--json",
+    );
+    expect(prepared.code).toBe(0);
+    const n2Kid = JSON.parse(prepared.stdout).publish.keys.pending[0];
+    expect(await publishedKids()).toEqual([oldKid, n2Kid, ""]);
+
+    const status = await cli("rotate", "status", "--key", "sa.key", ...where);
+    expect(status.stdout).toMatch(/^rotation: prepared/m);
+
+    const tooEarly = await cli("rotate", "confirm", "--key", "sa.key", "--key", "n2/sa.pub", ...where);
+    expect(tooEarly.code).toBe(1);
+    expect(tooEarly.stderr).toMatch(/still signs with/);
+    expect(tooEarly.stderr.trimEnd().split("\n")).toHaveLength(1);
+
+    const confirmed = await cli(
+      "rotate",
+      "confirm",
+      "--key",
+      "n2/sa.key",
+      "--key",
+      "sa.pub",
+      ...where,
+      "--log-format",
+      "json",
+    );
+    expect(confirmed.code).toBe(0);
+    const events = confirmed.stderr
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events.map((e: { action: string }) => e.action)).toContain("rotate-confirm");
+    expect(confirmed.stdout).toBe("");
+
+    const notYet = await cli("rotate", "prune", "--key", "n2/sa.key", "--key", "sa.pub", ...where);
+    expect(notYet.code).toBe(0); // the old key is still in the cluster: nothing retired, nothing to do
+    expect(notYet.stdout).toMatch(/nothing to remove/);
+    await cli("publish", "--key", "n2/sa.key", ...where); // the old key leaves the cluster
+    const waiting = await cli("rotate", "prune", "--key", "n2/sa.key", ...where);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr).toMatch(/may go at/);
+    expect(await publishedKids()).toEqual([n2Kid, oldKid, ""]);
+
+    const shortRetention = await cli("rotate", "prune", "--key", "n2/sa.key", ...where, "--retain", "0s");
+    expect(shortRetention.code).toBe(0);
+    expect(await publishedKids()).toEqual([n2Kid, ""]);
+  });
+
+  it("refuses a bad --retain with one line", async () => {
+    await cli("keygen", "--out-dir", ".");
+    const result = await cli("publish", "--key", "sa.key", ...where, "--retain", "soon");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not a duration/);
+  });
+});
