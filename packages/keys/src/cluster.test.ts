@@ -19,10 +19,13 @@ import {
 } from "../../../test/support/tls.js";
 import {
   type ClusterKeyOptions,
+  jwkFromPublicKey,
   KeysError,
   type KeysErrorCode,
   kidForPublicKey,
   publicKeysFromCluster,
+  publicKeysFromClusterJwks,
+  publicKeysFromPem,
 } from "./index.js";
 
 /** What the fake API server saw of one request. */
@@ -40,6 +43,8 @@ interface FakeApi {
   forbidden?: Set<string>;
   /** The bearer token the server accepts; without one, any caller (e.g. a client certificate) is let in. */
   token?: string;
+  /** What `/openid/v1/jwks` answers, as kube-apiserver serves its verification keys. */
+  jwks?: object;
   seen: SeenRequest[];
 }
 
@@ -96,6 +101,8 @@ function fakeKubernetesApi(api: FakeApi) {
           `secrets "${name}" is forbidden: User "system:serviceaccount:default:reader" cannot get resource "secrets" in API group "" in the namespace "${path.split("/")[4]}"`,
         ),
       );
+    } else if (request.method === "GET" && path === "/openid/v1/jwks" && api.jwks) {
+      reply(200, api.jwks);
     } else if (request.method === "GET" && api.secrets.has(path)) {
       reply(200, api.secrets.get(path) ?? {});
     } else {
@@ -419,5 +426,37 @@ describe("publicKeysFromCluster", () => {
 
     expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
     expect(error.message).toMatch(/no answer/);
+  });
+});
+
+describe("publicKeysFromClusterJwks", () => {
+  it("reads the keys the API server serves, with the kubeconfig's credentials and no secret", async () => {
+    const [key] = publicKeysFromPem(prod.publicKey.export({ type: "spki", format: "pem" }) as string, "prod");
+    if (!key) throw new Error("fixture");
+    alphaApi.jwks = { keys: [jwkFromPublicKey(key)] };
+    const keys = await publicKeysFromClusterJwks({ kubeconfig });
+
+    expect(keys.map((k) => k.kid)).toEqual([prod.kid]);
+    expect(alphaApi.seen).toEqual([
+      {
+        method: "GET",
+        path: "/openid/v1/jwks",
+        authorization: `Bearer ${token}`,
+        clientCommonName: undefined,
+      },
+    ]);
+    delete alphaApi.jwks;
+  });
+
+  it("says which binding is missing when the API server refuses", async () => {
+    const error = await failure(publicKeysFromClusterJwks({ kubeconfig: wrongTokenKubeconfig }));
+    expect(error.code).toBe("ERR_CLUSTER_FORBIDDEN");
+    expect(error.message).toMatch(/service-account-issuer-discovery/);
+  });
+
+  it("explains an API server too old to serve its JWKS", async () => {
+    const error = await failure(publicKeysFromClusterJwks({ kubeconfig, context: "beta" }));
+    expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
+    expect(error.message).toMatch(/1\.21/);
   });
 });
