@@ -24,6 +24,7 @@ export {
   type DocumentOutcome,
   type PublishDocumentsOptions,
   type PublishDocumentsResult,
+  type PublishedKeys,
   publishDocuments,
   statePath,
 } from "./publish-documents.js";

@@ -71,23 +71,23 @@ export interface PublishDocumentsResult {
   dryRun: boolean;
   /** `keys.json` first: it is written before the discovery document that points at it. */
   documents: [DocumentOutcome, DocumentOutcome];
-  keys: {
-    current: string;
-    published: string[];
-    added: string[];
-    retained: string[];
-    pending: string[];
-    pruned: string[];
-    /** Retired keys still published, and when each may go. */
-    waiting: Array<{ kid: string; retiredAt: string; removableAt: string }>;
-    /** Keys published ahead of a rotation that the cluster now has. */
-    promoted: string[];
-  };
+  /** Which keys are published, and why (see {@link MergedKeys}). */
+  keys: PublishedKeys;
   /** The rotation in progress, as the state records it after this publish (when the state was read). */
   rotation?: RotationRecord;
   /** Anything was (or on a dry run, would be) written. */
   changed: boolean;
   warnings: string[];
+}
+
+export type PublishedKeys = Pick<
+  MergedKeys,
+  "current" | "published" | "added" | "retained" | "pending" | "pruned" | "waiting" | "promoted"
+>;
+
+function keysOf(merged: MergedKeys): PublishedKeys {
+  const { current, published, added, retained, pending, pruned, waiting, promoted } = merged;
+  return { current, published, added, retained, pending, pruned, waiting, promoted };
 }
 
 /** The state document's path beside `keys.json`. */
@@ -173,16 +173,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         issuer,
         dryRun,
         documents: [keysOutcome, discoveryOutcome],
-        keys: {
-          current: merged.current,
-          published: merged.published,
-          added: merged.added,
-          retained: merged.retained,
-          pending: merged.pending,
-          pruned: merged.pruned,
-          waiting: merged.waiting,
-          promoted: merged.promoted,
-        },
+        keys: keysOf(merged),
         changed: keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged",
         warnings: merged.warnings,
         ...(withState && merged.state.rotation ? { rotation: merged.state.rotation } : {}),
