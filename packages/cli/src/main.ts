@@ -132,7 +132,119 @@ const cli = yargs(hideBin(process.argv))
         ),
     async (args) => (await import("./commands/publish.js")).runPublish(args),
   )
-  // [doctor and trust-policy commands are registered here]
+  .command(
+    "doctor",
+    "Check every link of the IRSA chain (issuer documents, keys, IAM provider, trust policy, cluster) and explain each broken one",
+    (y) =>
+      keySourceOptions(y)
+        .option("issuer", {
+          type: "string",
+          demandOption: true,
+          requiresArg: true,
+          describe: "Issuer URL, exactly as the cluster's tokens carry it",
+        })
+        .option("service-account", {
+          type: "string",
+          requiresArg: true,
+          describe: "NAMESPACE/NAME of the service account whose pods assume the role",
+          group: "What to check:",
+        })
+        .option("role-arn", {
+          type: "string",
+          requiresArg: true,
+          describe: "The role to assume (default: the service account's eks.amazonaws.com/role-arn)",
+          group: "What to check:",
+        })
+        .option("audience", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "The tokens' audience (default: the service account's annotation, else sts.amazonaws.com)",
+          group: "What to check:",
+        })
+        .option("smoke-test", {
+          type: "boolean",
+          default: false,
+          describe:
+            "Sign a token as kube-apiserver would (needs the private key: --cluster, or --key with it), verify it as STS does, and call AssumeRoleWithWebIdentity; the token is never shown",
+          group: "What to check:",
+        })
+        .option("ca-file", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "Also trust this CA (PEM) for the issuer, e.g. a private one in a test; STS trusts only public CAs",
+          group: "What to check:",
+        })
+        .option("aws", {
+          type: "boolean",
+          default: true,
+          describe: "Check IAM and call STS (--no-aws: the documents and the cluster only)",
+          group: "AWS:",
+        })
+        .option("region", {
+          type: "string",
+          requiresArg: true,
+          describe: "STS region (default AWS_REGION, else us-east-1)",
+          group: "AWS:",
+        })
+        .option("json", { type: "boolean", default: false, describe: "Print every check as JSON" })
+        .example(
+          "$0 doctor --issuer https://my-oidc.s3.us-west-2.amazonaws.com/prod --cluster prod --kubeconfig prod.kubeconfig --service-account payments/api",
+          "Documents, keys, IAM, the role the service account names, and the cluster side",
+        )
+        .example(
+          "$0 doctor --issuer https://oidc.example.com/prod --cluster prod --service-account payments/api --smoke-test",
+          "Also prove it end to end with a token through STS",
+        )
+        .epilogue(
+          "Each check prints PASS, WARN, FAIL or SKIP with its reason, and the fix below a warning or failure.\nExit codes: 0 nothing failed, 1 a check failed (or a run-time error), 2 bad input or usage.",
+        ),
+    async (args) => (await import("./commands/doctor.js")).runDoctor(args),
+  )
+  .command(
+    "trust-policy",
+    "Print the IAM trust policy that lets exactly these service accounts assume a role",
+    (y) =>
+      withExitCodes(y)
+        .option("issuer", {
+          type: "string",
+          demandOption: true,
+          requiresArg: true,
+          describe: "Issuer URL, exactly as the cluster's tokens carry it",
+        })
+        .option("service-account", {
+          type: "string",
+          nargs: 1,
+          describe: "NAMESPACE/NAME, repeatable",
+        })
+        .option("namespace-wide", {
+          type: "string",
+          nargs: 1,
+          describe:
+            "Let in every service account of NAMESPACE (StringLike system:serviceaccount:NS:*), repeatable",
+        })
+        .option("audience", {
+          type: "string",
+          requiresArg: true,
+          describe: "The tokens' audience (default sts.amazonaws.com)",
+        })
+        .option("account-id", {
+          type: "string",
+          requiresArg: true,
+          describe: "The role's account (default: that of your AWS credentials, from STS GetCallerIdentity)",
+        })
+        .option("region", {
+          type: "string",
+          requiresArg: true,
+          describe: "Picks the partition when the account is given (cn-north-1: aws-cn)",
+        })
+        .example(
+          "$0 trust-policy --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
+          "Then: aws iam create-role --role-name payments-api --assume-role-policy-document file://trust.json",
+        ),
+    async (args) => (await import("./commands/trust-policy.js")).runTrustPolicy(args),
+  )
   // [serve command is registered here]
   .command(
     "keygen",

@@ -26,6 +26,7 @@ export {
   SIGNING_KEY_TYPES,
   type SigningKeyType,
 } from "./keygen.js";
+export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
 export { publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {

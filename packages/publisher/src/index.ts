@@ -49,6 +49,7 @@ export {
   rotationStatus,
 } from "./rotation.js";
 export {
+  iamRegionOf,
   normalizePrefix,
   objectPrefixForIssuer,
   type Partition,

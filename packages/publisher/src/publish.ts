@@ -9,7 +9,7 @@ import { PublishError } from "./errors.js";
 import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import type { RotationRecord } from "./retention.js";
-import { normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
+import { iamRegionOf, normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 
 export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
@@ -170,7 +170,8 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
   if (options.oidcProvider ?? true) {
     const iam = await import("@aws-sdk/client-iam");
     const iamClient =
-      options.clients?.iam ?? new iam.IAMClient({ region: iamRegion(region), maxAttempts: 5 });
+      options.clients?.iam ??
+      new iam.IAMClient({ region: iamRegionOf(partitionOf(region).name), maxAttempts: 5 });
     oidcProvider = await ensureOidcProvider({
       iam,
       client: iamClient,
@@ -224,12 +225,6 @@ async function resolveRegion(client: S3Client, given: string | undefined): Promi
     );
   }
   return region;
-}
-
-/** IAM is global; its endpoint lives in the partition's main region. */
-function iamRegion(region: string): string {
-  const partition = partitionOf(region).name;
-  return partition === "aws-cn" ? "cn-north-1" : partition === "aws-us-gov" ? "us-gov-west-1" : "us-east-1";
 }
 
 async function ensurePublicReadPolicy(options: {

@@ -16,6 +16,11 @@ export function partitionOf(region: string): Partition {
   return { name: "aws", dnsSuffix: "amazonaws.com" };
 }
 
+/** IAM is global; its endpoint lives in the partition's main region. */
+export function iamRegionOf(partition: Partition["name"]): string {
+  return partition === "aws-cn" ? "cn-north-1" : partition === "aws-us-gov" ? "us-gov-west-1" : "us-east-1";
+}
+
 /** A prefix as given (`/clusters/prod/`) in the form object keys use (`clusters/prod`). */
 export function normalizePrefix(prefix: string | undefined): string {
   return (prefix ?? "").replace(/^\/+|\/+$/g, "");

@@ -1,17 +1,20 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
 
-/** @internal How a command reaches a cluster: a kubeconfig file and context, or the defaults. */
+/** How to reach a cluster: a kubeconfig file and context, or the defaults. */
 export interface KubeconfigOptions {
   /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, or the in-cluster config in a pod. */
-  kubeconfig?: string;
+  kubeconfig?: string | undefined;
   /** A context of the kubeconfig; default its current context. */
-  context?: string;
+  context?: string | undefined;
 }
 
 /**
- * @internal Loads the Kubernetes client (on first use, so that callers who never talk to a
- * cluster never pay for it) and the kubeconfig, and checks that it names a server.
+ * Loads the Kubernetes client (on first use, so that callers who never talk to a cluster never
+ * pay for it) and the kubeconfig as kubectl would, and checks that it names a server: a missing
+ * kubeconfig is an error here, not the client's silent fallback to http://localhost:8080.
+ *
+ * @throws {KeysError} `ERR_KUBECONFIG_INVALID`.
  */
 export async function loadKubeconfig(options: KubeconfigOptions) {
   const k8s = await import("@kubernetes/client-node");

@@ -1,0 +1,130 @@
+import { readFile } from "node:fs/promises";
+import {
+  type Check,
+  type Diagnosis,
+  DoctorError,
+  diagnose,
+  type SigningKey,
+  signingKeyFromCluster,
+  signingKeyFromPem,
+  signingKeyFromSecretManifest,
+} from "@irsa-anywhere/doctor";
+import { EXIT_FAILURE } from "../exit-codes.js";
+import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { paint } from "../terminal.js";
+import { UsageError } from "../usage-error.js";
+
+export interface DoctorArgs extends KeySourceArgs {
+  issuer: string;
+  "role-arn"?: string | undefined;
+  "service-account"?: string | undefined;
+  audience?: string | undefined;
+  "smoke-test": boolean;
+  "ca-file"?: string | undefined;
+  region?: string | undefined;
+  aws: boolean;
+  json: boolean;
+}
+
+export async function runDoctor(args: DoctorArgs): Promise<void> {
+  const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
+  if (args["smoke-test"] && [...list(args.key), ...list(args["secret-file"])].includes("-")) {
+    throw new UsageError(
+      "--smoke-test reads the private key from a file or the cluster; name the file instead of -",
+    );
+  }
+  const keys = hasKeySource(args) ? await readKeySources(args) : undefined;
+  const signingKey = args["smoke-test"] ? await readSigningKey(args) : undefined;
+  const ca = args["ca-file"] === undefined ? undefined : await readCaFile(args["ca-file"]);
+  // The cluster side is checked when the command names a cluster, or runs inside one.
+  const namesCluster =
+    args.kubeconfig !== undefined ||
+    args.context !== undefined ||
+    args.cluster !== undefined ||
+    args["cluster-jwks"] === true ||
+    process.env.KUBERNETES_SERVICE_HOST !== undefined;
+
+  const diagnosis = await diagnose({
+    issuer: args.issuer,
+    keys,
+    signingKey,
+    smokeTest: args["smoke-test"],
+    roleArn: args["role-arn"],
+    serviceAccount: args["service-account"],
+    audience: args.audience,
+    kubernetes: namesCluster ? { kubeconfig: args.kubeconfig, context: args.context } : undefined,
+    aws: args.aws,
+    region: args.region,
+    ca,
+  });
+  process.stdout.write(args.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : describeDiagnosis(diagnosis));
+  if (!diagnosis.ok) process.exitCode = EXIT_FAILURE;
+}
+
+/**
+ * The private key for the smoke test, from the same sources as the public keys and in the same
+ * order: the cluster's secret, then secret files, then PEM files holding a private key.
+ */
+async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined> {
+  if (args.cluster !== undefined) {
+    return signingKeyFromCluster({
+      cluster: args.cluster,
+      namespace: args.namespace,
+      kubeconfig: args.kubeconfig,
+      context: args.context,
+    });
+  }
+  const files = [
+    ...[args["secret-file"] ?? []].flat().map((file) => ({ file, secret: true })),
+    ...[args.key ?? []].flat().map((file) => ({ file, secret: false })),
+  ];
+  for (const { file, secret } of files) {
+    const text = await readFile(file, "utf8");
+    try {
+      return secret ? await signingKeyFromSecretManifest(text, file) : signingKeyFromPem(text, file);
+    } catch (error) {
+      // A public key file among the sources: look further.
+      if (!(error instanceof DoctorError && error.code === "ERR_SIGNING_KEY_MISSING")) throw error;
+    }
+  }
+  return undefined;
+}
+
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `cannot read --ca-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+const marks: Record<Check["status"], [string, number]> = {
+  pass: ["PASS", 32],
+  warn: ["WARN", 33],
+  fail: ["FAIL", 31],
+  skip: ["SKIP", 2],
+};
+
+/** One line per check, its fix (and the STS error it causes) on the lines below, then a count. */
+export function describeDiagnosis(diagnosis: Diagnosis): string {
+  const out = process.stdout;
+  const lines = [`irsa-anywhere doctor: ${diagnosis.issuer}`, ""];
+  for (const check of diagnosis.checks) {
+    const [mark, colour] = marks[check.status];
+    lines.push(`${paint(out, colour, mark)}  ${check.title}: ${check.reason}`);
+    if (check.status === "fail" || check.status === "warn") {
+      if (check.sts) lines.push(`      STS says: ${check.sts}`);
+      if (check.fix) lines.push(`      fix: ${check.fix}`);
+    }
+  }
+  const count = (status: Check["status"]) =>
+    diagnosis.checks.filter((check) => check.status === status).length;
+  const warnings = count("warn");
+  lines.push("");
+  lines.push(
+    `${count("pass")} passed, ${warnings} warning${warnings === 1 ? "" : "s"}, ${count("fail")} failed, ${count("skip")} skipped`,
+  );
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,134 @@
+import type { IAMClient } from "@aws-sdk/client-iam";
+import { STS_ERRORS } from "../check.js";
+import type { RoleArn } from "../lib/arn.js";
+import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
+import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
+import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
+import { evaluateTrustPolicy, type TrustPolicyEvaluation } from "../trust-policy-evaluation.js";
+
+/** @internal A role's trust policy as IAM holds it. */
+export type RoleLookup =
+  | { kind: "found"; document: string }
+  | { kind: "missing" }
+  | { kind: "error"; failure: AwsFailure };
+
+/** A service account no cluster has, to find out whether a policy lets in any. */
+const probeSubject = "system:serviceaccount:irsa-anywhere-doctor-probe:probe";
+const probeAudience = "irsa-anywhere-doctor-probe";
+
+/** @internal */
+export async function lookUpRole(client: IAMClient, role: RoleArn): Promise<RoleLookup> {
+  const iam = await import("@aws-sdk/client-iam");
+  try {
+    const answer = await client.send(new iam.GetRoleCommand({ RoleName: role.name }));
+    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "" };
+  } catch (error) {
+    const failure = describeAwsFailure(error);
+    return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure };
+  }
+}
+
+/** @internal What the trust check needs to know. */
+export interface TrustQuestion {
+  issuer: string;
+  hostPath: string;
+  role: RoleArn;
+  providerArn: string;
+  account: ServiceAccountRef;
+  audience: string;
+}
+
+/**
+ * @internal
+ * The role's trust policy lets the service account's tokens in, evaluated as IAM does; a policy
+ * that also lets in any service account of the cluster, or any audience, is a warning.
+ */
+export function judgeRoleTrust(
+  lookup: RoleLookup,
+  question: TrustQuestion,
+): { outcome: Outcome; evaluation?: TrustPolicyEvaluation } {
+  const { role, account } = question;
+  const policyCommand = `irsa-anywhere trust-policy --issuer ${question.issuer} --service-account ${account.namespace}/${account.name} --account-id ${role.accountId}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
+  if (lookup.kind === "error") {
+    return {
+      outcome: notChecked(
+        `iam:GetRole ${role.arn}: ${lookup.failure.summary}`,
+        awsFix(lookup.failure, ["iam:GetRole"]),
+      ),
+    };
+  }
+  if (lookup.kind === "missing") {
+    return {
+      outcome: fail(
+        `there is no role ${role.name} in account ${role.accountId}`,
+        `check the role ARN, or create it with the policy of ${policyCommand.split(" > ")[0]}`,
+        {
+          sts: STS_ERRORS.notAuthorized,
+        },
+      ),
+    };
+  }
+  const request = {
+    providerArn: question.providerArn,
+    issuerHostPath: question.hostPath,
+    subject: serviceAccountSubject(account),
+    audience: question.audience,
+  };
+  const evaluation = evaluateTrustPolicy(lookup.document, request);
+  const details = {
+    role: role.arn,
+    expectedPrincipal: question.providerArn,
+    subject: request.subject,
+    audience: request.audience,
+    statements: evaluation.statements.map((s) => ({
+      number: s.number,
+      ...(s.sid ? { sid: s.sid } : {}),
+      effect: s.effect,
+      applies: s.applies,
+      explanation: s.explanation,
+    })),
+  };
+  if (evaluation.decision === "denied") {
+    return {
+      outcome: fail(evaluation.reason, policyCommand, { sts: STS_ERRORS.notAuthorized, details }),
+      evaluation,
+    };
+  }
+  if (evaluation.decision === "unknown") {
+    return {
+      outcome: warn(
+        `cannot be decided here: ${evaluation.reason}`,
+        "check that condition by hand, or run --smoke-test against AWS",
+        {
+          details,
+        },
+      ),
+      evaluation,
+    };
+  }
+  const anyAccount =
+    evaluateTrustPolicy(lookup.document, { ...request, subject: probeSubject }).decision === "allowed";
+  const anyAudience =
+    evaluateTrustPolicy(lookup.document, { ...request, audience: probeAudience }).decision === "allowed";
+  const broad = [
+    ...(anyAccount
+      ? [`it lets in every service account of the cluster (it admits ${probeSubject} too)`]
+      : []),
+    ...(anyAudience
+      ? [`it does not check ${question.hostPath}:aud, so a token for any audience the provider lists gets in`]
+      : []),
+  ];
+  if (broad.length > 0) {
+    return {
+      outcome: warn(
+        `${evaluation.reason}, but ${broad.join("; and ")}`,
+        `narrow it to the service account and audience: ${policyCommand}`,
+        {
+          details,
+        },
+      ),
+      evaluation,
+    };
+  }
+  return { outcome: pass(evaluation.reason, { details }), evaluation };
+}

@@ -1,0 +1,57 @@
+import { DoctorError } from "./errors.js";
+
+/** A Kubernetes service account. */
+export interface ServiceAccountRef {
+  namespace: string;
+  name: string;
+}
+
+// A namespace is a DNS label; a service account's name a DNS subdomain (RFC 1123).
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Reads `NAMESPACE/NAME` (as `--service-account` takes it) and checks both parts are names
+ * Kubernetes accepts.
+ *
+ * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID`.
+ *
+ * @example
+ * parseServiceAccount("payments/api"); // { namespace: "payments", name: "api" }
+ */
+export function parseServiceAccount(text: string): ServiceAccountRef {
+  const parts = text.split("/");
+  const [namespace, name] = parts;
+  if (parts.length !== 2 || !namespace || !name) {
+    throw new DoctorError(
+      "ERR_SERVICE_ACCOUNT_INVALID",
+      `service account ${JSON.stringify(text)} is not NAMESPACE/NAME; write it like payments/api`,
+    );
+  }
+  assertNamespace(namespace);
+  if (name.length > 253 || !dnsSubdomain.test(name)) {
+    throw new DoctorError(
+      "ERR_SERVICE_ACCOUNT_INVALID",
+      `service account name ${JSON.stringify(name)} is not a valid Kubernetes name (lower-case letters, digits, "-" and ".")`,
+    );
+  }
+  return { namespace, name };
+}
+
+/**
+ * @internal
+ * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID` for a name Kubernetes would refuse.
+ */
+export function assertNamespace(namespace: string): void {
+  if (namespace.length > 63 || !dnsLabel.test(namespace)) {
+    throw new DoctorError(
+      "ERR_SERVICE_ACCOUNT_INVALID",
+      `namespace ${JSON.stringify(namespace)} is not a valid Kubernetes namespace (up to 63 lower-case letters, digits and "-")`,
+    );
+  }
+}
+
+/** The `sub` claim of the service account's tokens, as kube-apiserver writes it. */
+export function serviceAccountSubject(account: ServiceAccountRef): string {
+  return `system:serviceaccount:${account.namespace}:${account.name}`;
+}

@@ -1,0 +1,136 @@
+// The built CLI's trust-policy: the policy on stdout as JSON, the account from STS
+// GetCallerIdentity (a local moto server) when not given, mistakes as one line and exit 2.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { evaluateTrustPolicy, type TrustPolicyDocument } from "@irsa-anywhere/doctor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
+import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
+
+const issuer = "https://oidc.example.com/prod";
+let moto: MotoServer;
+let dir: string;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  dir = await mkdtemp(join(tmpdir(), "irsa-trust-policy-cli-"));
+});
+afterAll(async () => {
+  await moto?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// No AWS settings unless a test gives them: an empty HOME, and no instance metadata to wait for.
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(["trust-policy", "--issuer", issuer, ...args], {
+    isolated: true,
+    env: { HOME: dir, AWS_EC2_METADATA_DISABLED: "true", ...env },
+  });
+
+describe("irsa-anywhere trust-policy", () => {
+  it("prints the policy for the account given, without asking AWS", async () => {
+    const result = await cli(["--service-account", "payments/api", "--account-id", "111122223333"]);
+
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const policy = JSON.parse(result.stdout) as TrustPolicyDocument;
+    expect(policy.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod" },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            "oidc.example.com/prod:sub": "system:serviceaccount:payments:api",
+            "oidc.example.com/prod:aud": "sts.amazonaws.com",
+          },
+        },
+      },
+    ]);
+  });
+
+  it("takes the account of the caller's credentials from STS", async () => {
+    const result = await cli(["--service-account", "payments/api"], awsTestEnv(moto.endpoint));
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).Statement[0].Principal.Federated).toBe(
+      "arn:aws:iam::123456789012:oidc-provider/oidc.example.com/prod",
+    );
+  });
+
+  it("names the partition of the region given", async () => {
+    const result = await cli([
+      "--service-account",
+      "a/b",
+      "--account-id",
+      "111122223333",
+      "--region",
+      "cn-north-1",
+    ]);
+    expect(JSON.parse(result.stdout).Statement[0].Principal.Federated).toMatch(
+      /^arn:aws-cn:iam::111122223333:/,
+    );
+  });
+
+  it("lets in several service accounts, and a whole namespace only when asked", async () => {
+    const result = await cli([
+      "--service-account",
+      "payments/api",
+      "--service-account",
+      "payments/worker",
+      "--namespace-wide",
+      "batch",
+      "--audience",
+      "my-audience",
+      "--account-id",
+      "111122223333",
+    ]);
+    expect(result.code).toBe(0);
+    const policy = JSON.parse(result.stdout) as TrustPolicyDocument;
+    expect(policy.Statement).toHaveLength(2);
+    const request = {
+      providerArn: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod",
+      issuerHostPath: "oidc.example.com/prod",
+      audience: "my-audience",
+    };
+    const decide = (subject: string) => evaluateTrustPolicy(policy, { ...request, subject }).decision;
+    expect(decide("system:serviceaccount:payments:worker")).toBe("allowed");
+    expect(decide("system:serviceaccount:batch:any")).toBe("allowed");
+    expect(decide("system:serviceaccount:payments:web")).toBe("denied");
+  });
+
+  const mistakes: Array<[string, string[], number, RegExp]> = [
+    ["no service account", ["--account-id", "111122223333"], 2, /--service-account NAMESPACE\/NAME/],
+    [
+      "a malformed service account",
+      ["--service-account", "payments:api", "--account-id", "111122223333"],
+      2,
+      /not NAMESPACE\/NAME/,
+    ],
+    ["a short account ID", ["--service-account", "a/b", "--account-id", "1234"], 2, /not 12 digits/],
+    [
+      "no AWS credentials to find the account",
+      ["--service-account", "a/b"],
+      1,
+      /sts:GetCallerIdentity: no AWS credentials found; set AWS_PROFILE/,
+    ],
+  ];
+  it.each(mistakes)("%s: exit %i, one line on stderr", async (_name, args, code, reason) => {
+    const result = await cli(args);
+    expect(result.code).toBe(code);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(reason);
+  });
+
+  it("refuses an issuer STS would not accept", async () => {
+    const result = await runCli(
+      ["trust-policy", "--issuer", `${issuer}/`, "--service-account", "a/b", "--account-id", "111122223333"],
+      {
+        isolated: true,
+      },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/ends with a slash/);
+  });
+});
