@@ -71,7 +71,9 @@ describe("examples/", () => {
 });
 
 describe("examples/cronjob", () => {
-  const cronJob = manifests.find(([, m]) => m.kind === "CronJob")?.[1] as {
+  const inCronjob = (kind: string) =>
+    manifests.find(([name, m]) => name.startsWith("cronjob/") && m.kind === kind)?.[1];
+  const cronJob = inCronjob("CronJob") as {
     spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: Record<string, never> } } } };
   };
   const pod = cronJob.spec.jobTemplate.spec.template.spec as unknown as {
@@ -96,7 +98,7 @@ describe("examples/cronjob", () => {
   });
 
   it("lets the optional role read exactly one secret", () => {
-    const role = manifests.find(([, m]) => m.kind === "Role")?.[1] as unknown as {
+    const role = inCronjob("Role") as unknown as {
       rules: Array<{ resources: string[]; resourceNames: string[]; verbs: string[] }>;
     };
     expect(role.rules).toEqual([

@@ -245,7 +245,78 @@ const cli = yargs(hideBin(process.argv))
         ),
     async (args) => (await import("./commands/trust-policy.js")).runTrustPolicy(args),
   )
-  // [serve command is registered here]
+  .command(
+    "serve",
+    "Serve the discovery document and keys.json as the issuer itself, over HTTPS, until SIGTERM",
+    (y) =>
+      withExitCodes(emptyKidOption(keySourceOptions(y)))
+        .option("issuer", {
+          type: "string",
+          demandOption: true,
+          requiresArg: true,
+          describe: "Issuer URL, https:// with no trailing slash; its path is where the documents are served",
+          group: "Serving:",
+        })
+        .option("dir", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "Serve what publish --out-dir wrote here, re-read when it changes; with a key source, keep the documents here so earlier keys survive restarts",
+          group: "Serving:",
+        })
+        .option("listen", {
+          type: "string",
+          requiresArg: true,
+          describe: "HOST:PORT, [IPv6]:PORT or :PORT (default :8443 with TLS, 127.0.0.1:8080 without)",
+          group: "Serving:",
+        })
+        .option("tls-cert", {
+          type: "string",
+          requiresArg: true,
+          describe: "Certificate (chain) PEM file; reloaded when it changes",
+          group: "Serving:",
+        })
+        .option("tls-key", {
+          type: "string",
+          requiresArg: true,
+          describe: "Private key PEM file of the certificate",
+          group: "Serving:",
+        })
+        .option("plain-http", {
+          type: "boolean",
+          default: false,
+          describe:
+            "Allow plain HTTP on a non-loopback address, when a proxy or ingress in front terminates TLS",
+          group: "Serving:",
+        })
+        .option("refresh-interval", {
+          type: "number",
+          default: 30,
+          requiresArg: true,
+          describe: "Seconds between reads of the cluster's secret (a rotated key is picked up)",
+          group: "Serving:",
+        })
+        .option("shutdown-timeout", {
+          type: "number",
+          default: 10,
+          requiresArg: true,
+          describe: "Seconds requests in flight get to finish after SIGTERM",
+          group: "Serving:",
+        })
+        .example(
+          "$0 serve --cluster prod --issuer https://oidc.example.com/prod --tls-cert tls.crt --tls-key tls.key",
+          "HTTPS on :8443; the prod-sa secret is read again every 30 s",
+        )
+        .example(
+          "$0 serve --dir site --issuer https://oidc.example.com/prod --listen :8080 --plain-http",
+          "What publish --out-dir site wrote, behind an ingress that terminates TLS",
+        )
+        .example(
+          "$0 serve --key sa.pub --issuer https://oidc.example.com/prod",
+          "Try it: http://127.0.0.1:8080/prod/keys.json",
+        ),
+    async (args) => (await import("./commands/serve.js")).runServe(args),
+  )
   .command(
     "keygen",
     "Generate a new service-account signing key pair (for a rotation)",

@@ -1,0 +1,162 @@
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { directoryTarget } from "@irsa-anywhere/publisher";
+import {
+  type DocumentSource,
+  type IssuerServer,
+  parseListenAddress,
+  type ServerLogEntry,
+  serverLogLine,
+  startIssuerServer,
+} from "@irsa-anywhere/server";
+import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { UsageError } from "../usage-error.js";
+
+export interface ServeArgs extends KeySourceArgs {
+  issuer: string;
+  dir?: string | undefined;
+  listen?: string | undefined;
+  "tls-cert"?: string | undefined;
+  "tls-key"?: string | undefined;
+  "plain-http": boolean;
+  "refresh-interval": number;
+  "shutdown-timeout": number;
+  "empty-kid": boolean;
+}
+
+/** Files are checked at least this often in case a file-system notification was missed. */
+const MAX_FILE_POLL_MS = 10_000;
+
+/**
+ * Serves the issuer until SIGTERM or SIGINT, then shuts down gracefully and returns. Every log
+ * line, requests included, is one JSON object on stderr; stdout stays empty.
+ */
+export async function runServe(args: ServeArgs): Promise<void> {
+  const hasKeys = hasKeySource(args);
+  if (!hasKeys && args.dir === undefined) {
+    throw new UsageError(
+      "say where the documents come from: a key source (--key, --secret-file, --cluster, --cluster-jwks) or --dir DIR that publish --out-dir wrote",
+    );
+  }
+  const tls = tlsFiles(args);
+  const refreshSeconds = seconds(args["refresh-interval"], "--refresh-interval", { zero: false });
+  const shutdownSeconds = seconds(args["shutdown-timeout"], "--shutdown-timeout", { zero: true });
+  const listen = parseListenAddress(args.listen ?? (tls ? ":8443" : "127.0.0.1:8080"));
+  // Listen for the signals before the server starts: one that arrives while it starts (or right
+  // after it logs that it listens) must stop it gracefully, not kill the process.
+  const stop = stopSignal();
+  let running: IssuerServer;
+  try {
+    running = await startIssuerServer({
+      issuer: args.issuer,
+      source: await documentSource(args, hasKeys),
+      listen,
+      ...(tls ? { tls } : {}),
+      allowPlainHttp: args["plain-http"],
+      // Only the cluster can change under us; key files are read once.
+      refreshIntervalMs: args.cluster === undefined && !args["cluster-jwks"] ? 0 : refreshSeconds * 1000,
+      filePollIntervalMs: Math.min(refreshSeconds * 1000, MAX_FILE_POLL_MS),
+      shutdownTimeoutMs: shutdownSeconds * 1000,
+      log: writeLogLine,
+    });
+  } catch (error) {
+    stop.cancel();
+    logLines.flush();
+    throw error;
+  }
+  const signal = await stop.received;
+  writeLogLine({ level: "info", event: "signal", signal });
+  try {
+    await running.close();
+  } finally {
+    logLines.flush();
+  }
+}
+
+/** The first SIGTERM or SIGINT. A second one gets Node's default and ends the process at once. */
+function stopSignal(): { received: Promise<NodeJS.Signals>; cancel(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const cancel = () => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
+  const received = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      cancel();
+      resolve(signal);
+    };
+  });
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return { received, cancel };
+}
+
+function tlsFiles(args: ServeArgs): { certFile: string; keyFile: string } | undefined {
+  const certFile = args["tls-cert"];
+  const keyFile = args["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
+  }
+  return certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile };
+}
+
+function seconds(value: number, flag: string, allow: { zero: boolean }): number {
+  if (!Number.isFinite(value) || value < 0 || (!allow.zero && value === 0)) {
+    throw new UsageError(`${flag} takes a number of seconds${allow.zero ? "" : " above 0"}`);
+  }
+  return value;
+}
+
+/**
+ * Key sources: the cluster (its secret, or its API server's JWKS) is read again on every refresh;
+ * key and secret files (and stdin) are read once, here, and kept. Together they keep the order of
+ * `readKeySources`: cluster sources first, then secret files, then key files.
+ */
+async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<DocumentSource> {
+  if (!hasKeys && args.dir !== undefined) return { kind: "directory", directory: args.dir };
+  const fileSources: KeySourceArgs = { ...args, cluster: undefined, "cluster-jwks": undefined };
+  const fileKeys = hasKeySource(fileSources) ? await readKeySources(fileSources) : [];
+  const clusterSources: KeySourceArgs = { ...args, key: undefined, "secret-file": undefined };
+  const readKeys = async (): Promise<PublicSigningKey[]> =>
+    hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)), ...fileKeys] : fileKeys;
+  const store = args.dir === undefined ? undefined : directoryTarget(args.dir);
+  return { kind: "keys", readKeys, emptyKidTwin: args["empty-kid"], ...(store ? { store } : {}) };
+}
+
+type CliLogEntry = ServerLogEntry | { level: "info"; event: "signal"; signal: NodeJS.Signals };
+
+/**
+ * Log lines go to stderr. Request lines are gathered and written together at least every
+ * `FLUSH_MS`: one write per request would cost a system call each, a third of the throughput.
+ * Every other line is written at once, after the request lines before it, so order is kept.
+ */
+const FLUSH_MS = 100;
+const FLUSH_BYTES = 64 * 1024;
+
+class LogLines {
+  private pending = "";
+  private timer: NodeJS.Timeout | undefined;
+
+  write(line: string, urgent: boolean): void {
+    this.pending += line;
+    if (urgent || this.pending.length >= FLUSH_BYTES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending === "") return;
+    process.stderr.write(this.pending);
+    this.pending = "";
+  }
+}
+
+const logLines = new LogLines();
+
+function writeLogLine(entry: CliLogEntry): void {
+  if (entry.event === "signal") {
+    logLines.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, true);
+  } else {
+    logLines.write(serverLogLine(entry), entry.event !== "request");
+  }
+}

@@ -1,0 +1,52 @@
+import { readFile } from "node:fs/promises";
+import { createSecureContext, type SecureContextOptions } from "node:tls";
+import { ServeError } from "../errors.js";
+
+/** @internal The certificate chain and key as read, PEM. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
+
+/** Clients older than TLS 1.2 are refused; STS and every current client speak 1.2 or 1.3. */
+export const MIN_TLS_VERSION = "TLSv1.2";
+
+/**
+ * @internal Reads the certificate and key files and checks that they make a usable server
+ * context (PEM that parses, a key that matches the certificate).
+ *
+ * @throws {ServeError} `ERR_TLS_FILES_UNREADABLE`, `ERR_TLS_INVALID`.
+ */
+export async function readTlsMaterial(files: { certFile: string; keyFile: string }): Promise<TlsMaterial> {
+  const read = async (file: string, what: string) => {
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new ServeError(
+        "ERR_TLS_FILES_UNREADABLE",
+        `cannot read the TLS ${what} ${file}: ${reason === "ENOENT" ? "no such file; check the path" : reason}`,
+      );
+    }
+  };
+  const material = { cert: await read(files.certFile, "certificate"), key: await read(files.keyFile, "key") };
+  try {
+    createSecureContext(secureContextOptions(material));
+  } catch (error) {
+    throw new ServeError(
+      "ERR_TLS_INVALID",
+      `cannot use ${files.certFile} with ${files.keyFile}: ${firstLine(error)}; give a PEM certificate (chain) and the PEM private key that belongs to it`,
+    );
+  }
+  return material;
+}
+
+/** @internal */
+export function secureContextOptions(material: TlsMaterial): SecureContextOptions {
+  return { cert: material.cert, key: material.key, minVersion: MIN_TLS_VERSION };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? "unknown error";
+}
