@@ -73,7 +73,7 @@ describe("examples/", () => {
 describe("examples/cronjob", () => {
   const inCronjob = (kind: string) =>
     manifests.find(([name, m]) => name.startsWith("cronjob/") && m.kind === kind)?.[1];
-  const cronJob = inCronjob("CronJob") as {
+  const cronJob = inCronjob("CronJob") as unknown as {
     spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: Record<string, never> } } } };
   };
   const pod = cronJob.spec.jobTemplate.spec.template.spec as unknown as {

@@ -118,9 +118,7 @@ describe("moto through the recording proxy", () => {
       "arn:aws:iam::123456789012:oidc-provider/oidc.example.com/clusters/test",
     );
     const listed = await iam.send(new ListOpenIDConnectProvidersCommand({}));
-    expect(listed.OpenIDConnectProviderList?.map((p: { Arn?: string }) => p.Arn)).toEqual([
-      created.OpenIDConnectProviderArn,
-    ]);
+    expect(listed.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([created.OpenIDConnectProviderArn]);
 
     expect(proxy.requests.map((r) => [r.method, r.path, r.status])).toEqual([
       ["POST", "/", 200],
