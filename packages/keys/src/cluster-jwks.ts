@@ -1,5 +1,4 @@
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest, type RequestOptions } from "node:https";
+import type { RequestOptions } from "node:https";
 import { KeysError } from "./errors.js";
 import { parseJwks } from "./jwks.js";
 import { firstLine, type KubeconfigOptions, loadKubeconfig, withTimeout } from "./lib/kubeconfig.js";
@@ -54,8 +53,10 @@ export async function publicKeysFromClusterJwks(
   return parseJwks(answer.body, `the API server's JWKS at ${url}`).keys;
 }
 
-function get(url: string, options: RequestOptions): Promise<{ status: number; body: string }> {
-  const send = url.startsWith("https:") ? httpsRequest : httpRequest;
+async function get(url: string, options: RequestOptions): Promise<{ status: number; body: string }> {
+  // Imported here, not at the top: node:https pulls in net, tls and streams, a tenth of the
+  // cold start of `keys --key`, which never talks to a cluster (bench/cold-start.mjs).
+  const { request: send } = url.startsWith("https:") ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const request = send(url, options, (response) => {
       let body = "";
