@@ -33,8 +33,8 @@ const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" 
 const ISSUER = "https://oidc.example.com/bench";
 const PATH = "/bench/keys.json";
 
-const cliBin = fileURLToPath(new URL("../packages/cli/bin/irsa-anywhere.js", import.meta.url));
-const cliBundle = fileURLToPath(new URL("../packages/cli/dist/bundle/irsa-anywhere.js", import.meta.url));
+const cliBin = fileURLToPath(new URL("../packages/cli/bin/irsa-anywhere.cjs", import.meta.url));
+const cliBundle = fileURLToPath(new URL("../packages/cli/dist/bundle/irsa-anywhere.cjs", import.meta.url));
 
 let options;
 try {

@@ -10,7 +10,7 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
 
 const issuer = process.argv[2] ?? "https://oidc.example.com/demo-cluster";
 const outDir = "demo-output";
-const cli = join(import.meta.dirname, "../packages/cli/bin/irsa-anywhere.js");
+const cli = join(import.meta.dirname, "../packages/cli/bin/irsa-anywhere.cjs");
 const work = mkdtempSync(join(tmpdir(), "irsa-anywhere-demo-"));
 const run = (...args) => execFileSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 

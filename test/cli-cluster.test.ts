@@ -14,8 +14,8 @@ import { closedLocalPort, type RunningHttpsServer, startHttpsServer } from "./su
 import { createCertificateAuthority, issueServerCertificate } from "./support/tls.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "packages/cli/bin/irsa-anywhere.js");
-const bundle = join(root, "packages/cli/dist/bundle/irsa-anywhere.js");
+const bin = join(root, "packages/cli/bin/irsa-anywhere.cjs");
+const bundle = join(root, "packages/cli/dist/bundle/irsa-anywhere.cjs");
 const secretPath = "/api/v1/namespaces/eksa-system/secrets/prod-sa";
 const token = `sha256~${randomBytes(24).toString("base64url")}`;
 

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
-import { generateTestKey, pem, type TestKeyPair } from "./support/keys.js";
+import { type TestKeyPair, writeKeyFiles } from "./support/keys.js";
 
 let dir: string;
-const rsa = generateTestKey({ type: "rsa", bits: 2048 });
-const ec = generateTestKey({ type: "ec", curve: "P-384" });
+let rsa: TestKeyPair;
+let ec: TestKeyPair;
 const kid = (pair: TestKeyPair) =>
   createHash("sha256")
     .update(pair.publicKey.export({ type: "spki", format: "der" }))
@@ -17,24 +17,7 @@ const file = (name: string) => join(dir, name);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "irsa-cli-"));
-  await writeFile(file("sa.pub"), pem(rsa.publicKey, "spki"));
-  await writeFile(file("sa.key"), pem(rsa.privateKey, "pkcs1"));
-  await writeFile(file("ec.pub"), pem(ec.publicKey, "spki"));
-  await writeFile(file("small.pub"), pem(generateTestKey({ type: "rsa", bits: 1024 }).publicKey, "spki"));
-  const encrypted = rsa.privateKey.export({
-    type: "pkcs8",
-    format: "pem",
-    cipher: "aes-256-cbc",
-    passphrase: "p",
-  });
-  await writeFile(file("encrypted.key"), encrypted);
-  await writeFile(
-    file("secret.json"),
-    JSON.stringify({
-      kind: "Secret",
-      data: { "tls.crt": Buffer.from(pem(rsa.publicKey, "spki")).toString("base64") },
-    }),
-  );
+  ({ rsa, ec } = await writeKeyFiles(dir));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import {
 } from "./support/tls.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bundle = join(root, "packages/cli/dist/bundle/irsa-anywhere.js");
+const bundle = join(root, "packages/cli/dist/bundle/irsa-anywhere.cjs");
 const issuer = "https://oidc.example.com/prod";
 const jwksPath = "/prod/keys.json";
 const discoveryPath = "/prod/.well-known/openid-configuration";

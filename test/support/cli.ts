@@ -2,7 +2,11 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const cliPath = fileURLToPath(new URL("../../packages/cli/bin/irsa-anywhere.js", import.meta.url));
+export const cliPath = fileURLToPath(new URL("../../packages/cli/bin/irsa-anywhere.cjs", import.meta.url));
+/** The full command line (yargs) alone, without the entry point's quick paths. */
+export const fullCommandLinePath = fileURLToPath(
+  new URL("../../packages/cli/dist/bundle/main.js", import.meta.url),
+);
 
 export interface CliResult {
   code: number | null;
@@ -18,18 +22,26 @@ export function runCli(
     cwd?: string;
     /** Start from an empty environment (only PATH) instead of this process's, so that no KUBECONFIG, AWS_PROFILE or HOME of the machine leaks in. */
     isolated?: boolean;
+    /** The script to run instead of the bin; for example {@link fullCommandLinePath}. */
+    entry?: string;
+    /** Node options placed before the script, such as `--import` of a preload. */
+    nodeOptions?: readonly string[];
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: options.cwd,
-      env: {
-        ...(options.isolated ? { PATH: process.env.PATH } : process.env),
-        NO_COLOR: "1",
-        ...options.env,
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeOptions ?? []), options.entry ?? cliPath, ...args],
+      {
+        cwd: options.cwd,
+        env: {
+          ...(options.isolated ? { PATH: process.env.PATH } : process.env),
+          NO_COLOR: "1",
+          ...options.env,
+        },
+        stdio: ["pipe", "pipe", "pipe"],
       },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {

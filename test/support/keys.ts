@@ -1,5 +1,7 @@
 // Keys for tests, generated at test time: nothing private is ever committed.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import forge from "node-forge";
 
 export type KeySpec =
@@ -41,4 +43,28 @@ export function selfSignedCertificatePem(pair: TestKeyPair): string {
   certificate.setIssuer(subject);
   certificate.sign(privateKey, forge.md.sha256.create());
   return forge.pki.certificateToPem(certificate);
+}
+
+/** The key files most CLI tests read, written into dir; returns the pairs behind them. */
+export async function writeKeyFiles(dir: string): Promise<{ rsa: TestKeyPair; ec: TestKeyPair }> {
+  const rsa = generateTestKey({ type: "rsa", bits: 2048 });
+  const ec = generateTestKey({ type: "ec", curve: "P-384" });
+  const files: Record<string, string> = {
+    "sa.pub": pem(rsa.publicKey, "spki"),
+    "sa.key": pem(rsa.privateKey, "pkcs1"),
+    "ec.pub": pem(ec.publicKey, "spki"),
+    "small.pub": pem(generateTestKey({ type: "rsa", bits: 1024 }).publicKey, "spki"),
+    "encrypted.key": rsa.privateKey.export({
+      type: "pkcs8",
+      format: "pem",
+      cipher: "aes-256-cbc",
+      passphrase: "p",
+    }) as string,
+    "secret.json": JSON.stringify({
+      kind: "Secret",
+      data: { "tls.crt": Buffer.from(pem(rsa.publicKey, "spki")).toString("base64") },
+    }),
+  };
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  return { rsa, ec };
 }

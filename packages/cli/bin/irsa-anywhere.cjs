@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import "../dist/bundle/irsa-anywhere.js";
+require("../dist/bundle/irsa-anywhere.cjs");

@@ -1,10 +1,10 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { runKeys } from "./commands/keys.js";
-import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
+import { EXIT_USAGE } from "./exit-codes.js";
+import { failWith, reportError } from "./failure.js";
 import { keySourceOptions } from "./key-sources.js";
 import { publishTargetOptions } from "./publish-options.js";
-import { paint } from "./terminal.js";
 
 // On Node 20 the AWS SDK prints nine lines on every run saying that its 2027 releases will need
 // Node 22: news for whoever upgrades this tool's dependencies, not for each run of a user's job.
@@ -29,11 +29,6 @@ function emptyKidOption<T>(y: Argv<T>) {
   });
 }
 
-function failWith(message: string, code: number): never {
-  process.stderr.write(`${paint(process.stderr, 31, "irsa-anywhere:")} ${message}\n`);
-  process.exit(code);
-}
-
 function usageFailure(message: string): never {
   const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
   // Some yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, always.
@@ -41,16 +36,10 @@ function usageFailure(message: string): never {
   failWith(`${line}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
 }
 
-/** Errors of our packages carry `isInputError`; anything else is a bug and shows in full. */
 function report(error: unknown): never {
   // yargs throws its own validation errors from the async parse path instead of calling fail().
   if (error instanceof Error && error.name === "YError") usageFailure(error.message);
-  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
-    failWith(error.message, error.isInputError ? EXIT_USAGE : EXIT_FAILURE);
-  }
-  process.stderr.write(`irsa-anywhere: unexpected error, please report it:\n`);
-  console.error(error);
-  process.exit(EXIT_FAILURE);
+  reportError(error);
 }
 
 const cli = yargs(hideBin(process.argv))
@@ -387,6 +376,8 @@ const cli = yargs(hideBin(process.argv))
   .recommendCommands()
   .strict()
   .version(version)
+  // Every message of ours is English; so are yargs's own words around them, whatever LANG says.
+  .locale("en")
   .alias("h", "help")
   .epilogue(exitCodes)
   .wrap(null)

@@ -1,0 +1,23 @@
+// The CLI's entry point. What is quick runs straight away: the help pages and --version, kept
+// when the CLI was built, and the everyday forms of `keys`. Everything else, including every
+// mistake, goes to the full command line in main.ts, which loads yargs.
+//
+// The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
+import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
+import { runKeys } from "./commands/keys.js";
+import { reportError } from "./failure.js";
+import { parsePlainKeysCommand } from "./plain-keys-command.js";
+
+/** Set by the bundler from the output of the full command line; empty before it has run. */
+declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
+
+const argv = process.argv.slice(2);
+const answer = buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS);
+const plainKeys = parsePlainKeysCommand(argv);
+if (answer !== undefined) {
+  process.stdout.write(answer);
+} else if (plainKeys !== undefined) {
+  runKeys(plainKeys).catch(reportError);
+} else {
+  import("./main.js").catch(reportError);
+}
