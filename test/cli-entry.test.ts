@@ -93,6 +93,7 @@ describe("keys: every other form goes to the full command line", () => {
     { args: ["keys", "--key", "FILE:sa.pub", "--log-format", "json"], code: 0 },
     { args: ["keys", "--key", "FILE:sa.pub", "--help"], code: 0 },
     { args: ["keys", "--key", "FILE:sa.pub", "--", "x"], code: 0 },
+    { args: ["keys", "--key", "FILE:sa.pub", "--out", "OUT", "--out", "OUT"], code: 2 },
     { args: ["--version", "keys"], code: 0 },
   ])("$args", async ({ args, code }) => {
     const both = await runBoth(args);

@@ -82,6 +82,21 @@ describe("refused input: one line on stderr, exit 2, nothing on stdout", () => {
       ["keys", "--key", "sa.pub", "--out", "/nonexistent/dir/k.json"],
       /cannot write/,
     ],
+    [
+      "an option that takes one value, given twice",
+      ["discovery", "--issuer", "https://a.example.com", "--issuer", "https://b.example.com"],
+      /--issuer was given 2 times; give it once/,
+    ],
+    [
+      "two output directories",
+      ["publish", "--key", "sa.pub", "--issuer", "https://o.example.com", "--out-dir", "a", "--out-dir", "b"],
+      /--out-dir was given 2 times/,
+    ],
+    [
+      "two output files",
+      ["keys", "--key", "sa.pub", "--out", "a.json", "--out", "b.json"],
+      /--out was given 2/,
+    ],
   ])("refuses %s", async (_name, args, reason) => {
     const result = await runCli(
       args.map((arg) =>

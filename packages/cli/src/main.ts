@@ -36,6 +36,23 @@ function usageFailure(message: string): never {
   failWith(`${line}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
 }
 
+/**
+ * yargs gathers a repeated option into an array. Only options declared with `nargs: 1` (`--key`,
+ * `--service-account`, ...) are meant to repeat; for any other, two values are a mistake to name,
+ * not an array to pass on to code that expects one.
+ */
+function refuseRepeatedOptions(args: Record<string, unknown>, parser: unknown): void {
+  const { narg } = (parser as { getOptions(): { narg: Record<string, number> } }).getOptions();
+  for (const [name, value] of Object.entries(args)) {
+    // "_" and "--" hold words, not options; camelCase names are yargs's aliases of the kebab-case
+    // ones. `requiresArg` options are in narg too, as NaN: yargs's own marker, not a repeat.
+    if (name === "_" || name === "--" || /[A-Z]/.test(name) || !Array.isArray(value) || narg[name] === 1) {
+      continue;
+    }
+    usageFailure(`--${name} was given ${value.length} times; give it once`);
+  }
+}
+
 function report(error: unknown): never {
   // yargs throws its own validation errors from the async parse path instead of calling fail().
   if (error instanceof Error && error.name === "YError") usageFailure(error.message);
@@ -50,6 +67,7 @@ const cli = yargs(hideBin(process.argv))
     global: true,
     describe: "text for people; json: one JSON line per action on stderr, for a job's logs",
   })
+  .middleware(refuseRepeatedOptions as never, true)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   .command(
     "keys",

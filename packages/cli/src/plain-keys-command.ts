@@ -11,7 +11,7 @@ const valueOptions = new Set(["--key", "--secret-file", "--out"]);
  * It answers only where yargs would read the arguments the same way, and returns undefined for
  * anything else (another command, `--help`, an option it does not know, a missing or doubtful
  * value, a repeat), so that the caller hands them to yargs, which parses, validates and explains.
- * src/plain-keys-command.test.ts holds the two readings to each other.
+ * test/cli-entry.test.ts holds the two readings to each other.
  */
 export function parsePlainKeysCommand(argv: readonly string[]): KeysArgs | undefined {
   if (argv[0] !== "keys") return undefined;
