@@ -50,6 +50,17 @@ describe("irsa-anywhere keygen", () => {
     expect(jwks.keys[0].kid).toBe(kid);
   });
 
+  it("makes its directory 0700, and names a missing parent rather than making it", async () => {
+    expect((await cli("keygen", "--out-dir", "next")).code).toBe(0);
+    expect((await stat(join(dir, "next"))).mode & 0o777).toBe(0o700);
+    const nested = await cli("keygen", "--out-dir", "missing/next");
+    expect(nested.code).toBe(2);
+    expect(nested.stderr).toMatch(
+      /cannot create missing\/next: ENOENT; check that its parent directory exists/,
+    );
+    expect(nested.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
   it("refuses an unknown key type with one line", async () => {
     const result = await cli("keygen", "--out-dir", ".", "--type", "ed25519");
     expect(result.code).toBe(2);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +70,28 @@ describe("publish to a directory", () => {
       ["create", false],
     ]);
     await expect(readFile(join(dir, "clusters/prod/keys.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  // The kernel answers ENOENT for a new directory under /proc although /proc exists; Node 20's
+  // recursive mkdir retries that for ever.
+  it.runIf(existsSync("/proc/self"))(
+    "fails, rather than hangs, where no directory can be made",
+    async () => {
+      const failure = publishDocuments({
+        issuer,
+        keys: keyA,
+        target: directoryTarget("/proc/irsa-anywhere-test"),
+      });
+      await expect(failure).rejects.toMatchObject({ code: "ERR_TARGET_UNWRITABLE" });
+      await expect(failure).rejects.toThrow(/cannot create \/proc\/irsa-anywhere-test/);
+    },
+    5_000,
+  );
+
+  it("makes the missing directories of a deep issuer path", async () => {
+    const deep = "https://oidc.example.com/a/b/c";
+    await publishDocuments({ issuer: deep, keys: keyA, target: directoryTarget(join(dir, "x", "y")) });
+    expect((await readJson("x/y/a/b/c/keys.json")).keys).toHaveLength(2);
   });
 
   it("refuses to overwrite a keys.json it cannot read, so no key in it is lost", async () => {

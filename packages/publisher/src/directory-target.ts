@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PublishError } from "./errors.js";
+import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
 
 /** A lock older than this was left by a process that died; it is broken. */
@@ -76,7 +77,7 @@ async function readVersion(file: string): Promise<ConditionalWrite["expectedVers
 
 async function ensureDirectory(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true });
+    await makeDirectories(directory);
   } catch (error) {
     throw new PublishError(
       "ERR_TARGET_UNWRITABLE",

@@ -26,9 +26,14 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
   const pair = generateSigningKey(args.type);
   const written: string[] = [];
   if (args["out-dir"] !== undefined) {
-    // A new directory for a private key is the owner's alone.
-    await mkdir(args["out-dir"], { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot create ${args["out-dir"]}: ${error.code ?? error.message}`);
+    // A new directory for a private key is the owner's alone. Only the last level is made: a
+    // recursive mkdir never returns on Node 20 where the kernel answers ENOENT under an existing
+    // parent (/proc, /sys), and a mistyped parent is better named than made.
+    await mkdir(args["out-dir"], { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EEXIST") return;
+      throw new UsageError(
+        `cannot create ${args["out-dir"]}: ${error.code ?? error.message}; check that its parent directory exists and is writable`,
+      );
     });
     const privateFile = join(args["out-dir"], "sa.key");
     const publicFile = join(args["out-dir"], "sa.pub");
