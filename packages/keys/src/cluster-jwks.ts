@@ -27,7 +27,16 @@ export async function publicKeysFromClusterJwks(
   const { config, server } = await loadKubeconfig(options);
   const url = `${server.replace(/\/+$/, "")}/openid/v1/jwks`;
   const requestOptions: RequestOptions = { method: "GET", headers: { accept: "application/json" } };
-  await config.applyToHTTPSOptions(requestOptions);
+  try {
+    // Runs the user's exec plugin (aws eks get-token, ...) or reads its certificate files.
+    await config.applyToHTTPSOptions(requestOptions);
+  } catch (error) {
+    throw new KeysError(
+      "ERR_CLUSTER_UNREACHABLE",
+      `cannot get the kubeconfig's credentials for ${server}: ${firstLine(error)}; check its user entry (exec plugin and login, certificate and token files)`,
+      { cause: error },
+    );
+  }
   let answer: { status: number; body: string };
   try {
     answer = await withTimeout(get(url, requestOptions), options.timeoutMs ?? 30_000);

@@ -454,6 +454,32 @@ describe("publicKeysFromClusterJwks", () => {
     expect(error.message).toMatch(/service-account-issuer-discovery/);
   });
 
+  it("says in one line when the kubeconfig's credentials cannot be had", async () => {
+    const server = servers[0]?.url;
+    const kubeconfigs = {
+      exec: "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /nonexistent/aws-iam-authenticator\n",
+      certificate:
+        "users:\n- name: u\n  user:\n    client-certificate: /nonexistent/client.crt\n    client-key: /nonexistent/client.key\n",
+    };
+    for (const [name, users] of Object.entries(kubeconfigs)) {
+      const file = join(dir, `${name}.kubeconfig`);
+      await writeFile(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${server}\n    certificate-authority-data: ${base64(ca.certPem)}\n${users}contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`,
+      );
+      const reads = [
+        () => publicKeysFromClusterJwks({ kubeconfig: file }),
+        () => publicKeysFromCluster({ cluster: "prod", kubeconfig: file }),
+      ];
+      for (const read of reads) {
+        const error = await failure(read());
+        expect(error.code, name).toBe("ERR_CLUSTER_UNREACHABLE");
+        expect(error.message, name).toMatch(/nonexistent/);
+        expect(error.message, name).not.toContain("\n");
+      }
+    }
+  });
+
   it("explains an API server too old to serve its JWKS", async () => {
     const error = await failure(publicKeysFromClusterJwks({ kubeconfig, context: "beta" }));
     expect(error.code).toBe("ERR_CLUSTER_UNREACHABLE");
