@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, request } from "node:https";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -408,6 +409,27 @@ describe("irsa-anywhere serve", () => {
       `GET /prod/"odd"\\path HTTP/1.1\r\nHost: a\r\nUser-Agent: "quoted" \\ \u00e9\u0001\r\nConnection: close\r\n\r\n`,
     );
     expect(odd.split("\r\n")[0]).toMatch(/^HTTP\/1\.1 (400|404) /);
+    // A client that offers http/1.0 by ALPN (curl --http1.0) gets an answer, not a TLS alert.
+    const http10 = connect({
+      host: "127.0.0.1",
+      port: serving.port,
+      ca: ca.certPem,
+      servername: "localhost",
+      ALPNProtocols: ["http/1.0"],
+    });
+    let http10Answer = "";
+    http10.setEncoding("utf8").on("data", (chunk: string) => {
+      http10Answer += chunk;
+    });
+    await new Promise<void>((resolve, reject) => {
+      http10.once("secureConnect", () => {
+        http10.write(`GET ${jwksPath} HTTP/1.0\r\n\r\n`);
+        resolve();
+      });
+      http10.once("error", reject);
+    });
+    await new Promise<void>((resolve) => http10.once("close", () => resolve()));
+    expect(http10Answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
     const after = await fetchFrom(serving, jwksPath);
     expect(after.status).toBe(200);
     expect(kidsOf(after.body)).toContain(firstKey.kid);
@@ -492,6 +514,12 @@ describe("irsa-anywhere serve refuses to start", () => {
       /--refresh-interval/,
     ],
     ["a directory with nothing published", ["--dir", "EMPTY", "--issuer", issuer], /publish --issuer/],
+    ["a --dir that is a file", ["--dir", "KEY", "--issuer", issuer], /write the documents first/],
+    [
+      "a listen address this machine does not have",
+      ["--key", "KEY", "--issuer", issuer, "--plain-http", "--listen", "192.0.2.1:8080"],
+      /no interface of this machine has that address/,
+    ],
     [
       "a TLS key that is not the certificate's",
       ["--key", "KEY", "--issuer", issuer, "--tls-cert", "CERT", "--tls-key", "KEY"],
@@ -527,7 +555,43 @@ describe("irsa-anywhere serve refuses to start", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
+
+  it("ends at once on SIGTERM while it waits for an API server that does not answer", async () => {
+    // Accepts the connection and never answers, not even the TLS handshake.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const { port } = silent.address() as AddressInfo;
+    const silentKubeconfig = join(dir, "silent.kubeconfig");
+    await writeFile(
+      silentKubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`,
+    );
+    const connected = new Promise<void>((resolve) => silent.once("connection", () => resolve()));
+    const child = spawn(
+      process.execPath,
+      [cliPath, "serve", "--cluster-jwks", "--kubeconfig", silentKubeconfig, "--issuer", issuer],
+      { env: env() },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      await connected;
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once("exit", (_, signal) => resolve(signal)),
+      );
+      child.kill("SIGTERM");
+      // Not after the start's 30 s timeout: the test's own timeout would fail first.
+      expect(await exited).toBe("SIGTERM");
+      expect(JSON.parse(stderr.trim())).toMatchObject({ event: "signal", signal: "SIGTERM" });
+    } finally {
+      silent.close();
+    }
+  }, 15_000);
 
   it("exits 1 when the cluster cannot be read at start", async () => {
     api.failWith(500);

@@ -29,7 +29,9 @@ export function directoryTarget(directory: string): PublishTarget {
       try {
         body = await readFile(join(root, path), "utf8");
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        // ENOTDIR: a file where a directory of the path should be; the document is not there either.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
         throw new PublishError(
           "ERR_TARGET_UNREADABLE",
           `cannot read ${join(root, path)}: ${(error as Error).message}`,

@@ -155,6 +155,7 @@ export async function startIssuerServer(options: IssuerServerOptions): Promise<I
 /** Everything that changes while the server runs, in one place. */
 class IssuerServerRuntime {
   private current: IssuerDocuments | undefined;
+  private unloggedDocuments: LoadedDocuments | undefined;
   private tlsMaterial: TlsMaterial | undefined;
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
@@ -191,6 +192,8 @@ class IssuerServerRuntime {
       this.server?.close();
       throw error;
     }
+    if (this.unloggedDocuments) this.logDocuments(this.unloggedDocuments);
+    this.unloggedDocuments = undefined;
     const bound = this.server.address();
     if (bound === null || typeof bound === "string") throw new Error("the server has no TCP address");
     const address = { host: bound.address, port: bound.port };
@@ -238,7 +241,9 @@ class IssuerServerRuntime {
             ...common,
             ...secureContextOptions(this.tlsMaterial),
             handshakeTimeout: limits.handshakeTimeoutMs,
-            ALPNProtocols: ["http/1.1"],
+            // A client that offers ALPN must find its protocol here, or the handshake fails with
+            // an alert instead of an HTTP answer (curl --http1.0 offers http/1.0).
+            ALPNProtocols: ["http/1.1", "http/1.0"],
           },
           handler,
         )
@@ -268,6 +273,8 @@ class IssuerServerRuntime {
       socket.destroy();
     });
     server.on("error", (error: NodeJS.ErrnoException) => {
+      // Before it listens, the error is listen()'s own, and start() reports it.
+      if (!server.listening) return;
       this.log?.({
         level: "error",
         event: "server-error",
@@ -344,18 +351,19 @@ class IssuerServerRuntime {
   private async listen(server: HttpServer, host: string, port: number) {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
+        const notHere = error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND";
         const reason =
           error.code === "EADDRINUSE"
             ? "the port is in use; pick another port or stop what holds it"
             : error.code === "EACCES"
               ? "permission denied; ports below 1024 need privileges, use a higher port"
-              : error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND"
-                ? "no interface of this machine has that address"
+              : notHere
+                ? "no interface of this machine has that address; give one it has, or :PORT for all"
                 : error.message;
+        // An address the machine does not have is a mistake in --listen; a port in use is not.
+        const code = notHere ? "ERR_LISTEN_ADDRESS_INVALID" : "ERR_LISTEN_FAILED";
         reject(
-          new ServeError("ERR_LISTEN_FAILED", `cannot listen on ${formatHostPort(host, port)}: ${reason}`, {
-            cause: error,
-          }),
+          new ServeError(code, `cannot listen on ${formatHostPort(host, port)}: ${reason}`, { cause: error }),
         );
       };
       server.once("error", onError);
@@ -437,7 +445,10 @@ class IssuerServerRuntime {
         loaded.documents.discovery.etag !== before.discovery.etag;
       if (!changed) return false;
       this.current = loaded.documents;
-      this.logDocuments(loaded);
+      // Before the server listens, the update is told once it does: a start that fails (a port in
+      // use) then says so in one line, not after a line that suggests it started.
+      if (this.server?.listening) this.logDocuments(loaded);
+      else this.unloggedDocuments = loaded;
       return true;
     });
     this.documentsQueue = next.catch(() => {});

@@ -44,9 +44,9 @@ export async function runServe(args: ServeArgs): Promise<void> {
   // Listen for the signals before the server starts: one that arrives while it starts (or right
   // after it logs that it listens) must stop it gracefully, not kill the process.
   const stop = stopSignal();
-  let running: IssuerServer;
+  let starting: Promise<IssuerServer>;
   try {
-    running = await startIssuerServer({
+    starting = startIssuerServer({
       issuer: args.issuer,
       source: await documentSource(args, hasKeys),
       listen,
@@ -60,9 +60,30 @@ export async function runServe(args: ServeArgs): Promise<void> {
     });
   } catch (error) {
     stop.cancel();
-    logLines.flush();
     throw error;
   }
+  // A signal while it starts (an API server that does not answer can hold the start for 30 s)
+  // must not wait for the start: nothing is served yet, so nothing needs draining, and the pod's
+  // grace period would run out first. End as the signal's default action would.
+  const first = await Promise.race([
+    starting.then(
+      (server) => ({ server }),
+      (error: unknown) => ({ error }),
+    ),
+    stop.received.then((signal) => ({ signal })),
+  ]);
+  if ("signal" in first) {
+    writeLogLine({ level: "info", event: "signal", signal: first.signal });
+    logLines.flush();
+    process.kill(process.pid, first.signal);
+    return;
+  }
+  if ("error" in first) {
+    stop.cancel();
+    logLines.flush();
+    throw first.error;
+  }
+  const running = first.server;
   const signal = await stop.received;
   writeLogLine({ level: "info", event: "signal", signal });
   try {
