@@ -34,11 +34,32 @@ function inputForms(pair: TestKeyPair): Array<[string, string]> {
     forms.push(["SEC 1 EC PRIVATE KEY", pem(pair.privateKey, "sec1")]);
     const parameters = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
     forms.push(["EC PARAMETERS then EC PRIVATE KEY", parameters + pem(pair.privateKey, "sec1")]);
+    // openssl ec -pubout -conv_form compressed: kube-apiserver re-encodes it before hashing.
+    forms.push(["compressed EC point", compressedSpkiPem(pair)]);
   }
   const spki = pem(pair.publicKey, "spki");
   forms.push(["CRLF line endings", spki.replace(/\n/g, "\r\n")]);
   forms.push(["text around the block", `Public key of the cluster:\n\n${spki}\n# copied from the node\n`]);
   return forms;
+}
+
+/** The public key as a SubjectPublicKeyInfo with its point compressed (SEC 1, 2.3.3), built by hand. */
+function compressedSpkiPem(pair: TestKeyPair): string {
+  const der = pair.publicKey.export({ type: "spki", format: "der" });
+  const tlv = (tag: number, body: Buffer) => {
+    const length = body.length < 0x80 ? Buffer.from([body.length]) : Buffer.from([0x81, body.length]);
+    return Buffer.concat([Buffer.from([tag]), length, body]);
+  };
+  // Outer SEQUENCE header, then the AlgorithmIdentifier SEQUENCE (short length in every case here).
+  const outerHeader = der[1] === 0x81 ? 3 : 2;
+  const algorithm = der.subarray(outerHeader, outerHeader + 2 + (der[outerHeader + 1] ?? 0));
+  const jwk = pair.publicKey.export({ format: "jwk" });
+  const x = Buffer.from(jwk.x ?? "", "base64url");
+  const y = Buffer.from(jwk.y ?? "", "base64url");
+  const point = Buffer.concat([Buffer.from([0x02 + ((y.at(-1) ?? 0) & 1)]), x]);
+  const spki = tlv(0x30, Buffer.concat([algorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), point]))]));
+  const body = spki.toString("base64").replace(/.{64}/g, "$&\n");
+  return `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----\n`;
 }
 
 /** kid computed independently, the way kube-apiserver does: base64url(SHA-256(PKIX DER)). */

@@ -40,9 +40,29 @@ const curveNames: Record<string, string> = {
  * kidForPublicKey(createPublicKey(pem)) // "Zt3pM3…"
  */
 export function kidForPublicKey(key: KeyObject): string {
-  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  return kidOfCanonicalKey(canonicalPublicKey(key));
+}
+
+function kidOfCanonicalKey(publicKey: KeyObject): string {
   const der = publicKey.export({ type: "spki", format: "der" });
   return createHash("sha256").update(der).digest("base64url");
+}
+
+/**
+ * The public key encoded as kube-apiserver encodes it before hashing (Go's
+ * `x509.MarshalPKIXPublicKey`): an EC point uncompressed, under the curve's name rather than
+ * explicit parameters. Node keeps a key's DER as it was read, so a compressed or explicit-curve
+ * `.pub` would otherwise hash to a kid no token carries. A JWK holds only the numbers, so the
+ * round trip through one re-encodes the key the standard way.
+ */
+function canonicalPublicKey(key: KeyObject): KeyObject {
+  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  try {
+    return createPublicKey({ key: publicKey.export({ format: "jwk" }), format: "jwk" });
+  } catch {
+    // A type JWK cannot hold (DSA, RSA-PSS): not one STS takes, which algorithmFor says.
+    return publicKey;
+  }
 }
 
 /**
@@ -52,10 +72,10 @@ export function kidForPublicKey(key: KeyObject): string {
  * @throws {KeysError} `ERR_KEY_TOO_SMALL` or `ERR_KEY_UNSUPPORTED`.
  */
 export function toPublicSigningKey(key: KeyObject, origin: string): PublicSigningKey {
-  const publicKey = key.type === "public" ? key : createPublicKey(key);
+  const publicKey = canonicalPublicKey(key);
   const alg = algorithmFor(publicKey, origin);
   return {
-    kid: kidForPublicKey(publicKey),
+    kid: kidOfCanonicalKey(publicKey),
     alg,
     publicKey,
     origin,
