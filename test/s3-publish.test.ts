@@ -1,6 +1,7 @@
 // publish() against a local moto server, through the real AWS SDK, with a recording proxy in
 // front so that tests can count what a publish sent.
 
+import { readFile } from "node:fs/promises";
 import {
   GetOpenIDConnectProviderCommand,
   IAMClient,
@@ -168,6 +169,44 @@ describe("publish to S3", () => {
       `arn:aws:s3:::${bucket}/clusters/prod/.well-known/openid-configuration`,
       `arn:aws:s3:::${bucket}/clusters/prod/keys.json`,
     ]);
+    proxy.clear();
+    const rerun = await publish(options({ publicReadPolicy: true }));
+    expect(rerun.changed).toBe(false);
+    expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
+    const after = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+    expect(after).toEqual(policy);
+  });
+
+  it("touches no object that examples/iam/publisher-policy.json does not grant", async () => {
+    const example = JSON.parse(
+      await readFile(new URL("../examples/iam/publisher-policy.json", import.meta.url), "utf8"),
+    ) as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> };
+    const granted = new Set(
+      example.Statement.filter((statement) => [statement.Action].flat().includes("s3:PutObject")).flatMap(
+        (statement) => [statement.Resource].flat(),
+      ),
+    );
+    const exampleBucket = "my-oidc-bucket";
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: exampleBucket,
+        CreateBucketConfiguration: { LocationConstraint: region },
+      }),
+    );
+    // A first publish, a rotation and a republish: every object the publisher reads or writes.
+    const where = { bucket: exampleBucket, prefix: "prod", publicReadPolicy: true };
+    await publish(options(where));
+    await publish(options({ ...where, keys: keyB }));
+    await publish(options({ ...where, keys: keyB }));
+    const objects = new Set(
+      proxy.requests
+        .map((r) => decodeURIComponent(r.path.split("?")[0] ?? ""))
+        // Objects only: bucket-level requests (?policy, ?publicAccessBlock) have an empty key.
+        .filter((path) => path.startsWith(`/${exampleBucket}/`) && path.length > exampleBucket.length + 2)
+        .map((path) => `arn:aws:s3:::${path.slice(1)}`),
+    );
+    expect(objects.size).toBeGreaterThanOrEqual(3);
+    expect([...objects].filter((arn) => !granted.has(arn))).toEqual([]);
   });
 
   it("refuses the public-read policy under Block Public Access, naming the setting, and writes nothing", async () => {
