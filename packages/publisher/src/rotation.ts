@@ -125,18 +125,24 @@ export async function confirmRotation(options: PublishOptions): Promise<Rotation
  *   retention, saying when it may go.
  */
 export async function pruneRotation(options: PublishOptions): Promise<RotationReport> {
-  const plan = await publish({ ...options, readState: true, dryRun: true });
-  if (plan.keys.pruned.length === 0 && plan.keys.waiting.length > 0) {
+  // A publish, not a plan: the first run that sees a key gone records when, so the retention
+  // counts from then even when no scheduled publish runs between the phases; and it removes
+  // what is due. (With dryRun it only plans, as every phase does.)
+  const pruning = await publish({ ...options, readState: true });
+  if (pruning.keys.pruned.length === 0 && pruning.keys.waiting.length > 0) {
     throw new PublishError(
       "ERR_ROTATION_PRECONDITION",
-      `nothing can be removed yet: ${describeWaiting(plan)}; tokens they signed may still be in use`,
+      `nothing can be removed yet: ${describeWaiting(pruning)}; tokens they signed may still be in use`,
     );
   }
-  const finished = plan.rotation?.confirmedAt !== undefined;
-  const result =
-    options.dryRun || (plan.keys.pruned.length === 0 && !finished)
-      ? plan
-      : await publish({ ...options, readState: true, ...(finished ? { rotation: null } : {}) });
+  const finished = pruning.rotation?.confirmedAt !== undefined && pruning.keys.waiting.length === 0;
+  let result = pruning;
+  if (finished && !options.dryRun) {
+    // Closes the rotation record; what changed (the removal) is the first publish's to report.
+    await publish({ ...options, readState: true, rotation: null });
+    const { rotation: _closed, ...rest } = pruning;
+    result = rest;
+  }
   return {
     stage: "steady",
     summary:
