@@ -1,9 +1,11 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./support/cli.js";
+import { cliPath, runCli } from "./support/cli.js";
 import { type TestKeyPair, writeKeyFiles } from "./support/keys.js";
 
 let dir: string;
@@ -160,4 +162,28 @@ describe("irsa-anywhere discovery and publish", () => {
     const result = await runCli(["--version"]);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it.runIf(existsSync("/dev/full"))(
+    "says in one line, exit 1, when standard output cannot be written",
+    async () => {
+      for (const args of [
+        ["keys", "--key", file("sa.pub")],
+        ["discovery", "--issuer", "https://o.example.com"],
+      ]) {
+        const full = await open("/dev/full", "w");
+        try {
+          const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", full.fd, "pipe"] });
+          let stderr = "";
+          child.stderr?.on("data", (chunk) => {
+            stderr += chunk;
+          });
+          const code = await new Promise((resolve) => child.once("close", resolve));
+          expect(code, args[0]).toBe(1);
+          expect(stderr, args[0]).toBe("irsa-anywhere: cannot write to standard output: ENOSPC\n");
+        } finally {
+          await full.close();
+        }
+      }
+    },
+  );
 });

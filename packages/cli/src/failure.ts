@@ -19,3 +19,15 @@ export function reportError(error: unknown): never {
   console.error(error);
   process.exit(EXIT_FAILURE);
 }
+
+/**
+ * Standard output that cannot be written (a full disk, a reader that went away) is a run-time
+ * failure with one line, not an unhandled stream error with a stack trace.
+ */
+export function reportOutputErrors(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    // A reader that stopped reading (| head) has what it wanted; nothing to tell it.
+    if (error.code === "EPIPE") process.exit(EXIT_FAILURE);
+    failWith(`cannot write to standard output: ${error.code ?? error.message}`, EXIT_FAILURE);
+  });
+}

@@ -5,12 +5,13 @@
 // The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
 import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
 import { runKeys } from "./commands/keys.js";
-import { reportError } from "./failure.js";
+import { reportError, reportOutputErrors } from "./failure.js";
 import { parsePlainKeysCommand } from "./plain-keys-command.js";
 
 /** Set by the bundler from the output of the full command line; empty before it has run. */
 declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
 
+reportOutputErrors();
 const argv = process.argv.slice(2);
 const answer = buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS);
 const plainKeys = parsePlainKeysCommand(argv);
