@@ -109,6 +109,15 @@ describe("mistakes: one line on stderr, the documented exit code", () => {
       2,
       /--external-issuer/,
     ],
+    ["an empty bucket name", publishTo(""), 2, /"" is not an S3 bucket name/],
+    ["a bucket given as a URL", publishTo(`s3://${bucket}/prod`), 2, /give the bucket's name alone/],
+    ["an empty audience", publishArgs("--audience", ""), 2, /an audience is empty/],
+    [
+      "an endpoint where nothing answers",
+      publishArgs("--endpoint-url", "http://127.0.0.1:1"),
+      1,
+      /cannot reach S3 for s3:GetObject: ECONNREFUSED; check the network/,
+    ],
   ])("%s", async (_name, args, code, reason) => {
     const result = await cli(args);
     expect(result.code).toBe(code);

@@ -1,5 +1,7 @@
 // What a user reads for each AWS failure. moto cannot produce some of them (a bucket in another
 // region, a denied permission), so the mapping is checked on errors shaped as the SDK throws them.
+import { type AddressInfo, createServer } from "node:net";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { translateAwsError } from "./aws-errors.js";
 
@@ -65,5 +67,26 @@ describe("translateAwsError", () => {
     expect(translated.isInputError).toBe(isInputError);
     expect(translated.message).toMatch(message);
     expect(translated.message).not.toContain("\n");
+  });
+
+  it("says the endpoint cannot be reached, not that AWS refused, when nothing answers", async () => {
+    // A port that was free a moment ago: the real SDK meets a refused connection.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const s3 = new S3Client({
+      region: "us-west-2",
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
+    });
+    const error = await s3.send(new GetObjectCommand({ Bucket: "b", Key: "prod/keys.json" })).catch((e) => e);
+    const translated = translateAwsError(error, { ...operation, action: "s3:GetObject" });
+    expect(translated.code).toBe("ERR_AWS_UNREACHABLE");
+    expect(translated.message).toMatch(/^cannot reach S3 for s3:GetObject: ECONNREFUSED; check the network/);
   });
 });

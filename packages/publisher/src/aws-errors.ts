@@ -68,6 +68,16 @@ export function translateAwsError(error: unknown, operation: AwsOperation): Publ
       { cause: error },
     );
   }
+  // No HTTP answer at all: refused, reset, not resolved, timed out, or an endpoint that is no URL.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (status === undefined && (typeof code === "string" || name === "TimeoutError" || name === "TypeError")) {
+    const service = operation.action.split(":")[0]?.toUpperCase() ?? "AWS";
+    return new PublishError(
+      "ERR_AWS_UNREACHABLE",
+      `cannot reach ${service} for ${operation.action.split(" ")[0]}: ${typeof code === "string" ? code : name}; check the network, any proxy (HTTPS_PROXY), and --endpoint-url or AWS_ENDPOINT_URL if set`,
+      { cause: error },
+    );
+  }
   const where = e.$fault === "server" || (status ?? 0) >= 500 ? "AWS failed" : "AWS refused";
   return new PublishError(
     "ERR_AWS_REQUEST_FAILED",

@@ -111,6 +111,21 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
 async function publishToBucket(options: PublishOptions, bucket: string): Promise<PublishResult> {
   const dryRun = options.dryRun ?? false;
   if (options.issuer !== undefined) validateIssuer(options.issuer);
+  // The name, not its existence: S3 says whether it exists, and older buckets in us-east-1 may
+  // have capitals or underscores that today's naming rules refuse.
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      `"${bucket}" is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
+    );
+  }
+  const blankAudience = options.audiences?.find((audience) => audience.trim() === "");
+  if (blankAudience !== undefined) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      "an audience is empty; give each --audience a value, such as sts.amazonaws.com (the default)",
+    );
+  }
   const s3 = await import("@aws-sdk/client-s3");
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =

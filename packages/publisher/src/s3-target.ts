@@ -48,7 +48,11 @@ export function s3Target(options: S3TargetOptions): S3Target {
     if (!options.publicBaseUrl) return {};
     let response: Response;
     try {
-      response = await doFetch(locate(key), { headers: { "cache-control": "no-cache" } });
+      // STS gives up after 5 s; a network that drops the request must not hold the job longer.
+      response = await doFetch(locate(key), {
+        headers: { "cache-control": "no-cache" },
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch {
       return {};
     }
