@@ -15,6 +15,7 @@ import {
 } from "@irsa-anywhere/doctor";
 import { buildJwks, type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
 import { type FakeKubernetes, startFakeKubernetes } from "./support/fake-kubernetes.js";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
 import { closedLocalPort } from "./support/https-server.js";
@@ -190,6 +191,30 @@ const clusterIds: CheckId[] = [
   "pod-identity-webhook",
   "pods",
 ];
+
+describe("irsa-anywhere doctor with a cluster that cannot be reached", () => {
+  it("still checks what it can, and says which checks the cluster's keys were missing for", async () => {
+    const caFile = join(dir, "issuer-ca.pem");
+    await writeFile(caFile, issuer.caPem);
+    const args = ["doctor", "--issuer", issuer.issuer, "--ca-file", caFile, "--cluster", "prod"];
+    const result = await runCli([...args, "--kubeconfig", downKubeconfig, "--no-aws", "--json"], {
+      isolated: true,
+      env: { HOME: dir },
+    });
+    expect(result.code).toBe(0);
+    const diagnosis = JSON.parse(result.stdout) as Diagnosis;
+    for (const id of ["cluster-key-published", "retired-keys"] as const) {
+      expect(check(diagnosis, id)).toMatchObject({
+        status: "warn",
+        reason: expect.stringMatching(
+          /^not checked: the cluster's keys could not be read: cannot read secret/,
+        ),
+      });
+    }
+    expect(check(diagnosis, "jwks-keys").status).toBe("pass");
+    expect(diagnosis.ok).toBe(true);
+  });
+});
 
 describe("diagnose: the cluster side", () => {
   it("passes a cluster set up for IRSA, reading it with the kubeconfig's credentials", async () => {

@@ -36,7 +36,7 @@ import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./l
 import { makeIamClient, makeStsClient, partitionOfRegion, stsRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
-import { CHECK_TITLES, fail, type Outcome, pass, skip } from "./lib/outcome.js";
+import { CHECK_TITLES, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
 import { parseServiceAccount, type ServiceAccountRef } from "./service-account.js";
 import type { SigningKey } from "./signing-key.js";
@@ -49,6 +49,11 @@ export interface DiagnoseOptions {
    * published and lists published keys the cluster no longer has.
    */
   keys?: readonly PublicSigningKey[] | undefined;
+  /**
+   * Why the cluster's keys could not be read (the cluster was down, or refused): the checks that
+   * need them then warn "not checked" with this reason instead of being skipped.
+   */
+  keysUnavailable?: string | undefined;
   /** The audience the tokens carry; default the service account's annotation, else `sts.amazonaws.com`. */
   audience?: string | undefined;
   /** The role the service account assumes; default its `eks.amazonaws.com/role-arn` annotation. */
@@ -274,12 +279,19 @@ async function readDocuments(
     timeoutMs: options.timeoutMs ?? STS_TIMEOUT_MS,
   };
   const result: Documents = { outcomes, published: undefined, discoveryIssuer: undefined };
+  const withoutKeys = (): Outcome =>
+    options.keysUnavailable === undefined
+      ? skip("no key source given: add --cluster NAME or --key FILE")
+      : notChecked(
+          `the cluster's keys could not be read: ${options.keysUnavailable}`,
+          "check that the cluster is up and that --kubeconfig / --context point at it, or give the key as --key FILE",
+        );
   const skipJwks = (reason: string) => {
     for (const id of ["jwks-reachable", "jwks-headers", "jwks-keys", "jwks-empty-kid"] as const) {
       outcomes.set(id, skip(reason));
     }
     for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(id, skip(keys ? reason : "no key source given: add --cluster NAME or --key FILE"));
+      outcomes.set(id, keys ? skip(reason) : withoutKeys());
     }
   };
 
@@ -311,10 +323,7 @@ async function readDocuments(
       outcomes.set(id, skip("the JWKS could not be read"));
     }
     for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(
-        id,
-        skip(keys ? "the JWKS could not be read" : "no key source given: add --cluster NAME or --key FILE"),
-      );
+      outcomes.set(id, keys ? skip("the JWKS could not be read") : withoutKeys());
     }
     return result;
   }
@@ -329,9 +338,8 @@ async function readDocuments(
     outcomes.set("jwks-empty-kid", skip("the JWKS could not be read"));
   }
   if (!keys) {
-    const reason = "no key source given: add --cluster NAME or --key FILE";
-    outcomes.set("cluster-key-published", skip(reason));
-    outcomes.set("retired-keys", skip(reason));
+    outcomes.set("cluster-key-published", withoutKeys());
+    outcomes.set("retired-keys", withoutKeys());
   } else if (!judged.published) {
     outcomes.set("cluster-key-published", skip("the JWKS could not be read"));
     outcomes.set("retired-keys", skip("the JWKS could not be read"));

@@ -9,6 +9,7 @@ import {
   signingKeyFromPem,
   signingKeyFromSecretManifest,
 } from "@irsa-anywhere/doctor";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { EXIT_FAILURE } from "../exit-codes.js";
 import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
 import { paint } from "../terminal.js";
@@ -33,7 +34,19 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
       "--smoke-test reads the private key from a file or the cluster; name the file instead of -",
     );
   }
-  const keys = hasKeySource(args) ? await readKeySources(args) : undefined;
+  let keys: PublicSigningKey[] | undefined;
+  let keysUnavailable: string | undefined;
+  if (hasKeySource(args)) {
+    try {
+      keys = await readKeySources(args);
+    } catch (error) {
+      // A cluster that is down or refuses is a finding, not a reason to check nothing else; a
+      // mistake in the user's input (a bad file, a missing secret) still stops here.
+      const isInputError = (error as { isInputError?: unknown }).isInputError;
+      if (isInputError !== false) throw error;
+      keysUnavailable = (error as Error).message;
+    }
+  }
   const signingKey = args["smoke-test"] ? await readSigningKey(args) : undefined;
   const ca = args["ca-file"] === undefined ? undefined : await readCaFile(args["ca-file"]);
   // The cluster side is checked when the command names a cluster, or runs inside one.
@@ -47,6 +60,7 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
   const diagnosis = await diagnose({
     issuer: args.issuer,
     keys,
+    keysUnavailable,
     signingKey,
     smokeTest: args["smoke-test"],
     roleArn: args["role-arn"],
