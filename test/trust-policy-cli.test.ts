@@ -72,6 +72,15 @@ describe("irsa-anywhere trust-policy", () => {
     );
   });
 
+  it("names the partition of AWS_REGION when no region is given, as the AWS tools would", async () => {
+    const result = await cli(["--service-account", "a/b", "--account-id", "111122223333"], {
+      AWS_REGION: "us-gov-west-1",
+    });
+    expect(JSON.parse(result.stdout).Statement[0].Principal.Federated).toMatch(
+      /^arn:aws-us-gov:iam::111122223333:/,
+    );
+  });
+
   it("lets in several service accounts, and a whole namespace only when asked", async () => {
     const result = await cli([
       "--service-account",

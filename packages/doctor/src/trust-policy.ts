@@ -142,7 +142,9 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
     accountId = identity.accountId;
     partition ??= identity.partition;
   }
-  partition ??= options.region ? partitionOfRegion(options.region) : "aws";
+  // The region the AWS tools would use, as doctor does: AWS_REGION=cn-north-1 means arn:aws-cn.
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  partition ??= region ? partitionOfRegion(region) : "aws";
   return buildTrustPolicy({
     issuer: options.issuer,
     ...(options.serviceAccounts ? { serviceAccounts: options.serviceAccounts } : {}),

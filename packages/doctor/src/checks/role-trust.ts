@@ -28,6 +28,9 @@ export async function lookUpRole(client: IAMClient, role: RoleArn): Promise<Role
   }
 }
 
+/** A region of each partition but aws, so that the policy the fix prints names the role's partition. */
+const partitionRegion: Record<string, string> = { "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1" };
+
 /** @internal What the trust check needs to know. */
 export interface TrustQuestion {
   issuer: string;
@@ -48,7 +51,7 @@ export function judgeRoleTrust(
   question: TrustQuestion,
 ): { outcome: Outcome; evaluation?: TrustPolicyEvaluation } {
   const { role, account } = question;
-  const policyCommand = `irsa-anywhere trust-policy --issuer ${question.issuer} --service-account ${account.namespace}/${account.name} --account-id ${role.accountId}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
+  const policyCommand = `irsa-anywhere trust-policy --issuer ${question.issuer} --service-account ${account.namespace}/${account.name} --account-id ${role.accountId}${partitionRegion[role.partition] ? ` --region ${partitionRegion[role.partition]}` : ""}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
   if (lookup.kind === "error") {
     return {
       outcome: notChecked(
