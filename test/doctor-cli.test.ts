@@ -218,6 +218,11 @@ describe("irsa-anywhere doctor", () => {
       ["doctor", "--issuer", "https://oidc.example.com", "--ca-file", "absent.pem"],
       /cannot read --ca-file absent\.pem: ENOENT/,
     ],
+    [
+      "a CA file that holds a key, not a certificate",
+      ["doctor", "--issuer", "https://oidc.example.com", "--ca-file", "sa.pub"],
+      /--ca-file sa\.pub holds no PEM certificate/,
+    ],
   ];
   it.each(mistakes)("exits 2 on %s, with one line on stderr", async (_name, args, reason) => {
     const result = await cli(args, { HOME: dir });

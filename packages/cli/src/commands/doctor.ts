@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
   type Check,
@@ -105,13 +106,30 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
 }
 
 async function readCaFile(file: string): Promise<string> {
+  let text: string;
   try {
-    return await readFile(file, "utf8");
+    text = await readFile(file, "utf8");
   } catch (error) {
     throw new UsageError(
       `cannot read --ca-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
+  // Otherwise a wrong file shows up later as an issuer whose chain "does not verify".
+  const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const valid = certificates.filter((block) => {
+    try {
+      new X509Certificate(block);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (valid.length === 0) {
+    throw new UsageError(
+      `--ca-file ${file} holds no PEM certificate; give the CA certificate (BEGIN CERTIFICATE)`,
+    );
+  }
+  return valid.join("\n");
 }
 
 const marks: Record<Check["status"], [string, number]> = {
