@@ -191,6 +191,19 @@ describe("refused input", () => {
       "ERR_KEY_ENCRYPTED",
     ],
     [
+      "encrypted PKCS#8 under a plain PRIVATE KEY label",
+      () =>
+        (
+          rsa2048.privateKey.export({
+            type: "pkcs8",
+            format: "pem",
+            cipher: "aes-256-cbc",
+            passphrase: "pw",
+          }) as string
+        ).replace(/ENCRYPTED PRIVATE KEY/g, "PRIVATE KEY"),
+      "ERR_KEY_ENCRYPTED",
+    ],
+    [
       "encrypted traditional RSA key",
       () =>
         rsa2048.privateKey.export({

@@ -31,7 +31,7 @@ export function publicKeysFromPem(text: string, origin: string): PublicSigningKe
   for (const block of blocks) {
     if (nonKeyLabels.has(block.label)) continue;
     const where = `${origin} (${block.label} at line ${block.line})`;
-    keys.push(toPublicSigningKey(keyFromBlock(block, where), where));
+    keys.push(toPublicSigningKey(keyFromBlock(block, where, origin), where));
   }
   if (keys.length === 0) {
     throw new KeysError(
@@ -44,12 +44,14 @@ export function publicKeysFromPem(text: string, origin: string): PublicSigningKe
   return keys;
 }
 
-function keyFromBlock(block: PemBlock, where: string): KeyObject {
-  if (block.label === "ENCRYPTED PRIVATE KEY" || /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "")) {
-    throw new KeysError(
+function keyFromBlock(block: PemBlock, where: string, file: string): KeyObject {
+  const encrypted = () =>
+    new KeysError(
       "ERR_KEY_ENCRYPTED",
-      `${where}: the private key is encrypted; give its public key instead (openssl pkey -in FILE -pubout -out sa.pub), or decrypt it first`,
+      `${where}: the private key is encrypted; decrypt it (openssl pkey -in ${file} -out sa.key, which asks for the passphrase) or give its public key (openssl pkey -in ${file} -pubout -out sa.pub)`,
     );
+  if (block.label === "ENCRYPTED PRIVATE KEY" || /ENCRYPTED/i.test(block.headers["Proc-Type"] ?? "")) {
+    throw encrypted();
   }
   const der = block.der;
   // Private forms first: some OpenSSL versions derive a public key from a PKCS#1 private
@@ -65,7 +67,9 @@ function keyFromBlock(block: PemBlock, where: string): KeyObject {
   for (const attempt of attempts) {
     try {
       return attempt();
-    } catch {
+    } catch (error) {
+      // An encrypted PKCS#8 body under a plain "PRIVATE KEY" label: judged by content.
+      if ((error as { code?: unknown }).code === "ERR_MISSING_PASSPHRASE") throw encrypted();
       // not this form; try the next
     }
   }

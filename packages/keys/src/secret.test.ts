@@ -58,6 +58,14 @@ describe("publicKeysFromSecretManifest", () => {
     expect(jwks.keys[2]).toEqual({ ...jwks.keys[0], kid: "" });
   });
 
+  it("reads JSON that starts with a byte-order mark, as some Windows tools write it", async () => {
+    const keys = await publicKeysFromSecretManifest(
+      `\uFEFF${secretJson({ "tls.crt": b64(pem(signing.publicKey, "spki")) })}`,
+      "prod-sa.json",
+    );
+    expect(keys.map((k) => k.kid)).toEqual([kid(signing)]);
+  });
+
   it("reads kubectl's -o yaml output", async () => {
     const yaml = [
       "apiVersion: v1",

@@ -55,7 +55,9 @@ export async function publicKeysFromSecretManifest(
   return publicKeysFromSecretData(strings, origin);
 }
 
-async function parseManifest(text: string, origin: string): Promise<unknown> {
+async function parseManifest(raw: string, origin: string): Promise<unknown> {
+  // A byte-order mark, as some Windows editors and PowerShell redirections write.
+  const text = raw.replace(/^\uFEFF/, "");
   if (text.trimStart().startsWith("{")) {
     try {
       return JSON.parse(text);
