@@ -144,6 +144,16 @@ describe("publish to S3", () => {
     );
     const result = await publish(options());
     expect(result.documents.every((d) => d.written)).toBe(true);
+    // moto takes an ACL even here, where S3 answers AccessControlListNotSupported: so check that
+    // none was sent.
+    const puts = proxy.requests.filter((r) => r.method === "PUT");
+    expect(puts.length).toBeGreaterThanOrEqual(2);
+    for (const put of puts) {
+      expect(
+        Object.keys(put.headers).filter((name) => name.startsWith("x-amz-grant") || name === "x-amz-acl"),
+      ).toEqual([]);
+      expect(put.path).not.toMatch(/[?&]acl/);
+    }
   });
 
   it("adds the public-read statement beside the bucket's own, and leaves it on a rerun", async () => {
