@@ -100,6 +100,15 @@ describe("irsa-anywhere rotate", () => {
     expect(tooEarly.code).toBe(1);
     expect(tooEarly.stderr).toMatch(/still signs with/);
     expect(tooEarly.stderr.trimEnd().split("\n")).toHaveLength(1);
+    // For a job's log collector, the refusal is a JSON line like every other action.
+    const tooEarlyJson = await cli("rotate", "confirm", "--key", "sa.key", ...where, "--log-format", "json");
+    expect(tooEarlyJson.code).toBe(1);
+    expect(JSON.parse(tooEarlyJson.stderr.trimEnd().split("\n").at(-1) ?? "")).toMatchObject({
+      level: "error",
+      action: "failed",
+      exitCode: 1,
+      message: expect.stringMatching(/still signs with/),
+    });
 
     const confirmed = await cli(
       "rotate",

@@ -1,9 +1,27 @@
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { paint } from "./terminal.js";
 
+let jsonFailures = false;
+
+/** With `--log-format json`, a failure is one JSON line too, so that a job's log collector can read it. */
+export function reportFailuresAsJson(): void {
+  jsonFailures = true;
+}
+
 /** One line on stderr and the exit code; the CLI's entry points are the only callers of exit. */
 export function failWith(message: string, code: number): never {
-  process.stderr.write(`${paint(process.stderr, 31, "irsa-anywhere:")} ${message}\n`);
+  if (jsonFailures) {
+    const entry = {
+      time: new Date().toISOString(),
+      level: "error",
+      action: "failed",
+      message,
+      exitCode: code,
+    };
+    process.stderr.write(`${JSON.stringify(entry)}\n`);
+  } else {
+    process.stderr.write(`${paint(process.stderr, 31, "irsa-anywhere:")} ${message}\n`);
+  }
   process.exit(code);
 }
 

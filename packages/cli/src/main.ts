@@ -2,7 +2,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { runKeys } from "./commands/keys.js";
 import { EXIT_USAGE } from "./exit-codes.js";
-import { failWith, reportError } from "./failure.js";
+import { failWith, reportError, reportFailuresAsJson } from "./failure.js";
 import { keySourceOptions } from "./key-sources.js";
 import { publishTargetOptions } from "./publish-options.js";
 
@@ -67,6 +67,9 @@ const cli = yargs(hideBin(process.argv))
     global: true,
     describe: "text for people; json: one JSON line per action on stderr, for a job's logs",
   })
+  .middleware((args) => {
+    if (args["log-format"] === "json") reportFailuresAsJson();
+  }, true)
   .middleware(refuseRepeatedOptions as never, true)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   .command(
