@@ -12,6 +12,7 @@ import {
   pruneRotation,
   publish,
   rotationStatus,
+  withdrawRotation,
 } from "@irsa-anywhere/publisher";
 import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -140,6 +141,28 @@ describe("rotating the signing key from A to B", () => {
     // Every phase is safe to re-run.
     expect((await pruneRotation(options(signingWith(b)))).summary).toMatch(/nothing to remove/);
     expect((await rotationStatus(options(signingWith(b)))).stage).toBe("steady");
+  });
+
+  it("gives up a prepared rotation: the abandoned key retires, and only then may another be prepared", async () => {
+    const c = generateTestKey({ type: "ec", curve: "P-384" });
+    await publish(options(signingWith(a)));
+    await prepareRotation({ ...options(signingWith(a)), nextKeys: verifying(b) });
+    // B is lost, say: a different next key is refused while B's rotation is open.
+    await expect(prepareRotation({ ...options(signingWith(a)), nextKeys: verifying(c) })).rejects.toThrow(
+      /already prepared.*rotate withdraw/,
+    );
+
+    const withdrawn = await withdrawRotation(options(signingWith(a)));
+    expect(withdrawn.summary).toMatch(/withdrew the rotation/);
+    // B stays published for the retention, in case the API server signed with it meanwhile.
+    expect([await accepts(a), await accepts(b)]).toEqual([true, true]);
+    await expect(withdrawRotation(options(signingWith(a)))).rejects.toThrow(/no rotation is prepared/);
+
+    await prepareRotation({ ...options(signingWith(a)), nextKeys: verifying(c) });
+    now = new Date(now.getTime() + DEFAULT_RETAIN_MS + 1);
+    await publish(options(signingWith(a)));
+    expect([await accepts(a), await accepts(b), await accepts(c)]).toEqual([true, false, true]);
+    expect((await rotationStatus(options(signingWith(a)))).stage).toBe("prepared");
   });
 
   it("ends in the same state when a phase dies midway and is run again", async () => {

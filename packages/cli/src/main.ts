@@ -368,9 +368,9 @@ const cli = yargs(hideBin(process.argv))
     (y) =>
       publishTargetOptions(withExitCodes(keySourceOptions(y)))
         .positional("phase", {
-          choices: ["status", "prepare", "confirm", "prune"] as const,
+          choices: ["status", "prepare", "confirm", "prune", "withdraw"] as const,
           describe:
-            "status: where the rotation is; prepare: publish the next key ahead; confirm: check the cluster signs with it; prune: remove the old key after its retention",
+            "status: where the rotation is; prepare: publish the next key ahead; confirm: check the cluster signs with it; prune: remove the old key after its retention; withdraw: give up a prepared rotation (its key retires)",
         })
         .option("next-key", {
           type: "string",

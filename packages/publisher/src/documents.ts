@@ -51,6 +51,8 @@ export interface MergeOptions {
   retainMs: number;
   /** Keys to publish ahead of a rotation. */
   pending?: readonly PublicSigningKey[];
+  /** Kids published ahead whose rotation was given up (see `RetentionInput.withdrawn`). */
+  withdrawn?: readonly string[];
   /** Record (or, with `null`, clear) the rotation in progress; left as it is when undefined. */
   rotation?: RotationRecord | null;
 }
@@ -77,6 +79,7 @@ export function mergeKeys(
     published: published.map((key) => key.kid),
     cluster: cluster.map((key) => key.kid),
     pending: pending.map((key) => key.kid),
+    ...(options.withdrawn ? { withdrawn: options.withdrawn } : {}),
     state: options.state,
     now: options.now,
     retainMs: options.retainMs,

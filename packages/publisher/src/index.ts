@@ -47,6 +47,7 @@ export {
   type RotationReport,
   type RotationStage,
   rotationStatus,
+  withdrawRotation,
 } from "./rotation.js";
 export {
   iamRegionOf,

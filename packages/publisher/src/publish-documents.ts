@@ -54,6 +54,8 @@ export interface PublishDocumentsOptions {
   emptyKidTwin?: boolean;
   /** Keys to publish ahead of a rotation, beside the cluster's (`rotate prepare`). */
   pendingKeys?: readonly PublicSigningKey[];
+  /** Kids published ahead of a rotation that was given up: they retire now (`rotate withdraw`). */
+  withdrawKeys?: readonly string[];
   /** Record or (with `null`) clear the rotation in progress in the state. */
   rotation?: RotationRecord | null;
   /** Read the state even when there is no retention to decide (the rotate phases need it). */
@@ -131,6 +133,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         now,
         retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
         ...(options.pendingKeys ? { pending: options.pendingKeys } : {}),
+        ...(options.withdrawKeys ? { withdrawn: options.withdrawKeys } : {}),
         ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
       });
       const keysOutcome = outcome(
@@ -201,6 +204,7 @@ function needsState(publishedBody: string | undefined, options: PublishDocuments
   if (
     publishedBody === undefined ||
     options.pendingKeys?.length ||
+    options.withdrawKeys?.length ||
     options.readState ||
     options.rotation !== undefined
   ) {

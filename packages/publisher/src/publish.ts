@@ -45,6 +45,8 @@ export interface PublishOptions {
   emptyKidTwin?: boolean | undefined;
   /** Keys to publish ahead of a rotation, beside the cluster's. */
   pendingKeys?: readonly PublicSigningKey[] | undefined;
+  /** Kids published ahead of a rotation that was given up: they retire now (`withdrawRotation`). */
+  withdrawKeys?: readonly string[] | undefined;
   /** Record or (with `null`) clear the rotation in progress (the rotate phases). */
   rotation?: RotationRecord | null | undefined;
   /** Read the state even when no retention is to be decided (the rotate phases). */
@@ -214,6 +216,7 @@ function documentOptions(options: PublishOptions) {
     emptyKidTwin: options.emptyKidTwin ?? true,
     dryRun: options.dryRun ?? false,
     ...(options.pendingKeys ? { pendingKeys: options.pendingKeys } : {}),
+    ...(options.withdrawKeys ? { withdrawKeys: options.withdrawKeys } : {}),
     ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
     ...(options.readState ? { readState: true } : {}),
     ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),

@@ -81,6 +81,11 @@ export interface RetentionInput {
   cluster: readonly string[];
   /** Kids to publish ahead of a rotation. */
   pending?: readonly string[];
+  /**
+   * Kids published ahead of a rotation that was given up: they retire now and go after the
+   * retention like any other, in case the API server signed with them meanwhile.
+   */
+  withdrawn?: readonly string[];
   state: PublisherState;
   now: Date;
   retainMs: number;
@@ -108,6 +113,7 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
   const now = input.now.toISOString();
   const cluster = new Set(input.cluster);
   const pending = new Set(input.pending ?? []);
+  const withdrawn = new Set(input.withdrawn ?? []);
   const keys: Record<string, KeyRecord> = {};
   const all = [...new Set([...input.published, ...input.cluster, ...pending])];
   const keep: string[] = [];
@@ -125,7 +131,7 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
       record.lastSeenInCluster = stale ? now : seen;
     } else {
       if (before?.lastSeenInCluster) record.lastSeenInCluster = before.lastSeenInCluster;
-      if (pending.has(kid) || (before?.pending && !before.retiredAt)) {
+      if (pending.has(kid) || (before?.pending && !before.retiredAt && !withdrawn.has(kid))) {
         record.pending = true;
       } else {
         record.retiredAt = before?.retiredAt ?? now;

@@ -46,6 +46,13 @@ export async function prepareRotation(
     );
   }
   const to = next.map((key) => key.kid);
+  const open = (await publish({ ...options, readState: true, dryRun: true })).rotation;
+  if (open && !open.confirmedAt && open.to.join() !== to.join()) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      `a rotation to ${open.to.join(", ")} is already prepared (since ${open.preparedAt}); finish it with rotate confirm, or give it up with rotate withdraw before preparing another`,
+    );
+  }
   const now = (options.now ?? (() => new Date()))().toISOString();
   const result = await publish({
     ...options,
@@ -150,6 +157,45 @@ export async function pruneRotation(options: PublishOptions): Promise<RotationRe
         ? `removed ${result.keys.pruned.join(", ")}${options.dryRun ? " (dry run)" : ""}`
         : "nothing to remove: no published key has left the cluster for longer than the retention",
     next: "nothing more to do; publish keeps running as usual",
+    publish: result,
+  };
+}
+
+/**
+ * Gives up a prepared rotation whose next key will not be used (lost, or made by mistake): the key
+ * retires now and is removed after the retention, like any key that left the cluster, since the
+ * API server may have signed with it meanwhile; the rotation record is closed. Safe to re-run.
+ *
+ * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when no rotation is prepared, or the
+ *   cluster already has the next key (confirm it instead).
+ */
+export async function withdrawRotation(options: PublishOptions): Promise<RotationReport> {
+  const plan = await publish({ ...options, readState: true, dryRun: true });
+  const rotation = plan.rotation;
+  if (!rotation || rotation.confirmedAt) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      rotation
+        ? "the switch to the next key was confirmed; there is nothing to withdraw (rotate prune removes the old key in time)"
+        : "no rotation is prepared; nothing to withdraw",
+    );
+  }
+  const cluster = new Set(distinctKeys(options.keys).map((key) => key.kid));
+  const adopted = rotation.to.filter((kid) => cluster.has(kid));
+  if (adopted.length > 0) {
+    throw new PublishError(
+      "ERR_ROTATION_PRECONDITION",
+      `the cluster already has ${adopted.join(", ")}: the switch happened; run rotate confirm instead`,
+    );
+  }
+  const result = await publish({ ...options, readState: true, withdrawKeys: rotation.to, rotation: null });
+  const waiting = result.keys.waiting.filter((w) => rotation.to.includes(w.kid));
+  return {
+    stage: "retiring",
+    summary: `withdrew the rotation to ${rotation.to.join(", ")}${options.dryRun ? " (dry run)" : ""}`,
+    next: waiting.length
+      ? `it stays published until ${waiting.map((w) => w.removableAt).join(", ")} in case it signed anything, then publish or rotate prune removes it`
+      : "nothing more to do",
     publish: result,
   };
 }

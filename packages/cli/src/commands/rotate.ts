@@ -6,6 +6,7 @@ import {
   pruneRotation,
   type RotationReport,
   rotationStatus,
+  withdrawRotation,
 } from "@irsa-anywhere/publisher";
 import { readKeySources } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
@@ -13,7 +14,7 @@ import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-optio
 import { UsageError } from "../usage-error.js";
 import { reportPublish } from "./publish.js";
 
-export type RotatePhase = "status" | "prepare" | "confirm" | "prune";
+export type RotatePhase = "status" | "prepare" | "confirm" | "prune" | "withdraw";
 
 export interface RotateArgs extends PublishTargetArgs {
   phase?: RotatePhase | undefined;
@@ -50,6 +51,9 @@ export async function runRotate(args: RotateArgs): Promise<void> {
       break;
     case "status":
       report = await rotationStatus(options);
+      break;
+    case "withdraw":
+      report = await withdrawRotation(options);
       break;
   }
   const format = args["log-format"];
