@@ -152,7 +152,7 @@ describe("examples/serve", () => {
     const serviceAccount = one<Manifest>("ServiceAccount");
     expect(deployment().spec?.template.spec?.serviceAccountName).toBe(serviceAccount.metadata.name);
     expect(one<Role>("Role").rules).toEqual([
-      { apiGroups: [""], resources: ["secrets"], resourceNames: ["prod-sa"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["prod-sa"], verbs: ["get", "watch"] },
     ]);
     expect(one<RoleBinding>("RoleBinding").subjects).toEqual([
       {

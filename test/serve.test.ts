@@ -298,6 +298,52 @@ describe("irsa-anywhere serve", () => {
     api.setSecret("eksa-system", "prod-sa", firstKey.data);
   });
 
+  it("watches the secret: a rotated key is served at once, not at the next refresh", async () => {
+    const rotated = signingKeySecret();
+    api.setSecret("eksa-system", "prod-sa", firstKey.data);
+    const serving = await startServe([
+      ...clusterArgs(),
+      ...tlsArgs,
+      "--listen",
+      "127.0.0.1:0",
+      "--refresh-interval",
+      "600",
+    ]);
+    await until(() => api.watchers > 0, "serve watches the secret");
+    api.setSecret("eksa-system", "prod-sa", rotated.data);
+    // Ten minutes before the next refresh: only the watch can bring it in time.
+    await until(
+      async () => kidsOf((await fetchFrom(serving, jwksPath)).body).includes(rotated.kid),
+      "the rotated key is served",
+      5_000,
+    );
+    expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([rotated.kid, firstKey.kid, ""]);
+    serving.child.kill("SIGTERM");
+    expect(await serving.exited).toEqual({ code: 0, signal: null });
+    expect(serving.logs.filter((line) => line.level !== "info")).toEqual([]);
+    api.setSecret("eksa-system", "prod-sa", firstKey.data);
+  });
+
+  it("without permission to watch the secret, says so and keeps serving from its refresh", async () => {
+    const collection = "/api/v1/namespaces/eksa-system/secrets";
+    api.forbidden.add(collection);
+    try {
+      const serving = await startServe([...clusterArgs(), ...tlsArgs, "--listen", "127.0.0.1:0"]);
+      await until(() => serving.logs.some((line) => line.event === "secret-watch-failed"), "the watch fails");
+      expect(serving.logs.find((line) => line.event === "secret-watch-failed")).toMatchObject({
+        level: "warn",
+        error: expect.stringMatching(
+          /cannot watch secret eksa-system\/prod-sa: .*\(HTTP 403\); grant "watch"/,
+        ),
+      });
+      expect((await fetchFrom(serving, jwksPath)).status).toBe(200);
+      serving.child.kill("SIGTERM");
+      expect(await serving.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      api.forbidden.delete(collection);
+    }
+  });
+
   it("with --cluster-jwks, follows the keys the API server verifies with through a rotation", async () => {
     const next = signingKeySecret();
     api.setJwks([firstKey.publicKey]);

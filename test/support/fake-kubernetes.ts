@@ -38,6 +38,8 @@ export interface FakeKubernetes {
     query: string;
     authorization: string | undefined;
   }>;
+  /** Open watches of secrets (`?watch=true`), which `setSecret` tells of the change. */
+  readonly watchers: number;
   /** A kubeconfig (YAML) for this server, its CA and token, as `kubectl config view --raw` prints it. */
   kubeconfig(): string;
   close(): Promise<void>;
@@ -60,6 +62,13 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
   const seen: FakeKubernetes["seen"] = [];
   let failure: number | undefined;
   let jwks: object | undefined;
+  /** Open watches: the collection path, the secret name its field selector names, the stream. */
+  const watches = new Set<{ collection: string; name: string; response: ServerResponse }>();
+  const tell = (type: string, object: object, to: (w: { collection: string; name: string }) => boolean) => {
+    for (const watch of watches) {
+      if (to(watch)) watch.response.write(`${JSON.stringify({ type, object })}\n`);
+    }
+  };
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     const [path = "", query = ""] = (request.url ?? "").split("?");
     requests.push({ method: request.method, path });
@@ -75,6 +84,15 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
       reply(failure, status(failure, "InternalError", "the fake API server was told to fail"));
     } else if (forbidden.has(path)) {
       reply(403, status(403, "Forbidden", `${path} is forbidden: User "reader" cannot get it`));
+    } else if (request.method === "GET" && new URLSearchParams(query).get("watch") === "true") {
+      // A watch of one secret, as kube-apiserver streams it: the secret as ADDED, then each change.
+      const selector = new URLSearchParams(query).get("fieldSelector") ?? "";
+      const watch = { collection: path, name: selector.replace(/^metadata\.name=/, ""), response };
+      response.writeHead(200, { "content-type": "application/json" });
+      watches.add(watch);
+      response.on("close", () => watches.delete(watch));
+      const existing = secrets.get(`${path}/${watch.name}`);
+      if (existing) response.write(`${JSON.stringify({ type: "ADDED", object: existing })}\n`);
     } else if (request.method === "GET" && path === "/openid/v1/jwks" && jwks) {
       reply(200, jwks);
     } else if (request.method === "GET" && secrets.has(path)) {
@@ -95,14 +113,21 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
     objects,
     forbidden,
     seen,
+    get watchers() {
+      return watches.size;
+    },
     setSecret(namespace, name, data) {
-      secrets.set(`/api/v1/namespaces/${namespace}/secrets/${name}`, {
+      const collection = `/api/v1/namespaces/${namespace}/secrets`;
+      const existed = secrets.has(`${collection}/${name}`);
+      const secret = {
         kind: "Secret",
         apiVersion: "v1",
         metadata: { name, namespace, resourceVersion: String(Date.now()) },
         type: "cluster.x-k8s.io/secret",
         data: Object.fromEntries(Object.entries(data).map(([field, value]) => [field, base64(value)])),
-      });
+      };
+      secrets.set(`${collection}/${name}`, secret);
+      tell(existed ? "MODIFIED" : "ADDED", secret, (w) => w.collection === collection && w.name === name);
     },
     setJwks(keys) {
       jwks = keys && { keys: keys.map((key) => ({ use: "sig", ...publicJwk(key) })) };
@@ -124,7 +149,10 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
         "",
       ].join("\n");
     },
-    close: () => server.close(),
+    close: () => {
+      for (const watch of watches) watch.response.end();
+      return server.close();
+    },
   };
 }
 

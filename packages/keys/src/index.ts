@@ -36,3 +36,4 @@ export {
   type SigningAlgorithm,
   toPublicSigningKey,
 } from "./signing-key.js";
+export { type SecretWatch, watchClusterSecret } from "./watch-cluster-secret.js";

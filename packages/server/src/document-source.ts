@@ -20,6 +20,11 @@ export interface KeysDocumentSource {
    * between replicas that share the directory).
    */
   store?: PublishTarget;
+  /**
+   * Tells the server when the keys may have changed, so that it reads them again at once rather
+   * than at its next refresh, e.g. `watchClusterSecret`. Returns how to stop.
+   */
+  watch?: (onChange: () => void) => { close(): void };
 }
 
 /** Documents that `publish --out-dir` wrote into a directory, read again whenever they change. */

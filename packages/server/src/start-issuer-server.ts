@@ -378,8 +378,14 @@ class IssuerServerRuntime {
     // At most one background refresh waits at a time: an API server that hangs for its 30 s
     // timeout must not pile up a refresh per interval behind it.
     let documentsPending = false;
+    let documentsAgain = false;
     const reloadDocumentsInBackground = () => {
-      if (documentsPending) return;
+      // A change noticed while a reload runs may have come after that reload read the source:
+      // one more reload follows it, however many notices came meanwhile.
+      if (documentsPending) {
+        documentsAgain = true;
+        return;
+      }
       documentsPending = true;
       this.loadDocuments()
         .catch((error: unknown) =>
@@ -387,6 +393,10 @@ class IssuerServerRuntime {
         )
         .finally(() => {
           documentsPending = false;
+          if (documentsAgain && !this.shuttingDown) {
+            documentsAgain = false;
+            reloadDocumentsInBackground();
+          }
         });
     };
     if (this.loader.watchedFiles.length > 0) {
@@ -395,7 +405,9 @@ class IssuerServerRuntime {
           intervalMs: settings.filePollIntervalMs,
         }),
       );
-    } else if (settings.refreshIntervalMs > 0) {
+    }
+    if (this.loader.watch) this.background.push(this.loader.watch(reloadDocumentsInBackground));
+    if (this.loader.watchedFiles.length === 0 && settings.refreshIntervalMs > 0) {
       const timer = setInterval(reloadDocumentsInBackground, settings.refreshIntervalMs);
       timer.unref();
       this.background.push({ close: () => clearInterval(timer) });

@@ -1,4 +1,4 @@
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { type PublicSigningKey, watchClusterSecret } from "@irsa-anywhere/keys";
 import { directoryTarget } from "@irsa-anywhere/publisher";
 import {
   type DocumentSource,
@@ -140,10 +140,36 @@ async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<Docume
   const readKeys = async (): Promise<PublicSigningKey[]> =>
     hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)), ...fileKeys] : fileKeys;
   const store = args.dir === undefined ? undefined : directoryTarget(args.dir);
-  return { kind: "keys", readKeys, emptyKidTwin: args["empty-kid"], ...(store ? { store } : {}) };
+  const { cluster } = args;
+  // The secret is watched, so a rotated key is served at once; the refresh still polls, in case a
+  // watch is refused (no "watch" permission) or silently lost.
+  const watch =
+    cluster === undefined
+      ? undefined
+      : (onChange: () => void) =>
+          watchClusterSecret(
+            {
+              cluster,
+              namespace: args.namespace,
+              ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
+              ...(args.context === undefined ? {} : { context: args.context }),
+            },
+            onChange,
+            (error) => writeLogLine({ level: "warn", event: "secret-watch-failed", error }),
+          );
+  return {
+    kind: "keys",
+    readKeys,
+    emptyKidTwin: args["empty-kid"],
+    ...(store ? { store } : {}),
+    ...(watch ? { watch } : {}),
+  };
 }
 
-type CliLogEntry = ServerLogEntry | { level: "info"; event: "signal"; signal: NodeJS.Signals };
+type CliLogEntry =
+  | ServerLogEntry
+  | { level: "info"; event: "signal"; signal: NodeJS.Signals }
+  | { level: "warn"; event: "secret-watch-failed"; error: string };
 
 /**
  * Log lines go to stderr. Request lines are gathered and written together at least every
@@ -175,7 +201,7 @@ class LogLines {
 const logLines = new LogLines();
 
 function writeLogLine(entry: CliLogEntry): void {
-  if (entry.event === "signal") {
+  if (entry.event === "signal" || entry.event === "secret-watch-failed") {
     logLines.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, true);
   } else {
     logLines.write(serverLogLine(entry), entry.event !== "request");

@@ -18,6 +18,8 @@ export interface DocumentLoader {
   load(): Promise<LoadedDocuments>;
   /** Files whose change means the documents changed; empty when only a refresh can tell. */
   readonly watchedFiles: readonly string[];
+  /** The key source's own change notice, when it has one. */
+  readonly watch?: ((onChange: () => void) => { close(): void }) | undefined;
 }
 
 /** @internal */
@@ -36,6 +38,7 @@ export function documentLoader(issuer: string, source: DocumentSource): Document
   const target = source.store ?? memoryTarget();
   return {
     watchedFiles: [],
+    watch: source.watch,
     async load() {
       const keys = await source.readKeys();
       const result = await publishDocuments({
