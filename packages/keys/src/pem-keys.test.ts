@@ -222,6 +222,17 @@ describe("refused input", () => {
       "ERR_KEY_NOT_FOUND",
     ],
     [
+      "a key with bytes after it",
+      () => {
+        const der = Buffer.concat([
+          rsa2048.publicKey.export({ type: "spki", format: "der" }),
+          Buffer.from("GARBAGE!"),
+        ]);
+        return `-----BEGIN PUBLIC KEY-----\n${der.toString("base64")}\n-----END PUBLIC KEY-----\n`;
+      },
+      "ERR_KEY_MALFORMED",
+    ],
+    [
       "malformed base64",
       () => "-----BEGIN PUBLIC KEY-----\nMIIB$$$not*base64\n-----END PUBLIC KEY-----\n",
       "ERR_KEY_MALFORMED",

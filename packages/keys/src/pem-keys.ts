@@ -54,6 +54,14 @@ function keyFromBlock(block: PemBlock, where: string, file: string): KeyObject {
     throw encrypted();
   }
   const der = block.der;
+  // Go's parsers, which kube-apiserver uses, refuse bytes after the key; OpenSSL ignores them.
+  const encoded = derSequenceLength(der);
+  if (encoded !== undefined && encoded !== der.length) {
+    throw new KeysError(
+      "ERR_KEY_MALFORMED",
+      `${where}: the block holds ${der.length - encoded} bytes after its key; copy the key again without editing it`,
+    );
+  }
   // Private forms first: some OpenSSL versions derive a public key from a PKCS#1 private
   // key when asked for a public one, which would hide that this block is the signing key.
   const attempts: Array<() => KeyObject> = [
@@ -77,4 +85,16 @@ function keyFromBlock(block: PemBlock, where: string, file: string): KeyObject {
     "ERR_KEY_MALFORMED",
     `${where}: the block is not a public key, private key or certificate (its DER does not parse); copy the key again without editing it`,
   );
+}
+
+/** The length of a DER SEQUENCE with its header, or undefined when the bytes do not start one. */
+function derSequenceLength(der: Uint8Array): number | undefined {
+  if (der[0] !== 0x30 || der.length < 2) return undefined;
+  const first = der[1] as number;
+  if (first < 0x80) return 2 + first;
+  const octets = first & 0x7f;
+  if (octets === 0 || octets > 4 || der.length < 2 + octets) return undefined;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + (der[2 + i] as number);
+  return 2 + octets + length;
 }
