@@ -99,6 +99,7 @@ describe("refused input: one line on stderr, exit 2, nothing on stdout", () => {
       ["keys", "--key", "sa.pub", "--out", "a.json", "--out", "b.json"],
       /--out was given 2/,
     ],
+    ["a word for a switch", ["keys", "--key", "sa.pub", "--empty-kid=yes"], /--empty-kid is a switch/],
   ])("refuses %s", async (_name, args, reason) => {
     const result = await runCli(
       args.map((arg) =>

@@ -53,6 +53,17 @@ function refuseRepeatedOptions(args: Record<string, unknown>, parser: unknown): 
   }
 }
 
+/** yargs reads `--flag=yes` (or any word) on a boolean as false, silently: a mistake to name. */
+function refuseBooleanWords(_args: unknown, parser: unknown): void {
+  const booleans = new Set((parser as { getOptions(): { boolean: string[] } }).getOptions().boolean);
+  for (const word of hideBin(process.argv)) {
+    const match = /^--(?:no-)?([^=]+)=(.*)$/.exec(word);
+    if (match && booleans.has(match[1] as string) && match[2] !== "true" && match[2] !== "false") {
+      usageFailure(`--${match[1]} is a switch: give it alone, or =true or =false, not "${match[2]}"`);
+    }
+  }
+}
+
 function report(error: unknown): never {
   // yargs throws its own validation errors from the async parse path instead of calling fail().
   if (error instanceof Error && error.name === "YError") usageFailure(error.message);
@@ -71,6 +82,7 @@ const cli = yargs(hideBin(process.argv))
     if (args["log-format"] === "json") reportFailuresAsJson();
   }, true)
   .middleware(refuseRepeatedOptions as never, true)
+  .middleware(refuseBooleanWords as never, true)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   .command(
     "keys",
