@@ -71,7 +71,13 @@ describe("refused input: one line on stderr, exit 2, nothing on stdout", () => {
     ["no key source", ["keys"], /key source/],
     ["an unknown option", ["keys", "--kee", "sa.pub"], /Unknown argument/],
     ["no command", [], /command/],
-    ["an unknown command", ["frobnicate"], /Unknown argument|command/],
+    [
+      "an unknown command",
+      ["frobnicate"],
+      /^irsa-anywhere: unknown command frobnicate; see irsa-anywhere --help$/m,
+    ],
+    ["a misspelt command", ["keyz"], /unknown command keyz; did you mean keys\?; see irsa-anywhere --help/],
+    ["an unknown option", ["keys", "--kee", "x"], /Unknown argument: kee; see irsa-anywhere keys --help/],
     ["an http issuer", ["discovery", "--issuer", "http://oidc.example.com"], /https/],
     ["an issuer with a trailing slash", ["discovery", "--issuer", "https://oidc.example.com/"], /slash/],
     [

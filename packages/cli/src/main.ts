@@ -30,11 +30,18 @@ function emptyKidOption<T>(y: Argv<T>) {
 }
 
 function usageFailure(message: string): never {
-  const command = hideBin(process.argv).find((word) => !word.startsWith("-"));
+  const word = hideBin(process.argv).find((argument) => !argument.startsWith("-"));
+  const known = word !== undefined && knownCommands.includes(word);
   // Some yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, always.
-  const line = message.replace(/:?\s*\n\s*/g, ": ").replace(/:\s*:/g, ":");
-  failWith(`${line}; see irsa-anywhere ${command ? `${command} ` : ""}--help`, EXIT_USAGE);
+  let line = message.replace(/:?\s*\n\s*/g, ": ").replace(/:\s*:/g, ":");
+  if (word !== undefined && !known && /^Did you mean|^Unknown argument/.test(line)) {
+    line = `unknown command ${word}${line.startsWith("Did you mean") ? `; d${line.slice(1)}` : ""}`;
+  }
+  failWith(`${line}; see irsa-anywhere ${known ? `${word} ` : ""}--help`, EXIT_USAGE);
 }
+
+/** The top-level commands, from yargs's own registry, taken before parsing enters one of them. */
+let knownCommands: string[] = [];
 
 /**
  * yargs gathers a repeated option into an array. Only options declared with `nargs: 1` (`--key`,
@@ -419,6 +426,12 @@ const cli = yargs(hideBin(process.argv))
     usageFailure(message ?? "bad usage");
   });
 
+knownCommands = (
+  cli as unknown as { getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } } }
+)
+  .getInternalMethods()
+  .getCommandInstance()
+  .getCommands();
 try {
   await cli.parseAsync();
 } catch (error) {
