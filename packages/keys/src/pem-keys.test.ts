@@ -120,6 +120,23 @@ describe("publicKeysFromPem", () => {
   );
 });
 
+describe("publicKeysFromPem reads a block by its content, not its label", () => {
+  const pair = generateTestKey({ type: "rsa", bits: 2048 });
+  it.each([
+    ["a PKCS#1 private key labelled PUBLIC KEY", pem(pair.privateKey, "pkcs1"), true],
+    ["a PKCS#8 private key labelled CERTIFICATE", pem(pair.privateKey, "pkcs8"), true],
+    ["a PKIX public key labelled RSA PRIVATE KEY", pem(pair.publicKey, "spki"), false],
+  ] as const)("%s", (_name, text, fromPrivateKey) => {
+    const relabelled = text.replace(
+      /-----(BEGIN|END) [A-Z ]+-----/g,
+      (_, edge) => `-----${edge} ${_name.split("labelled ")[1]}-----`,
+    );
+    const [key] = publicKeysFromPem(relabelled, "k.pem");
+    expect(key?.kid).toBe(expectedKid(pair));
+    expect(key?.fromPrivateKey).toBe(fromPrivateKey);
+  });
+});
+
 describe("publicKeysFromPem with several blocks", () => {
   it("reads every key of a bundle in order, skipping EC PARAMETERS", () => {
     const a = generateTestKey({ type: "rsa", bits: 2048 });

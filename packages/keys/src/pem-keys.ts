@@ -72,6 +72,11 @@ function keyFromBlock(block: PemBlock, where: string, file: string): KeyObject {
     () => createPublicKey({ key: der, format: "der", type: "pkcs1" }),
     () => new X509Certificate(der).publicKey,
   ];
+  // The label is only a hint, tried first: a block is read by its content whatever its label.
+  // SPKI and certificates cannot be read from a private key's DER, so putting them first for their
+  // own labels hides nothing, and spares the three failed private-key parses.
+  const hinted = block.label === "PUBLIC KEY" ? 3 : block.label === "CERTIFICATE" ? 5 : -1;
+  if (hinted >= 0) attempts.unshift(...attempts.splice(hinted, 1));
   for (const attempt of attempts) {
     try {
       return attempt();
