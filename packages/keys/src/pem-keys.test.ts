@@ -1,4 +1,8 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import {
@@ -118,6 +122,46 @@ describe("publicKeysFromPem", () => {
       expect(jwk?.use).toBe("sig");
     },
   );
+});
+
+// node-forge makes RSA certificates only; OpenSSL, where the machine has it, makes EC ones.
+const openssl = spawnSync("openssl", ["version"]).status === 0;
+
+describe.runIf(openssl)("publicKeysFromPem with EC certificates (made by openssl)", () => {
+  it.each([
+    ["P-256", "prime256v1"],
+    ["P-384", "secp384r1"],
+    ["P-521", "secp521r1"],
+  ] as const)("reads the %s key of a certificate, under the key's own kid", (_curve, name) => {
+    const dir = mkdtempSync(join(tmpdir(), "irsa-ec-cert-"));
+    try {
+      const run = (args: string[]) => {
+        const result = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+        if (result.status !== 0) throw new Error(result.stderr);
+      };
+      run(["ecparam", "-name", name, "-genkey", "-noout", "-out", "sa.key"]);
+      run([
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "sa.key",
+        "-subj",
+        "/CN=service-accounts",
+        "-days",
+        "1",
+        "-out",
+        "sa.crt",
+      ]);
+      const privateKey = createPrivateKey(readFileSync(join(dir, "sa.key")));
+      const [fromCertificate] = publicKeysFromPem(readFileSync(join(dir, "sa.crt"), "utf8"), "sa.crt");
+      const der = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+      expect(fromCertificate?.kid).toBe(createHash("sha256").update(der).digest("base64url"));
+      expect(fromCertificate?.fromPrivateKey).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("publicKeysFromPem reads a block by its content, not its label", () => {
