@@ -4,7 +4,6 @@
 //
 // The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
 import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
-import { runKeys } from "./commands/keys.js";
 import { reportError, reportOutputErrors } from "./failure.js";
 import { parsePlainKeysCommand } from "./plain-keys-command.js";
 
@@ -18,7 +17,8 @@ const plainKeys = parsePlainKeysCommand(argv);
 if (answer !== undefined) {
   process.stdout.write(answer);
 } else if (plainKeys !== undefined) {
-  runKeys(plainKeys).catch(reportError);
+  // Imported here, not at the top, so that --help and --version never load node:crypto.
+  import("./commands/keys.js").then(({ runKeys }) => runKeys(plainKeys)).catch(reportError);
 } else {
   import("./main.js").catch(reportError);
 }

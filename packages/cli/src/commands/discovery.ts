@@ -1,6 +1,6 @@
 import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
+import { emit } from "../emit.js";
 import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
-import { emit } from "../terminal.js";
 
 export interface DiscoveryArgs extends KeySourceArgs {
   issuer: string;

@@ -1,6 +1,6 @@
 import { buildJwks, serializeJwks } from "@irsa-anywhere/keys";
+import { emit } from "../emit.js";
 import { type KeySourceArgs, readKeySources } from "../key-sources.js";
-import { emit } from "../terminal.js";
 
 export interface KeysArgs extends KeySourceArgs {
   out?: string | undefined;
