@@ -21,6 +21,17 @@ function withExitCodes<T>(y: Argv<T>) {
   return y.epilogue(exitCodes);
 }
 
+/** The issuer every command but keys and publish requires; `describe` says what it means there. */
+function issuerOption(describe: string, group?: string) {
+  return {
+    type: "string",
+    demandOption: true,
+    requiresArg: true,
+    describe,
+    ...(group ? { group } : {}),
+  } as const;
+}
+
 function emptyKidOption<T>(y: Argv<T>) {
   return y.option("empty-kid", {
     type: "boolean",
@@ -119,12 +130,7 @@ const cli = yargs(hideBin(process.argv))
     "Print the OIDC discovery document (.well-known/openid-configuration) for an issuer",
     (y) =>
       withExitCodes(keySourceOptions(y))
-        .option("issuer", {
-          type: "string",
-          demandOption: true,
-          requiresArg: true,
-          describe: "Issuer URL, https:// with no trailing slash",
-        })
+        .option("issuer", issuerOption("Issuer URL, https:// with no trailing slash"))
         .option("jwks-uri", {
           type: "string",
           requiresArg: true,
@@ -166,12 +172,7 @@ const cli = yargs(hideBin(process.argv))
     "Check every link of the IRSA chain (issuer documents, keys, IAM provider, trust policy, cluster) and explain each broken one",
     (y) =>
       keySourceOptions(y)
-        .option("issuer", {
-          type: "string",
-          demandOption: true,
-          requiresArg: true,
-          describe: "Issuer URL, exactly as the cluster's tokens carry it",
-        })
+        .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
         .option("service-account", {
           type: "string",
           requiresArg: true,
@@ -236,12 +237,7 @@ const cli = yargs(hideBin(process.argv))
     "Print the IAM trust policy that lets exactly these service accounts assume a role",
     (y) =>
       withExitCodes(y)
-        .option("issuer", {
-          type: "string",
-          demandOption: true,
-          requiresArg: true,
-          describe: "Issuer URL, exactly as the cluster's tokens carry it",
-        })
+        .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
         .option("service-account", {
           type: "string",
           nargs: 1,
@@ -279,13 +275,13 @@ const cli = yargs(hideBin(process.argv))
     "Serve the discovery document and keys.json as the issuer itself, over HTTPS, until SIGTERM",
     (y) =>
       withExitCodes(emptyKidOption(keySourceOptions(y)))
-        .option("issuer", {
-          type: "string",
-          demandOption: true,
-          requiresArg: true,
-          describe: "Issuer URL, https:// with no trailing slash; its path is where the documents are served",
-          group: "Serving:",
-        })
+        .option(
+          "issuer",
+          issuerOption(
+            "Issuer URL, https:// with no trailing slash; its path is where the documents are served",
+            "Serving:",
+          ),
+        )
         .option("dir", {
           type: "string",
           requiresArg: true,
