@@ -49,15 +49,17 @@ await build({
   outfile: "packages/cli/dist/bundle/irsa-anywhere.cjs",
   format: "cjs",
   external: [...common.external, "./main.js"],
-  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: JSON.stringify(buildTimeAnswers()) },
+  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: JSON.stringify(await buildTimeAnswers()) },
 });
 
 /**
  * Runs the full command line for `--version` and every help page, and keeps what it printed,
- * keyed as src/build-time-answers.ts looks it up. The commands are the ones the top-level help
+ * keyed by src/build-time-answers.ts's own answerKey. The commands are the ones the top-level help
  * lists, so a new command gets its page without a change here.
  */
-function buildTimeAnswers() {
+async function buildTimeAnswers() {
+  // tsc has compiled it by now (pnpm run build runs tsc -b first).
+  const { answerKey } = await import("../packages/cli/dist/build-time-answers.js");
   const run = (argv) => {
     const result = spawnSync(process.execPath, ["packages/cli/dist/bundle/main.js", ...argv], {
       encoding: "utf8",
@@ -72,11 +74,12 @@ function buildTimeAnswers() {
   const commandsSection = topHelp.split("\n\n").find((block) => block.startsWith("Commands:")) ?? "";
   const commands = [...commandsSection.matchAll(/^ {2}irsa-anywhere (\S+)/gm)].map((match) => match[1]);
   if (commands.length === 0) throw new Error("found no commands in the output of irsa-anywhere --help");
-  const answers = { "--version": run(["--version"]), "--help": topHelp, "-h": topHelp };
+  const answers = {};
+  for (const argv of [["--version"], ["--help"], ["-h"]]) answers[answerKey(argv)] = run(argv);
   for (const command of commands) {
     const page = run([command, "--help"]);
-    answers[`${command}\0--help`] = page;
-    answers[`${command}\0-h`] = page;
+    answers[answerKey([command, "--help"])] = page;
+    answers[answerKey([command, "-h"])] = page;
   }
   return answers;
 }
