@@ -66,12 +66,12 @@ describe("openIdConfiguration", () => {
     });
   });
 
-  it("lists the keys' algorithms once each, in a fixed order", () => {
+  it("lists the keys' algorithms once each, sorted as kube-apiserver sorts them", () => {
     const document = openIdConfiguration({
       issuer: "https://oidc.example.com",
-      algorithms: ["ES384", "RS256", "ES384"],
+      algorithms: ["RS256", "ES512", "ES384", "ES256", "ES384"],
     });
-    expect(document.id_token_signing_alg_values_supported).toEqual(["RS256", "ES384"]);
+    expect(document.id_token_signing_alg_values_supported).toEqual(["ES256", "ES384", "ES512", "RS256"]);
   });
 
   it("takes a jwks_uri elsewhere, but only over https", () => {

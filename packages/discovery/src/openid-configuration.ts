@@ -22,7 +22,9 @@ export interface OpenIdConfigurationOptions {
   algorithms?: readonly SigningAlgorithm[];
 }
 
-const algorithmOrder: readonly SigningAlgorithm[] = ["RS256", "ES256", "ES384", "ES512"];
+// Sorted as kube-apiserver sorts them (a sorted string set), so that the document we publish for
+// a cluster is byte for byte the one its API server serves at /.well-known/openid-configuration.
+const algorithmOrder: readonly SigningAlgorithm[] = ["ES256", "ES384", "ES512", "RS256"];
 
 /**
  * Builds the openid-configuration document, with the members kube-apiserver serves plus the

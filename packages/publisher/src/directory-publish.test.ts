@@ -60,7 +60,7 @@ describe("publish to a directory", () => {
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([kidOf(keyB), kidOf(keyA), ""]);
     expect(jwks.keys[2].x).toBe(jwks.keys[0].x);
     const discovery = await readJson("clusters/prod/.well-known/openid-configuration");
-    expect(discovery.id_token_signing_alg_values_supported).toEqual(["RS256", "ES256"]);
+    expect(discovery.id_token_signing_alg_values_supported).toEqual(["ES256", "RS256"]);
   });
 
   it("writes nothing on a dry run, and says what it would do", async () => {
