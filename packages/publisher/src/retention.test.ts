@@ -80,11 +80,16 @@ describe("parseDuration", () => {
     ["2d", 2 * 86_400_000],
     ["3600", 3_600_000],
     ["0s", 0],
+    ["25h5m", DEFAULT_RETAIN_MS],
+    ["1d2h", 26 * 3_600_000],
+    ["90s", 90_000],
+    ["1h30m", 90 * 60_000],
+    ["1m500ms", 60_500],
   ])("reads %s", (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(["soon", "-1h", "1w", ""])("refuses %j", (text) => {
+  it.each(["soon", "-1h", "1w", "", "h5m", "25h5", "25h-5m", "1h 30"])("refuses %j", (text) => {
     expect(() => parseDuration(text)).toThrow(PublishError);
   });
 });

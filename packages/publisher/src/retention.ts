@@ -159,15 +159,24 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
   return { state, keep, prune, waiting, promoted };
 }
 
-/** Parses `90m`, `26h`, `2d`, `3600s` or plain seconds into milliseconds. */
+/**
+ * Parses a duration into milliseconds: `90m`, `26h`, `2d`, `3600s`, compound ones such as
+ * `25h5m`, `1d2h` or `1h30m` (the parts add up), or plain seconds (`3600`).
+ */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) {
+  const trimmed = text.trim();
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const bare = /^\d+(?:\.\d+)?$/.test(trimmed);
+  if (!bare && !/^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$/.test(trimmed)) {
     throw new PublishError(
       "ERR_DURATION_INVALID",
-      `"${text}" is not a duration; write it like 26h, 90m or 2d`,
+      `"${text}" is not a duration; write it like 26h, 90m, 2d or 25h5m`,
     );
   }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"] ?? 1000;
-  return Number(match[1]) * unit;
+  if (bare) return Number(trimmed) * 1000;
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/g)) {
+    total += Number(amount) * (units[unit as string] ?? 1000);
+  }
+  return total;
 }
