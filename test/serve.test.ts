@@ -262,7 +262,7 @@ describe("irsa-anywhere serve", () => {
       "--listen",
       "127.0.0.1:0",
       "--refresh-interval",
-      "0.2",
+      "200ms",
     ]);
     const agent = new Agent({ keepAlive: true, maxSockets: 2, ca: ca.certPem });
     agents.push(agent);
@@ -307,7 +307,7 @@ describe("irsa-anywhere serve", () => {
       "--listen",
       "127.0.0.1:0",
       "--refresh-interval",
-      "600",
+      "9m60s",
     ]);
     await until(() => api.watchers > 0, "serve watches the secret");
     api.setSecret("eksa-system", "prod-sa", rotated.data);
@@ -546,7 +546,12 @@ describe("irsa-anywhere serve refuses to start", () => {
     [
       "plain HTTP on every interface",
       ["--key", "KEY", "--issuer", issuer, "--listen", ":0"],
-      /refusing plain HTTP/,
+      /refusing plain HTTP on :0.*--tls-cert FILE and --tls-key FILE, or --plain-http/,
+    ],
+    [
+      "plain HTTP on 0.0.0.0",
+      ["--key", "KEY", "--issuer", issuer, "--listen", "0.0.0.0:0"],
+      /refusing plain HTTP on 0\.0\.0\.0:0.*--tls-cert FILE and --tls-key FILE, or --plain-http/,
     ],
     [
       "a listen address without a port",
@@ -558,6 +563,21 @@ describe("irsa-anywhere serve refuses to start", () => {
       "a zero refresh interval",
       ["--key", "KEY", "--issuer", issuer, "--refresh-interval", "0"],
       /--refresh-interval/,
+    ],
+    [
+      "a refresh interval past Node's longest timer",
+      ["--key", "KEY", "--issuer", issuer, "--refresh-interval", "25d"],
+      /--refresh-interval takes a duration above 0 up to 24d20h31m23s/,
+    ],
+    [
+      "a shutdown timeout past Node's longest timer, in seconds",
+      ["--key", "KEY", "--issuer", issuer, "--shutdown-timeout", "2147484"],
+      /--shutdown-timeout takes a duration from 0 up to 24d20h31m23s/,
+    ],
+    [
+      "a shutdown timeout that is not a duration",
+      ["--key", "KEY", "--issuer", issuer, "--shutdown-timeout", "soon"],
+      /--shutdown-timeout takes a duration/,
     ],
     ["a directory with nothing published", ["--dir", "EMPTY", "--issuer", issuer], /publish --issuer/],
     ["a --dir that is a file", ["--dir", "KEY", "--issuer", issuer], /write the documents first/],

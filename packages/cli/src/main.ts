@@ -315,17 +315,18 @@ const cli = yargs(hideBin(process.argv))
           group: "Serving:",
         })
         .option("refresh-interval", {
-          type: "number",
-          default: 30,
+          type: "string",
+          default: "30s",
           requiresArg: true,
-          describe: "Seconds between reads of the cluster's secret (a rotated key is picked up)",
+          describe:
+            "How often the cluster's secret is read again (a rotated key is picked up): 30s, 5m, 1h30m; a bare number is seconds",
           group: "Serving:",
         })
         .option("shutdown-timeout", {
-          type: "number",
-          default: 10,
+          type: "string",
+          default: "10s",
           requiresArg: true,
-          describe: "Seconds requests in flight get to finish after SIGTERM",
+          describe: "How long requests in flight get to finish after SIGTERM: 10s, 1m; a bare number is seconds",
           group: "Serving:",
         })
         .example(

@@ -1,9 +1,10 @@
 import { type PublicSigningKey, watchClusterSecret } from "@irsa-anywhere/keys";
-import { directoryTarget } from "@irsa-anywhere/publisher";
+import { directoryTarget, parseDuration } from "@irsa-anywhere/publisher";
 import {
   type DocumentSource,
   type IssuerServer,
   parseListenAddress,
+  ServeError,
   type ServerLogEntry,
   serverLogLine,
   startIssuerServer,
@@ -18,8 +19,9 @@ export interface ServeArgs extends KeySourceArgs {
   "tls-cert"?: string | undefined;
   "tls-key"?: string | undefined;
   "plain-http": boolean;
-  "refresh-interval": number;
-  "shutdown-timeout": number;
+  /** A duration (`30s`, `5m`, `1h30m`) or a bare number of seconds. */
+  "refresh-interval": string | number;
+  "shutdown-timeout": string | number;
   "empty-kid": boolean;
 }
 
@@ -38,9 +40,10 @@ export async function runServe(args: ServeArgs): Promise<void> {
     );
   }
   const tls = tlsFiles(args);
-  const refreshSeconds = seconds(args["refresh-interval"], "--refresh-interval", { zero: false });
-  const shutdownSeconds = seconds(args["shutdown-timeout"], "--shutdown-timeout", { zero: true });
-  const listen = parseListenAddress(args.listen ?? (tls ? ":8443" : "127.0.0.1:8080"));
+  const refreshMs = durationMs(args["refresh-interval"], "--refresh-interval", { zero: false });
+  const shutdownMs = durationMs(args["shutdown-timeout"], "--shutdown-timeout", { zero: true });
+  const listenText = args.listen ?? (tls ? ":8443" : "127.0.0.1:8080");
+  const listen = parseListenAddress(listenText);
   // Listen for the signals before the server starts: one that arrives while it starts (or right
   // after it logs that it listens) must stop it gracefully, not kill the process.
   const stop = stopSignal();
@@ -53,14 +56,14 @@ export async function runServe(args: ServeArgs): Promise<void> {
       ...(tls ? { tls } : {}),
       allowPlainHttp: args["plain-http"],
       // Only the cluster can change under us; key files are read once.
-      refreshIntervalMs: args.cluster === undefined && !args["cluster-jwks"] ? 0 : refreshSeconds * 1000,
-      filePollIntervalMs: Math.min(refreshSeconds * 1000, MAX_FILE_POLL_MS),
-      shutdownTimeoutMs: shutdownSeconds * 1000,
+      refreshIntervalMs: args.cluster === undefined && !args["cluster-jwks"] ? 0 : refreshMs,
+      filePollIntervalMs: Math.min(refreshMs, MAX_FILE_POLL_MS),
+      shutdownTimeoutMs: shutdownMs,
       log: writeLogLine,
     });
   } catch (error) {
     stop.cancel();
-    throw error;
+    throw inFlagTerms(error, listenText);
   }
   // A signal while it starts (an API server that does not answer can hold the start for 30 s)
   // must not wait for the start: nothing is served yet, so nothing needs draining, and the pod's
@@ -81,7 +84,7 @@ export async function runServe(args: ServeArgs): Promise<void> {
   if ("error" in first) {
     stop.cancel();
     logLines.flush();
-    throw first.error;
+    throw inFlagTerms(first.error, listenText);
   }
   const running = first.server;
   const signal = await stop.received;
@@ -120,11 +123,33 @@ function tlsFiles(args: ServeArgs): { certFile: string; keyFile: string } | unde
   return certFile === undefined || keyFile === undefined ? undefined : { certFile, keyFile };
 }
 
-function seconds(value: number, flag: string, allow: { zero: boolean }): number {
-  if (!Number.isFinite(value) || value < 0 || (!allow.zero && value === 0)) {
-    throw new UsageError(`${flag} takes a number of seconds${allow.zero ? "" : " above 0"}`);
+/** Node's timers hold at most 2^31 - 1 ms; a longer delay silently becomes 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration flag in milliseconds: `30s`, `5m`, `1h30m`, or a bare number of seconds as before. */
+function durationMs(value: string | number, flag: string, allow: { zero: boolean }): number {
+  let ms: number;
+  try {
+    ms = parseDuration(String(value));
+  } catch {
+    ms = Number.NaN;
   }
-  return value;
+  if (!Number.isFinite(ms) || ms < 0 || (!allow.zero && ms === 0) || ms > MAX_TIMER_MS) {
+    throw new UsageError(
+      `${flag} takes a duration ${allow.zero ? "from 0" : "above 0"} up to 24d20h31m23s (Node's longest timer), like 30s, 5m or 1h30m; a bare number is seconds; got ${JSON.stringify(String(value))}`,
+    );
+  }
+  return ms;
+}
+
+/** The library names what it needs; the user needs to hear which flags give it. */
+function inFlagTerms(error: unknown, listen: string): unknown {
+  if (error instanceof ServeError && error.code === "ERR_PLAIN_HTTP_REFUSED") {
+    return new UsageError(
+      `refusing plain HTTP on ${listen}, which other machines can reach: give --tls-cert FILE and --tls-key FILE, or --plain-http when a proxy or ingress in front terminates TLS`,
+    );
+  }
+  return error;
 }
 
 /**
