@@ -326,7 +326,8 @@ const cli = yargs(hideBin(process.argv))
           type: "string",
           default: "10s",
           requiresArg: true,
-          describe: "How long requests in flight get to finish after SIGTERM: 10s, 1m; a bare number is seconds",
+          describe:
+            "How long requests in flight get to finish after SIGTERM: 10s, 1m; a bare number is seconds",
           group: "Serving:",
         })
         .example(
