@@ -362,21 +362,58 @@ const cli = yargs(hideBin(process.argv))
         .option("secret-manifest", {
           type: "string",
           requiresArg: true,
-          describe: "Write a Secret manifest (mode 0600) shaped like the <cluster>-sa secret instead",
+          describe:
+            "Write a Secret manifest (mode 0600) shaped like the <cluster>-sa secret (also, or instead)",
         })
         .option("name", {
           type: "string",
           requiresArg: true,
-          describe: "The secret's name, with --secret-manifest",
+          describe: "The secret's name, with --secret-manifest (default <cluster>-sa with --cluster)",
         })
         .option("namespace", {
           type: "string",
           default: "eksa-system",
           requiresArg: true,
-          describe: "The secret's namespace",
+          describe: "The secret's namespace (written, and read with --cluster)",
+        })
+        .option("keep-public-key", {
+          type: "string",
+          nargs: 1,
+          describe:
+            "PEM file (public key, certificate or private key): its public keys stay in the manifest's tls.crt beside the new one; repeatable",
+          group: "Keep the previous key (with --secret-manifest):",
+        })
+        .option("cluster", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "Keep the key the <cluster>-sa secret signs with now (workload clusters: the management cluster's kubeconfig)",
+          group: "Keep the previous key (with --secret-manifest):",
+        })
+        .option("secret-file", {
+          type: "string",
+          nargs: 1,
+          describe: "Keep the key this secret (kubectl get secret -o json or yaml) signs with; repeatable",
+          group: "Keep the previous key (with --secret-manifest):",
+        })
+        .option("kubeconfig", {
+          type: "string",
+          requiresArg: true,
+          describe: "Kubeconfig file for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+          group: "Keep the previous key (with --secret-manifest):",
+        })
+        .option("context", {
+          type: "string",
+          requiresArg: true,
+          describe: "Kubeconfig context for --cluster (default: its current context)",
+          group: "Keep the previous key (with --secret-manifest):",
         })
         .option("json", { type: "boolean", default: false, describe: "Print the kid and files as JSON" })
-        .example("$0 keygen --out-dir next/", "next/sa.key and next/sa.pub; prints the new kid"),
+        .example("$0 keygen --out-dir next/", "next/sa.key and next/sa.pub; prints the new kid")
+        .example(
+          "$0 keygen --out-dir next/ --secret-manifest next/prod-sa.yaml --cluster prod --kubeconfig mgmt/mgmt-eks-a-cluster.kubeconfig",
+          "A rotation on EKS Anywhere: the new pair, and prod-sa with the old public key kept in tls.crt",
+        ),
     async (args) => (await import("./commands/keygen.js")).runKeygen(args),
   )
   .command(

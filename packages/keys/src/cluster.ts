@@ -45,7 +45,9 @@ function clusterError(error: unknown, at: { name: string; namespace: string; ser
   if (status === 404) {
     return new KeysError(
       "ERR_CLUSTER_SECRET_NOT_FOUND",
-      `no secret ${at.name} in namespace ${at.namespace} on ${at.server}; check --cluster (the secret is <cluster>-sa) and --namespace`,
+      // A workload cluster's <name>-sa secret lives in its management cluster, not in itself:
+      // the likeliest cause when the workload cluster's own kubeconfig was given.
+      `no secret ${at.name} in namespace ${at.namespace} on ${at.server}; check --cluster (the secret is <cluster>-sa) and --namespace; for a workload cluster, the secret is in its management cluster: give --kubeconfig <mgmt>/<mgmt>-eks-a-cluster.kubeconfig, the management cluster's`,
     );
   }
   if (status === 401 || status === 403) {

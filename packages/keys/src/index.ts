@@ -36,4 +36,5 @@ export {
   type SigningAlgorithm,
   toPublicSigningKey,
 } from "./signing-key.js";
+export { type SigningKeySecretOptions, signingKeySecretManifest } from "./signing-key-secret.js";
 export { type SecretWatch, watchClusterSecret } from "./watch-cluster-secret.js";

@@ -1,6 +1,14 @@
 import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { generateSigningKey, type SigningKeyType } from "@irsa-anywhere/keys";
+import {
+  currentSigningKey,
+  distinctKeys,
+  generateSigningKey,
+  type PublicSigningKey,
+  type SigningKeyType,
+  signingKeySecretManifest,
+} from "@irsa-anywhere/keys";
+import { hasKeySource, readKeySources } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface KeygenArgs {
@@ -9,8 +17,18 @@ export interface KeygenArgs {
   "secret-manifest"?: string | undefined;
   name?: string | undefined;
   namespace: string;
+  /** PEM files whose every public key stays in the new secret's `tls.crt`. */
+  "keep-public-key"?: string | string[] | undefined;
+  /** Secret files whose signing key stays in the new secret's `tls.crt`. */
+  "secret-file"?: string | string[] | undefined;
+  /** The cluster whose `<cluster>-sa` signing key stays in the new secret's `tls.crt`. */
+  cluster?: string | undefined;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
   json: boolean;
 }
+
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 /**
  * Writes a new signing key pair: PEM files (the private one 0600) or a Secret manifest (0600)
@@ -18,12 +36,39 @@ export interface KeygenArgs {
  * gets the kid and the file names.
  */
 export async function runKeygen(args: KeygenArgs): Promise<void> {
-  if ((args["out-dir"] === undefined) === (args["secret-manifest"] === undefined)) {
+  if (args["out-dir"] === undefined && args["secret-manifest"] === undefined) {
     throw new UsageError(
-      "say where the key goes: --out-dir DIR (sa.key and sa.pub) or --secret-manifest FILE",
+      "say where the key goes: --out-dir DIR (sa.key and sa.pub), --secret-manifest FILE, or both",
     );
   }
+  const keeps =
+    list(args["keep-public-key"]).length > 0 ||
+    list(args["secret-file"]).length > 0 ||
+    args.cluster !== undefined;
+  if (keeps && args["secret-manifest"] === undefined) {
+    throw new UsageError(
+      "--keep-public-key, --secret-file and --cluster put the previous public key in the Secret manifest's tls.crt; add --secret-manifest FILE",
+    );
+  }
+  const name = args.name ?? (args.cluster === undefined ? undefined : `${args.cluster}-sa`);
+  if (args["secret-manifest"] !== undefined && !name) {
+    throw new UsageError(
+      "--secret-manifest needs the secret's --name (or --cluster NAME for NAME-sa), e.g. prod-sa",
+    );
+  }
+  // Everything that can fail on the user's input is read before a key is made or a file written.
+  const previous = keeps ? await previousKeys(args) : [];
   const pair = generateSigningKey(args.type);
+  const manifest =
+    args["secret-manifest"] === undefined || name === undefined
+      ? undefined
+      : signingKeySecretManifest({
+          name,
+          namespace: args.namespace,
+          privateKeyPem: pair.privateKeyPem,
+          publicKeys: distinctKeys([pair.key, ...previous]),
+        });
+  const files: Array<[string, string, number]> = [];
   const written: string[] = [];
   if (args["out-dir"] !== undefined) {
     // A new directory for a private key is the owner's alone. Only the last level is made: a
@@ -35,44 +80,48 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
         `cannot create ${args["out-dir"]}: ${error.code ?? error.message}; check that its parent directory exists and is writable`,
       );
     });
-    const privateFile = join(args["out-dir"], "sa.key");
-    const publicFile = join(args["out-dir"], "sa.pub");
-    await writeNew([
-      [privateFile, pair.privateKeyPem, 0o600],
-      [publicFile, pair.publicKeyPem, 0o644],
-    ]);
-    written.push(privateFile, publicFile);
-  } else {
-    const file = args["secret-manifest"] as string;
-    if (!args.name) throw new UsageError("--secret-manifest needs the secret's --name, e.g. prod-sa-next");
-    await writeNew([
-      [file, secretManifest(args.name, args.namespace, pair.publicKeyPem, pair.privateKeyPem), 0o600],
-    ]);
-    written.push(file);
+    files.push(
+      [join(args["out-dir"], "sa.key"), pair.privateKeyPem, 0o600],
+      [join(args["out-dir"], "sa.pub"), pair.publicKeyPem, 0o644],
+    );
   }
-  const summary = { kid: pair.key.kid, alg: pair.key.alg, type: args.type, files: written };
+  if (manifest !== undefined && args["secret-manifest"] !== undefined) {
+    files.push([args["secret-manifest"], manifest, 0o600]);
+  }
+  await writeNew(files);
+  written.push(...files.map(([file]) => file));
+  const kept = previous.map((key) => key.kid);
+  const summary = { kid: pair.key.kid, alg: pair.key.alg, type: args.type, files: written, kept };
   process.stdout.write(
     args.json
       ? `${JSON.stringify(summary, null, 2)}\n`
-      : `kid: ${summary.kid}\nalg: ${summary.alg}\nwrote: ${written.join(", ")}\n`,
+      : `kid: ${summary.kid}\nalg: ${summary.alg}\nwrote: ${written.join(", ")}\n${kept.length > 0 ? `kept in tls.crt: ${kept.join(", ")}\n` : ""}`,
   );
 }
 
-/** The shape of Cluster API's and EKS Anywhere's `<cluster>-sa` secret. */
-function secretManifest(name: string, namespace: string, publicPem: string, privatePem: string): string {
-  const b64 = (text: string) => Buffer.from(text).toString("base64");
-  return [
-    "apiVersion: v1",
-    "kind: Secret",
-    "metadata:",
-    `  name: ${name}`,
-    `  namespace: ${namespace}`,
-    "type: cluster.x-k8s.io/secret",
-    "data:",
-    `  tls.crt: ${b64(publicPem)}`,
-    `  tls.key: ${b64(privatePem)}`,
-    "",
-  ].join("\n");
+/**
+ * The public keys the API server must go on verifying with: of a secret (the cluster's or a
+ * file), the key it signs with, not every key its tls.crt still lists from earlier rotations;
+ * of a PEM file, every key in it. The key readers are the ones every key source uses.
+ */
+async function previousKeys(args: KeygenArgs): Promise<PublicSigningKey[]> {
+  const common = {
+    namespace: args.namespace,
+    ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
+    ...(args.context === undefined ? {} : { context: args.context }),
+  };
+  const sources = [
+    ...(args.cluster === undefined ? [] : [{ ...common, cluster: args.cluster }]),
+    ...list(args["secret-file"]).map((file) => ({ ...common, "secret-file": file })),
+  ];
+  const keys: PublicSigningKey[] = [];
+  for (const source of sources) {
+    if (hasKeySource(source)) keys.push(currentSigningKey(await readKeySources(source)));
+  }
+  for (const file of list(args["keep-public-key"])) {
+    keys.push(...(await readKeySources({ ...common, key: file })));
+  }
+  return distinctKeys(keys);
 }
 
 /** Creates every file or none: an existing file is never overwritten, a failure removes what was made. */
