@@ -110,7 +110,7 @@ const cli = yargs(hideBin(process.argv))
         .option("out", {
           type: "string",
           requiresArg: true,
-          describe: "Write to FILE (atomically) instead of stdout",
+          describe: "Write to FILE (atomically; a symlink is written through) instead of stdout",
         })
         .example("$0 keys --key sa.pub > keys.json", "JWKS of a public key file")
         .example(
@@ -139,7 +139,7 @@ const cli = yargs(hideBin(process.argv))
         .option("out", {
           type: "string",
           requiresArg: true,
-          describe: "Write to FILE (atomically) instead of stdout",
+          describe: "Write to FILE (atomically; a symlink is written through) instead of stdout",
         })
         .example(
           "$0 discovery --issuer https://oidc.example.com/prod --key sa.pub",
