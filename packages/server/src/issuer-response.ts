@@ -39,6 +39,8 @@ const OK = textResponse(200, "ok");
 const NOT_READY = textResponse(503, "shutting down");
 /** @internal For requests that declare a body larger than the server accepts (it never needs one). */
 export const PAYLOAD_TOO_LARGE = textResponse(413, "request body too large; this server takes no bodies");
+/** @internal For a request line of an HTTP version other than 1.0 and 1.1. */
+export const HTTP_VERSION_NOT_SUPPORTED = textResponse(505, "only HTTP/1.0 and HTTP/1.1 are served");
 
 /**
  * Answers a request from the prepared documents, without I/O and, for the documents themselves,

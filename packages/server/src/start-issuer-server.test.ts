@@ -494,6 +494,16 @@ describe("startIssuerServer and misbehaving clients", () => {
       status: 405,
     },
     {
+      what: "HTTP/2.0 on the request line",
+      request: `GET ${jwksPath} HTTP/2.0\r\nHost: a\r\n\r\n`,
+      status: 505,
+    },
+    {
+      what: "HTTP/1.2 on the request line",
+      request: `GET ${jwksPath} HTTP/1.2\r\nHost: a\r\n\r\n`,
+      status: 505,
+    },
+    {
       what: "a path that climbs out",
       request: "GET /prod/..%2f..%2fetc/passwd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
       status: 404,
@@ -573,6 +583,78 @@ describe("IssuerServer.close", () => {
     expect(statusLine(response)).toBe("HTTP/1.1 200 OK");
     expect(response.toLowerCase()).toContain("connection: close");
     expect(response).toContain('"keys"');
+    expect(log.at(-1)).toEqual({ level: "info", event: "shutdown-complete", forcedConnections: 0 });
+  });
+
+  it("leaves no keep-alive request unanswered: many clients, requests back to back, close() among them", async () => {
+    const key = newKey();
+    const { server, log } = await start({ source: keysSource(() => key.keys) });
+    const clients = 8;
+    const closeAfterResponses = 2_000;
+    /** Bounds each client's loop whatever the server does. */
+    const maxRequestsPerClient = 20_000;
+    let responses = 0;
+    let closing: Promise<void> | undefined;
+    const request = `GET ${jwksPath} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    // One connection each, one request at a time, the next one sent as soon as the answer is in,
+    // as a busy keep-alive client does; it stops only when told `Connection: close` or cut off.
+    const client = () =>
+      new Promise<{ sent: number; answered: number; toldToClose: boolean }>((resolve) => {
+        const socket = connectTcp({ host: "127.0.0.1", port: server.address.port });
+        sockets.push(socket);
+        let buffer = "";
+        let sent = 0;
+        let answered = 0;
+        let toldToClose = false;
+        const send = () => {
+          if (toldToClose || sent === maxRequestsPerClient) {
+            socket.end();
+            return;
+          }
+          sent++;
+          socket.write(request);
+        };
+        socket.setEncoding("latin1");
+        socket.on("connect", send);
+        socket.on("error", () => {});
+        socket.on("data", (chunk: string) => {
+          buffer += chunk;
+          const headEnd = buffer.indexOf("\r\n\r\n");
+          if (headEnd < 0) return;
+          const head = buffer.slice(0, headEnd).toLowerCase();
+          const length = Number(/content-length: (\d+)/.exec(head)?.[1] ?? 0);
+          if (buffer.length < headEnd + 4 + length) return;
+          buffer = buffer.slice(headEnd + 4 + length);
+          answered++;
+          responses++;
+          if (head.includes("connection: close")) toldToClose = true;
+          if (responses === closeAfterResponses) closing = server.close({ timeoutMs: 10_000 });
+          send();
+        });
+        socket.on("close", () => resolve({ sent, answered, toldToClose }));
+      });
+
+    const results = await Promise.all(Array.from({ length: clients }, client));
+    await closing;
+
+    expect(closing).toBeDefined();
+    const unanswered = results.reduce((sum, result) => sum + result.sent - result.answered, 0);
+    expect(unanswered).toBe(0);
+    // Every client was still busy when the shutdown began, and was told to close, not cut off.
+    expect(results.map((result) => result.toldToClose)).toEqual(Array(clients).fill(true));
+    expect(log.at(-1)).toEqual({ level: "info", event: "shutdown-complete", forcedConnections: 0 });
+  });
+
+  it("closes an idle keep-alive connection once it has been silent, without waiting for the timeout", async () => {
+    const key = newKey();
+    const { server, log } = await start({ source: keysSource(() => key.keys) });
+    const idle = await openRaw(server);
+    idle.socket.write(`GET ${jwksPath} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await until(() => idle.received().includes('"keys"'), "the answer");
+    const started = Date.now();
+    await server.close({ timeoutMs: 10_000 });
+    await idle.closed;
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(log.at(-1)).toEqual({ level: "info", event: "shutdown-complete", forcedConnections: 0 });
   });
 

@@ -6,12 +6,12 @@ import {
   STATUS_CODES,
 } from "node:http";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
-import type { Socket } from "node:net";
+import { Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
 import type { DocumentSource } from "./document-source.js";
 import { ServeError } from "./errors.js";
-import { issuerResponse, PAYLOAD_TOO_LARGE } from "./issuer-response.js";
+import { HTTP_VERSION_NOT_SUPPORTED, issuerResponse, PAYLOAD_TOO_LARGE } from "./issuer-response.js";
 import { type DocumentLoader, documentLoader, type LoadedDocuments } from "./lib/load-documents.js";
 import { readTlsMaterial, secureContextOptions, type TlsMaterial } from "./lib/tls-files.js";
 import { watchFiles } from "./lib/watch-files.js";
@@ -97,14 +97,21 @@ export interface IssuerServer {
    */
   reload(): Promise<ReloadOutcome>;
   /**
-   * Stops accepting connections, closes idle ones, lets requests in flight finish (answered with
-   * `Connection: close`) and resolves once every connection is gone; after `timeoutMs` (default
+   * Stops accepting connections, lets requests in flight finish (answered with
+   * `Connection: close`), closes a keep-alive connection once it has been silent for a moment
+   * (at once, a client may have sent its next request already), and resolves once every connection is gone; after `timeoutMs` (default
    * the server's `shutdownTimeoutMs`) the remaining connections are cut. Idempotent.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 const MAX_LOGGED_URL = 512;
+/** Stops accepting without http.Server#close's closing of idle connections (see shutDown). */
+const netServerClose = NetServer.prototype.close;
+/** How often a shutdown looks for connections it may close. */
+const DRAIN_TICK_MS = 25;
+/** How long a keep-alive connection must be silent before a shutdown closes it (at most the keep-alive timeout). */
+const DRAIN_QUIET_MS = 500;
 const MAX_LOGGED_HEADER = 256;
 
 /**
@@ -160,6 +167,13 @@ class IssuerServerRuntime {
   private shuttingDown = false;
   private closing: Promise<void> | undefined;
   private readonly sockets = new Set<Socket>();
+  /**
+   * Per connection that speaks HTTP (the TLS socket under HTTPS): its `bytesRead` when its last
+   * answer was sent (or when it opened). More bytes since mean a request has begun to arrive.
+   */
+  private readonly bytesAtIdle = new WeakMap<Socket, number>();
+  /** The open connections that speak HTTP: under HTTPS, those whose handshake is done. */
+  private readonly httpConnections = new Set<Socket>();
   private readonly background: Array<{ close(): void }> = [];
   private documentsQueue: Promise<unknown> = Promise.resolve();
   private tlsQueue: Promise<unknown> = Promise.resolve();
@@ -251,7 +265,9 @@ class IssuerServerRuntime {
     server.on("connection", (socket: Socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
+      if (!this.tlsMaterial) this.trackHttpConnection(socket);
     });
+    server.on("secureConnection", (socket: Socket) => this.trackHttpConnection(socket));
     server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) =>
       this.answerClientError(error, socket as Socket),
     );
@@ -285,14 +301,25 @@ class IssuerServerRuntime {
     return server;
   }
 
+  private trackHttpConnection(socket: Socket): void {
+    this.bytesAtIdle.set(socket, socket.bytesRead);
+    this.httpConnections.add(socket);
+    socket.once("close", () => this.httpConnections.delete(socket));
+  }
+
   /** The hot path: everything it sends was computed when the documents were loaded. */
   private answer(request: IncomingMessage, response: ServerResponse): void {
     const headers = request.headers;
     let closeConnection = this.shuttingDown;
     let answer: WireResponse | undefined;
+    // Node parses any HTTP/x.y request line; only 1.0 and 1.1 are what this server speaks.
+    if (request.httpVersionMajor !== 1 || request.httpVersionMinor > 1) {
+      closeConnection = true;
+      answer = HTTP_VERSION_NOT_SUPPORTED as WireResponse;
+    }
     const length = headers["content-length"];
     const chunked = headers["transfer-encoding"] !== undefined;
-    if (chunked || (length !== undefined && length !== "0")) {
+    if (!answer && (chunked || (length !== undefined && length !== "0"))) {
       // No request here has a use for a body; answer without reading it, and close.
       closeConnection = true;
       if (chunked || !(Number(length) <= this.limits.maxBodyBytes)) answer = PAYLOAD_TOO_LARGE;
@@ -307,6 +334,8 @@ class IssuerServerRuntime {
     response.writeHead(answer.status, closeConnection ? [...head, "connection", "close"] : head);
     if (answer.asciiBody !== undefined) response.end(answer.asciiBody, "latin1");
     else response.end(answer.body);
+    // The whole answer is queued: the connection is idle until its next request's first byte.
+    this.bytesAtIdle.set(request.socket, request.socket.bytesRead);
     if (this.log) {
       this.logRequest(request, answer.status, request.method === "HEAD" ? 0 : (answer.body?.length ?? 0));
     }
@@ -337,7 +366,15 @@ class IssuerServerRuntime {
       socket.destroy();
       return;
     }
-    const status = code === "HPE_HEADER_OVERFLOW" ? 431 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const status =
+      code === "HPE_HEADER_OVERFLOW"
+        ? 431
+        : code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? 408
+          : // A version Node's parser refuses (HTTP/1.2, HTTP/4.0): still one this server does not speak.
+            code === "HPE_INVALID_VERSION"
+            ? 505
+            : 400;
     this.log?.({ level: "info", event: "client-error", status, code, remoteAddress: socket.remoteAddress });
     const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
     if (!pending?.headersSent) {
@@ -510,17 +547,38 @@ class IssuerServerRuntime {
     let forcedConnections = 0;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
+        clearInterval(drain);
         forcedConnections = this.sockets.size;
         server.closeAllConnections();
         for (const socket of this.sockets) socket.destroy();
       }, timeoutMs);
-      // Stops accepting and closes the idle keep-alive connections; busy ones close after
-      // their answer, which carries `Connection: close` from now on.
-      server.close(() => {
+      // Stop accepting, but not through server.close(): that also closes every connection Node
+      // calls idle at once, and a keep-alive client may have sent its next request just then
+      // (still in the kernel's buffer, or on the wire): it would go unanswered. Requests in flight
+      // are answered with `Connection: close`, after which Node closes their connection; a
+      // connection with nothing in flight is closed once it has been silent for a moment.
+      netServerClose.call(server, () => {
         clearTimeout(force);
+        clearInterval(drain);
         resolve();
       });
-      server.closeIdleConnections();
+      const quietMs = Math.min(DRAIN_QUIET_MS, this.limits.keepAliveTimeoutMs);
+      const seen = new Map<Socket, { bytes: number; since: number }>();
+      const closeQuietConnections = () => {
+        const now = Date.now();
+        for (const socket of this.httpConnections) {
+          const bytes = socket.bytesRead;
+          const last = seen.get(socket);
+          if (!last || last.bytes !== bytes) {
+            seen.set(socket, { bytes, since: now });
+            continue;
+          }
+          const idle = this.bytesAtIdle.get(socket) === bytes && socket.writableLength === 0;
+          if (idle && now - last.since >= quietMs) socket.destroy();
+        }
+      };
+      const drain = setInterval(closeQuietConnections, DRAIN_TICK_MS);
+      closeQuietConnections();
     });
     // A reload still in flight (a slow API server) is not waited for: its result is dropped.
     this.log?.({ level: "info", event: "shutdown-complete", forcedConnections });
