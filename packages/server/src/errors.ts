@@ -2,6 +2,7 @@
 export type ServeErrorCode =
   | "ERR_LISTEN_ADDRESS_INVALID"
   | "ERR_PLAIN_HTTP_REFUSED"
+  | "ERR_DURATION_OUT_OF_RANGE"
   | "ERR_LISTEN_FAILED"
   | "ERR_TLS_FILES_UNREADABLE"
   | "ERR_TLS_INVALID"
@@ -13,6 +14,7 @@ export type ServeErrorCode =
 const inputCodes: ReadonlySet<ServeErrorCode> = new Set([
   "ERR_LISTEN_ADDRESS_INVALID",
   "ERR_PLAIN_HTTP_REFUSED",
+  "ERR_DURATION_OUT_OF_RANGE",
   "ERR_TLS_FILES_UNREADABLE",
   "ERR_TLS_INVALID",
   "ERR_DOCUMENTS_NOT_FOUND",

@@ -430,6 +430,17 @@ describe("startIssuerServer's sources and listeners", () => {
     expect((await fetchFrom(local, jwksPath)).status).toBe(200);
   });
 
+  it.each([
+    ["refreshIntervalMs", 2 ** 31],
+    ["filePollIntervalMs", -1],
+    ["shutdownTimeoutMs", Number.POSITIVE_INFINITY],
+  ])("refuses a %s of %d that Node's timers cannot hold", async (name, ms) => {
+    const key = newKey();
+    expect(
+      await failure(startIssuerServer({ issuer, source: keysSource(() => key.keys), [name]: ms })),
+    ).toMatchObject({ code: "ERR_DURATION_OUT_OF_RANGE", isInputError: true });
+  });
+
   it("says so when the port is taken (a failure at run time, not of input)", async () => {
     const key = newKey();
     const { server } = await start({ source: keysSource(() => key.keys) });

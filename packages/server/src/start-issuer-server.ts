@@ -122,7 +122,7 @@ const MAX_LOGGED_HEADER = 256;
  * files change, the TLS certificate whenever its files change. Each change is swapped in whole,
  * so no request ever sees half of one.
  *
- * @throws {ServeError} `ERR_PLAIN_HTTP_REFUSED`, `ERR_TLS_*`, `ERR_LISTEN_FAILED`,
+ * @throws {ServeError} `ERR_PLAIN_HTTP_REFUSED`, `ERR_DURATION_OUT_OF_RANGE`, `ERR_TLS_*`, `ERR_LISTEN_FAILED`,
  *   `ERR_DOCUMENTS_*`, and what reading the key source throws (`KeysError`, `PublishError`).
  *
  * @example
@@ -147,16 +147,36 @@ export async function startIssuerServer(options: IssuerServerOptions): Promise<I
       `refusing plain HTTP on ${formatHostPort(host, port)}, which is reachable from other machines: give a TLS certificate and key, or allow plain HTTP when a proxy in front terminates TLS`,
     );
   }
+  const refreshIntervalMs = timerDuration("refreshIntervalMs", options.refreshIntervalMs ?? 30_000);
+  const filePollIntervalMs = timerDuration("filePollIntervalMs", options.filePollIntervalMs ?? 10_000);
+  const shutdownTimeoutMs = timerDuration("shutdownTimeoutMs", options.shutdownTimeoutMs ?? 10_000);
   const log = safeLogger(options.log);
   const loader = documentLoader(issuer, options.source);
   const runtime = new IssuerServerRuntime(issuer, loader, limits, log, tlsFiles);
   return runtime.start({
     host,
     port,
-    refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
-    filePollIntervalMs: options.filePollIntervalMs ?? 10_000,
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    refreshIntervalMs,
+    filePollIntervalMs,
+    shutdownTimeoutMs,
   });
+}
+
+/** Node's timers hold at most 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay Node's timers can hold: past 2^31 - 1 ms, Node fires after 1 ms instead, and prints a
+ * TimeoutOverflowWarning on stderr, into a log meant to hold JSON lines only.
+ */
+function timerDuration(name: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS) {
+    throw new ServeError(
+      "ERR_DURATION_OUT_OF_RANGE",
+      `${name} must be from 0 to ${MAX_TIMER_MS} ms (Node's longest timer), not ${ms}`,
+    );
+  }
+  return ms;
 }
 
 /** Everything that changes while the server runs, in one place. */
@@ -229,7 +249,12 @@ class IssuerServerRuntime {
         return runtime.documents;
       },
       reload: () => this.reload(),
-      close: (options) => this.close(options?.timeoutMs ?? settings.shutdownTimeoutMs),
+      close: (options) =>
+        this.close(
+          options?.timeoutMs === undefined
+            ? settings.shutdownTimeoutMs
+            : Math.min(Math.max(options.timeoutMs, 0), MAX_TIMER_MS),
+        ),
     };
   }
 
