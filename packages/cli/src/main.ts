@@ -234,7 +234,7 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     "trust-policy",
-    "Print the IAM trust policy that lets exactly these service accounts assume a role",
+    "Print the IAM trust policy that lets these service accounts assume a role (a new one, or --role's with them added)",
     (y) =>
       withExitCodes(y)
         .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
@@ -259,6 +259,12 @@ const cli = yargs(hideBin(process.argv))
           requiresArg: true,
           describe: "The role's account (default: that of your AWS credentials, from STS GetCallerIdentity)",
         })
+        .option("role", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "Name or ARN of an existing role: print its current trust policy (read with iam:GetRole) with the service accounts merged in, every other principal kept",
+        })
         .option("region", {
           type: "string",
           requiresArg: true,
@@ -267,6 +273,10 @@ const cli = yargs(hideBin(process.argv))
         .example(
           "$0 trust-policy --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
           "Then: aws iam create-role --role-name payments-api --assume-role-policy-document file://trust.json",
+        )
+        .example(
+          "$0 trust-policy --role payments-api --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
+          "Then: aws iam update-assume-role-policy --role-name payments-api --policy-document file://trust.json",
         ),
     async (args) => (await import("./commands/trust-policy.js")).runTrustPolicy(args),
   )

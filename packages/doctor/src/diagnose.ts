@@ -417,7 +417,7 @@ async function checkTrust(
     outcomes.set("role-trust-policy", skip(reason ?? ""));
     return undefined;
   }
-  const lookup = await lookUpRole(await context.iam(), role);
+  const lookup = await lookUpRole(await context.iam(), role.name);
   const judged = judgeRoleTrust(lookup, {
     issuer: context.issuer,
     hostPath,
