@@ -88,6 +88,18 @@ describe("irsa-anywhere trust-policy", () => {
     );
   });
 
+  it("takes a service account as NS/NAME, NS:NAME or its subject system:serviceaccount:NS:NAME", async () => {
+    const subjects = [];
+    for (const form of ["payments/api", "payments:api", "system:serviceaccount:payments:api"]) {
+      const result = await cli(["--service-account", form, "--account-id", "111122223333"]);
+      expect(result.code, form).toBe(0);
+      subjects.push(
+        JSON.parse(result.stdout).Statement[0].Condition.StringEquals["oidc.example.com/prod:sub"],
+      );
+    }
+    expect(subjects).toEqual(Array(3).fill("system:serviceaccount:payments:api"));
+  });
+
   it("lets in several service accounts, and a whole namespace only when asked", async () => {
     const result = await cli([
       "--service-account",
@@ -119,7 +131,7 @@ describe("irsa-anywhere trust-policy", () => {
     ["no service account", ["--account-id", "111122223333"], 2, /--service-account NAMESPACE\/NAME/],
     [
       "a malformed service account",
-      ["--service-account", "payments:api", "--account-id", "111122223333"],
+      ["--service-account", "payments", "--account-id", "111122223333"],
       2,
       /not NAMESPACE\/NAME/,
     ],
