@@ -55,7 +55,8 @@ await build({
 /**
  * Runs the full command line for `--version` and every help page, and keeps what it printed,
  * keyed by src/build-time-answers.ts's own answerKey. The commands are the ones the top-level help
- * lists, so a new command gets its page without a change here.
+ * lists, and their own commands those each one's page lists, so a new command gets its page
+ * without a change here.
  */
 async function buildTimeAnswers() {
   // tsc has compiled it by now (pnpm run build runs tsc -b first).
@@ -76,10 +77,16 @@ async function buildTimeAnswers() {
   if (commands.length === 0) throw new Error("found no commands in the output of irsa-anywhere --help");
   const answers = {};
   for (const argv of [["--version"], ["--help"], ["-h"]]) answers[answerKey(argv)] = run(argv);
-  for (const command of commands) {
-    const page = run([command, "--help"]);
-    answers[answerKey([command, "--help"])] = page;
-    answers[answerKey([command, "-h"])] = page;
+  // A command's own commands (the phases of rotate) are listed on its page the same way.
+  const forms = commands.map((command) => [command]);
+  for (const form of forms) {
+    const page = run([...form, "--help"]);
+    answers[answerKey([...form, "--help"])] = page;
+    answers[answerKey([...form, "-h"])] = page;
+    if (form.length > 1) continue;
+    const section = page.split("\n\n").find((block) => block.startsWith("Commands:")) ?? "";
+    const pattern = new RegExp(`^ {2}irsa-anywhere ${form[0]} (\\S+)`, "gm");
+    for (const match of section.matchAll(pattern)) forms.push([form[0], match[1]]);
   }
   return answers;
 }

@@ -105,13 +105,20 @@ describe("keys: every other form goes to the full command line", () => {
 
 describe("help pages and --version come from the build, unchanged", () => {
   let commands: string[];
+  let phases: string[];
   beforeAll(async () => {
     const help = await runCli(["--help"], { entry: fullCommandLinePath });
     commands = [...help.stdout.matchAll(/^ {2}irsa-anywhere (\S+)/gm)].map((match) => match[1] as string);
+    const rotate = await runCli(["rotate", "--help"], { entry: fullCommandLinePath });
+    const rotateCommands = rotate.stdout.split("\n\n").find((block) => block.startsWith("Commands:")) ?? "";
+    phases = [...rotateCommands.matchAll(/^ {2}irsa-anywhere rotate (\S+)/gm)].map(
+      (match) => match[1] as string,
+    );
   });
 
   it("knows every command the top-level help lists", () => {
     expect(commands).toEqual(expect.arrayContaining(["keys", "publish", "doctor", "serve", "rotate"]));
+    expect(phases).toEqual(["status", "prepare", "confirm", "prune", "withdraw"]);
   });
 
   it("prints the same pages as the full command line, without loading it", async () => {
@@ -122,6 +129,10 @@ describe("help pages and --version come from the build, unchanged", () => {
       ...commands.flatMap((c) => [
         [c, "--help"],
         [c, "-h"],
+      ]),
+      ...phases.flatMap((p) => [
+        ["rotate", p, "--help"],
+        ["rotate", p, "-h"],
       ]),
     ];
     for (const args of forms) {

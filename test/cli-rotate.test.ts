@@ -150,3 +150,42 @@ describe("irsa-anywhere rotate", () => {
     expect(result.stderr).toMatch(/not a duration/);
   });
 });
+
+describe("irsa-anywhere rotate <phase>: a command of its own", () => {
+  it("gives each phase its own help, with only that phase's options", async () => {
+    const prepare = await cli("rotate", "prepare", "--help");
+    const confirm = await cli("rotate", "confirm", "--help");
+    expect(prepare.code).toBe(0);
+    expect(confirm.code).toBe(0);
+    expect(prepare.stdout).toMatch(/^irsa-anywhere rotate prepare\n/);
+    expect(prepare.stdout).toContain("--next-key");
+    expect(confirm.stdout).toMatch(/^irsa-anywhere rotate confirm\n/);
+    expect(confirm.stdout).not.toContain("--next-key");
+    expect(confirm.stdout).not.toContain("prepare:");
+  });
+
+  it.each([
+    ["no phase", ["rotate"], /say which phase/],
+    ["an unknown phase", ["rotate", "finish", ...where], /unknown|Unknown/],
+    [
+      "--next-key beside another phase",
+      ["rotate", "confirm", "--key", "sa.key", "--next-key", "n2/sa.pub", ...where],
+      /^irsa-anywhere: Unknown argument: next-key; see irsa-anywhere rotate confirm --help$/m,
+    ],
+  ])("refuses %s with one line, exit 2", async (_name, args, reason) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(reason);
+  });
+
+  it("prints the phase's report for -o json as for --json", async () => {
+    await cli("keygen", "--out-dir", "o");
+    const json = await cli("rotate", "status", "--key", "o/sa.key", ...where, "--json");
+    const output = await cli("rotate", "status", "--key", "o/sa.key", ...where, "-o", "json");
+    expect(json.code).toBe(0);
+    expect(output.code).toBe(0);
+    expect(JSON.parse(output.stdout)).toEqual(JSON.parse(json.stdout));
+  });
+});

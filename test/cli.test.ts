@@ -194,3 +194,33 @@ describe("irsa-anywhere discovery and publish", () => {
     },
   );
 });
+
+describe("-o json / --output json, as aws and kubectl take it", () => {
+  it("is --json for keygen", async () => {
+    const result = await runCli(["keygen", "--out-dir", file("o-json"), "-o", "json"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).kid).toMatch(/^[\w-]{43}$/);
+  });
+
+  it("is --json for doctor", async () => {
+    const result = await runCli(
+      ["doctor", "--issuer", "https://127.0.0.1:9/prod", "--no-aws", "--output", "json"],
+      { isolated: true, env: { HOME: dir } },
+    );
+    expect(JSON.parse(result.stdout).checks.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["publish", "--key", "sa.pub", "--issuer", "https://o.example.com", "--out-dir", "site"],
+    ["doctor", "--issuer", "https://o.example.com", "--no-aws"],
+    ["keygen", "--out-dir", "x"],
+    ["rotate", "status", "--key", "sa.pub", "--issuer", "https://o.example.com", "--out-dir", "site"],
+  ])("refuses another format for %s with one line, exit 2", async (...args) => {
+    const result = await runCli([...args, "-o", "yaml"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toBe(
+      `irsa-anywhere: -o/--output takes only json (the same as --json), not "yaml"; see irsa-anywhere ${args.slice(0, args[0] === "rotate" ? 2 : 1).join(" ")} --help\n`,
+    );
+  });
+});

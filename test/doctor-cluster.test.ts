@@ -193,7 +193,7 @@ const clusterIds: CheckId[] = [
 ];
 
 describe("irsa-anywhere doctor with a cluster that cannot be reached", () => {
-  it("still checks what it can, and says which checks the cluster's keys were missing for", async () => {
+  it("still checks what it can, and fails (exit 1) for the cluster it could not read", async () => {
     const caFile = join(dir, "issuer-ca.pem");
     await writeFile(caFile, issuer.caPem);
     const args = ["doctor", "--issuer", issuer.issuer, "--ca-file", caFile, "--cluster", "prod"];
@@ -201,18 +201,28 @@ describe("irsa-anywhere doctor with a cluster that cannot be reached", () => {
       isolated: true,
       env: { HOME: dir },
     });
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
     const diagnosis = JSON.parse(result.stdout) as Diagnosis;
-    for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      expect(check(diagnosis, id)).toMatchObject({
-        status: "warn",
-        reason: expect.stringMatching(
-          /^not checked: the cluster's keys could not be read: cannot read secret/,
-        ),
-      });
-    }
+    expect(check(diagnosis, "cluster-key-published")).toMatchObject({
+      status: "fail",
+      reason: expect.stringMatching(
+        /^could not check: the cluster's keys could not be read: cannot read secret/,
+      ),
+    });
+    expect(check(diagnosis, "retired-keys")).toMatchObject({
+      status: "warn",
+      reason: expect.stringMatching(/^not checked: the cluster's keys could not be read/),
+    });
+    expect(check(diagnosis, "cluster-issuer").status).toBe("fail");
     expect(check(diagnosis, "jwks-keys").status).toBe("pass");
-    expect(diagnosis.ok).toBe(true);
+    expect(diagnosis.ok).toBe(false);
+
+    const text = await runCli([...args, "--kubeconfig", downKubeconfig, "--no-aws"], {
+      isolated: true,
+      env: { HOME: dir },
+    });
+    expect(text.code).toBe(1);
+    expect(text.stdout).not.toMatch(/, 0 failed,/);
   });
 });
 
@@ -247,7 +257,19 @@ describe("diagnose: the cluster side", () => {
     // With AWS off, the trust check stops at that, not at a missing role: the annotation named it.
     expect(check(withRole, "role-trust-policy").reason).toBe("AWS checks are off");
     api.objects.set(paths.serviceAccount, serviceAccount({}));
-    expect(check(await run({ roleArn: undefined }), "role-trust-policy").reason).toMatch(/no role given/);
+    // A kubeconfig was given: the reason is what the service account lacks, not a missing kubeconfig.
+    const unannotated = await run({ roleArn: undefined });
+    expect(check(unannotated, "role-trust-policy").reason).toBe(
+      "no role: payments/api has no eks.amazonaws.com/role-arn annotation, so the webhook gives its pods no role; add --role-arn ARN",
+    );
+    api.objects.delete(paths.serviceAccount);
+    const missing = await run({ roleArn: undefined });
+    expect(check(missing, "role-trust-policy").reason).toBe(
+      "no role: there is no service account payments/api in the cluster; add --role-arn ARN",
+    );
+    expect(
+      check(await run({ roleArn: undefined, kubernetes: undefined }), "role-trust-policy").reason,
+    ).toMatch(/^no role given: add --role-arn ARN \(or a kubeconfig/);
   });
 
   it("skips the cluster side without a kubeconfig, and the service account without --service-account", async () => {
@@ -451,12 +473,33 @@ describe("diagnose: the cluster side", () => {
     expect(check(diagnosis, "service-account").status).toBe("pass");
   });
 
-  it("reports an API server that cannot be reached as not checked", async () => {
-    const diagnosis = await run({ kubernetes: { kubeconfig: downKubeconfig } });
+  it("fails the checks of a cluster it was asked to read and cannot reach", async () => {
+    const diagnosis = await run({ kubernetes: { kubeconfig: downKubeconfig }, roleArn: undefined });
     for (const id of ["cluster-issuer", "service-account", "pod-identity-webhook"] as const) {
-      expect(check(diagnosis, id).reason).toMatch(/not checked: cannot read .* the connection was refused/);
+      expect(check(diagnosis, id)).toMatchObject({
+        status: "fail",
+        reason: expect.stringMatching(/^could not check: cannot read .* the connection was refused/),
+      });
     }
-    expect(diagnosis.ok).toBe(true);
+    expect(check(diagnosis, "pods").reason).toBe(
+      "the service account could not be read (see service-account)",
+    );
+    expect(check(diagnosis, "role-trust-policy").reason).toMatch(
+      /^no role: could not check: cannot read service account payments\/api from .*; add --role-arn ARN$/,
+    );
+    expect(diagnosis.ok).toBe(false);
+  });
+
+  it("fails a service account it was asked for and may not read", async () => {
+    api.forbidden.add(paths.serviceAccount);
+    const diagnosis = await run();
+    expect(check(diagnosis, "service-account")).toMatchObject({
+      status: "fail",
+      reason: expect.stringMatching(
+        /does not let this identity read service account payments\/api \(HTTP 403\)$/,
+      ),
+    });
+    expect(diagnosis.ok).toBe(false);
   });
 
   it("reports a token the API server refuses as not checked", async () => {

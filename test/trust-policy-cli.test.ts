@@ -1,12 +1,19 @@
 // The built CLI's trust-policy: the policy on stdout as JSON, the account from STS
-// GetCallerIdentity (a local moto server) when not given, mistakes as one line and exit 2.
+// GetCallerIdentity (a local moto server) when not given, mistakes as one line and exit 2; with
+// --role, the role's policy read from moto's IAM with the service accounts merged in.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { evaluateTrustPolicy, type TrustPolicyDocument } from "@irsa-anywhere/doctor";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
-import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
+import { awsTestClientConfig, awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
 
 const issuer = "https://oidc.example.com/prod";
 let moto: MotoServer;
@@ -81,6 +88,18 @@ describe("irsa-anywhere trust-policy", () => {
     );
   });
 
+  it("takes a service account as NS/NAME, NS:NAME or its subject system:serviceaccount:NS:NAME", async () => {
+    const subjects = [];
+    for (const form of ["payments/api", "payments:api", "system:serviceaccount:payments:api"]) {
+      const result = await cli(["--service-account", form, "--account-id", "111122223333"]);
+      expect(result.code, form).toBe(0);
+      subjects.push(
+        JSON.parse(result.stdout).Statement[0].Condition.StringEquals["oidc.example.com/prod:sub"],
+      );
+    }
+    expect(subjects).toEqual(Array(3).fill("system:serviceaccount:payments:api"));
+  });
+
   it("lets in several service accounts, and a whole namespace only when asked", async () => {
     const result = await cli([
       "--service-account",
@@ -112,7 +131,7 @@ describe("irsa-anywhere trust-policy", () => {
     ["no service account", ["--account-id", "111122223333"], 2, /--service-account NAMESPACE\/NAME/],
     [
       "a malformed service account",
-      ["--service-account", "payments:api", "--account-id", "111122223333"],
+      ["--service-account", "payments", "--account-id", "111122223333"],
       2,
       /not NAMESPACE\/NAME/,
     ],
@@ -141,5 +160,124 @@ describe("irsa-anywhere trust-policy", () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/ends with a slash/);
+  });
+});
+
+describe("irsa-anywhere trust-policy --role", () => {
+  // moto's account; the role's ARN gives it, no --account-id needed.
+  const account = "123456789012";
+  const providerArn = `arn:aws:iam::${account}:oidc-provider/oidc.example.com/prod`;
+  const eksProviderArn = `arn:aws:iam::${account}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE`;
+  const request = (provider: string, hostPath: string, subject: string) => ({
+    providerArn: provider,
+    issuerHostPath: hostPath,
+    subject,
+    audience: "sts.amazonaws.com",
+  });
+  const web = request(providerArn, "oidc.example.com/prod", "system:serviceaccount:payments:web");
+  const eks = request(
+    eksProviderArn,
+    "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE",
+    "system:serviceaccount:ci:runner",
+  );
+  const api = request(providerArn, "oidc.example.com/prod", "system:serviceaccount:payments:api");
+  const ec2 = { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" };
+  const current = {
+    Version: "2012-10-17",
+    Statement: [
+      ec2,
+      {
+        Effect: "Allow",
+        Principal: { Federated: eksProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: { StringEquals: { [`${eks.issuerHostPath}:sub`]: eks.subject } },
+      },
+      {
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${web.issuerHostPath}:sub`]: web.subject,
+            [`${web.issuerHostPath}:aud`]: "sts.amazonaws.com",
+          },
+        },
+      },
+    ],
+  };
+  let iam: IAMClient;
+  beforeAll(() => {
+    iam = new IAMClient(awsTestClientConfig(moto.endpoint));
+  });
+  afterAll(() => iam?.destroy());
+  beforeEach(async () => {
+    await moto.reset();
+    await iam.send(
+      new CreateRoleCommand({ RoleName: "payments-api", AssumeRolePolicyDocument: JSON.stringify(current) }),
+    );
+  });
+  const roleCli = (args: string[]) => cli(args, awsTestEnv(moto.endpoint));
+  const appliedPolicy = async () =>
+    (await iam.send(new GetRoleCommand({ RoleName: "payments-api" }))).Role?.AssumeRolePolicyDocument;
+
+  it.each([
+    ["name", "payments-api"],
+    ["ARN", `arn:aws:iam::${account}:role/payments-api`],
+  ])(
+    "prints the role (by %s) with the service account added, which update-assume-role-policy applies without locking anyone out",
+    async (_how, role) => {
+      const result = await roleCli(["--role", role, "--service-account", "payments/api"]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: "payments-api", PolicyDocument: result.stdout }),
+      );
+      const applied = await appliedPolicy();
+      for (const who of [web, eks, api]) expect(evaluateTrustPolicy(applied, who).decision).toBe("allowed");
+      const statements = JSON.parse(result.stdout).Statement;
+      expect(statements).toHaveLength(3);
+      expect(statements[0]).toEqual(ec2);
+      expect(statements[2].Condition.StringEquals[`${web.issuerHostPath}:sub`]).toEqual([
+        web.subject,
+        api.subject,
+      ]);
+    },
+  );
+
+  it("prints a policy that already lets the service account in unchanged, and says so", async () => {
+    const result = await roleCli(["--role", "payments-api", "--service-account", "payments/web"]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(current);
+    expect(result.stderr).toMatch(
+      /^irsa-anywhere: role payments-api already lets in system:serviceaccount:payments:web; its trust policy is printed unchanged\n$/,
+    );
+  });
+
+  it.each([
+    [
+      "a role that does not exist",
+      ["--role", "nobody", "--service-account", "a/b"],
+      2,
+      /there is no role nobody/,
+    ],
+    [
+      "a role that is no name",
+      ["--role", "payments api", "--service-account", "a/b"],
+      2,
+      /neither an IAM role name nor a role ARN/,
+    ],
+    [
+      "--account-id beside it",
+      ["--role", "payments-api", "--service-account", "a/b", "--account-id", "111122223333"],
+      2,
+      /leave out --account-id/,
+    ],
+  ])("%s: exit %i, one line on stderr", async (_name, args, code, reason) => {
+    const result = await roleCli(args);
+    expect(result.code).toBe(code);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(reason);
   });
 });

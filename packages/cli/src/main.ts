@@ -40,15 +40,82 @@ function emptyKidOption<T>(y: Argv<T>) {
   });
 }
 
+/** How `--service-account` may be written (parseServiceAccount reads them all). */
+const serviceAccountForms = "NAMESPACE/NAME, NAMESPACE:NAME or system:serviceaccount:NAMESPACE:NAME";
+
+/** The phases of `rotate`, each a command of its own with its own help. */
+const rotatePhases = [
+  {
+    name: "status",
+    describe: "Say where the rotation is, and what to do next",
+    example: "--cluster prod --bucket my-oidc --prefix prod",
+    exampleNote: "Where am I?",
+  },
+  {
+    name: "prepare",
+    describe: "Phase 1: publish the next key ahead of the API server signing with it",
+    example: "--cluster prod --next-key next/sa.pub --bucket my-oidc --prefix prod",
+    exampleNote: "Then wait 5 minutes and switch the API server",
+  },
+  {
+    name: "confirm",
+    describe: "Phase 2: check that the cluster signs with the prepared key",
+    example: "--cluster prod --bucket my-oidc --prefix prod",
+    exampleNote: "After switching the API server",
+  },
+  {
+    name: "prune",
+    describe: "Phase 3: remove old keys whose retention has passed",
+    example: "--cluster prod --bucket my-oidc --prefix prod",
+    exampleNote: "A day after the old key left the API server",
+  },
+  {
+    name: "withdraw",
+    describe: "Give up a prepared rotation (its key retires)",
+    example: "--cluster prod --bucket my-oidc --prefix prod",
+    exampleNote: "The prepared key will not be used",
+  },
+] as const;
+
+/**
+ * `--json`, and `-o json` / `--output json` for it, as users of aws and kubectl write it. Any other
+ * `-o` is refused: there is one data format.
+ */
+function jsonOptions<T>(y: Argv<T>, describe: string) {
+  return y
+    .option("json", { type: "boolean", default: false, describe })
+    .option("output", {
+      alias: "o",
+      type: "string",
+      requiresArg: true,
+      describe: "json: the same as --json, as aws and kubectl take it",
+    })
+    .middleware((args) => {
+      if (args.output === undefined) return;
+      if (args.output !== "json") {
+        usageFailure(`-o/--output takes only json (the same as --json), not ${JSON.stringify(args.output)}`);
+      }
+      (args as { json: boolean }).json = true;
+    });
+}
+
 function usageFailure(message: string): never {
-  const word = hideBin(process.argv).find((argument) => !argument.startsWith("-"));
+  const words = hideBin(process.argv).filter((argument) => !argument.startsWith("-"));
+  const word = words[0];
   const known = word !== undefined && knownCommands.includes(word);
+  // A rotate phase has a help page of its own: point at it.
+  const phase = word === "rotate" && rotatePhases.some((p) => p.name === words[1]) ? `${words[1]} ` : "";
   // Some yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, always.
   let line = message.replace(/:?\s*\n\s*/g, ": ").replace(/:\s*:/g, ":");
   if (word !== undefined && !known && /^Did you mean|^Unknown argument/.test(line)) {
     line = `unknown command ${word}${line.startsWith("Did you mean") ? `; d${line.slice(1)}` : ""}`;
   }
-  failWith(`${line}; see irsa-anywhere ${known ? `${word} ` : ""}--help`, EXIT_USAGE);
+  // yargs names an unknown --next-key twice, as itself and as its camelCase alias nextKey.
+  line = line.replace(/^Unknown arguments?: (.*)$/, (_all, list: string) => {
+    const names = list.split(", ").filter((name) => !/[A-Z]/.test(name));
+    return `Unknown argument${names.length === 1 ? "" : "s"}: ${names.join(", ")}`;
+  });
+  failWith(`${line}; see irsa-anywhere ${known ? `${word} ${phase}` : ""}--help`, EXIT_USAGE);
 }
 
 /** The top-level commands, from yargs's own registry, taken before parsing enters one of them. */
@@ -151,8 +218,10 @@ const cli = yargs(hideBin(process.argv))
     "publish",
     "Publish keys.json and the discovery document to S3 (and register the IAM OIDC provider) or a directory",
     (y) =>
-      publishTargetOptions(withExitCodes(keySourceOptions(y)))
-        .option("json", { type: "boolean", default: false, describe: "Print the result as one JSON object" })
+      jsonOptions(
+        publishTargetOptions(withExitCodes(keySourceOptions(y))),
+        "Print the result as one JSON object",
+      )
         .example(
           "$0 publish --cluster prod --bucket my-oidc --prefix prod --region us-west-2 --public-read-policy",
           "Right after eksctl anywhere create cluster",
@@ -171,12 +240,12 @@ const cli = yargs(hideBin(process.argv))
     "doctor",
     "Check every link of the IRSA chain (issuer documents, keys, IAM provider, trust policy, cluster) and explain each broken one",
     (y) =>
-      keySourceOptions(y)
+      jsonOptions(keySourceOptions(y), "Print every check as JSON")
         .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
         .option("service-account", {
           type: "string",
           requiresArg: true,
-          describe: "NAMESPACE/NAME of the service account whose pods assume the role",
+          describe: `The service account whose pods assume the role: ${serviceAccountForms}`,
           group: "What to check:",
         })
         .option("role-arn", {
@@ -218,7 +287,6 @@ const cli = yargs(hideBin(process.argv))
           describe: "STS region (default AWS_REGION, else us-east-1)",
           group: "AWS:",
         })
-        .option("json", { type: "boolean", default: false, describe: "Print every check as JSON" })
         .example(
           "$0 doctor --issuer https://my-oidc.s3.us-west-2.amazonaws.com/prod --cluster prod --kubeconfig prod.kubeconfig --service-account payments/api",
           "Documents, keys, IAM, the role the service account names, and the cluster side",
@@ -234,14 +302,14 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     "trust-policy",
-    "Print the IAM trust policy that lets exactly these service accounts assume a role",
+    "Print the IAM trust policy that lets these service accounts assume a role (a new one, or --role's with them added)",
     (y) =>
       withExitCodes(y)
         .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
         .option("service-account", {
           type: "string",
           nargs: 1,
-          describe: "NAMESPACE/NAME, repeatable",
+          describe: `${serviceAccountForms}; repeatable`,
         })
         .option("namespace-wide", {
           type: "string",
@@ -259,6 +327,12 @@ const cli = yargs(hideBin(process.argv))
           requiresArg: true,
           describe: "The role's account (default: that of your AWS credentials, from STS GetCallerIdentity)",
         })
+        .option("role", {
+          type: "string",
+          requiresArg: true,
+          describe:
+            "Name or ARN of an existing role: print its current trust policy (read with iam:GetRole) with the service accounts merged in, every other principal kept",
+        })
         .option("region", {
           type: "string",
           requiresArg: true,
@@ -267,6 +341,10 @@ const cli = yargs(hideBin(process.argv))
         .example(
           "$0 trust-policy --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
           "Then: aws iam create-role --role-name payments-api --assume-role-policy-document file://trust.json",
+        )
+        .example(
+          "$0 trust-policy --role payments-api --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
+          "Then: aws iam update-assume-role-policy --role-name payments-api --policy-document file://trust.json",
         ),
     async (args) => (await import("./commands/trust-policy.js")).runTrustPolicy(args),
   )
@@ -348,7 +426,7 @@ const cli = yargs(hideBin(process.argv))
     "keygen",
     "Generate a new service-account signing key pair (for a rotation)",
     (y) =>
-      withExitCodes(y)
+      jsonOptions(withExitCodes(y), "Print the kid and files as JSON")
         .option("type", {
           choices: ["rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384", "ec-p521"] as const,
           default: "rsa-2048" as const,
@@ -408,7 +486,6 @@ const cli = yargs(hideBin(process.argv))
           describe: "Kubeconfig context for --cluster (default: its current context)",
           group: "Keep the previous key (with --secret-manifest):",
         })
-        .option("json", { type: "boolean", default: false, describe: "Print the kid and files as JSON" })
         .example("$0 keygen --out-dir next/", "next/sa.key and next/sa.pub; prints the new kid")
         .example(
           "$0 keygen --out-dir next/ --secret-manifest next/prod-sa.yaml --cluster prod --kubeconfig mgmt/mgmt-eks-a-cluster.kubeconfig",
@@ -417,25 +494,34 @@ const cli = yargs(hideBin(process.argv))
     async (args) => (await import("./commands/keygen.js")).runKeygen(args),
   )
   .command(
-    "rotate <phase>",
+    "rotate",
     "Rotate the signing key in three phases, safely: prepare, confirm, prune (and status)",
-    (y) =>
-      publishTargetOptions(withExitCodes(keySourceOptions(y)))
-        .positional("phase", {
-          choices: ["status", "prepare", "confirm", "prune", "withdraw"] as const,
-          describe:
-            "status: where the rotation is; prepare: publish the next key ahead; confirm: check the cluster signs with it; prune: remove the old key after its retention; withdraw: give up a prepared rotation (its key retires)",
-        })
-        .option("next-key", {
-          type: "string",
-          requiresArg: true,
-          describe: "prepare: the next key (public or private PEM)",
-        })
-        .option("json", {
-          type: "boolean",
-          default: false,
-          describe: "Print the phase's report as one JSON object",
-        })
+    (y) => {
+      let rotate = withExitCodes(y);
+      for (const phase of rotatePhases) {
+        rotate = rotate.command(
+          phase.name,
+          phase.describe,
+          (p) => {
+            const options = jsonOptions(
+              publishTargetOptions(withExitCodes(keySourceOptions(p))),
+              "Print the phase's report as one JSON object",
+            );
+            const withNextKey =
+              phase.name === "prepare"
+                ? options.option("next-key", {
+                    type: "string",
+                    requiresArg: true,
+                    describe: "The next key (public or private PEM), from irsa-anywhere keygen",
+                  })
+                : options;
+            return withNextKey.example(`$0 rotate ${phase.name} ${phase.example}`, phase.exampleNote);
+          },
+          async (args) => (await import("./commands/rotate.js")).runRotate({ ...args, phase: phase.name }),
+        );
+      }
+      return rotate
+        .demandCommand(1, "say which phase: status, prepare, confirm, prune or withdraw")
         .example(
           "$0 rotate prepare --cluster prod --next-key next/sa.pub --bucket my-oidc --prefix prod",
           "Phase 1",
@@ -444,8 +530,8 @@ const cli = yargs(hideBin(process.argv))
           "$0 rotate confirm --cluster prod --bucket my-oidc --prefix prod",
           "Phase 2, after switching the API server",
         )
-        .example("$0 rotate prune --cluster prod --bucket my-oidc --prefix prod", "Phase 3, a day later"),
-    async (args) => (await import("./commands/rotate.js")).runRotate(args),
+        .example("$0 rotate prune --cluster prod --bucket my-oidc --prefix prod", "Phase 3, a day later");
+    },
   )
   .demandCommand(1, "say which command to run")
   .recommendCommands()

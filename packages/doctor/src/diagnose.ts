@@ -36,7 +36,7 @@ import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./l
 import { makeIamClient, makeStsClient, partitionOfRegion, stsRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
-import { CHECK_TITLES, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
+import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
 import { parseServiceAccount, type ServiceAccountRef } from "./service-account.js";
 import type { SigningKey } from "./signing-key.js";
@@ -181,8 +181,15 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     }
 
     const role = plan.role ?? (sa?.roleArn ? parseRoleArn(sa.roleArn) : undefined);
+    // With a cluster, what stopped the service account from naming the role, as its check said.
+    const saCheck = outcomes.get("service-account");
+    const noRole =
+      options.kubernetes && saCheck && saCheck.status !== "skip"
+        ? `no role: ${saCheck.reason}; add --role-arn ARN`
+        : "no role given: add --role-arn ARN (or a kubeconfig, to read the service account's annotation)";
     const trust = await checkTrust(outcomes, {
       role,
+      noRole,
       plan,
       aws,
       hostPath,
@@ -199,6 +206,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       audience,
       now,
       role,
+      noRole,
       trustDenied: trust === "denied",
       sa,
       documents,
@@ -279,10 +287,12 @@ async function readDocuments(
     timeoutMs: options.timeoutMs ?? STS_TIMEOUT_MS,
   };
   const result: Documents = { outcomes, published: undefined, discoveryIssuer: undefined };
-  const withoutKeys = (): Outcome =>
+  // The user asked for the cluster's keys: that they could not be read fails the check that
+  // needs them most; the list of retired keys is only informational.
+  const withoutKeys = (id: "cluster-key-published" | "retired-keys"): Outcome =>
     options.keysUnavailable === undefined
       ? skip("no key source given: add --cluster NAME or --key FILE")
-      : notChecked(
+      : (id === "cluster-key-published" ? couldNotRun : notChecked)(
           `the cluster's keys could not be read: ${options.keysUnavailable}`,
           "check that the cluster is up and that --kubeconfig / --context point at it, or give the key as --key FILE",
         );
@@ -291,7 +301,7 @@ async function readDocuments(
       outcomes.set(id, skip(reason));
     }
     for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(id, keys ? skip(reason) : withoutKeys());
+      outcomes.set(id, keys ? skip(reason) : withoutKeys(id));
     }
   };
 
@@ -323,7 +333,7 @@ async function readDocuments(
       outcomes.set(id, skip("the JWKS could not be read"));
     }
     for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(id, keys ? skip("the JWKS could not be read") : withoutKeys());
+      outcomes.set(id, keys ? skip("the JWKS could not be read") : withoutKeys(id));
     }
     return result;
   }
@@ -338,8 +348,8 @@ async function readDocuments(
     outcomes.set("jwks-empty-kid", skip("the JWKS could not be read"));
   }
   if (!keys) {
-    outcomes.set("cluster-key-published", withoutKeys());
-    outcomes.set("retired-keys", withoutKeys());
+    outcomes.set("cluster-key-published", withoutKeys("cluster-key-published"));
+    outcomes.set("retired-keys", withoutKeys("retired-keys"));
   } else if (!judged.published) {
     outcomes.set("cluster-key-published", skip("the JWKS could not be read"));
     outcomes.set("retired-keys", skip("the JWKS could not be read"));
@@ -387,7 +397,12 @@ function judgeClusterSide(
     clientIds: provider?.kind === "found" ? provider.clientIds : undefined,
   });
   outcomes.set("service-account", judged.outcome);
-  outcomes.set("pods", judgePods(cluster, plan.account, judged.facts));
+  outcomes.set(
+    "pods",
+    judged.facts
+      ? judgePods(cluster, plan.account, judged.facts)
+      : skip("the service account could not be read (see service-account)"),
+  );
   return judged.facts;
 }
 
@@ -395,6 +410,8 @@ async function checkTrust(
   outcomes: Map<CheckId, Outcome>,
   context: {
     role: RoleArn | undefined;
+    /** Why there is no role, when there is none. */
+    noRole: string;
     plan: Plan;
     aws: boolean;
     hostPath: string | undefined;
@@ -407,7 +424,7 @@ async function checkTrust(
   const reason = !plan.account
     ? "no service account given: add --service-account NAMESPACE/NAME and --role-arn ARN"
     : !role
-      ? "no role given: add --role-arn ARN (or a kubeconfig, to read the service account's annotation)"
+      ? context.noRole
       : !context.aws
         ? "AWS checks are off"
         : !hostPath
@@ -417,7 +434,7 @@ async function checkTrust(
     outcomes.set("role-trust-policy", skip(reason ?? ""));
     return undefined;
   }
-  const lookup = await lookUpRole(await context.iam(), role);
+  const lookup = await lookUpRole(await context.iam(), role.name);
   const judged = judgeRoleTrust(lookup, {
     issuer: context.issuer,
     hostPath,
@@ -440,6 +457,7 @@ async function smokeTest(
     audience: string;
     now: Date;
     role: RoleArn | undefined;
+    noRole: string;
     trustDenied: boolean;
     sa: ServiceAccountFacts | undefined;
     documents: Documents | undefined;
@@ -488,10 +506,7 @@ async function smokeTest(
   } else if (!context.aws) {
     outcomes.set("smoke-assume-role", skip("AWS checks are off"));
   } else if (!context.role) {
-    outcomes.set(
-      "smoke-assume-role",
-      skip("no role: the service account has no role annotation; add --role-arn ARN"),
-    );
+    outcomes.set("smoke-assume-role", skip(context.noRole));
   } else if (context.provider?.kind === "missing") {
     outcomes.set(
       "smoke-assume-role",

@@ -39,3 +39,10 @@ export {
   type TrustPolicyEvaluation,
   type WebIdentityRequest,
 } from "./trust-policy-evaluation.js";
+export {
+  type MergedTrustPolicy,
+  mergeTrustPolicy,
+  type RoleTrustPolicy,
+  type RoleTrustPolicyOptions,
+  trustPolicyForRole,
+} from "./trust-policy-merge.js";

@@ -11,21 +11,24 @@ const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
- * Reads `NAMESPACE/NAME` (as `--service-account` takes it) and checks both parts are names
- * Kubernetes accepts.
+ * Reads a service account as users write it: `NAMESPACE/NAME` (as kubectl names objects),
+ * `NAMESPACE:NAME`, or its token's subject `system:serviceaccount:NAMESPACE:NAME`; and checks
+ * both parts are names Kubernetes accepts. The one parser of every `--service-account`.
  *
  * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID`.
  *
  * @example
  * parseServiceAccount("payments/api"); // { namespace: "payments", name: "api" }
+ * parseServiceAccount("system:serviceaccount:payments:api"); // the same
  */
 export function parseServiceAccount(text: string): ServiceAccountRef {
-  const parts = text.split("/");
-  const [namespace, name] = parts;
-  if (parts.length !== 2 || !namespace || !name) {
+  const match = /^(?:system:serviceaccount:([^:/]+):([^:/]+)|([^:/]+)[/:]([^:/]+))$/.exec(text);
+  const namespace = match?.[1] ?? match?.[3];
+  const name = match?.[2] ?? match?.[4];
+  if (!namespace || !name) {
     throw new DoctorError(
       "ERR_SERVICE_ACCOUNT_INVALID",
-      `service account ${JSON.stringify(text)} is not NAMESPACE/NAME; write it like payments/api`,
+      `service account ${JSON.stringify(text)} is not NAMESPACE/NAME (or NAMESPACE:NAME, or system:serviceaccount:NAMESPACE:NAME); write it like payments/api`,
     );
   }
   assertNamespace(namespace);

@@ -1,4 +1,5 @@
 import { and, type ConditionEvaluation, evaluateConditions, type Truth } from "./iam-condition.js";
+import { parsePolicyText } from "./lib/policy-text.js";
 
 /** What STS presents to a role's trust policy for one web identity token. */
 export interface WebIdentityRequest {
@@ -59,7 +60,7 @@ const action = "sts:AssumeRoleWithWebIdentity";
  * }).decision; // "allowed"
  */
 export function evaluateTrustPolicy(policy: unknown, request: WebIdentityRequest): TrustPolicyEvaluation {
-  const document = typeof policy === "string" ? parsePolicyText(policy) : policy;
+  const document = parsePolicyText(policy);
   const rawStatements = (document as { Statement?: unknown } | undefined)?.Statement;
   if (typeof document !== "object" || document === null || rawStatements === undefined) {
     return { decision: "unknown", reason: "the trust policy is not a JSON policy document", statements: [] };
@@ -80,27 +81,6 @@ export function evaluateTrustPolicy(policy: unknown, request: WebIdentityRequest
   const undecidedAllow = allows.find((s) => s.applies === "unknown");
   if (undecidedAllow) return { decision: "unknown", reason: undecidedAllow.explanation, statements };
   return { decision: "denied", reason: whyNoStatementAllows(allows, request), statements };
-}
-
-/** The trust policy as IAM's API returns it: URL-encoded JSON (the SDK does not decode it). */
-function parsePolicyText(text: string): unknown {
-  for (const candidate of [text, safeDecode(text)]) {
-    if (candidate === undefined) continue;
-    try {
-      return JSON.parse(candidate);
-    } catch {
-      // try the next form
-    }
-  }
-  return undefined;
-}
-
-function safeDecode(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function evaluateStatement(raw: unknown, number: number, request: WebIdentityRequest): StatementEvaluation {

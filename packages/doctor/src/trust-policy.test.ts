@@ -155,7 +155,30 @@ describe("parseServiceAccount", () => {
       name: "aws-load-balancer-controller",
     });
   });
-  it.each(["", "a", "a/b/c", "/b", "a/", "a_b/c", `${"a".repeat(64)}/b`])("refuses %j", (text) => {
+  it.each([
+    "kube-system:aws-load-balancer-controller",
+    "system:serviceaccount:kube-system:aws-load-balancer-controller",
+  ])("reads %j, as users of kubectl and IAM write it", (text) => {
+    expect(parseServiceAccount(text)).toEqual({
+      namespace: "kube-system",
+      name: "aws-load-balancer-controller",
+    });
+  });
+  it.each([
+    "",
+    "a",
+    "a/b/c",
+    "/b",
+    "a/",
+    "a_b/c",
+    `${"a".repeat(64)}/b`,
+    "a:b:c",
+    "a/b:c",
+    ":b",
+    "system:serviceaccount:a",
+    "system:serviceaccount:a:b:c",
+    "system:serviceaccount:a/b",
+  ])("refuses %j", (text) => {
     expect(thrown(() => parseServiceAccount(text)).code).toBe("ERR_SERVICE_ACCOUNT_INVALID");
   });
 });

@@ -17,7 +17,7 @@ import { reportPublish } from "./publish.js";
 export type RotatePhase = "status" | "prepare" | "confirm" | "prune" | "withdraw";
 
 export interface RotateArgs extends PublishTargetArgs {
-  phase?: RotatePhase | undefined;
+  phase: RotatePhase;
   "next-key"?: string | undefined;
   json: boolean;
   "log-format": LogFormat;
@@ -29,12 +29,9 @@ export async function runRotate(args: RotateArgs): Promise<void> {
       "rotate prepare needs the next key: --next-key FILE (make one with irsa-anywhere keygen)",
     );
   }
-  if (args.phase !== "prepare" && args["next-key"] !== undefined) {
-    throw new UsageError("--next-key belongs to rotate prepare");
-  }
   const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeySources(args) };
   let report: RotationReport;
-  switch (args.phase ?? "status") {
+  switch (args.phase) {
     case "prepare": {
       const file = args["next-key"] as string;
       const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@ import { parseJwks } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
 import type { KubeAnswer, KubeApi } from "../lib/kube.js";
-import { fail, notChecked, type Outcome, pass, skip, warn } from "../lib/outcome.js";
+import { couldNotRun, fail, notChecked, type Outcome, pass, skip, warn } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import type { PublishedKeys } from "./jwks.js";
 
@@ -74,15 +74,18 @@ function unavailable(
   server: string,
   what: string,
   permission: string,
+  /** The user named exactly this (`--service-account`): that it cannot be read is a failure. */
+  asked = false,
 ): Outcome | undefined {
+  // An API server that cannot be reached fails every check of the cluster the user named.
   if ("error" in answer) {
-    return notChecked(
+    return couldNotRun(
       `cannot read ${what} from ${server}: ${answer.error}`,
       "check that the cluster is up and that --kubeconfig / --context point at it",
     );
   }
   if (answer.status === 401 || answer.status === 403) {
-    return notChecked(
+    return (asked ? couldNotRun : notChecked)(
       `${server} does not let this identity read ${what} (HTTP ${answer.status})`,
       `use a kubeconfig whose identity may ${permission}`,
     );
@@ -179,6 +182,7 @@ export function judgeServiceAccount(
     facts.server,
     `service account ${name}`,
     `get serviceaccounts in ${account.namespace}`,
+    true,
   );
   if (blocked) return { outcome: blocked };
   if ("status" in answer && answer.status === 404) {
@@ -191,7 +195,7 @@ export function judgeServiceAccount(
   }
   if (!("status" in answer) || answer.status !== 200) {
     return {
-      outcome: notChecked(
+      outcome: couldNotRun(
         `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for ${name}`,
         "run again",
       ),

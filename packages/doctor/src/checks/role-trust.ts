@@ -8,23 +8,23 @@ import { evaluateTrustPolicy, type TrustPolicyEvaluation } from "../trust-policy
 
 /** @internal A role's trust policy as IAM holds it. */
 export type RoleLookup =
-  | { kind: "found"; document: string }
+  | { kind: "found"; document: string; arn: string | undefined }
   | { kind: "missing" }
-  | { kind: "error"; failure: AwsFailure };
+  | { kind: "error"; failure: AwsFailure; error: unknown };
 
 /** A service account no cluster has, to find out whether a policy lets in any. */
 const probeSubject = "system:serviceaccount:irsa-anywhere-doctor-probe:probe";
 const probeAudience = "irsa-anywhere-doctor-probe";
 
-/** @internal */
-export async function lookUpRole(client: IAMClient, role: RoleArn): Promise<RoleLookup> {
+/** @internal The role of this name (without its path, as GetRole takes it), and its trust policy. */
+export async function lookUpRole(client: IAMClient, roleName: string): Promise<RoleLookup> {
   const iam = await import("@aws-sdk/client-iam");
   try {
-    const answer = await client.send(new iam.GetRoleCommand({ RoleName: role.name }));
-    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "" };
+    const answer = await client.send(new iam.GetRoleCommand({ RoleName: roleName }));
+    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "", arn: answer.Role?.Arn };
   } catch (error) {
     const failure = describeAwsFailure(error);
-    return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure };
+    return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure, error };
   }
 }
 
@@ -51,7 +51,11 @@ export function judgeRoleTrust(
   question: TrustQuestion,
 ): { outcome: Outcome; evaluation?: TrustPolicyEvaluation } {
   const { role, account } = question;
-  const policyCommand = `irsa-anywhere trust-policy --issuer ${question.issuer} --service-account ${account.namespace}/${account.name} --account-id ${role.accountId}${partitionRegion[role.partition] ? ` --region ${partitionRegion[role.partition]}` : ""}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
+  const options = `--issuer ${question.issuer} --service-account ${account.namespace}/${account.name}${partitionRegion[role.partition] ? ` --region ${partitionRegion[role.partition]}` : ""}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`}`;
+  // A role's policy as a new one, for a role to create or a statement to replace by hand.
+  const newPolicy = `irsa-anywhere trust-policy ${options} --account-id ${role.accountId}`;
+  // The role's policy with the service account merged in: every principal already trusted stays.
+  const mergeCommand = `irsa-anywhere trust-policy --role ${role.name} ${options} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
   if (lookup.kind === "error") {
     return {
       outcome: notChecked(
@@ -64,7 +68,7 @@ export function judgeRoleTrust(
     return {
       outcome: fail(
         `there is no role ${role.name} in account ${role.accountId}`,
-        `check the role ARN, or create it with the policy of ${policyCommand.split(" > ")[0]}`,
+        `check the role ARN, or create it with the policy of ${newPolicy}`,
         {
           sts: STS_ERRORS.notAuthorized,
         },
@@ -93,7 +97,7 @@ export function judgeRoleTrust(
   };
   if (evaluation.decision === "denied") {
     return {
-      outcome: fail(evaluation.reason, policyCommand, { sts: STS_ERRORS.notAuthorized, details }),
+      outcome: fail(evaluation.reason, mergeCommand, { sts: STS_ERRORS.notAuthorized, details }),
       evaluation,
     };
   }
@@ -125,7 +129,7 @@ export function judgeRoleTrust(
     return {
       outcome: warn(
         `${evaluation.reason}, but ${broad.join("; and ")}`,
-        `narrow it to the service account and audience: ${policyCommand}`,
+        `narrow it by hand: replace the statement that lets in more with the one ${newPolicy} prints, keeping the other statements`,
         {
           details,
         },

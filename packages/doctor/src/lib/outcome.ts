@@ -43,6 +43,18 @@ export const notChecked = (reason: string, fix: string, details: Record<string, 
   details: { ...details, notChecked: true },
 });
 
+/**
+ * @internal
+ * A check the user asked for (a cluster named, a service account given) that could not run:
+ * a failure, since nothing it should have proved was proved; `details.notChecked` marks it.
+ */
+export const couldNotRun = (reason: string, fix: string, details: Record<string, unknown> = {}): Outcome => ({
+  status: "fail",
+  reason: `could not check: ${reason}`,
+  fix,
+  details: { ...details, notChecked: true },
+});
+
 /** @internal The titles of the checks, in one place for the CLI and `--json` alike. */
 export const CHECK_TITLES: Readonly<Record<CheckId, string>> = {
   "issuer-url": "Issuer URL is one STS accepts",

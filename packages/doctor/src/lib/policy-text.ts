@@ -1,0 +1,25 @@
+/**
+ * @internal
+ * A policy document as IAM's API returns it (URL-encoded JSON: the SDK does not decode it), as
+ * JSON text, or already an object; `undefined` when it is none of these.
+ */
+export function parsePolicyText(policy: unknown): unknown {
+  if (typeof policy !== "string") return policy;
+  for (const candidate of [policy, safeDecode(policy)]) {
+    if (candidate === undefined) continue;
+    try {
+      return JSON.parse(candidate);
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
