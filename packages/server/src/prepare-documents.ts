@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
+import { documentRequestPaths, validateIssuer } from "@irsa-anywhere/discovery";
 import { KeysError, parseJwks } from "@irsa-anywhere/keys";
 import { DOCUMENT_CACHE_CONTROL, DOCUMENT_CONTENT_TYPE } from "@irsa-anywhere/publisher";
 import { ServeError } from "./errors.js";
@@ -54,7 +54,8 @@ export function prepareIssuerDocuments(
   origin = "the documents",
 ): IssuerDocuments {
   validateIssuer(issuer);
-  const paths = documentPaths(issuer);
+  // Requests are matched as STS sends them: percent-encoded as the issuer is.
+  const paths = documentRequestPaths(issuer);
   const invalid = (what: string) =>
     new ServeError(
       "ERR_DOCUMENTS_INVALID",
@@ -85,8 +86,8 @@ export function prepareIssuerDocuments(
     );
   }
   const prepared = {
-    discovery: prepareDocument(`/${paths.discovery}`, bodies.discovery),
-    jwks: prepareDocument(`/${paths.jwks}`, bodies.jwks),
+    discovery: prepareDocument(paths.discovery, bodies.discovery),
+    jwks: prepareDocument(paths.jwks, bodies.jwks),
   };
   return {
     issuer,
