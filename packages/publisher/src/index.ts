@@ -55,7 +55,9 @@ export {
   objectPrefixForIssuer,
   type Partition,
   partitionOf,
+  type S3IssuerUrl,
   s3Issuer,
+  s3IssuerUrl,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
