@@ -1,5 +1,6 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
+import { quoteInput } from "@irsa-anywhere/keys";
 import { DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
@@ -73,14 +74,14 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
   if (!/^\d{12}$/.test(options.accountId)) {
     throw new DoctorError(
       "ERR_ACCOUNT_ID_INVALID",
-      `account ID ${JSON.stringify(options.accountId)} is not 12 digits; give it like 111122223333`,
+      `account ID ${quoteInput(options.accountId)} is not 12 digits; give it like 111122223333`,
     );
   }
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   if (audience.trim() === "" || /[*?]/.test(audience)) {
     throw new DoctorError(
       "ERR_AUDIENCE_INVALID",
-      `audience ${JSON.stringify(audience)} must be a plain value such as sts.amazonaws.com`,
+      `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`,
     );
   }
   const accounts = (options.serviceAccounts ?? []).map((account) =>

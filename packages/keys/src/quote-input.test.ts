@@ -7,6 +7,11 @@ describe("quoteInput", () => {
     expect(quoteInput("a\nb")).toBe('"a\\nb"');
   });
 
+  it("shows other values as JSON, unquoted", () => {
+    expect(quoteInput(undefined)).toBe("undefined");
+    expect(quoteInput(42)).toBe("42");
+  });
+
   it("cuts long input and names its length", () => {
     const quoted = quoteInput("x".repeat(120_000));
     expect(quoted.length).toBeLessThan(QUOTED_INPUT_MAX + 40);

@@ -11,7 +11,9 @@ export const QUOTED_INPUT_MAX = 80;
  * quoteInput("x".repeat(5000)); // "\"xxxx…\" (5000 characters)"
  */
 export function quoteInput(value: unknown): string {
-  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  if (text.length <= QUOTED_INPUT_MAX) return JSON.stringify(text);
-  return `${JSON.stringify(`${text.slice(0, QUOTED_INPUT_MAX)}…`)} (${text.length} characters)`;
+  const quoted = JSON.stringify(value) ?? String(value);
+  if (quoted.length <= QUOTED_INPUT_MAX + 2) return quoted;
+  const text = typeof value === "string" ? value : quoted;
+  const cut = text.slice(0, QUOTED_INPUT_MAX);
+  return `${typeof value === "string" ? JSON.stringify(`${cut}…`) : `${cut}…`} (${text.length} characters)`;
 }

@@ -127,7 +127,7 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
     throw new PublishError(
       "ERR_TARGET_MISSING",
-      `"${bucket}" is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
+      `${quoteInput(bucket)} is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
     );
   }
   validateAudiences(options.audiences);

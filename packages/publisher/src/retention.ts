@@ -1,3 +1,4 @@
+import { quoteInput } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
 
 /** What the publisher remembers of one published key. Kept beside the documents, never public. */
@@ -165,7 +166,7 @@ export function parseDuration(text: string): number {
   if (!match) {
     throw new PublishError(
       "ERR_DURATION_INVALID",
-      `"${text}" is not a duration; write it like 26h, 90m or 2d`,
+      `${quoteInput(text)} is not a duration; write it like 26h, 90m or 2d`,
     );
   }
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"] ?? 1000;

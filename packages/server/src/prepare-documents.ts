@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { documentRequestPaths, validateIssuer } from "@irsa-anywhere/discovery";
-import { KeysError, parseJwks } from "@irsa-anywhere/keys";
+import { KeysError, parseJwks, quoteInput } from "@irsa-anywhere/keys";
 import { DOCUMENT_CACHE_CONTROL, DOCUMENT_CONTENT_TYPE } from "@irsa-anywhere/publisher";
 import { ServeError } from "./errors.js";
 import { type PreparedResponse, wireResponse } from "./prepared-response.js";
@@ -76,13 +76,13 @@ export function prepareIssuerDocuments(
   }
   if (discovery?.issuer !== issuer) {
     throw invalid(
-      `the discovery document is for issuer ${JSON.stringify(discovery?.issuer)}, not ${JSON.stringify(issuer)}`,
+      `the discovery document is for issuer ${quoteInput(discovery?.issuer)}, not ${quoteInput(issuer)}`,
     );
   }
   const jwksUri = `${issuer}/keys.json`;
   if (discovery.jwks_uri !== jwksUri) {
     throw invalid(
-      `the discovery document's jwks_uri is ${JSON.stringify(discovery.jwks_uri)}, not ${jwksUri}, the keys.json served here`,
+      `the discovery document's jwks_uri is ${quoteInput(discovery.jwks_uri)}, not ${jwksUri}, the keys.json served here`,
     );
   }
   const prepared = {
