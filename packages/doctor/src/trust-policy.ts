@@ -1,7 +1,7 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/keys";
-import { DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
 import { awsError, makeStsClient, partitionOfRegion } from "./lib/aws.js";
@@ -78,12 +78,12 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
     );
   }
   const audience = options.audience ?? DEFAULT_AUDIENCE;
-  if (audience.trim() === "" || /[*?]/.test(audience)) {
-    throw new DoctorError(
-      "ERR_AUDIENCE_INVALID",
-      `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`,
-    );
-  }
+  const audienceFault =
+    audienceProblem(audience) ??
+    (/[*?]/.test(audience)
+      ? `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`
+      : undefined);
+  if (audienceFault) throw new DoctorError("ERR_AUDIENCE_INVALID", audienceFault);
   const accounts = (options.serviceAccounts ?? []).map((account) =>
     typeof account === "string" ? parseServiceAccount(account) : account,
   );

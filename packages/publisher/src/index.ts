@@ -1,3 +1,4 @@
+export { audienceProblem, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
 export { type MergedKeys, type MergeOptions, mergeKeys } from "./documents.js";

@@ -2,6 +2,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
 import { type PublicSigningKey, quoteInput } from "@irsa-anywhere/keys";
+import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
 import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import { directoryTarget } from "./directory-target.js";
@@ -278,35 +279,18 @@ function s3BaseUrl(issuer: string, bucket: string): string {
   return url.hostname.startsWith(`${bucket}.`) ? url.origin : `${url.origin}/${bucket}`;
 }
 
-/** IAM's limits on client IDs (CreateOpenIDConnectProvider), checked before anything is written. */
-export const MAX_AUDIENCES = 100;
-export const MAX_AUDIENCE_LENGTH = 255;
-
 function validateAudiences(audiences: readonly string[] | undefined): void {
   if (audiences === undefined) return;
-  const fail = (what: string): never => {
-    throw new PublishError("ERR_AUDIENCE_INVALID", what);
-  };
-  if (new Set(audiences).size > MAX_AUDIENCES) {
-    fail(
-      `${new Set(audiences).size} audiences given; IAM takes at most ${MAX_AUDIENCES} client IDs per OIDC provider, so give fewer --audience`,
+  const count = new Set(audiences).size;
+  if (count > MAX_AUDIENCES) {
+    throw new PublishError(
+      "ERR_AUDIENCE_INVALID",
+      `${count} audiences given; IAM takes at most ${MAX_AUDIENCES} client IDs per OIDC provider, so give fewer --audience`,
     );
   }
   for (const audience of audiences) {
-    if (audience.trim() === "") {
-      fail("an audience is empty; give each --audience a value, such as sts.amazonaws.com (the default)");
-    }
-    if (audience.length > MAX_AUDIENCE_LENGTH) {
-      fail(
-        `--audience ${quoteInput(audience)} is longer than the ${MAX_AUDIENCE_LENGTH} characters IAM takes for a client ID`,
-      );
-    }
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what is refused
-    if (/[\u0000-\u001f\u007f]/.test(audience)) {
-      fail(
-        `--audience ${quoteInput(audience)} contains a newline or control character; a token's aud never does, so remove it`,
-      );
-    }
+    const problem = audienceProblem(audience);
+    if (problem) throw new PublishError("ERR_AUDIENCE_INVALID", problem);
   }
 }
 
