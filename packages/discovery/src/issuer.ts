@@ -11,7 +11,8 @@ import { DiscoveryError } from "./errors.js";
  * - an explicit port `:443`: IAM, "The URL should not contain a port number";
  * - a trailing slash: OIDC Discovery §4 removes it before appending the well-known path, and the
  *   document's `issuer` must then equal the token's `iss`, which it cannot;
- * - upper case in the host: HTTP and IAM see the host in lower case, the token's `iss` as written;
+ * - upper case in the host: the token's `iss` is compared as written, and AWS documents no case
+ *   folding of the provider URL (HTTP clients lower-case the host);
  * - an empty path segment (`//`), or a percent-encoded `/`, `.` or `..` segment: directories and
  *   static servers merge or resolve them, so the documents would not be where the issuer says.
  *
@@ -57,7 +58,7 @@ export function validateIssuer(issuer: string): string {
   }
   if (authority !== authority.toLowerCase()) {
     fail(
-      `has upper case in its host; tokens carry the issuer byte for byte while HTTP and IAM see the host in lower case, so use ${quoteInput(issuer.replace(authority, authority.toLowerCase()))} (here and in the API server's --service-account-issuer)`,
+      `has upper case in its host; tokens carry the issuer byte for byte, IAM's provider URL must correspond to their iss, and AWS documents no case folding of either, so use ${quoteInput(issuer.replace(authority, authority.toLowerCase()))} (here and in the API server's --service-account-issuer)`,
     );
   }
   if (issuer.endsWith("/")) {
