@@ -78,10 +78,11 @@ describe("irsa-anywhere publish --bucket", () => {
     expect(again.stdout).toContain(`serviceAccountIssuer: https://${bucket}.s3.${region}.amazonaws.com/prod`);
   });
 
-  it("warns on stderr, with the fix, when STS could not read the documents", async () => {
+  it("fails (exit 1), with the fix, when STS could not read the documents", async () => {
     const result = await cli(publishArgs());
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^warning: .*cannot be read without credentials.*--public-read-policy/);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/HTTP 403 without credentials.*--public-read-policy/);
   });
 
   it("plans on a dry run and writes nothing", async () => {

@@ -340,7 +340,10 @@ describe("diagnose: the issuer URL", () => {
   it.each([
     ["a trailing slash", "https://oidc.example.com/prod/", /ends with a slash/],
     ["http", "http://oidc.example.com/prod", /https/],
-    ["upper case", "https://OIDC.example.com/prod", /canonical/],
+    ["upper case", "https://OIDC.example.com/prod", /upper case in its host/],
+    ["an explicit :443", "https://oidc.example.com:443/prod", /should not contain a port number/],
+    ["userinfo", "https://me@oidc.example.com/prod", /RFC 9110/],
+    ["an empty path segment", "https://oidc.example.com//prod", /empty path segment/],
   ])("fails %s and fetches nothing", async (_name, url, reason) => {
     const diagnosis = await diagnose({ issuer: url, aws: false });
     expect(check(diagnosis, "issuer-url")).toMatchObject({

@@ -198,7 +198,7 @@ describe("many publishers at once", () => {
   it("loses no key when ten publishers with different keys run through a slow network", async () => {
     proxy.delayMs = 15;
     const pairs = Array.from({ length: 10 }, () => generateTestKey({ type: "ec", curve: "P-256" }));
-    await Promise.all(pairs.map((pair) => publish(options(signingWith(pair), { publicReadPolicy: false }))));
+    await Promise.all(pairs.map((pair) => publish(options(signingWith(pair)))));
     proxy.delayMs = 0;
     const published = JSON.parse(await object("prod/keys.json")).keys.map((k: { kid: string }) => k.kid);
     expect(new Set(published)).toEqual(new Set([...pairs.map(kidOf), ""]));

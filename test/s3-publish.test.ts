@@ -63,6 +63,8 @@ function options(extra: Partial<PublishOptions> = {}): PublishOptions {
     region,
     endpointUrl: proxy.url,
     clients: { s3, iam },
+    // STS must be able to read what is published, or publish fails: a public bucket policy.
+    publicReadPolicy: true,
     ...extra,
   };
 }
@@ -238,10 +240,14 @@ describe("publish to S3", () => {
     expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
   });
 
-  it("warns, with the fix, when the documents cannot be read anonymously", async () => {
-    const result = await publish(options()); // moto, like S3, answers 403 to unsigned reads of private objects
-    expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatch(/--public-read-policy/);
+  it("fails, with the fix, when STS could not read the documents anonymously", async () => {
+    // moto, like S3, answers 403 to unsigned reads of private objects
+    const failure = publish(options({ publicReadPolicy: false }));
+    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED", isInputError: false });
+    await expect(failure).rejects.toThrow(/HTTP 403 without credentials.*--public-read-policy/);
+    // The provider is not registered for documents STS cannot read.
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList ?? []).toEqual([]);
   });
 
   it("plans without touching anything on a dry run", async () => {

@@ -137,6 +137,18 @@ describe("irsa-anywhere trust-policy", () => {
     ],
     ["a short account ID", ["--service-account", "a/b", "--account-id", "1234"], 2, /not 12 digits/],
     [
+      "an audience with a newline",
+      ["--service-account", "a/b", "--account-id", "111122223333", "--audience", "sts\nx"],
+      2,
+      /--audience "sts\\nx" contains a newline/,
+    ],
+    [
+      "an audience longer than IAM takes",
+      ["--service-account", "a/b", "--account-id", "111122223333", "--audience", "a".repeat(256)],
+      2,
+      /longer than the 255 characters/,
+    ],
+    [
       "no AWS credentials to find the account",
       ["--service-account", "a/b"],
       1,

@@ -44,13 +44,15 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
     .option("issuer", {
       type: "string",
       requiresArg: true,
-      describe: "Issuer URL (default with --bucket: https://BUCKET.s3.REGION.amazonaws.com[/PREFIX])",
+      describe:
+        "Issuer URL (default with --bucket: https://BUCKET.s3.REGION.amazonaws.com[/PREFIX]; path-style https://s3-REGION.amazonaws.com/BUCKET[/PREFIX] works too)",
       group: "Where:",
     })
     .option("external-issuer", {
       type: "boolean",
       default: false,
-      describe: "The issuer is served from the bucket by something else, such as CloudFront",
+      describe:
+        "The issuer is served from the bucket by something else, such as CloudFront (not needed for any S3 URL of the bucket)",
       group: "Where:",
     })
     .option("region", {
@@ -68,7 +70,8 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
     .option("audience", {
       type: "string",
       nargs: 1,
-      describe: "Audience of the IAM OIDC provider, repeatable (default sts.amazonaws.com)",
+      describe:
+        "Audience of the IAM OIDC provider, repeatable, 1-255 characters, at most 100 (default sts.amazonaws.com)",
       group: "AWS:",
     })
     .option("public-read-policy", {

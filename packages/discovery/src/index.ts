@@ -2,6 +2,7 @@ export { DiscoveryError, type DiscoveryErrorCode } from "./errors.js";
 export {
   type DocumentPaths,
   documentPaths,
+  documentRequestPaths,
   issuerHostPath,
   issuerPath,
   validateIssuer,

@@ -1,4 +1,5 @@
 import type { SigningAlgorithm } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/keys";
 import { DiscoveryError } from "./errors.js";
 import { validateIssuer } from "./issuer.js";
 
@@ -68,7 +69,7 @@ function validateJwksUri(uri: string): void {
   if (url?.protocol !== "https:" || uri.includes("#")) {
     throw new DiscoveryError(
       "ERR_JWKS_URI_INVALID",
-      `jwks_uri ${JSON.stringify(uri)} must be an https:// URL without a fragment; AWS STS fetches it over https`,
+      `jwks_uri ${quoteInput(uri)} must be an https:// URL without a fragment; AWS STS fetches it over https`,
     );
   }
 }

@@ -2,7 +2,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
-import { DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
 import {
   type ClusterFacts,
@@ -238,12 +238,8 @@ function validate(options: DiagnoseOptions): Plan {
       ? parseServiceAccount(options.serviceAccount)
       : options.serviceAccount;
   const role = options.roleArn === undefined ? undefined : requireRoleArn(options.roleArn);
-  if (options.audience !== undefined && options.audience.trim() === "") {
-    throw new DoctorError(
-      "ERR_AUDIENCE_INVALID",
-      "the audience is empty; leave it out to use sts.amazonaws.com",
-    );
-  }
+  const audienceFault = options.audience === undefined ? undefined : audienceProblem(options.audience);
+  if (audienceFault) throw new DoctorError("ERR_AUDIENCE_INVALID", audienceFault);
   if (options.smokeTest) {
     if (!options.signingKey) {
       throw new DoctorError(

@@ -1,3 +1,4 @@
+import { quoteInput } from "@irsa-anywhere/keys";
 import { DoctorError } from "./errors.js";
 
 /** A Kubernetes service account. */
@@ -28,14 +29,14 @@ export function parseServiceAccount(text: string): ServiceAccountRef {
   if (!namespace || !name) {
     throw new DoctorError(
       "ERR_SERVICE_ACCOUNT_INVALID",
-      `service account ${JSON.stringify(text)} is not NAMESPACE/NAME (or NAMESPACE:NAME, or system:serviceaccount:NAMESPACE:NAME); write it like payments/api`,
+      `service account ${quoteInput(text)} is not NAMESPACE/NAME (or NAMESPACE:NAME, or system:serviceaccount:NAMESPACE:NAME); write it like payments/api`,
     );
   }
   assertNamespace(namespace);
   if (name.length > 253 || !dnsSubdomain.test(name)) {
     throw new DoctorError(
       "ERR_SERVICE_ACCOUNT_INVALID",
-      `service account name ${JSON.stringify(name)} is not a valid Kubernetes name (lower-case letters, digits, "-" and ".")`,
+      `service account name ${quoteInput(name)} is not a valid Kubernetes name (lower-case letters, digits, "-" and ".")`,
     );
   }
   return { namespace, name };
@@ -49,7 +50,7 @@ export function assertNamespace(namespace: string): void {
   if (namespace.length > 63 || !dnsLabel.test(namespace)) {
     throw new DoctorError(
       "ERR_SERVICE_ACCOUNT_INVALID",
-      `namespace ${JSON.stringify(namespace)} is not a valid Kubernetes namespace (up to 63 lower-case letters, digits and "-")`,
+      `namespace ${quoteInput(namespace)} is not a valid Kubernetes namespace (up to 63 lower-case letters, digits and "-")`,
     );
   }
 }

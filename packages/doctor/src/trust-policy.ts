@@ -1,6 +1,7 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { quoteInput } from "@irsa-anywhere/keys";
+import { audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
 import { awsError, makeStsClient, partitionOfRegion } from "./lib/aws.js";
@@ -73,16 +74,16 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
   if (!/^\d{12}$/.test(options.accountId)) {
     throw new DoctorError(
       "ERR_ACCOUNT_ID_INVALID",
-      `account ID ${JSON.stringify(options.accountId)} is not 12 digits; give it like 111122223333`,
+      `account ID ${quoteInput(options.accountId)} is not 12 digits; give it like 111122223333`,
     );
   }
   const audience = options.audience ?? DEFAULT_AUDIENCE;
-  if (audience.trim() === "" || /[*?]/.test(audience)) {
-    throw new DoctorError(
-      "ERR_AUDIENCE_INVALID",
-      `audience ${JSON.stringify(audience)} must be a plain value such as sts.amazonaws.com`,
-    );
-  }
+  const audienceFault =
+    audienceProblem(audience) ??
+    (/[*?]/.test(audience)
+      ? `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`
+      : undefined);
+  if (audienceFault) throw new DoctorError("ERR_AUDIENCE_INVALID", audienceFault);
   const accounts = (options.serviceAccounts ?? []).map((account) =>
     typeof account === "string" ? parseServiceAccount(account) : account,
   );

@@ -28,6 +28,7 @@ export {
 } from "./keygen.js";
 export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
+export { QUOTED_INPUT_MAX, quoteInput } from "./quote-input.js";
 export { publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {
   kidForPublicKey,

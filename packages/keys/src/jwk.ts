@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey } from "node:crypto";
 import { KeysError } from "./errors.js";
+import { quoteInput } from "./quote-input.js";
 import {
   jwkCurveName,
   type PublicSigningKey,
@@ -69,7 +70,7 @@ function need(member: string | undefined): string {
 export function assertPublicJwk(jwk: object, origin = "JWK"): void {
   const found = PRIVATE_JWK_MEMBERS.filter((member) => member in jwk);
   if (found.length > 0) {
-    const kid = "kid" in jwk ? JSON.stringify(jwk.kid) : "(no kid)";
+    const kid = "kid" in jwk ? quoteInput(jwk.kid) : "(no kid)";
     throw new KeysError(
       "ERR_JWK_PRIVATE_MEMBER",
       `${origin}: the key ${kid} carries private members (${found.join(", ")}); a JWKS must hold public keys only, so rebuild it from the public key`,
@@ -96,7 +97,7 @@ export function publicSigningKeyFromJwk(jwk: unknown, origin: string): PublicSig
   if (record.kty !== "RSA" && record.kty !== "EC") {
     throw new KeysError(
       "ERR_KEY_UNSUPPORTED",
-      `${origin}: key ${JSON.stringify(kid)} has kty ${JSON.stringify(record.kty)}; AWS STS accepts RSA and EC keys only`,
+      `${origin}: key ${quoteInput(kid)} has kty ${quoteInput(record.kty)}; AWS STS accepts RSA and EC keys only`,
     );
   }
   let publicKey: ReturnType<typeof createPublicKey>;
@@ -105,8 +106,8 @@ export function publicSigningKeyFromJwk(jwk: unknown, origin: string): PublicSig
   } catch {
     throw new KeysError(
       "ERR_JWKS_INVALID",
-      `${origin}: key ${JSON.stringify(kid)} is not a valid ${record.kty} public key`,
+      `${origin}: key ${quoteInput(kid)} is not a valid ${record.kty} public key`,
     );
   }
-  return { ...toPublicSigningKey(publicKey, `${origin} (kid ${JSON.stringify(kid)})`), kid };
+  return { ...toPublicSigningKey(publicKey, `${origin} (kid ${quoteInput(kid)})`), kid };
 }

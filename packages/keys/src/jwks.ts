@@ -1,5 +1,6 @@
 import { KeysError } from "./errors.js";
 import { assertPublicJwk, jwkFromPublicKey, type PublicJwk, publicSigningKeyFromJwk } from "./jwk.js";
+import { quoteInput } from "./quote-input.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
 /** A JSON Web Key Set as AWS STS reads it. */
@@ -75,7 +76,7 @@ export function distinctKeys(keys: readonly PublicSigningKey[]): PublicSigningKe
     } else if (!seen.publicKey.equals(key.publicKey)) {
       throw new KeysError(
         "ERR_KID_CONFLICT",
-        `two different keys claim kid ${JSON.stringify(key.kid)} (${seen.origin} and ${key.origin}); remove the one the cluster does not use`,
+        `two different keys claim kid ${quoteInput(key.kid)} (${seen.origin} and ${key.origin}); remove the one the cluster does not use`,
       );
     }
   }

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { KeysError } from "./errors.js";
+import { quoteInput } from "./quote-input.js";
 import { type PublicSigningKey, toPublicSigningKey } from "./signing-key.js";
 
 /** The key types kube-apiserver signs with and STS verifies. */
@@ -40,7 +41,7 @@ export function generateSigningKey(type: SigningKeyType = "rsa-2048"): Generated
   } else {
     throw new KeysError(
       "ERR_KEY_UNSUPPORTED",
-      `no key type "${type}"; choose one of ${SIGNING_KEY_TYPES.join(", ")}`,
+      `no key type ${quoteInput(type)}; choose one of ${SIGNING_KEY_TYPES.join(", ")}`,
     );
   }
   const privateKeyPem = pair.privateKey.export({

@@ -17,7 +17,9 @@ export type PublishErrorCode =
   | "ERR_AWS_UNREACHABLE"
   | "ERR_DURATION_INVALID"
   | "ERR_TOO_MANY_KEYS"
-  | "ERR_ROTATION_PRECONDITION";
+  | "ERR_ROTATION_PRECONDITION"
+  | "ERR_DOCUMENTS_NOT_SERVED"
+  | "ERR_AUDIENCE_INVALID";
 
 const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
   "ERR_PUBLISHED_DOCUMENT_INVALID",
@@ -27,6 +29,7 @@ const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
   "ERR_BUCKET_WRONG_REGION",
   "ERR_REGION_MISSING",
   "ERR_DURATION_INVALID",
+  "ERR_AUDIENCE_INVALID",
 ]);
 
 /** The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys. */

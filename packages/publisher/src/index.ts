@@ -1,3 +1,4 @@
+export { audienceProblem, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
 export { type MergedKeys, type MergeOptions, mergeKeys } from "./documents.js";
@@ -55,7 +56,9 @@ export {
   objectPrefixForIssuer,
   type Partition,
   partitionOf,
+  type S3IssuerUrl,
   s3Issuer,
+  s3IssuerUrl,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";

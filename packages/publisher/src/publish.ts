@@ -1,7 +1,8 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { type PublicSigningKey, quoteInput } from "@irsa-anywhere/keys";
+import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
 import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import { directoryTarget } from "./directory-target.js";
@@ -9,8 +10,17 @@ import { PublishError } from "./errors.js";
 import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import type { RotationRecord } from "./retention.js";
-import { iamRegionOf, normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
+import {
+  iamRegionOf,
+  normalizePrefix,
+  objectPrefixForIssuer,
+  partitionOf,
+  s3Issuer,
+  s3IssuerUrl,
+} from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
+import { verifyServedDocuments } from "./served-documents.js";
+import type { PublishTarget } from "./target.js";
 
 export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
 
@@ -118,16 +128,10 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
     throw new PublishError(
       "ERR_TARGET_MISSING",
-      `"${bucket}" is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
+      `${quoteInput(bucket)} is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
     );
   }
-  const blankAudience = options.audiences?.find((audience) => audience.trim() === "");
-  if (blankAudience !== undefined) {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      "an audience is empty; give each --audience a value, such as sts.amazonaws.com (the default)",
-    );
-  }
+  validateAudiences(options.audiences);
   const s3 = await import("@aws-sdk/client-s3");
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =
@@ -148,11 +152,13 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
   });
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const paths = { jwks: `${keyPrefix}keys.json`, discovery: `${keyPrefix}.well-known/openid-configuration` };
-  const publicBaseUrl = options.externalIssuer
+  const external = options.externalIssuer === true && s3IssuerUrl(issuer) === undefined;
+  // Anonymous reads go where STS goes: the issuer's own S3 host (an endpoint stands in for it).
+  const publicBaseUrl = external
     ? undefined
     : endpoint
       ? `${endpoint.replace(/\/+$/, "")}/${bucket}`
-      : s3Issuer({ bucket, region });
+      : s3BaseUrl(issuer, bucket);
   const target = s3Target({ s3, client, bucket, region, publicBaseUrl });
   const warnings: string[] = [];
 
@@ -172,15 +178,41 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     });
   }
 
-  const documents = await publishDocuments({ issuer, target, paths, ...documentOptions(options) });
+  const published = new Map<string, string>();
+  const documents = await publishDocuments({
+    issuer,
+    target: recordingBodies(target, published),
+    paths,
+    ...documentOptions(options),
+  });
 
-  if (publicBaseUrl && !dryRun) {
-    const readable = alreadyPublic || (await publicAfterPublish(target, paths.jwks));
-    if (readable === false) {
-      warnings.push(
-        `${target.locate(paths.jwks)} cannot be read without credentials, so STS cannot fetch it; run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json`,
-      );
-    }
+  // What was read anonymously and left alone is what STS reads; anything else is read again.
+  const provenServed = alreadyPublic && !external && !documents.documents.some((d) => d.written);
+  if (!dryRun && !provenServed) {
+    const urls = external
+      ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
+      : { jwks: target.locate(paths.jwks), discovery: target.locate(paths.discovery) };
+    warnings.push(
+      ...(await verifyServedDocuments({
+        documents: [
+          ...(["jwks", "discovery"] as const).map((name) => ({
+            url: urls[name],
+            expected: published.get(paths[name]) ?? "",
+            readStored: async () => (await target.read(paths[name]))?.body,
+          })),
+        ],
+        fix: external
+          ? {
+              notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
+              notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
+            }
+          : {
+              notPublic:
+                "run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json",
+              notFound: `check that --issuer names bucket ${bucket} on its S3 host`,
+            },
+      })),
+    );
   }
 
   let oidcProvider: OidcProviderOutcome | undefined;
@@ -224,8 +256,42 @@ function documentOptions(options: PublishOptions) {
   };
 }
 
-async function publicAfterPublish(target: S3Target, key: string): Promise<boolean | undefined> {
-  return target.publiclyReadable(key) === true ? true : target.probePublicRead(key);
+/** A target that remembers the last body read or written per key: what is published there. */
+function recordingBodies(target: S3Target, bodies: Map<string, string>): PublishTarget {
+  return {
+    description: target.description,
+    locate: target.locate,
+    async read(key) {
+      const document = await target.read(key);
+      if (document) bodies.set(key, document.body);
+      return document;
+    },
+    async write(key, body, condition) {
+      await target.write(key, body, condition);
+      bodies.set(key, body);
+    },
+  };
+}
+
+/** Where object keys start on the issuer's S3 host: `https://host` (virtual-hosted) or `https://host/BUCKET`. */
+function s3BaseUrl(issuer: string, bucket: string): string {
+  const url = new URL(issuer);
+  return url.hostname.startsWith(`${bucket}.`) ? url.origin : `${url.origin}/${bucket}`;
+}
+
+function validateAudiences(audiences: readonly string[] | undefined): void {
+  if (audiences === undefined) return;
+  const count = new Set(audiences).size;
+  if (count > MAX_AUDIENCES) {
+    throw new PublishError(
+      "ERR_AUDIENCE_INVALID",
+      `${count} audiences given; IAM takes at most ${MAX_AUDIENCES} client IDs per OIDC provider, so give fewer --audience`,
+    );
+  }
+  for (const audience of audiences) {
+    const problem = audienceProblem(audience);
+    if (problem) throw new PublishError("ERR_AUDIENCE_INVALID", problem);
+  }
 }
 
 async function resolveRegion(client: S3Client, given: string | undefined): Promise<string> {

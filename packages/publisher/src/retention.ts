@@ -1,3 +1,4 @@
+import { quoteInput } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
 
 /** What the publisher remembers of one published key. Kept beside the documents, never public. */
@@ -170,7 +171,7 @@ export function parseDuration(text: string): number {
   if (!bare && !/^(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$/.test(trimmed)) {
     throw new PublishError(
       "ERR_DURATION_INVALID",
-      `"${text}" is not a duration; write it like 26h, 90m, 2d or 25h5m`,
+      `${quoteInput(text)} is not a duration; write it like 26h, 90m, 2d or 25h5m`,
     );
   }
   if (bare) return Number(trimmed) * 1000;

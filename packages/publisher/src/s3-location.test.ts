@@ -28,12 +28,70 @@ describe("s3Issuer", () => {
 describe("objectPrefixForIssuer", () => {
   const bucket = "oidc";
   const region = "us-west-2";
+  // Every spelling S3 answers to for the bucket, with or without --external-issuer.
   it.each([
     ["https://oidc.s3.us-west-2.amazonaws.com", ""],
     ["https://oidc.s3.us-west-2.amazonaws.com/a/b", "a/b"],
+    ["https://oidc.s3-us-west-2.amazonaws.com/a", "a"],
+    ["https://oidc.s3.amazonaws.com/a", "a"],
+    ["https://oidc.s3.dualstack.us-west-2.amazonaws.com/a", "a"],
     ["https://s3.us-west-2.amazonaws.com/oidc/a", "a"],
+    ["https://s3-us-west-2.amazonaws.com/oidc", ""],
+    ["https://s3-us-west-2.amazonaws.com/oidc/a", "a"],
+    ["https://s3.amazonaws.com/oidc/a", "a"],
+    ["https://s3.dualstack.us-west-2.amazonaws.com/oidc/a", "a"],
+    ["https://s3.us-west-2.amazonaws.com/oidc/c%34", "c4"],
   ])("maps %s to object prefix %j", (issuer, prefix) => {
     expect(objectPrefixForIssuer({ issuer, bucket, region })).toBe(prefix);
+    expect(objectPrefixForIssuer({ issuer, bucket, region, external: true })).toBe(prefix);
+  });
+
+  it.each([
+    ["cn-north-1", "https://oidc.s3.cn-north-1.amazonaws.com.cn/a"],
+    ["cn-north-1", "https://s3.cn-north-1.amazonaws.com.cn/oidc/a"],
+    ["us-gov-west-1", "https://oidc.s3.us-gov-west-1.amazonaws.com/a"],
+    ["us-gov-west-1", "https://s3-us-gov-west-1.amazonaws.com/oidc/a"],
+  ])("maps %s's S3 host %s", (bucketRegion, issuer) => {
+    expect(objectPrefixForIssuer({ issuer, bucket, region: bucketRegion })).toBe("a");
+  });
+
+  it.each([
+    [
+      "another bucket's virtual host",
+      "https://other.s3.us-west-2.amazonaws.com",
+      /bucket "other"'s S3 URL, not bucket oidc's/,
+    ],
+    [
+      "another bucket's path",
+      "https://s3-us-west-2.amazonaws.com/other/a",
+      /bucket "other"'s S3 URL, not bucket oidc's/,
+    ],
+    [
+      "another region's host",
+      "https://oidc.s3.eu-west-1.amazonaws.com",
+      /in eu-west-1, but bucket oidc is in us-west-2/,
+    ],
+    [
+      "another region's path-style host",
+      "https://s3-eu-west-1.amazonaws.com/oidc",
+      /in eu-west-1, but bucket oidc is in us-west-2/,
+    ],
+    [
+      "another partition's host",
+      "https://s3.amazonaws.com.cn/oidc",
+      /amazonaws\.com\.cn, but bucket oidc is in us-west-2/,
+    ],
+  ])("refuses %s, naming both, even with --external-issuer", (_name, issuer, message) => {
+    for (const external of [false, true]) {
+      let caught: unknown;
+      try {
+        objectPrefixForIssuer({ issuer, bucket, region, external });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toMatchObject({ code: "ERR_ISSUER_MISMATCH", isInputError: true });
+      expect((caught as Error).message).toMatch(message);
+    }
   });
 
   it.each([

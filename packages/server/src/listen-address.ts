@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { quoteInput } from "@irsa-anywhere/keys";
 import { ServeError } from "./errors.js";
 
 /** Where the server listens. An empty `host` means every interface. */
@@ -20,7 +21,7 @@ export function parseListenAddress(text: string): ListenAddress {
   const fail = (): never => {
     throw new ServeError(
       "ERR_LISTEN_ADDRESS_INVALID",
-      `listen address ${JSON.stringify(text)} is not HOST:PORT; write it like 127.0.0.1:8443, [::1]:8443 or :8443 (every interface)`,
+      `listen address ${quoteInput(text)} is not HOST:PORT; write it like 127.0.0.1:8443, [::1]:8443 or :8443 (every interface)`,
     );
   };
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(text);

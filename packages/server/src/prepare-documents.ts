@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
-import { KeysError, parseJwks } from "@irsa-anywhere/keys";
+import { documentRequestPaths, validateIssuer } from "@irsa-anywhere/discovery";
+import { KeysError, parseJwks, quoteInput } from "@irsa-anywhere/keys";
 import { DOCUMENT_CACHE_CONTROL, DOCUMENT_CONTENT_TYPE } from "@irsa-anywhere/publisher";
 import { ServeError } from "./errors.js";
 import { type PreparedResponse, wireResponse } from "./prepared-response.js";
@@ -54,7 +54,8 @@ export function prepareIssuerDocuments(
   origin = "the documents",
 ): IssuerDocuments {
   validateIssuer(issuer);
-  const paths = documentPaths(issuer);
+  // Requests are matched as STS sends them: percent-encoded as the issuer is.
+  const paths = documentRequestPaths(issuer);
   const invalid = (what: string) =>
     new ServeError(
       "ERR_DOCUMENTS_INVALID",
@@ -75,18 +76,18 @@ export function prepareIssuerDocuments(
   }
   if (discovery?.issuer !== issuer) {
     throw invalid(
-      `the discovery document is for issuer ${JSON.stringify(discovery?.issuer)}, not ${JSON.stringify(issuer)}`,
+      `the discovery document is for issuer ${quoteInput(discovery?.issuer)}, not ${quoteInput(issuer)}`,
     );
   }
   const jwksUri = `${issuer}/keys.json`;
   if (discovery.jwks_uri !== jwksUri) {
     throw invalid(
-      `the discovery document's jwks_uri is ${JSON.stringify(discovery.jwks_uri)}, not ${jwksUri}, the keys.json served here`,
+      `the discovery document's jwks_uri is ${quoteInput(discovery.jwks_uri)}, not ${jwksUri}, the keys.json served here`,
     );
   }
   const prepared = {
-    discovery: prepareDocument(`/${paths.discovery}`, bodies.discovery),
-    jwks: prepareDocument(`/${paths.jwks}`, bodies.jwks),
+    discovery: prepareDocument(paths.discovery, bodies.discovery),
+    jwks: prepareDocument(paths.jwks, bodies.jwks),
   };
   return {
     issuer,

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { type Agent, request as httpRequest, type IncomingHttpHeaders, STATUS_CODES } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { connect as connectTcp, type Socket } from "node:net";
@@ -381,6 +381,18 @@ describe("startIssuerServer's sources and listeners", () => {
     expect(kids).toEqual([second.kid, first.kid, ""]);
     // The publisher's private state beside keys.json is never served.
     expect((await fetchFrom(server, "/prod/.irsa-anywhere-state.json")).status).toBe(404);
+  });
+
+  it("serves a percent-encoded issuer's directory: files at the decoded path, requests as STS sends them", async () => {
+    const site = await mkdtemp(join(dir, "site-"));
+    const encoded = "https://oidc.example.com/c%34";
+    const key = newKey();
+    await publishDocuments({ issuer: encoded, keys: key.keys, target: directoryTarget(site) });
+    // Where a static server would look for /c%34/keys.json.
+    expect(await readFile(join(site, "c4", "keys.json"), "utf8")).toContain(key.kid);
+    const { server } = await start({ issuer: encoded, source: { kind: "directory", directory: site } });
+    expect((await fetchFrom(server, "/c%34/keys.json")).body).toContain(key.kid);
+    expect((await fetchFrom(server, "/c%34/.well-known/openid-configuration")).status).toBe(200);
   });
 
   it("keeps a key source's documents in a directory store, so a restart keeps earlier keys", async () => {

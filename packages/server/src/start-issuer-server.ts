@@ -8,7 +8,7 @@ import {
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import { Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
+import { documentRequestPaths, validateIssuer } from "@irsa-anywhere/discovery";
 import type { DocumentSource } from "./document-source.js";
 import { ServeError } from "./errors.js";
 import { HTTP_VERSION_NOT_SUPPORTED, issuerResponse, PAYLOAD_TOO_LARGE } from "./issuer-response.js";
@@ -232,13 +232,13 @@ class IssuerServerRuntime {
     if (bound === null || typeof bound === "string") throw new Error("the server has no TCP address");
     const address = { host: bound.address, port: bound.port };
     const url = `${this.tlsFiles ? "https" : "http"}://${formatHostPort(address.host, address.port)}`;
-    const paths = documentPaths(this.issuer);
+    const paths = documentRequestPaths(this.issuer);
     this.log?.({
       level: "info",
       event: "listening",
       url,
       issuer: this.issuer,
-      paths: [`/${paths.discovery}`, `/${paths.jwks}`],
+      paths: [paths.discovery, paths.jwks],
       tls: this.tlsFiles !== undefined,
     });
     const runtime = this;

@@ -1,4 +1,4 @@
-import { parseJwks } from "@irsa-anywhere/keys";
+import { parseJwks, quoteInput } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
 import type { KubeAnswer, KubeApi } from "../lib/kube.js";
@@ -124,7 +124,7 @@ export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome
     );
   }
   return fail(
-    `the cluster's tokens carry "iss": ${JSON.stringify(clusterIssuer)} (kube-apiserver --service-account-issuer), not ${issuer}`,
+    `the cluster's tokens carry "iss": ${quoteInput(clusterIssuer)} (kube-apiserver --service-account-issuer), not ${issuer}`,
     `EKS Anywhere: set spec.podIamConfig.serviceAccountIssuer: ${issuer} in the cluster spec and upgrade the cluster; elsewhere set kube-apiserver --service-account-issuer=${issuer}. Or check the issuer you gave`,
     { sts: STS_ERRORS.noProvider(clusterIssuer), details },
   );
@@ -227,7 +227,7 @@ export function judgeServiceAccount(
   if (!parseRoleArn(roleArn)) {
     return {
       outcome: fail(
-        `${name}'s ${ANNOTATIONS.roleArn} is ${JSON.stringify(roleArn)}, which is not a role ARN`,
+        `${name}'s ${ANNOTATIONS.roleArn} is ${quoteInput(roleArn)}, which is not a role ARN`,
         annotate(expected.roleArn ?? "arn:aws:iam::<account>:role/<role>"),
         { details },
       ),
@@ -267,7 +267,7 @@ export function judgeServiceAccount(
   if (regional !== undefined) {
     const parsed = parseGoBool(regional);
     if (parsed === undefined) {
-      problems.push(`${ANNOTATIONS.regional} is ${JSON.stringify(regional)}, which the webhook ignores`);
+      problems.push(`${ANNOTATIONS.regional} is ${quoteInput(regional)}, which the webhook ignores`);
       fixes.push(`set ${ANNOTATIONS.regional} to "true" or "false"`);
     } else {
       found.regional = parsed;
@@ -277,7 +277,7 @@ export function judgeServiceAccount(
   if (expiration !== undefined) {
     if (!/^-?\d+$/.test(expiration.trim())) {
       problems.push(
-        `${ANNOTATIONS.tokenExpiration} is ${JSON.stringify(expiration)}, which the webhook ignores (tokens last 86400 s)`,
+        `${ANNOTATIONS.tokenExpiration} is ${quoteInput(expiration)}, which the webhook ignores (tokens last 86400 s)`,
       );
       fixes.push(`set ${ANNOTATIONS.tokenExpiration} to a number of seconds, 3600 to 86400`);
     } else if (Number(expiration) < MIN_TOKEN_EXPIRATION) {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { quoteInput } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
 import { formatMs, type HttpsAnswer, type HttpsFailure, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
@@ -189,7 +190,7 @@ export function judgeDiscoveryIssuer(issuer: string, documentIssuer: unknown): O
     return fail('the discovery document has no "issuer"', fix, { sts: STS_ERRORS.noKey, details });
   }
   return fail(
-    `the discovery document says "issuer": ${JSON.stringify(documentIssuer)}, which ${issuerDifference(issuer, documentIssuer)}; tokens carry the issuer byte for byte`,
+    `the discovery document says "issuer": ${quoteInput(documentIssuer)}, which ${issuerDifference(issuer, documentIssuer)}; tokens carry the issuer byte for byte`,
     fix,
     { sts: STS_ERRORS.noKey, details },
   );

@@ -3,6 +3,7 @@ import {
   PRIVATE_JWK_MEMBERS,
   type PublicSigningKey,
   publicSigningKeyFromJwk,
+  quoteInput,
 } from "@irsa-anywhere/keys";
 import { MAX_JWKS_KEYS } from "@irsa-anywhere/publisher";
 import { STS_ERRORS } from "../check.js";
@@ -70,7 +71,7 @@ export function judgeJwks(body: string): { outcome: Outcome; published?: Publish
     }
     const record = jwk as Record<string, unknown>;
     const kid = typeof record.kid === "string" ? record.kid : "";
-    const name = kid === "" ? `key ${index + 1} (empty kid)` : `key ${JSON.stringify(kid)}`;
+    const name = kid === "" ? `key ${index + 1} (empty kid)` : `key ${quoteInput(kid)}`;
     const privateMembers = PRIVATE_JWK_MEMBERS.filter((member) => member in record);
     if (privateMembers.length > 0) {
       leaked = true;
@@ -88,14 +89,14 @@ export function judgeJwks(body: string): { outcome: Outcome; published?: Publish
     if (alg === undefined) {
       cautions.push(`${name} names no "alg"`);
     } else if (typeof alg !== "string" || !(STS_ALGORITHMS as readonly string[]).includes(alg)) {
-      problems.push(`${name} has alg ${JSON.stringify(alg)}; STS accepts ${STS_ALGORITHMS.join(", ")}`);
+      problems.push(`${name} has alg ${quoteInput(alg)}; STS accepts ${STS_ALGORITHMS.join(", ")}`);
       continue;
     } else if (!algorithmFits(alg, record)) {
       problems.push(`${name} has alg ${alg}, which does not fit its ${String(record.kty)} key`);
       continue;
     }
     if (record.use !== undefined && record.use !== "sig") {
-      problems.push(`${name} has use ${JSON.stringify(record.use)}; a signing key has use "sig"`);
+      problems.push(`${name} has use ${quoteInput(record.use)}; a signing key has use "sig"`);
       continue;
     }
     if (kid !== "") {

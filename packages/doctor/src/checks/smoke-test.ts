@@ -1,4 +1,5 @@
 import type { STSClient } from "@aws-sdk/client-sts";
+import { quoteInput } from "@irsa-anywhere/keys";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
 import { describeAwsFailure } from "../lib/aws.js";
@@ -50,7 +51,7 @@ export async function verifyAsSts(token: string, verifier: Verifier): Promise<Ou
   const jwk = verifier.published.jwks.find((candidate) => (candidate.kid ?? "") === kid);
   if (!jwk) {
     return fail(
-      `the JWKS has no key with kid ${JSON.stringify(kid)}, the kid kube-apiserver puts in tokens signed with this key`,
+      `the JWKS has no key with kid ${quoteInput(kid)}, the kid kube-apiserver puts in tokens signed with this key`,
       "publish the cluster's current key: irsa-anywhere publish <key source> ...",
       { sts: STS_ERRORS.noKey, details },
     );
@@ -76,7 +77,7 @@ export async function verifyAsSts(token: string, verifier: Verifier): Promise<Ou
     }
     if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
       return fail(
-        `the published key ${JSON.stringify(kid)} does not verify the signature: the JWKS holds another key under this kid`,
+        `the published key ${quoteInput(kid)} does not verify the signature: the JWKS holds another key under this kid`,
         "republish the cluster's keys: irsa-anywhere publish <key source> ...",
         { sts: STS_ERRORS.noKey, details },
       );

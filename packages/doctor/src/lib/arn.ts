@@ -1,3 +1,4 @@
+import { quoteInput } from "@irsa-anywhere/keys";
 import { DoctorError } from "../errors.js";
 
 /** @internal A role ARN taken apart. */
@@ -29,7 +30,7 @@ export function requireRoleArn(arn: string): RoleArn {
   if (!parsed) {
     throw new DoctorError(
       "ERR_ROLE_ARN_INVALID",
-      `${JSON.stringify(arn)} is not an IAM role ARN; write it like arn:aws:iam::111122223333:role/my-app`,
+      `${quoteInput(arn)} is not an IAM role ARN; write it like arn:aws:iam::111122223333:role/my-app`,
     );
   }
   return parsed;

@@ -1,5 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
+import { quoteInput } from "../quote-input.js";
 
 /** How to reach a cluster: a kubeconfig file and context, or the defaults. */
 export interface KubeconfigOptions {
@@ -32,7 +33,7 @@ export async function loadKubeconfig(options: KubeconfigOptions) {
     if (!config.getContextObject(options.context)) {
       throw new KeysError(
         "ERR_KUBECONFIG_INVALID",
-        `the kubeconfig has no context "${options.context}"; list them with kubectl config get-contexts`,
+        `the kubeconfig has no context ${quoteInput(options.context)}; list them with kubectl config get-contexts`,
       );
     }
     config.setCurrentContext(options.context);

@@ -1,0 +1,101 @@
+import { quoteInput } from "@irsa-anywhere/keys";
+import { PublishError } from "./errors.js";
+
+/** One published document: where STS will fetch it, and the bytes that were published. */
+export interface ServedDocument {
+  url: string;
+  expected: string;
+  /**
+   * Reads the document as it is stored now. Another publisher may have merged its key in since
+   * this one wrote: served bytes equal to the stored ones are right, too.
+   */
+  readStored?: () => Promise<string | undefined>;
+}
+
+export interface VerifyServedDocumentsOptions {
+  documents: readonly ServedDocument[];
+  /** What to tell the user when a document is not public or not there. */
+  fix: { notPublic: string; notFound: string };
+  fetch?: typeof fetch;
+  /** Default 10 s: STS gives up after 5 s; a network that drops the request must not hold the job. */
+  timeoutMs?: number;
+}
+
+/** Bigger than any JWKS STS accepts (100 keys); a larger answer is not what was published. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads each document anonymously at the URL STS will use, as STS reads it (no credentials, no
+ * redirects followed), and compares it with what was published. A document that is missing,
+ * not public or different means STS cannot verify the cluster's tokens: that throws. A URL that
+ * cannot be reached from here proves nothing either way: that is a warning, returned.
+ *
+ * @throws {PublishError} `ERR_DOCUMENTS_NOT_SERVED`, naming each document and the fix.
+ */
+export async function verifyServedDocuments(options: VerifyServedDocumentsOptions): Promise<string[]> {
+  const doFetch = options.fetch ?? fetch;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const document of options.documents) {
+    let response: Response;
+    try {
+      response = await doFetch(document.url, {
+        headers: { "cache-control": "no-cache" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+      warnings.push(
+        `could not read ${document.url} from here (${reason}), so it is not known whether STS can; check that it serves the published document`,
+      );
+      continue;
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      const status = response.status;
+      if (status === 401 || status === 403) {
+        problems.push(
+          `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
+        );
+      } else if (status === 404) {
+        problems.push(`${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`);
+      } else {
+        problems.push(`${document.url} answers HTTP ${status} where STS needs 200 with the document`);
+      }
+      continue;
+    }
+    const body = await readCapped(response);
+    if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
+      problems.push(
+        `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new PublishError(
+      "ERR_DOCUMENTS_NOT_SERVED",
+      `STS cannot use what was published: ${problems.join("; and ")}`,
+    );
+  }
+  return warnings;
+}
+
+async function readCapped(response: Response): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
