@@ -155,7 +155,7 @@ describe("irsa-anywhere trust-policy", () => {
       /sts:GetCallerIdentity: no AWS credentials found; set AWS_PROFILE/,
     ],
   ];
-  it.each(mistakes)("%s: exit %i, one line on stderr", async (_name, args, code, reason) => {
+  it.each(mistakes)("%s: one line on stderr and the documented exit code", async (_name, args, code, reason) => {
     const result = await cli(args);
     expect(result.code).toBe(code);
     expect(result.stdout).toBe("");
@@ -285,7 +285,7 @@ describe("irsa-anywhere trust-policy --role", () => {
       2,
       /leave out --account-id/,
     ],
-  ])("%s: exit %i, one line on stderr", async (_name, args, code, reason) => {
+  ])("%s: one line on stderr and the documented exit code", async (_name, args, code, reason) => {
     const result = await roleCli(args);
     expect(result.code).toBe(code);
     expect(result.stdout).toBe("");
