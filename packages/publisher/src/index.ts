@@ -42,6 +42,7 @@ export {
 } from "./retention.js";
 export {
   confirmRotation,
+  type PruneOutcome,
   prepareRotation,
   pruneRotation,
   type RotationReport,

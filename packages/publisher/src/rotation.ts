@@ -23,7 +23,17 @@ export interface RotationReport {
   next: string;
   /** The publish this phase ran (a dry run for `status`). */
   publish: PublishResult;
+  /**
+   * `rotate prune` only: what it did. `pruned`: keys were removed; `nothing-yet`: retired keys
+   * wait for their retention (see `removableAt`); `nothing-to-remove`: no key has retired.
+   * None of them is a failure, so a scheduled prune alerts only when something is wrong.
+   */
+  outcome?: PruneOutcome;
+  /** With `nothing-yet`: the earliest time a retired key may be removed. */
+  removableAt?: string;
 }
+
+export type PruneOutcome = "pruned" | "nothing-yet" | "nothing-to-remove";
 
 const cacheMinutes = Number(/max-age=(\d+)/.exec(DOCUMENT_CACHE_CONTROL)?.[1] ?? 300) / 60;
 
@@ -126,10 +136,8 @@ export async function confirmRotation(options: PublishOptions): Promise<Rotation
 
 /**
  * Phase 3: removes keys whose retention has passed since they left the cluster, and closes the
- * rotation record. Safe to re-run.
- *
- * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when a retired key is still within its
- *   retention, saying when it may go.
+ * rotation record. Safe to re-run. Waiting for the retention is not a failure: the report's
+ * `outcome` is `nothing-yet` and `removableAt` says when a key may go.
  */
 export async function pruneRotation(options: PublishOptions): Promise<RotationReport> {
   // A publish, not a plan: the first run that sees a key gone records when, so the retention
@@ -137,10 +145,15 @@ export async function pruneRotation(options: PublishOptions): Promise<RotationRe
   // what is due. (With dryRun it only plans, as every phase does.)
   const pruning = await publish({ ...options, readState: true });
   if (pruning.keys.pruned.length === 0 && pruning.keys.waiting.length > 0) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      `nothing can be removed yet: ${describeWaiting(pruning)}; tokens they signed may still be in use`,
-    );
+    const removableAt = pruning.keys.waiting.map((w) => w.removableAt).sort()[0] as string;
+    return {
+      stage: "retiring",
+      outcome: "nothing-yet",
+      removableAt,
+      summary: `nothing can be removed yet: ${describeWaiting(pruning)}; tokens they signed may still be in use`,
+      next: `run rotate prune again after ${removableAt}`,
+      publish: pruning,
+    };
   }
   const finished = pruning.rotation?.confirmedAt !== undefined && pruning.keys.waiting.length === 0;
   let result = pruning;
@@ -152,6 +165,7 @@ export async function pruneRotation(options: PublishOptions): Promise<RotationRe
   }
   return {
     stage: "steady",
+    outcome: result.keys.pruned.length > 0 ? "pruned" : "nothing-to-remove",
     summary:
       result.keys.pruned.length > 0
         ? `removed ${result.keys.pruned.join(", ")}${options.dryRun ? " (dry run)" : ""}`
