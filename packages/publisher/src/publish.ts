@@ -4,11 +4,11 @@ import { validateIssuer } from "@irsa-anywhere/discovery";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
+import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
-import type { RotationRecord } from "./retention.js";
 import { iamRegionOf, normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 
@@ -43,14 +43,8 @@ export interface PublishOptions {
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
   emptyKidTwin?: boolean | undefined;
-  /** Keys to publish ahead of a rotation, beside the cluster's. */
-  pendingKeys?: readonly PublicSigningKey[] | undefined;
-  /** Kids published ahead of a rotation that was given up: they retire now (`withdrawRotation`). */
-  withdrawKeys?: readonly string[] | undefined;
-  /** Record or (with `null`) clear the rotation in progress (the rotate phases). */
-  rotation?: RotationRecord | null | undefined;
-  /** Read the state even when no retention is to be decided (the rotate phases). */
-  readState?: boolean | undefined;
+  /** A rotation phase, decided on the same state as the publish (the rotate phases). */
+  rotation?: RotationStep | undefined;
   /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
   retainMs?: number | undefined;
   /** The clock (tests). */
@@ -80,7 +74,7 @@ export interface PublishResult extends PublishDocumentsResult {
 /**
  * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
  * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
- * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
+ * unchanged key writes nothing (and, for a bucket whose documents are public, makes five requests).
  *
  * @example
  * const result = await publish({ keys, bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
@@ -215,10 +209,7 @@ function documentOptions(options: PublishOptions) {
     keys: options.keys,
     emptyKidTwin: options.emptyKidTwin ?? true,
     dryRun: options.dryRun ?? false,
-    ...(options.pendingKeys ? { pendingKeys: options.pendingKeys } : {}),
-    ...(options.withdrawKeys ? { withdrawKeys: options.withdrawKeys } : {}),
-    ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
-    ...(options.readState ? { readState: true } : {}),
+    ...(options.rotation ? { rotation: options.rotation } : {}),
     ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
     ...(options.now ? { now: options.now } : {}),
   };
