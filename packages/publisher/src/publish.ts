@@ -11,6 +11,7 @@ import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import { iamRegionOf, normalizePrefix, objectPrefixForIssuer, partitionOf, s3Issuer } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
+import type { PublishTarget } from "./target.js";
 
 export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
 
@@ -25,6 +26,8 @@ export interface PublishOptions {
   issuer?: string | undefined;
   /** Publish into this directory, for any static web host. */
   outDir?: string | undefined;
+  /** Publish into this target (your own store, or a wrapped `directoryTarget`); needs `issuer`. */
+  target?: PublishTarget | undefined;
   /** Publish into this S3 bucket and register the IAM OIDC provider. */
   bucket?: string | undefined;
   /** Object key prefix in the bucket, so several clusters can share one. */
@@ -64,6 +67,7 @@ export interface BucketPolicyOutcome {
 export interface PublishResult extends PublishDocumentsResult {
   target:
     | { kind: "directory"; path: string }
+    | { kind: "custom"; description: string }
     | { kind: "s3"; bucket: string; prefix: string; region: string };
   bucketPolicy?: BucketPolicyOutcome;
   oidcProvider?: OidcProviderOutcome;
@@ -81,25 +85,28 @@ export interface PublishResult extends PublishDocumentsResult {
  * console.log(result.issuer, result.oidcProvider?.arn);
  */
 export async function publish(options: PublishOptions): Promise<PublishResult> {
-  if ((options.outDir === undefined) === (options.bucket === undefined)) {
+  const given = [options.outDir, options.bucket, options.target].filter((where) => where !== undefined);
+  if (given.length !== 1) {
     throw new PublishError(
       "ERR_TARGET_MISSING",
       "say where to publish: a directory (--out-dir) or a bucket (--bucket), one of them",
     );
   }
-  if (options.outDir !== undefined) {
+  if (options.outDir !== undefined || options.target !== undefined) {
     if (options.issuer === undefined) {
       throw new PublishError(
         "ERR_TARGET_MISSING",
         "publishing to a directory needs the issuer URL (--issuer) that will serve it",
       );
     }
-    const documents = await publishDocuments({
-      issuer: options.issuer,
-      target: directoryTarget(options.outDir),
-      ...documentOptions(options),
-    });
-    return { ...documents, target: { kind: "directory", path: options.outDir } };
+    const target = options.target ?? directoryTarget(options.outDir as string);
+    const documents = await publishDocuments({ issuer: options.issuer, target, ...documentOptions(options) });
+    return {
+      ...documents,
+      target: options.target
+        ? { kind: "custom", description: target.description }
+        : { kind: "directory", path: options.outDir as string },
+    };
   }
   return publishToBucket(options, options.bucket as string);
 }
