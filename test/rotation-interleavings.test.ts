@@ -269,7 +269,7 @@ interface ResettableWhere extends Where {
   reset(): Promise<void>;
 }
 
-const DIRECTORY_SCHEDULES = Number(process.env.INTERLEAVING_SCHEDULES ?? 80);
+const DIRECTORY_SCHEDULES = Number(process.env.INTERLEAVING_SCHEDULES ?? 60);
 const S3_SCHEDULES = Number(process.env.INTERLEAVING_S3_SCHEDULES ?? 6);
 const explored: string[] = [];
 afterAll(() => {
