@@ -303,7 +303,7 @@ describe("concurrent runs, one store access at a time: a directory", () => {
       const [keys, discovery, state] = await Promise.all([
         read("prod/keys.json"),
         read("prod/.well-known/openid-configuration"),
-        read("prod/.irsa-anywhere-state.json"),
+        readFile(join(`${dir}.irsa-anywhere-state`, "prod/state.json"), "utf8").catch(() => undefined),
       ]);
       return { keys, discovery, state };
     },

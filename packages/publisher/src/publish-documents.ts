@@ -125,7 +125,7 @@ export function statePath(jwksPath: string): string {
 export async function publishDocuments(options: PublishDocumentsOptions): Promise<PublishDocumentsResult> {
   const issuer = validateIssuer(options.issuer);
   const paths: DocumentPaths & { state?: string } = options.paths ?? documentPaths(issuer);
-  const stateAt = paths.state ?? statePath(paths.jwks);
+  const stateAt = paths.state ?? options.target.statePath?.(paths.jwks) ?? statePath(paths.jwks);
   const { target } = options;
   const dryRun = options.dryRun ?? false;
   const now = (options.now ?? (() => new Date()))();

@@ -27,4 +27,9 @@ export interface PublishTarget {
   read(path: string): Promise<StoredDocument | undefined>;
   /** Writes atomically if and only if the condition holds. */
   write(path: string, body: string, options: ConditionalWrite): Promise<void>;
+  /**
+   * Where the publisher's private state for the `keys.json` at `jwksPath` is kept, when not beside
+   * it: a directory keeps it out of the directory a static host serves.
+   */
+  statePath?(jwksPath: string): string;
 }
