@@ -1,14 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { PublishError } from "./errors.js";
+import { acquireDirectoryLock } from "./lib/directory-lock.js";
 import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
-
-/** A lock older than this was left by a process that died; it is broken. */
-const STALE_LOCK_MS = 30_000;
-const LOCK_WAIT_MS = 10_000;
 
 /** Paths the directory target keeps outside the served directory (see `statePath`). */
 const STATE_PATH = "irsa-anywhere-state:";
@@ -34,7 +30,8 @@ export function directoryTarget(
 ): PublishTarget {
   const root = resolve(directory);
   const stateRoot = resolve(options.stateDirectory ?? `${root}.irsa-anywhere-state`);
-  const lockPath = join(root, ".irsa-anywhere.lock");
+  // Beside the directory, like the state: a static host serving it never shows who holds the lock.
+  const lockPath = `${root}.irsa-anywhere.lock`;
   const fileOf = (path: string) =>
     path.startsWith(STATE_PATH) ? join(stateRoot, path.slice(STATE_PATH.length)) : join(root, path);
   /** Where an earlier version kept the state of the same issuer: beside its keys.json. */
@@ -69,7 +66,7 @@ export function directoryTarget(
       const file = fileOf(path);
       const fromLegacy = options.expectedVersion?.startsWith(LEGACY_VERSION) === true;
       await ensureDirectory(dirname(file));
-      await ensureDirectory(root); // the lock's place, when the state is written first
+      await ensureDirectory(dirname(root)); // the lock's place
       await withLock(lockPath, async () => {
         const current = await readVersion(file);
         const legacy = fromLegacy ? await readVersion(legacyStateOf(path)) : null;
@@ -123,38 +120,10 @@ async function ensureDirectory(directory: string): Promise<void> {
 }
 
 async function withLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lockPath);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new PublishError(
-          "ERR_TARGET_UNWRITABLE",
-          `cannot lock ${lockPath}: ${(error as Error).message}`,
-        );
-      }
-      const age = await stat(lockPath).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > STALE_LOCK_MS) {
-        await rm(lockPath, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new PublishError(
-          "ERR_TARGET_UNWRITABLE",
-          `${lockPath} has been held for ${Math.round(age / 1000)}s by another publisher; wait for it, or remove the directory if no publisher is running`,
-        );
-      }
-      await sleep(20 + Math.random() * 30);
-    }
-  }
+  const lock = await acquireDirectoryLock(lockPath);
   try {
     return await work();
   } finally {
-    await rm(lockPath, { recursive: true, force: true });
+    await lock.release();
   }
 }
