@@ -111,7 +111,7 @@ export function scheduledTarget(inner: PublishTarget, scheduler: Scheduler, run:
   return {
     description: inner.description,
     locate: (path) => inner.locate(path),
-    ...(inner.statePath ? { statePath: inner.statePath } : {}),
+    statePath: (jwksPath) => inner.statePath(jwksPath),
     async read(path) {
       const settled = await scheduler.step(run, `read ${path}`);
       try {

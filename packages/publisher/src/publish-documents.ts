@@ -11,6 +11,9 @@ import {
   sameDecisions,
   serializeState,
 } from "./state.js";
+
+export { statePath } from "./state.js";
+
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 /**
@@ -96,11 +99,6 @@ function keysOf(decision: StateDecision): PublishedKeys {
   return { current, published, added, retained, pending, pruned, waiting, promoted };
 }
 
-/** The state document's path beside `keys.json`. */
-export function statePath(jwksPath: string): string {
-  return jwksPath.replace(/keys\.json$/, ".irsa-anywhere-state.json");
-}
-
 /**
  * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to any target, from
  * the publisher's private state, which holds every published key and its record (see
@@ -125,7 +123,7 @@ export function statePath(jwksPath: string): string {
 export async function publishDocuments(options: PublishDocumentsOptions): Promise<PublishDocumentsResult> {
   const issuer = validateIssuer(options.issuer);
   const paths: DocumentPaths & { state?: string } = options.paths ?? documentPaths(issuer);
-  const stateAt = paths.state ?? options.target.statePath?.(paths.jwks) ?? statePath(paths.jwks);
+  const stateAt = paths.state ?? options.target.statePath(paths.jwks);
   const { target } = options;
   const dryRun = options.dryRun ?? false;
   const now = (options.now ?? (() => new Date()))();

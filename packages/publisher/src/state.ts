@@ -178,3 +178,8 @@ function parsePublished(body: string, origin: string) {
     throw error;
   }
 }
+
+/** The state document's path beside `keys.json` in a bucket. */
+export function statePath(jwksPath: string): string {
+  return jwksPath.replace(/keys\.json$/, ".irsa-anywhere-state.json");
+}

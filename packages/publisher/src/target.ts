@@ -28,8 +28,10 @@ export interface PublishTarget {
   /** Writes atomically if and only if the condition holds. */
   write(path: string, body: string, options: ConditionalWrite): Promise<void>;
   /**
-   * Where the publisher's private state for the `keys.json` at `jwksPath` is kept, when not beside
-   * it: a directory keeps it out of the directory a static host serves.
+   * Where the publisher's private state for the `keys.json` at `jwksPath` is kept: beside it in a
+   * bucket (`prod/.irsa-anywhere-state.json`, see `statePath`), outside the served directory for
+   * a directory. Required, so that a wrapper around a target cannot lose it and so read and
+   * write the state somewhere else.
    */
-  statePath?(jwksPath: string): string;
+  statePath(jwksPath: string): string;
 }
