@@ -162,6 +162,28 @@ describe("irsa-anywhere rotate", () => {
     expect(await publishedKids()).toEqual([n2Kid, ""]);
   });
 
+  it("of three prepares with different next keys at once, exactly one wins; the others exit 1 naming it", async () => {
+    await cli("keygen", "--out-dir", ".");
+    expect((await cli("publish", "--key", "sa.key", ...where)).code).toBe(0);
+    const nexts = ["n1", "n2", "n3"];
+    for (const next of nexts) await cli("keygen", "--out-dir", next);
+    const runs = await Promise.all(
+      nexts.map((next) =>
+        cli("rotate", "prepare", "--key", "sa.key", "--next-key", `${next}/sa.pub`, ...where, "--json"),
+      ),
+    );
+    const winners = runs.filter((run) => run.code === 0);
+    expect(winners).toHaveLength(1);
+    const winnerKid = JSON.parse(winners[0]?.stdout ?? "").publish.keys.pending[0];
+    for (const loser of runs.filter((run) => run.code !== 0)) {
+      expect(loser.code).toBe(1);
+      expect(loser.stderr).toContain(`a rotation to ${winnerKid} is already prepared`);
+      expect(loser.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }
+    const status = await cli("rotate", "status", "--key", "sa.key", ...where);
+    expect(status.stdout).toMatch(new RegExp(`^rotation: prepared: next key ${winnerKid} `, "m"));
+  });
+
   it("refuses a bad --retain with one line", async () => {
     await cli("keygen", "--out-dir", ".");
     const result = await cli("publish", "--key", "sa.key", ...where, "--retain", "soon");
