@@ -15,7 +15,9 @@ const work = mkdtempSync(join(tmpdir(), "irsa-anywhere-demo-"));
 const run = (...args) => execFileSync(process.execPath, [cli, ...args], { encoding: "utf8" });
 
 try {
-  rmSync(outDir, { recursive: true, force: true }); // each demo starts from a fresh key
+  // Each demo starts from a fresh key: no documents, and no state (kept beside the directory).
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(`${outDir}.irsa-anywhere-state`, { recursive: true, force: true });
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   writeFileSync(join(work, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
 
@@ -43,7 +45,9 @@ try {
     .sign(privateKey);
   const { payload } = await jwtVerify(token, jwks, { issuer, audience: "sts.amazonaws.com" });
   console.log(`A token for ${payload.sub} signed with the cluster key verifies against ${jwksFile}.`);
-  console.log(`Serve ${outDir}/ over https at ${new URL(issuer).origin} and register the issuer with IAM.`);
+  console.log(
+    `Serve ${outDir}/ over https at ${new URL(issuer).origin} and register the issuer with IAM; the publisher's private state stays outside it, in ${outDir}.irsa-anywhere-state/.`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

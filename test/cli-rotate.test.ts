@@ -132,15 +132,56 @@ describe("irsa-anywhere rotate", () => {
     const notYet = await cli("rotate", "prune", "--key", "n2/sa.key", "--key", "sa.pub", ...where);
     expect(notYet.code).toBe(0); // the old key is still in the cluster: nothing retired, nothing to do
     expect(notYet.stdout).toMatch(/nothing to remove/);
+    const notYetJson = await cli(
+      "rotate",
+      "prune",
+      "--key",
+      "n2/sa.key",
+      "--key",
+      "sa.pub",
+      ...where,
+      "--json",
+    );
+    expect(JSON.parse(notYetJson.stdout).outcome).toBe("nothing-to-remove");
     await cli("publish", "--key", "n2/sa.key", ...where); // the old key leaves the cluster
+    // Waiting for the retention is what a scheduled prune sees most days: exit 0, with the date.
     const waiting = await cli("rotate", "prune", "--key", "n2/sa.key", ...where);
-    expect(waiting.code).toBe(1);
-    expect(waiting.stderr).toMatch(/may go at/);
+    expect(waiting.code).toBe(0);
+    expect(waiting.stdout).toMatch(/may go at/);
+    const waitingJson = await cli("rotate", "prune", "--key", "n2/sa.key", ...where, "--json");
+    expect(waitingJson.code).toBe(0);
+    expect(JSON.parse(waitingJson.stdout)).toMatchObject({
+      outcome: "nothing-yet",
+      removableAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     expect(await publishedKids()).toEqual([n2Kid, oldKid, ""]);
 
     const shortRetention = await cli("rotate", "prune", "--key", "n2/sa.key", ...where, "--retain", "0s");
     expect(shortRetention.code).toBe(0);
+    expect(shortRetention.stdout).toMatch(/removed/);
     expect(await publishedKids()).toEqual([n2Kid, ""]);
+  });
+
+  it("of three prepares with different next keys at once, exactly one wins; the others exit 1 naming it", async () => {
+    await cli("keygen", "--out-dir", ".");
+    expect((await cli("publish", "--key", "sa.key", ...where)).code).toBe(0);
+    const nexts = ["n1", "n2", "n3"];
+    for (const next of nexts) await cli("keygen", "--out-dir", next);
+    const runs = await Promise.all(
+      nexts.map((next) =>
+        cli("rotate", "prepare", "--key", "sa.key", "--next-key", `${next}/sa.pub`, ...where, "--json"),
+      ),
+    );
+    const winners = runs.filter((run) => run.code === 0);
+    expect(winners).toHaveLength(1);
+    const winnerKid = JSON.parse(winners[0]?.stdout ?? "").publish.keys.pending[0];
+    for (const loser of runs.filter((run) => run.code !== 0)) {
+      expect(loser.code).toBe(1);
+      expect(loser.stderr).toContain(`a rotation to ${winnerKid} is already prepared`);
+      expect(loser.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }
+    const status = await cli("rotate", "status", "--key", "sa.key", ...where);
+    expect(status.stdout).toMatch(new RegExp(`^rotation: prepared: next key ${winnerKid} `, "m"));
   });
 
   it("refuses a bad --retain with one line", async () => {

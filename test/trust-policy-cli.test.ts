@@ -155,13 +155,16 @@ describe("irsa-anywhere trust-policy", () => {
       /sts:GetCallerIdentity: no AWS credentials found; set AWS_PROFILE/,
     ],
   ];
-  it.each(mistakes)("%s: one line on stderr and the documented exit code", async (_name, args, code, reason) => {
-    const result = await cli(args);
-    expect(result.code).toBe(code);
-    expect(result.stdout).toBe("");
-    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(result.stderr).toMatch(reason);
-  });
+  it.each(mistakes)(
+    "%s: one line on stderr and the documented exit code",
+    async (_name, args, code, reason) => {
+      const result = await cli(args);
+      expect(result.code).toBe(code);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(reason);
+    },
+  );
 
   it("refuses an issuer STS would not accept", async () => {
     const result = await runCli(

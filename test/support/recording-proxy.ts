@@ -68,6 +68,12 @@ export interface RecordingProxy {
    * or account that blocks public access. Default false.
    */
   denyAnonymous: boolean;
+  /**
+   * Awaited before each request is handled, so that a test can pause requests and let them
+   * through in the order it chooses; what it resolves to is called once the answer has been
+   * sent (or the connection cut). Default none.
+   */
+  hold: ((request: RecordedRequest) => Promise<(() => void) | undefined>) | undefined;
   /** Answers the next `count` matching requests with an error instead of forwarding them. */
   failNext(count: number, options?: FailOptions): void;
   /** Destroys the client's connection on the next `count` matching requests, without an answer. */
@@ -103,6 +109,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
   let faults: Fault[] = [];
   let delayMs = 0;
   let denyAnonymous = false;
+  let hold: RecordingProxy["hold"];
 
   const takeFault = (recorded: RecordedRequest): Fault | undefined => {
     const index = faults.findIndex((fault) => fault.match(recorded));
@@ -126,6 +133,8 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     recorded.body = body.toString("utf8");
+    const settled = hold ? await hold(recorded) : undefined;
+    if (settled) response.once("close", settled);
     const deny = denyAnonymous && !isSigned(incoming);
     // Faults go to requests in order of arrival, whatever the delay.
     const fault = deny ? undefined : takeFault(recorded);
@@ -200,6 +209,12 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
   return {
     url: `http://127.0.0.1:${address.port}`,
     requests,
+    get hold() {
+      return hold;
+    },
+    set hold(value: RecordingProxy["hold"]) {
+      hold = value;
+    },
     get delayMs() {
       return delayMs;
     },

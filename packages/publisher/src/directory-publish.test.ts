@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildJwks, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
@@ -94,13 +94,23 @@ describe("publish to a directory", () => {
     expect((await readJson("x/y/a/b/c/keys.json")).keys).toHaveLength(2);
   });
 
-  it("refuses to overwrite a keys.json it cannot read, so no key in it is lost", async () => {
-    await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
+  it("refuses to overwrite a keys.json it cannot read when no state holds its keys", async () => {
+    await mkdir(join(dir, "clusters/prod"), { recursive: true });
     await writeFile(join(dir, "clusters/prod/keys.json"), "<html>not json</html>");
     const failure = publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
     await expect(failure).rejects.toBeInstanceOf(PublishError);
     await expect(failure).rejects.toMatchObject({ code: "ERR_PUBLISHED_DOCUMENT_INVALID" });
     expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe("<html>not json</html>");
+  });
+
+  it("rebuilds a damaged keys.json from the state, which holds every published key", async () => {
+    await publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) });
+    await publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
+    const whole = await readFile(join(dir, "clusters/prod/keys.json"), "utf8");
+    await writeFile(join(dir, "clusters/prod/keys.json"), "<html>not json</html>");
+    const healed = await publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
+    expect(healed.documents[0]).toMatchObject({ action: "update", written: true });
+    expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe(whole);
   });
 
   it("loses no key when many publishers with different keys run at once", async () => {

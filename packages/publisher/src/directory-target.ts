@@ -1,56 +1,87 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join, posix, resolve } from "node:path";
 import { PublishError } from "./errors.js";
+import { acquireDirectoryLock } from "./lib/directory-lock.js";
 import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
 
-/** A lock older than this was left by a process that died; it is broken. */
-const STALE_LOCK_MS = 30_000;
-const LOCK_WAIT_MS = 10_000;
+/** Paths the directory target keeps outside the served directory (see `statePath`). */
+const STATE_PATH = "irsa-anywhere-state:";
+/** What a version read from the state's old place, inside the served directory, starts with. */
+const LEGACY_VERSION = "in-directory:";
 
 /**
  * Publishes into a local directory that any static web host can serve. Each write goes to a
  * temporary file that is renamed over the old one, so a reader sees the old or the new document,
  * never half of one; a lock directory makes the compare-and-swap safe between processes.
  *
+ * The publisher's private state is kept beside the directory, never in it, so that a static host
+ * serving the directory cannot publish it: for `./site`, in `./site.irsa-anywhere-state/`
+ * (`stateDirectory` chooses another place). A state an earlier version kept inside the directory
+ * is read once from there, and removed when its successor is written.
+ *
  * @example
  * await publish({ issuer, keys, target: directoryTarget("./site") });
  */
-export function directoryTarget(directory: string): PublishTarget {
+export function directoryTarget(
+  directory: string,
+  options: { stateDirectory?: string | undefined } = {},
+): PublishTarget {
   const root = resolve(directory);
-  const lockPath = join(root, ".irsa-anywhere.lock");
+  const stateRoot = resolve(options.stateDirectory ?? `${root}.irsa-anywhere-state`);
+  // Beside the directory, like the state: a static host serving it never shows who holds the lock.
+  const lockPath = `${root}.irsa-anywhere.lock`;
+  const fileOf = (path: string) =>
+    path.startsWith(STATE_PATH) ? join(stateRoot, path.slice(STATE_PATH.length)) : join(root, path);
+  /** Where an earlier version kept the state of the same issuer: beside its keys.json. */
+  const legacyStateOf = (path: string) =>
+    join(root, dirname(path.slice(STATE_PATH.length)), ".irsa-anywhere-state.json");
+
+  async function readFileAt(file: string): Promise<string | undefined> {
+    try {
+      return await readFile(file, "utf8");
+    } catch (error) {
+      // ENOTDIR: a file where a directory of the path should be; the document is not there either.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      throw new PublishError("ERR_TARGET_UNREADABLE", `cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+
   return {
     description: `directory ${directory}`,
-    locate: (path) => join(root, path),
+    locate: fileOf,
+    statePath: (jwksPath) => `${STATE_PATH}${posix.join(posix.dirname(jwksPath), "state.json")}`,
     async read(path) {
-      let body: string;
-      try {
-        body = await readFile(join(root, path), "utf8");
-      } catch (error) {
-        // ENOTDIR: a file where a directory of the path should be; the document is not there either.
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-        throw new PublishError(
-          "ERR_TARGET_UNREADABLE",
-          `cannot read ${join(root, path)}: ${(error as Error).message}`,
-        );
-      }
-      return { body, version: contentVersion(body) } satisfies StoredDocument;
+      const body = await readFileAt(fileOf(path));
+      if (body !== undefined) return { body, version: contentVersion(body) } satisfies StoredDocument;
+      if (!path.startsWith(STATE_PATH)) return undefined;
+      const legacy = await readFileAt(legacyStateOf(path));
+      return legacy === undefined
+        ? undefined
+        : { body: legacy, version: `${LEGACY_VERSION}${contentVersion(legacy)}` };
     },
     async write(path, body, options) {
-      const file = join(root, path);
+      const file = fileOf(path);
+      const fromLegacy = options.expectedVersion?.startsWith(LEGACY_VERSION) === true;
       await ensureDirectory(dirname(file));
+      await ensureDirectory(dirname(root)); // the lock's place
       await withLock(lockPath, async () => {
         const current = await readVersion(file);
-        if (current !== options.expectedVersion) {
+        const legacy = fromLegacy ? await readVersion(legacyStateOf(path)) : null;
+        const holds = fromLegacy
+          ? current === null && `${LEGACY_VERSION}${legacy}` === options.expectedVersion
+          : current === options.expectedVersion;
+        if (!holds) {
           throw new PublishError("ERR_PRECONDITION_FAILED", `${file} changed since it was read`);
         }
         const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
         try {
-          await writeFile(temporary, body, { mode: 0o644 });
+          await writeFile(temporary, body, { mode: path.startsWith(STATE_PATH) ? 0o600 : 0o644 });
           await rename(temporary, file);
+          // Its successor is written: the state no longer sits where a static host serves it.
+          if (fromLegacy) await rm(legacyStateOf(path), { force: true });
         } catch (error) {
           await rm(temporary, { force: true });
           throw new PublishError(
@@ -89,38 +120,10 @@ async function ensureDirectory(directory: string): Promise<void> {
 }
 
 async function withLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lockPath);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new PublishError(
-          "ERR_TARGET_UNWRITABLE",
-          `cannot lock ${lockPath}: ${(error as Error).message}`,
-        );
-      }
-      const age = await stat(lockPath).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > STALE_LOCK_MS) {
-        await rm(lockPath, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new PublishError(
-          "ERR_TARGET_UNWRITABLE",
-          `${lockPath} has been held for ${Math.round(age / 1000)}s by another publisher; wait for it, or remove the directory if no publisher is running`,
-        );
-      }
-      await sleep(20 + Math.random() * 30);
-    }
-  }
+  const lock = await acquireDirectoryLock(lockPath);
   try {
     return await work();
   } finally {
-    await rm(lockPath, { recursive: true, force: true });
+    await lock.release();
   }
 }

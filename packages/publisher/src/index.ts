@@ -1,7 +1,13 @@
 export { audienceProblem, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
+export {
+  decideState,
+  pendingKids,
+  type RotationStep,
+  type StateDecision,
+  type StateInput,
+} from "./decide-state.js";
 export { directoryTarget } from "./directory-target.js";
-export { type MergedKeys, type MergeOptions, mergeKeys } from "./documents.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
   CLUSTER_TAG_KEY,
@@ -29,20 +35,10 @@ export {
   publishDocuments,
   statePath,
 } from "./publish-documents.js";
-export {
-  DEFAULT_RETAIN_MS,
-  decideRetention,
-  type KeyRecord,
-  MAX_JWKS_KEYS,
-  type PublisherState,
-  parseDuration,
-  parseState,
-  type RetentionDecision,
-  type RetentionInput,
-  WARN_JWKS_KEYS,
-} from "./retention.js";
+export { DEFAULT_RETAIN_MS, MAX_JWKS_KEYS, parseDuration, WARN_JWKS_KEYS } from "./retention.js";
 export {
   confirmRotation,
+  type PruneOutcome,
   prepareRotation,
   pruneRotation,
   type RotationReport,
@@ -61,4 +57,13 @@ export {
   s3IssuerUrl,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
+export {
+  type KeyRecord,
+  loadState,
+  type PublisherState,
+  type RotationRecord,
+  renderDiscovery,
+  renderJwks,
+  serializeState,
+} from "./state.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";

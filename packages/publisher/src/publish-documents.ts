@@ -1,8 +1,19 @@
 import { type DocumentPaths, documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
-import { type PublicSigningKey, parseJwks } from "@irsa-anywhere/keys";
-import { discoveryBody, type MergedKeys, mergeKeys } from "./documents.js";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { decideState, type RotationStep, type StateDecision } from "./decide-state.js";
 import { PublishError } from "./errors.js";
-import { DEFAULT_RETAIN_MS, parseState, type RotationRecord } from "./retention.js";
+import { DEFAULT_RETAIN_MS } from "./retention.js";
+import {
+  loadState,
+  type RotationRecord,
+  renderDiscovery,
+  renderJwks,
+  sameDecisions,
+  serializeState,
+} from "./state.js";
+
+export { statePath } from "./state.js";
+
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 /**
@@ -52,14 +63,8 @@ export interface PublishDocumentsOptions {
   paths?: DocumentPaths & { state?: string };
   /** Publish the empty-kid twin of the current key (default true). */
   emptyKidTwin?: boolean;
-  /** Keys to publish ahead of a rotation, beside the cluster's (`rotate prepare`). */
-  pendingKeys?: readonly PublicSigningKey[];
-  /** Kids published ahead of a rotation that was given up: they retire now (`rotate withdraw`). */
-  withdrawKeys?: readonly string[];
-  /** Record or (with `null`) clear the rotation in progress in the state. */
-  rotation?: RotationRecord | null;
-  /** Read the state even when there is no retention to decide (the rotate phases need it). */
-  readState?: boolean;
+  /** A rotation phase, decided on the same state as the publish (see {@link RotationStep}). */
+  rotation?: RotationStep | undefined;
   /** How long a key stays published after it left the cluster; default {@link DEFAULT_RETAIN_MS}. */
   retainMs?: number;
   /** The clock; tests pass their own so that a day passes in milliseconds. */
@@ -75,35 +80,36 @@ export interface PublishDocumentsResult {
   documents: [DocumentOutcome, DocumentOutcome];
   /** Which keys are published, and why (see {@link MergedKeys}). */
   keys: PublishedKeys;
-  /** The rotation in progress, as the state records it after this publish (when the state was read). */
+  /** The rotation in progress, as the state records it after this publish. */
   rotation?: RotationRecord;
+  /** The open rotation this run's phase confirmed, withdrew or closed. */
+  rotationChange?: StateDecision["rotationChange"];
   /** Anything was (or on a dry run, would be) written. */
   changed: boolean;
   warnings: string[];
 }
 
 export type PublishedKeys = Pick<
-  MergedKeys,
+  StateDecision,
   "current" | "published" | "added" | "retained" | "pending" | "pruned" | "waiting" | "promoted"
 >;
 
-function keysOf(merged: MergedKeys): PublishedKeys {
-  const { current, published, added, retained, pending, pruned, waiting, promoted } = merged;
+function keysOf(decision: StateDecision): PublishedKeys {
+  const { current, published, added, retained, pending, pruned, waiting, promoted } = decision;
   return { current, published, added, retained, pending, pruned, waiting, promoted };
 }
 
-/** The state document's path beside `keys.json`. */
-export function statePath(jwksPath: string): string {
-  return jwksPath.replace(/keys\.json$/, ".irsa-anywhere-state.json");
-}
-
 /**
- * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to any target, with
- * the small state that decides when a key may be removed. Keys published before are kept until
- * their retention has passed; only documents that differ are written, in the order state,
- * `keys.json`, discovery document; each write is conditional on the version read, and on a
- * conflict with another publisher everything is read and merged again, so no publisher's key is
- * ever lost and a publisher that dies halfway leaves documents the next run completes.
+ * Publishes an issuer's `keys.json` and `.well-known/openid-configuration` to any target, from
+ * the publisher's private state, which holds every published key and its record (see
+ * {@link PublisherState}). Each attempt reads the three documents, decides the next state from
+ * the state read ({@link decideState}, with any rotation phase and its precondition), and writes,
+ * in this order and each conditionally on the version it read: the state, `keys.json`, the
+ * discovery document, both rendered from the state. When any of them changed since it was read,
+ * the attempt is given up and everything is read and decided again. A newer state always holds
+ * the decisions of an older one, so the attempts converge; and since the documents are written
+ * only by a run whose state write succeeded, a stale render never replaces a newer one. A run
+ * that finds the documents differ from the state's render (a publisher died halfway) completes them.
  *
  * @throws {PublishError} and the key and issuer validation errors of the other packages.
  *
@@ -117,49 +123,34 @@ export function statePath(jwksPath: string): string {
 export async function publishDocuments(options: PublishDocumentsOptions): Promise<PublishDocumentsResult> {
   const issuer = validateIssuer(options.issuer);
   const paths: DocumentPaths & { state?: string } = options.paths ?? documentPaths(issuer);
-  const stateAt = paths.state ?? statePath(paths.jwks);
+  const stateAt = paths.state ?? options.target.statePath(paths.jwks);
   const { target } = options;
   const dryRun = options.dryRun ?? false;
   const now = (options.now ?? (() => new Date()))();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     try {
-      const storedKeys = await target.read(paths.jwks);
-      const withState = needsState(storedKeys?.body, options);
-      const storedState = withState ? await target.read(stateAt) : undefined;
-      const merged = mergeKeys(options.keys, storedKeys?.body, {
-        origin: `keys.json at ${target.locate(paths.jwks)}`,
+      // Independent reads, at once: a republish that changes nothing costs one round trip.
+      const [storedKeys, storedDiscovery, storedState] = await Promise.all([
+        target.read(paths.jwks),
+        target.read(paths.discovery),
+        target.read(stateAt),
+      ]);
+      const before = loadState(
+        storedState?.body,
+        target.locate(stateAt),
+        storedKeys?.body,
+        `keys.json at ${target.locate(paths.jwks)}`,
+      );
+      const decision = decideState(before, {
+        cluster: options.keys,
         emptyKidTwin: options.emptyKidTwin ?? true,
-        state: parseState(storedState?.body, target.locate(stateAt)),
         now,
         retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
-        ...(options.pendingKeys ? { pending: options.pendingKeys } : {}),
-        ...(options.withdrawKeys ? { withdrawn: options.withdrawKeys } : {}),
-        ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
+        step: options.rotation,
       });
-      const keysOutcome = outcome(
-        "keys.json",
-        paths.jwks,
-        target,
-        storedKeys,
-        merged.body,
-        keysReason(merged),
-      );
-      // The state first: a publisher that dies after it leaves a state the next run completes,
-      // never a published key without a record.
-      if (!dryRun && withState && storedState?.body !== merged.stateBody) {
-        await target.write(stateAt, merged.stateBody, {
-          contentType: DOCUMENT_CONTENT_TYPE,
-          cacheControl: "no-store",
-          expectedVersion: storedState?.version ?? null,
-        });
-      }
-      if (keysOutcome.action !== "unchanged" && !dryRun) {
-        await target.write(paths.jwks, merged.body, writeCondition(storedKeys));
-        keysOutcome.written = true;
-      }
-      const publishedKeys = parseJwks(merged.body, "keys.json").keys;
-      const storedDiscovery = await target.read(paths.discovery);
-      const discovery = discoveryBody(issuer, publishedKeys);
+      const jwks = renderJwks(decision.state);
+      const discovery = renderDiscovery(issuer, decision.state);
+      const keysOutcome = outcome("keys.json", paths.jwks, target, storedKeys, jwks, keysReason(decision));
       const discoveryOutcome = outcome(
         "openid-configuration",
         paths.discovery,
@@ -168,18 +159,41 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         discovery,
         storedDiscovery ? "issuer or key algorithms changed" : "first publish",
       );
-      if (discoveryOutcome.action !== "unchanged" && !dryRun) {
-        await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
-        discoveryOutcome.written = true;
+      const stateChanged = storedState === undefined || !sameDecisions(before, decision.state);
+      const documentsStale = keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged";
+      if (!dryRun && (stateChanged || documentsStale)) {
+        // The state write is the compare-and-swap over everything read: it succeeds only if no
+        // other run wrote the state since this one read it, and so since it read the documents
+        // (every document write follows a state write). It is made even when only the documents
+        // are stale, so that what they are replaced with is the render of the newest state.
+        await target.write(
+          stateAt,
+          serializeState({ ...decision.state, generation: before.generation + 1 }),
+          {
+            contentType: DOCUMENT_CONTENT_TYPE,
+            cacheControl: "no-store",
+            expectedVersion: storedState?.version ?? null,
+          },
+        );
+        // keys.json before the discovery document, so that it never points at keys not there yet.
+        if (keysOutcome.action !== "unchanged") {
+          await target.write(paths.jwks, jwks, writeCondition(storedKeys));
+          keysOutcome.written = true;
+        }
+        if (discoveryOutcome.action !== "unchanged") {
+          await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
+          discoveryOutcome.written = true;
+        }
       }
       return {
         issuer,
         dryRun,
         documents: [keysOutcome, discoveryOutcome],
-        keys: keysOf(merged),
-        changed: keysOutcome.action !== "unchanged" || discoveryOutcome.action !== "unchanged",
-        warnings: merged.warnings,
-        ...(withState && merged.state.rotation ? { rotation: merged.state.rotation } : {}),
+        keys: keysOf(decision),
+        changed: documentsStale,
+        warnings: decision.warnings,
+        ...(decision.state.rotation ? { rotation: decision.state.rotation } : {}),
+        ...(decision.rotationChange ? { rotationChange: decision.rotationChange } : {}),
       };
     } catch (error) {
       if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") {
@@ -193,31 +207,6 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
     "ERR_CONCURRENT_UPDATES",
     `other publishers changed ${target.description} ${MAX_ATTEMPTS} times while this one merged; run it again once they are done`,
   );
-}
-
-/**
- * The state matters only when a key is retired or pending: when exactly the cluster's keys are
- * published and none is pending, there is nothing to decide, and not reading it keeps a
- * republish of an unchanged cluster to the reads of the two documents.
- */
-function needsState(publishedBody: string | undefined, options: PublishDocumentsOptions): boolean {
-  if (
-    publishedBody === undefined ||
-    options.pendingKeys?.length ||
-    options.withdrawKeys?.length ||
-    options.readState ||
-    options.rotation !== undefined
-  ) {
-    return true;
-  }
-  let published: string[];
-  try {
-    published = parseJwks(publishedBody, "keys.json").keys.map((key) => key.kid);
-  } catch {
-    return true; // mergeKeys reports it
-  }
-  const cluster = new Set(options.keys.map((key) => key.kid));
-  return published.length !== cluster.size || published.some((kid) => !cluster.has(kid));
 }
 
 function writeCondition(stored: StoredDocument | undefined) {
@@ -247,11 +236,11 @@ function outcome(
   };
 }
 
-function keysReason(merged: MergedKeys): string {
+function keysReason(decision: StateDecision): string {
   const parts: string[] = [];
-  if (merged.added.length > 0) parts.push(`added ${merged.added.join(", ")}`);
-  if (merged.pruned.length > 0) parts.push(`removed ${merged.pruned.join(", ")} (retention passed)`);
-  if (merged.retained.length > 0)
-    parts.push(`kept ${merged.retained.join(", ")} until tokens they signed expire`);
+  if (decision.added.length > 0) parts.push(`added ${decision.added.join(", ")}`);
+  if (decision.pruned.length > 0) parts.push(`removed ${decision.pruned.join(", ")} (retention passed)`);
+  if (decision.retained.length > 0)
+    parts.push(`kept ${decision.retained.join(", ")} until tokens they signed expire`);
   return parts.length > 0 ? parts.join("; ") : "formatting or empty-kid twin changed";
 }

@@ -5,11 +5,11 @@ import { type PublicSigningKey, quoteInput } from "@irsa-anywhere/keys";
 import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
 import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
+import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
-import type { RotationRecord } from "./retention.js";
 import {
   iamRegionOf,
   normalizePrefix,
@@ -35,6 +35,8 @@ export interface PublishOptions {
   issuer?: string | undefined;
   /** Publish into this directory, for any static web host. */
   outDir?: string | undefined;
+  /** Publish into this target (your own store, or a wrapped `directoryTarget`); needs `issuer`. */
+  target?: PublishTarget | undefined;
   /** Publish into this S3 bucket and register the IAM OIDC provider. */
   bucket?: string | undefined;
   /** Object key prefix in the bucket, so several clusters can share one. */
@@ -53,14 +55,8 @@ export interface PublishOptions {
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
   emptyKidTwin?: boolean | undefined;
-  /** Keys to publish ahead of a rotation, beside the cluster's. */
-  pendingKeys?: readonly PublicSigningKey[] | undefined;
-  /** Kids published ahead of a rotation that was given up: they retire now (`withdrawRotation`). */
-  withdrawKeys?: readonly string[] | undefined;
-  /** Record or (with `null`) clear the rotation in progress (the rotate phases). */
-  rotation?: RotationRecord | null | undefined;
-  /** Read the state even when no retention is to be decided (the rotate phases). */
-  readState?: boolean | undefined;
+  /** A rotation phase, decided on the same state as the publish (the rotate phases). */
+  rotation?: RotationStep | undefined;
   /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
   retainMs?: number | undefined;
   /** The clock (tests). */
@@ -80,6 +76,7 @@ export interface BucketPolicyOutcome {
 export interface PublishResult extends PublishDocumentsResult {
   target:
     | { kind: "directory"; path: string }
+    | { kind: "custom"; description: string }
     | { kind: "s3"; bucket: string; prefix: string; region: string };
   bucketPolicy?: BucketPolicyOutcome;
   oidcProvider?: OidcProviderOutcome;
@@ -90,32 +87,35 @@ export interface PublishResult extends PublishDocumentsResult {
 /**
  * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
  * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
- * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
+ * unchanged key writes nothing (and, for a bucket whose documents are public, makes five requests).
  *
  * @example
  * const result = await publish({ keys, bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
  * console.log(result.issuer, result.oidcProvider?.arn);
  */
 export async function publish(options: PublishOptions): Promise<PublishResult> {
-  if ((options.outDir === undefined) === (options.bucket === undefined)) {
+  const given = [options.outDir, options.bucket, options.target].filter((where) => where !== undefined);
+  if (given.length !== 1) {
     throw new PublishError(
       "ERR_TARGET_MISSING",
       "say where to publish: a directory (--out-dir) or a bucket (--bucket), one of them",
     );
   }
-  if (options.outDir !== undefined) {
+  if (options.outDir !== undefined || options.target !== undefined) {
     if (options.issuer === undefined) {
       throw new PublishError(
         "ERR_TARGET_MISSING",
         "publishing to a directory needs the issuer URL (--issuer) that will serve it",
       );
     }
-    const documents = await publishDocuments({
-      issuer: options.issuer,
-      target: directoryTarget(options.outDir),
-      ...documentOptions(options),
-    });
-    return { ...documents, target: { kind: "directory", path: options.outDir } };
+    const target = options.target ?? directoryTarget(options.outDir as string);
+    const documents = await publishDocuments({ issuer: options.issuer, target, ...documentOptions(options) });
+    return {
+      ...documents,
+      target: options.target
+        ? { kind: "custom", description: target.description }
+        : { kind: "directory", path: options.outDir as string },
+    };
   }
   return publishToBucket(options, options.bucket as string);
 }
@@ -247,10 +247,7 @@ function documentOptions(options: PublishOptions) {
     keys: options.keys,
     emptyKidTwin: options.emptyKidTwin ?? true,
     dryRun: options.dryRun ?? false,
-    ...(options.pendingKeys ? { pendingKeys: options.pendingKeys } : {}),
-    ...(options.withdrawKeys ? { withdrawKeys: options.withdrawKeys } : {}),
-    ...(options.rotation === undefined ? {} : { rotation: options.rotation }),
-    ...(options.readState ? { readState: true } : {}),
+    ...(options.rotation ? { rotation: options.rotation } : {}),
     ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
     ...(options.now ? { now: options.now } : {}),
   };
@@ -261,6 +258,7 @@ function recordingBodies(target: S3Target, bodies: Map<string, string>): Publish
   return {
     description: target.description,
     locate: target.locate,
+    statePath: target.statePath,
     async read(key) {
       const document = await target.read(key);
       if (document) bodies.set(key, document.body);

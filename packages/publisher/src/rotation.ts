@@ -2,7 +2,6 @@ import { currentSigningKey, distinctKeys, type PublicSigningKey } from "@irsa-an
 import { PublishError } from "./errors.js";
 import { type PublishOptions, type PublishResult, publish } from "./publish.js";
 import { DOCUMENT_CACHE_CONTROL } from "./publish-documents.js";
-import type { RotationRecord } from "./retention.js";
 
 /** Where a cluster's key rotation stands, as `rotate status` reports it. */
 export type RotationStage =
@@ -23,21 +22,33 @@ export interface RotationReport {
   next: string;
   /** The publish this phase ran (a dry run for `status`). */
   publish: PublishResult;
+  /**
+   * `rotate prune` only: what it did. `pruned`: keys were removed; `nothing-yet`: retired keys
+   * wait for their retention (see `removableAt`); `nothing-to-remove`: no key has retired.
+   * None of them is a failure, so a scheduled prune alerts only when something is wrong.
+   */
+  outcome?: PruneOutcome;
+  /** With `nothing-yet`: the earliest time a retired key may be removed. */
+  removableAt?: string;
 }
+
+export type PruneOutcome = "pruned" | "nothing-yet" | "nothing-to-remove";
 
 const cacheMinutes = Number(/max-age=(\d+)/.exec(DOCUMENT_CACHE_CONTROL)?.[1] ?? 300) / 60;
 
 /**
  * Phase 1: publishes the next signing key beside the current one, before the API server signs
  * with it, so that STS knows it before the first token it signs exists, and records the rotation.
- * Safe to re-run.
+ * Safe to re-run. Of several runs with different next keys at once, exactly one succeeds.
  *
- * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the next key is the current one.
+ * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the next key is the current one, or a
+ *   rotation to another key is open.
  */
 export async function prepareRotation(
   options: PublishOptions & { nextKeys: readonly PublicSigningKey[] },
 ): Promise<RotationReport> {
-  const next = distinctKeys(options.nextKeys);
+  const { nextKeys, ...publishOptions } = options;
+  const next = distinctKeys(nextKeys);
   const current = currentSigningKey(distinctKeys(options.keys));
   if (next.some((key) => key.kid === current.kid)) {
     throw new PublishError(
@@ -46,19 +57,7 @@ export async function prepareRotation(
     );
   }
   const to = next.map((key) => key.kid);
-  const open = (await publish({ ...options, readState: true, dryRun: true })).rotation;
-  if (open && !open.confirmedAt && open.to.join() !== to.join()) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      `a rotation to ${open.to.join(", ")} is already prepared (since ${open.preparedAt}); finish it with rotate confirm, or give it up with rotate withdraw before preparing another`,
-    );
-  }
-  const now = (options.now ?? (() => new Date()))().toISOString();
-  const result = await publish({
-    ...options,
-    pendingKeys: next,
-    rotation: { from: current.kid, to, preparedAt: now },
-  });
+  const result = await publish({ ...publishOptions, rotation: { phase: "prepare", nextKeys: next } });
   return {
     stage: "prepared",
     summary: `next key ${to.join(", ")} is published beside ${current.kid}${options.dryRun ? " (dry run)" : ""}`,
@@ -75,47 +74,17 @@ export async function prepareRotation(
  *   key, signs with a key that was never published, or no private key tells which key signs.
  */
 export async function confirmRotation(options: PublishOptions): Promise<RotationReport> {
-  const signing = options.keys.find((key) => key.fromPrivateKey);
-  if (!signing) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      "public keys alone do not tell which key the cluster signs with; read its key secret (--cluster NAME, or --secret-file with tls.key)",
-    );
-  }
-  const plan = await publish({ ...options, readState: true, dryRun: true });
-  const rotation = plan.rotation;
-  if (plan.keys.added.includes(signing.kid)) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      `the cluster signs with ${signing.kid}, which was never published: STS rejects its tokens until it is; run irsa-anywhere publish now`,
-    );
-  }
-  if (rotation && !rotation.confirmedAt && !rotation.to.includes(signing.kid)) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      signing.kid === rotation.from
-        ? `the cluster still signs with ${signing.kid}, not with ${rotation.to.join(", ")}; switch the API server's --service-account-signing-key-file first (README: Rotating the signing key)`
-        : `the cluster signs with ${signing.kid}, neither the old key ${rotation.from} nor the one prepared (${rotation.to.join(", ")}); check the API server's flags`,
-    );
-  }
-  const switching = rotation !== undefined && !rotation.confirmedAt;
-  const now = (options.now ?? (() => new Date()))().toISOString();
-  const result =
-    options.dryRun || !switching
-      ? plan
-      : await publish({
-          ...options,
-          readState: true,
-          rotation: { ...(rotation as RotationRecord), confirmedAt: now },
-        });
+  const result = await publish({ ...options, rotation: { phase: "confirm" } });
+  const signing = result.keys.current;
+  const switching = result.rotationChange?.confirmed !== undefined;
   const old = distinctKeys(options.keys)
-    .filter((key) => key.kid !== signing.kid)
+    .filter((key) => key.kid !== signing)
     .map((key) => key.kid);
   return {
     stage: old.length > 0 ? "switched" : "retiring",
     summary: switching
-      ? `the cluster signs with ${signing.kid}, published ahead: the switch is confirmed`
-      : `the cluster signs with ${signing.kid}, already published; no switch was waiting to be confirmed`,
+      ? `the cluster signs with ${signing}, published ahead: the switch is confirmed${options.dryRun ? " (dry run)" : ""}`
+      : `the cluster signs with ${signing}, already published; no switch was waiting to be confirmed`,
     next:
       old.length > 0
         ? `remove ${old.join(", ")} from the API server's --service-account-key-file; its retention starts when it is gone, then run rotate prune`
@@ -125,33 +94,29 @@ export async function confirmRotation(options: PublishOptions): Promise<Rotation
 }
 
 /**
- * Phase 3: removes keys whose retention has passed since they left the cluster, and closes the
- * rotation record. Safe to re-run.
- *
- * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when a retired key is still within its
- *   retention, saying when it may go.
+ * Phase 3: removes keys whose retention has passed since they left the cluster, and closes a
+ * confirmed rotation once no key waits. Safe to re-run. Waiting for the retention is not a
+ * failure: the report's `outcome` is `nothing-yet` and `removableAt` says when a key may go.
  */
 export async function pruneRotation(options: PublishOptions): Promise<RotationReport> {
   // A publish, not a plan: the first run that sees a key gone records when, so the retention
   // counts from then even when no scheduled publish runs between the phases; and it removes
   // what is due. (With dryRun it only plans, as every phase does.)
-  const pruning = await publish({ ...options, readState: true });
-  if (pruning.keys.pruned.length === 0 && pruning.keys.waiting.length > 0) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      `nothing can be removed yet: ${describeWaiting(pruning)}; tokens they signed may still be in use`,
-    );
-  }
-  const finished = pruning.rotation?.confirmedAt !== undefined && pruning.keys.waiting.length === 0;
-  let result = pruning;
-  if (finished && !options.dryRun) {
-    // Closes the rotation record; what changed (the removal) is the first publish's to report.
-    await publish({ ...options, readState: true, rotation: null });
-    const { rotation: _closed, ...rest } = pruning;
-    result = rest;
+  const result = await publish({ ...options, rotation: { phase: "prune" } });
+  if (result.keys.pruned.length === 0 && result.keys.waiting.length > 0) {
+    const removableAt = result.keys.waiting.map((w) => w.removableAt).sort()[0] as string;
+    return {
+      stage: "retiring",
+      outcome: "nothing-yet",
+      removableAt,
+      summary: `nothing can be removed yet: ${describeWaiting(result)}; tokens they signed may still be in use`,
+      next: `run rotate prune again after ${removableAt}`,
+      publish: result,
+    };
   }
   return {
     stage: "steady",
+    outcome: result.keys.pruned.length > 0 ? "pruned" : "nothing-to-remove",
     summary:
       result.keys.pruned.length > 0
         ? `removed ${result.keys.pruned.join(", ")}${options.dryRun ? " (dry run)" : ""}`
@@ -170,29 +135,12 @@ export async function pruneRotation(options: PublishOptions): Promise<RotationRe
  *   cluster already has the next key (confirm it instead).
  */
 export async function withdrawRotation(options: PublishOptions): Promise<RotationReport> {
-  const plan = await publish({ ...options, readState: true, dryRun: true });
-  const rotation = plan.rotation;
-  if (!rotation || rotation.confirmedAt) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      rotation
-        ? "the switch to the next key was confirmed; there is nothing to withdraw (rotate prune removes the old key in time)"
-        : "no rotation is prepared; nothing to withdraw",
-    );
-  }
-  const cluster = new Set(distinctKeys(options.keys).map((key) => key.kid));
-  const adopted = rotation.to.filter((kid) => cluster.has(kid));
-  if (adopted.length > 0) {
-    throw new PublishError(
-      "ERR_ROTATION_PRECONDITION",
-      `the cluster already has ${adopted.join(", ")}: the switch happened; run rotate confirm instead`,
-    );
-  }
-  const result = await publish({ ...options, readState: true, withdrawKeys: rotation.to, rotation: null });
-  const waiting = result.keys.waiting.filter((w) => rotation.to.includes(w.kid));
+  const result = await publish({ ...options, rotation: { phase: "withdraw" } });
+  const to = result.rotationChange?.withdrawn?.to ?? [];
+  const waiting = result.keys.waiting.filter((w) => to.includes(w.kid));
   return {
     stage: "retiring",
-    summary: `withdrew the rotation to ${rotation.to.join(", ")}${options.dryRun ? " (dry run)" : ""}`,
+    summary: `withdrew the rotation to ${to.join(", ")}${options.dryRun ? " (dry run)" : ""}`,
     next: waiting.length
       ? `it stays published until ${waiting.map((w) => w.removableAt).join(", ")} in case it signed anything, then publish or rotate prune removes it`
       : "nothing more to do",
@@ -202,7 +150,7 @@ export async function withdrawRotation(options: PublishOptions): Promise<Rotatio
 
 /** Where the rotation stands, from a dry run: nothing is written. */
 export async function rotationStatus(options: PublishOptions): Promise<RotationReport> {
-  const plan = await publish({ ...options, readState: true, dryRun: true });
+  const plan = await publish({ ...options, dryRun: true });
   const cluster = distinctKeys(options.keys).map((key) => key.kid);
   const rotation = plan.rotation;
   if (rotation && !rotation.confirmedAt) {

@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { translateAwsError } from "./aws-errors.js";
 import { PublishError } from "./errors.js";
 import { partitionOf } from "./s3-location.js";
+import { statePath } from "./state.js";
 import type { PublishTarget, StoredDocument } from "./target.js";
 
 type S3Module = typeof import("@aws-sdk/client-s3");
@@ -87,6 +88,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
   return {
     description: `bucket ${bucket}`,
     locate,
+    statePath,
     async prefetch(keys) {
       await Promise.all(
         keys.map(async (key) => {

@@ -27,4 +27,11 @@ export interface PublishTarget {
   read(path: string): Promise<StoredDocument | undefined>;
   /** Writes atomically if and only if the condition holds. */
   write(path: string, body: string, options: ConditionalWrite): Promise<void>;
+  /**
+   * Where the publisher's private state for the `keys.json` at `jwksPath` is kept: beside it in a
+   * bucket (`prod/.irsa-anywhere-state.json`, see `statePath`), outside the served directory for
+   * a directory. Required, so that a wrapper around a target cannot lose it and so read and
+   * write the state somewhere else.
+   */
+  statePath(jwksPath: string): string;
 }

@@ -1,4 +1,4 @@
-import { PublishError, type PublishTarget, type StoredDocument } from "@irsa-anywhere/publisher";
+import { PublishError, type PublishTarget, type StoredDocument, statePath } from "@irsa-anywhere/publisher";
 
 /**
  * @internal A `PublishTarget` in memory: where a server keeps the documents it merged, so that
@@ -10,6 +10,7 @@ export function memoryTarget(): PublishTarget {
   return {
     description: "the server's memory",
     locate: (path) => `/${path} (in memory)`,
+    statePath,
     async read(path) {
       return documents.get(path);
     },
