@@ -431,8 +431,9 @@ describe("concurrent runs, one store access at a time: S3 through pausing proxie
   });
   const where: ResettableWhere = {
     options: (run) => s3Options((proxies[run] as RecordingProxy).url),
+    // The set-up makes the two documents public, as STS needs them (publish refuses otherwise).
     get direct() {
-      return s3Options(moto.endpoint);
+      return { ...s3Options(moto.endpoint), publicReadPolicy: true };
     },
     async view() {
       const [keys, discovery, state] = await Promise.all([
