@@ -28,7 +28,8 @@ export {
 } from "./keygen.js";
 export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
-export { publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
+export { INPUT_LIMITS, type ReadInputOptions, readInput } from "./read-input.js";
+export { parseManifest, publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {
   kidForPublicKey,
   MIN_RSA_BITS,

@@ -1,5 +1,4 @@
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import {
   type Check,
   type Diagnosis,
@@ -10,7 +9,7 @@ import {
   signingKeyFromPem,
   signingKeyFromSecretManifest,
 } from "@irsa-anywhere/doctor";
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
 import { EXIT_FAILURE } from "../exit-codes.js";
 import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
 import { paint } from "../terminal.js";
@@ -94,7 +93,10 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
     ...[args.key ?? []].flat().map((file) => ({ file, secret: false })),
   ];
   for (const { file, secret } of files) {
-    const text = await readFile(file, "utf8");
+    const text = await readInput(file, {
+      maxBytes: secret ? INPUT_LIMITS.manifest : INPUT_LIMITS.pem,
+      what: secret ? "--secret-file" : "--key",
+    });
     try {
       return secret ? await signingKeyFromSecretManifest(text, file) : signingKeyFromPem(text, file);
     } catch (error) {
@@ -106,14 +108,7 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
 }
 
 async function readCaFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `cannot read --ca-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+  const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--ca-file" });
   // Otherwise a wrong file shows up later as an issuer whose chain "does not verify".
   const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   const valid = certificates.filter((block) => {

@@ -1,5 +1,11 @@
+import { dirname } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
+import { INPUT_LIMITS, readInput } from "../read-input.js";
+import { nestingDepth } from "./nesting-depth.js";
+
+/** Kubeconfigs nest about five levels deep. */
+const MAX_KUBECONFIG_DEPTH = 100;
 
 /** How to reach a cluster: a kubeconfig file and context, or the defaults. */
 export interface KubeconfigOptions {
@@ -19,9 +25,29 @@ export interface KubeconfigOptions {
 export async function loadKubeconfig(options: KubeconfigOptions) {
   const k8s = await import("@kubernetes/client-node");
   const config = new k8s.KubeConfig();
+  // Read here, within its cap, rather than by the client, which would read a FIFO or /dev/zero for ever.
+  const text =
+    options.kubeconfig === undefined
+      ? undefined
+      : await readInput(options.kubeconfig, {
+          maxBytes: INPUT_LIMITS.kubeconfig,
+          what: "--kubeconfig",
+        }).catch((error: KeysError) => {
+          throw new KeysError("ERR_KUBECONFIG_INVALID", error.message, { cause: error });
+        });
+  if (text !== undefined && nestingDepth(text) > MAX_KUBECONFIG_DEPTH) {
+    throw new KeysError(
+      "ERR_KUBECONFIG_INVALID",
+      `the kubeconfig ${options.kubeconfig} nests more than ${MAX_KUBECONFIG_DEPTH} levels deep, which no kubeconfig does; check --kubeconfig`,
+    );
+  }
   try {
-    if (options.kubeconfig === undefined) config.loadFromDefault();
-    else config.loadFromFile(options.kubeconfig);
+    if (text === undefined || options.kubeconfig === undefined) config.loadFromDefault();
+    else {
+      config.loadFromString(text);
+      // As loadFromFile does: certificate and key paths are relative to the kubeconfig's directory.
+      config.makePathsAbsolute(dirname(options.kubeconfig));
+    }
   } catch (error) {
     throw new KeysError(
       "ERR_KUBECONFIG_INVALID",
