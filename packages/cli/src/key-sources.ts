@@ -19,7 +19,12 @@ export interface KeySourceArgs {
   namespace: string;
   kubeconfig?: string | undefined;
   context?: string | undefined;
+  /** The command's --timeout: no Kubernetes request waits longer. */
+  timeoutMs?: number | undefined;
 }
+
+/** How long one Kubernetes request may wait, unless the command's --timeout is shorter. */
+const KUBERNETES_TIMEOUT_MS = 30_000;
 
 /** The options that name where the cluster's signing key comes from; shared by every command. */
 export function keySourceOptions<T>(yargs: Argv<T>) {
@@ -103,6 +108,7 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
         namespace: args.namespace,
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
         ...(args.context === undefined ? {} : { context: args.context }),
+        timeoutMs: kubernetesTimeoutMs(args),
       })),
     );
   }
@@ -111,6 +117,7 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
       ...(await publicKeysFromClusterJwks({
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
         ...(args.context === undefined ? {} : { context: args.context }),
+        timeoutMs: kubernetesTimeoutMs(args),
       })),
     );
   }
@@ -127,6 +134,10 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
     found.push(...publicKeysFromPem(text, displayName(file)));
   }
   return found;
+}
+
+export function kubernetesTimeoutMs(args: KeySourceArgs): number {
+  return Math.min(KUBERNETES_TIMEOUT_MS, args.timeoutMs ?? KUBERNETES_TIMEOUT_MS);
 }
 
 function displayName(file: string): string {

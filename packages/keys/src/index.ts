@@ -29,6 +29,7 @@ export {
 export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
 export { INPUT_LIMITS, type ReadInputOptions, readInput } from "./read-input.js";
+export { type RequestInFlight, requestsInFlight, trackRequest } from "./requests-in-flight.js";
 export { parseManifest, publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {
   kidForPublicKey,

@@ -1,3 +1,15 @@
+export {
+  AWS_CONNECT_TIMEOUT_MS,
+  AWS_REQUEST_TIMEOUT_MS,
+  type AwsClientSettings,
+  type AwsRequestInFlight,
+  awsClientConfig,
+  describeWait,
+  formatDuration,
+  noAnswerMessage,
+  resolvedRegion,
+  watchAwsRequests,
+} from "./aws-client.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
 export { type MergedKeys, type MergeOptions, mergeKeys } from "./documents.js";
@@ -56,6 +68,7 @@ export {
   type Partition,
   partitionOf,
   s3Issuer,
+  validateRegion,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";

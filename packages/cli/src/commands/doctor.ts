@@ -10,24 +10,26 @@ import {
   signingKeyFromSecretManifest,
 } from "@irsa-anywhere/doctor";
 import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
+import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { hasKeySource, type KeySourceArgs, kubernetesTimeoutMs, readKeySources } from "../key-sources.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
-export interface DoctorArgs extends KeySourceArgs {
+export interface DoctorArgs extends KeySourceArgs, AwsArgs {
   issuer: string;
   "role-arn"?: string | undefined;
   "service-account"?: string | undefined;
   audience?: string | undefined;
   "smoke-test": boolean;
   "ca-file"?: string | undefined;
-  region?: string | undefined;
   aws: boolean;
   json: boolean;
 }
 
 export async function runDoctor(args: DoctorArgs): Promise<void> {
+  // Before anything waits on the network, so that a mistake is named at once.
+  const awsSettings = await awsSettingsFromArgs(args);
   const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
   if (args["smoke-test"] && [...list(args.key), ...list(args["secret-file"])].includes("-")) {
     throw new UsageError(
@@ -69,6 +71,8 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
     kubernetes: namesCluster ? { kubeconfig: args.kubeconfig, context: args.context } : undefined,
     aws: args.aws,
     region: args.region,
+    awsSettings,
+    kubernetesTimeoutMs: kubernetesTimeoutMs(args),
     ca,
   });
   process.stdout.write(args.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : describeDiagnosis(diagnosis));
@@ -86,6 +90,7 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
       namespace: args.namespace,
       kubeconfig: args.kubeconfig,
       context: args.context,
+      timeoutMs: kubernetesTimeoutMs(args),
     });
   }
   const files = [

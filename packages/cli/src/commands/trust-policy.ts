@@ -1,18 +1,20 @@
 import { trustPolicy } from "@irsa-anywhere/doctor";
+import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 
-export interface TrustPolicyArgs {
+export interface TrustPolicyArgs extends AwsArgs {
   issuer: string;
   "service-account"?: string | string[] | undefined;
   "namespace-wide"?: string | string[] | undefined;
   audience?: string | undefined;
   "account-id"?: string | undefined;
-  region?: string | undefined;
 }
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
+  const awsSettings = await awsSettingsFromArgs(args);
   const policy = await trustPolicy({
+    awsSettings,
     issuer: args.issuer,
     serviceAccounts: list(args["service-account"]),
     namespaceWide: list(args["namespace-wide"]),
