@@ -1,6 +1,7 @@
 // Every wait ends: a server that accepts connections and never answers (S3, IAM, STS, the
 // Kubernetes API) costs the CLI at most its --timeout, and the one line it prints names the
 // endpoint and the step that did not answer.
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,6 +31,32 @@ async function startSilentServer(): Promise<{ url: string; port: number; stop():
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A loopback port whose accept queue is full and never drained, so that a new connection is never
+ * accepted: the kernel drops its SYNs and connect() waits. Node always accepts, so Python holds it.
+ */
+async function startNeverAcceptingPort(): Promise<{ port: number; stop(): void }> {
+  const script = [
+    "import socket, time",
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    "port = s.getsockname()[1]",
+    "held = []",
+    "for _ in range(8):",
+    "    c = socket.socket(); c.setblocking(False)",
+    "    try: c.connect(('127.0.0.1', port))",
+    "    except BlockingIOError: pass",
+    "    held.append(c)",
+    "print(port, flush=True)",
+    "time.sleep(600)",
+  ].join("\n");
+  const child = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (chunk) => resolve(Number(String(chunk).trim())));
+    child.once("error", reject);
+  });
+  return { port, stop: () => child.kill() };
 }
 
 let silent: Awaited<ReturnType<typeof startSilentServer>>;
@@ -117,6 +144,24 @@ describe("a server that accepts and never answers", () => {
         `^irsa-anywhere: (cannot read secret eksa-system/prod-sa from https://127.0.0.1:${silent.port}: no answer within 2 s|the Kubernetes API at https://127.0.0.1:${silent.port} did not answer get secret eksa-system/prod-sa within --timeout 2s)`,
       ),
     );
+  }, 15_000);
+});
+
+describe("a server that never accepts the connection", () => {
+  it("publish to S3 ends within --timeout, naming S3's endpoint and the request", async () => {
+    const closed = await startNeverAcceptingPort();
+    try {
+      const url = `http://127.0.0.1:${closed.port}`;
+      await expectNoAnswer(
+        ["publish", "--key", "sa.pub", "--bucket", "oidc-bucket", "--region", "us-east-1"],
+        { ...credentials, AWS_ENDPOINT_URL: url },
+        new RegExp(
+          `^irsa-anywhere: S3 at ${url} did not (answer|accept a connection for) (GetObject|PutObject) within`,
+        ),
+      );
+    } finally {
+      closed.stop();
+    }
   }, 15_000);
 });
 
