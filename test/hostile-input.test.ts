@@ -23,6 +23,10 @@ beforeAll(async () => {
   await writeFile(file("nested.json"), `{"data": ${"[".repeat(3 * 1024 * 1024)}`);
   await writeFile(file("nested-block.yaml"), `data:\n${"- ".repeat(1024 * 1024)}x\n`);
   await writeFile(file("huge.yaml"), `data:\n  x: ${"[".repeat(10 * 1024 * 1024)}`);
+  await writeFile(
+    file("wide.yaml"),
+    `apiVersion: v1\nkind: Secret\ndata:\n${Array.from({ length: 300_000 }, (_, i) => `  k${i}: v\n`).join("")}`,
+  );
   await writeFile(file("huge.pem"), "x".repeat(2 * 1024 * 1024));
   const pair = generateTestKey({ type: "rsa", bits: 2048 });
   await writeFile(file("tls.crt"), selfSignedCertificatePem(pair));
@@ -88,6 +92,16 @@ const cases: [string, string[], RegExp, string?][] = [
     ["keys", "--secret-file", "-"],
     /standard input is larger than 4 MiB/,
     "/dev/zero",
+  ],
+  [
+    "keys --secret-file 4 MiB of YAML keys",
+    ["keys", "--secret-file", "wide.yaml"],
+    /more than 20000 lines or entries/,
+  ],
+  [
+    "keys --cluster with 3 MiB of kubeconfig keys",
+    ["keys", "--cluster", "c", "--kubeconfig", "wide.yaml"],
+    /more than 50000 lines or entries/,
   ],
   ["keys --key 2 MiB file", ["keys", "--key", "huge.pem"], /larger than 1 MiB/],
   ["keys --secret-file 10 MiB nested YAML", ["keys", "--secret-file", "huge.yaml"], /larger than 4 MiB/],

@@ -1,5 +1,5 @@
 import { KeysError } from "./errors.js";
-import { nestingDepth } from "./lib/nesting-depth.js";
+import { measureNesting } from "./lib/nesting-depth.js";
 import { publicKeysFromPem } from "./pem-keys.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
@@ -58,6 +58,11 @@ export async function publicKeysFromSecretManifest(
 
 /** Secrets nest about ten levels deep (managedFields the most); a hundred is more than any real one. */
 const MAX_MANIFEST_DEPTH = 100;
+/**
+ * kubectl prints a Secret in YAML in a few dozen lines (base64 values on one line each); YAML's
+ * parser costs about 1 s per 100,000 entries, and more than linearly beyond.
+ */
+const MAX_YAML_ENTRIES = 20_000;
 
 /**
  * Parses a manifest as kubectl prints it, JSON or YAML, refusing before parsing what nests deeper
@@ -71,7 +76,8 @@ const MAX_MANIFEST_DEPTH = 100;
 export async function parseManifest(raw: string, origin: string): Promise<unknown> {
   // A byte-order mark, as some Windows editors and PowerShell redirections write.
   const text = raw.replace(/^\uFEFF/, "");
-  if (nestingDepth(text) > MAX_MANIFEST_DEPTH) {
+  const { depth, entries } = measureNesting(text);
+  if (depth > MAX_MANIFEST_DEPTH) {
     throw new KeysError(
       "ERR_SECRET_INVALID",
       `${origin}: nests more than ${MAX_MANIFEST_DEPTH} levels deep, which no Secret does; give the unedited output of kubectl get secret -o json`,
@@ -86,6 +92,12 @@ export async function parseManifest(raw: string, origin: string): Promise<unknow
         `${origin}: not valid JSON; give the unedited output of kubectl get secret -o json`,
       );
     }
+  }
+  if (entries > MAX_YAML_ENTRIES) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: has more than ${MAX_YAML_ENTRIES} lines or entries, which no Secret has; give the unedited output of kubectl get secret -o json`,
+    );
   }
   // YAML only costs its import when the input is YAML.
   const { parse } = await import("yaml");

@@ -2,10 +2,11 @@ import { dirname } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
 import { INPUT_LIMITS, readInput } from "../read-input.js";
-import { nestingDepth } from "./nesting-depth.js";
+import { measureNesting } from "./nesting-depth.js";
 
-/** Kubeconfigs nest about five levels deep. */
+/** Kubeconfigs nest about five levels deep, in about ten lines per cluster, context and user. */
 const MAX_KUBECONFIG_DEPTH = 100;
+const MAX_KUBECONFIG_ENTRIES = 50_000;
 
 /** How to reach a cluster: a kubeconfig file and context, or the defaults. */
 export interface KubeconfigOptions {
@@ -35,10 +36,11 @@ export async function loadKubeconfig(options: KubeconfigOptions) {
         }).catch((error: KeysError) => {
           throw new KeysError("ERR_KUBECONFIG_INVALID", error.message, { cause: error });
         });
-  if (text !== undefined && nestingDepth(text) > MAX_KUBECONFIG_DEPTH) {
+  const measured = text === undefined ? undefined : measureNesting(text);
+  if (measured && (measured.depth > MAX_KUBECONFIG_DEPTH || measured.entries > MAX_KUBECONFIG_ENTRIES)) {
     throw new KeysError(
       "ERR_KUBECONFIG_INVALID",
-      `the kubeconfig ${options.kubeconfig} nests more than ${MAX_KUBECONFIG_DEPTH} levels deep, which no kubeconfig does; check --kubeconfig`,
+      `the kubeconfig ${options.kubeconfig} nests more than ${MAX_KUBECONFIG_DEPTH} levels deep or has more than ${MAX_KUBECONFIG_ENTRIES} lines or entries, which no kubeconfig does; check --kubeconfig`,
     );
   }
   try {

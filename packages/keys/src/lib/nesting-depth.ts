@@ -6,6 +6,17 @@
  * nests a million levels deep costs gigabytes to parse but nothing to measure.
  */
 export function nestingDepth(text: string): number {
+  return measureNesting(text).depth;
+}
+
+/**
+ * @internal
+ * The nesting depth (as {@link nestingDepth}) and an upper bound of the entries (lines, and
+ * commas outside quotes): a YAML parser's time and memory grow with the entries, faster than
+ * linearly, so 4 MiB of one-line keys costs seconds and half a gigabyte.
+ */
+export function measureNesting(text: string): { depth: number; entries: number } {
+  let entries = 0;
   let max = 0;
   let flow = 0;
   let quote: string | undefined;
@@ -35,6 +46,7 @@ export function nestingDepth(text: string): number {
     }
     if (c === "\n") {
       lineStart = true;
+      entries++;
       // Plain JSON strings never span lines; YAML's quoted ones may, but never by more than their text.
       continue;
     }
@@ -55,10 +67,12 @@ export function nestingDepth(text: string): number {
       if (before === undefined || /[\s,[{:]/.test(before)) quote = c;
     } else if (c === "[" || c === "{") {
       flow++;
+    } else if (c === ",") {
+      entries++;
     } else if ((c === "]" || c === "}") && flow > 0) {
       flow--;
     }
     if (block + flow > max) max = block + flow;
   }
-  return Math.max(max, block);
+  return { depth: Math.max(max, block), entries };
 }
