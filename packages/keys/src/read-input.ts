@@ -23,6 +23,8 @@ export const INPUT_LIMITS = {
   pem: 1024 * 1024,
   /** A Secret manifest (`--secret-file`): Kubernetes caps a secret at 1 MiB; -o json adds base64 and metadata. */
   manifest: 4 * 1024 * 1024,
+  /** A published document or state file read back (keys.json holds at most 100 keys of ~1 KiB). */
+  document: 1024 * 1024,
   /** A kubeconfig: a few KiB per cluster, even with certificates embedded. */
   kubeconfig: 4 * 1024 * 1024,
 } as const;

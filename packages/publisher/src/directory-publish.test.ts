@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildJwks, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
@@ -101,6 +102,17 @@ describe("publish to a directory", () => {
     await expect(failure).rejects.toBeInstanceOf(PublishError);
     await expect(failure).rejects.toMatchObject({ code: "ERR_PUBLISHED_DOCUMENT_INVALID" });
     expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe("<html>not json</html>");
+  });
+
+  it("refuses at once a named pipe where keys.json belongs, instead of waiting for a writer", async () => {
+    await mkdir(join(dir, "clusters/prod"), { recursive: true });
+    execFileSync("mkfifo", [join(dir, "clusters/prod/keys.json")]);
+    await expect(
+      publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) }),
+    ).rejects.toMatchObject({
+      code: "ERR_TARGET_UNREADABLE",
+      message: expect.stringMatching(/keys\.json: it is a named pipe/),
+    });
   });
 
   it("loses no key when many publishers with different keys run at once", async () => {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
 import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
@@ -27,15 +28,16 @@ export function directoryTarget(directory: string): PublishTarget {
     async read(path) {
       let body: string;
       try {
-        body = await readFile(join(root, path), "utf8");
+        // Capped, and a FIFO or device put where a document belongs is refused rather than waited on.
+        body = await readInput(join(root, path), {
+          maxBytes: INPUT_LIMITS.document,
+          what: "the published file",
+        });
       } catch (error) {
         // ENOTDIR: a file where a directory of the path should be; the document is not there either.
-        const code = (error as NodeJS.ErrnoException).code;
+        const code = errnoOf(error);
         if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-        throw new PublishError(
-          "ERR_TARGET_UNREADABLE",
-          `cannot read ${join(root, path)}: ${(error as Error).message}`,
-        );
+        throw new PublishError("ERR_TARGET_UNREADABLE", (error as Error).message, { cause: error });
       }
       return { body, version: contentVersion(body) } satisfies StoredDocument;
     },
@@ -70,11 +72,20 @@ export function contentVersion(body: string): string {
 
 async function readVersion(file: string): Promise<ConditionalWrite["expectedVersion"]> {
   try {
-    return contentVersion(await readFile(file, "utf8"));
+    return contentVersion(
+      await readInput(file, { maxBytes: INPUT_LIMITS.document, what: "the published file" }),
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (errnoOf(error) === "ENOENT") return null;
     throw error;
   }
+}
+
+/** The system error code of a failed read, whether raw or as readInput's error (its cause). */
+function errnoOf(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e.cause?.code === "string") return e.cause.code;
+  return typeof e.code === "string" ? e.code : undefined;
 }
 
 async function ensureDirectory(directory: string): Promise<void> {
