@@ -1,12 +1,11 @@
-import { readFile as readFileCallback } from "node:fs";
-import { promisify } from "node:util";
 import {
-  KeysError,
+  INPUT_LIMITS,
   type PublicSigningKey,
   publicKeysFromCluster,
   publicKeysFromClusterJwks,
   publicKeysFromPem,
   publicKeysFromSecretManifest,
+  readInput,
 } from "@irsa-anywhere/keys";
 import type { Argv } from "yargs";
 import { UsageError } from "./usage-error.js";
@@ -20,7 +19,12 @@ export interface KeySourceArgs {
   namespace: string;
   kubeconfig?: string | undefined;
   context?: string | undefined;
+  /** The command's --timeout: no Kubernetes request waits longer. */
+  timeoutMs?: number | undefined;
 }
+
+/** How long one Kubernetes request may wait, unless the command's --timeout is shorter. */
+const KUBERNETES_TIMEOUT_MS = 30_000;
 
 /** The options that name where the cluster's signing key comes from; shared by every command. */
 export function keySourceOptions<T>(yargs: Argv<T>) {
@@ -70,9 +74,6 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
     });
 }
 
-// node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
-const readFile = promisify(readFileCallback);
-
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export function hasKeySource(args: KeySourceArgs): boolean {
@@ -107,6 +108,7 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
         namespace: args.namespace,
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
         ...(args.context === undefined ? {} : { context: args.context }),
+        timeoutMs: kubernetesTimeoutMs(args),
       })),
     );
   }
@@ -115,40 +117,29 @@ export async function readKeySources(args: KeySourceArgs): Promise<PublicSigning
       ...(await publicKeysFromClusterJwks({
         ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
         ...(args.context === undefined ? {} : { context: args.context }),
+        timeoutMs: kubernetesTimeoutMs(args),
       })),
     );
   }
   for (const file of list(args["secret-file"])) {
-    found.push(...(await publicKeysFromSecretManifest(await readInput(file), displayName(file))));
+    const text = await readInput(file, {
+      maxBytes: INPUT_LIMITS.manifest,
+      what: "--secret-file",
+      stdin: process.stdin,
+    });
+    found.push(...(await publicKeysFromSecretManifest(text, displayName(file))));
   }
   for (const file of list(args.key)) {
-    found.push(...publicKeysFromPem(await readInput(file), displayName(file)));
+    const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--key", stdin: process.stdin });
+    found.push(...publicKeysFromPem(text, displayName(file)));
   }
   return found;
 }
 
+export function kubernetesTimeoutMs(args: KeySourceArgs): number {
+  return Math.min(KUBERNETES_TIMEOUT_MS, args.timeoutMs ?? KUBERNETES_TIMEOUT_MS);
+}
+
 function displayName(file: string): string {
   return file === "-" ? "standard input" : file;
-}
-
-async function readInput(file: string): Promise<string> {
-  try {
-    if (file === "-") return await readStdin();
-    return await readFile(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const hint =
-      reason === "ENOENT"
-        ? "no such file; check the path"
-        : reason === "EACCES"
-          ? "permission denied"
-          : reason;
-    throw new KeysError("ERR_KEY_UNREADABLE", `cannot read ${displayName(file)}: ${hint}`);
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,6 +1,8 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
+import { PROFILE_OPTION } from "./aws-options.js";
 import { runKeys } from "./commands/keys.js";
+import { DEFAULT_TIMEOUT, startDeadline } from "./deadline.js";
 import { EXIT_USAGE } from "./exit-codes.js";
 import { failWith, reportError, reportFailuresAsJson } from "./failure.js";
 import { keySourceOptions } from "./key-sources.js";
@@ -149,6 +151,16 @@ function refuseBooleanWords(_args: unknown, parser: unknown): void {
   }
 }
 
+/** --timeout: a deadline for the whole run (serve runs until stopped), and each request's limit. */
+async function applyTimeout(args: { _: unknown[]; timeout: string; timeoutMs?: number }): Promise<void> {
+  const { parseDuration } = await import("@irsa-anywhere/publisher");
+  const ms = parseDuration(args.timeout);
+  if (!(ms >= 1) || !Number.isFinite(ms))
+    usageFailure(`--timeout ${args.timeout} is too short; give one like 90s or 5m`);
+  args.timeoutMs = ms;
+  if (args._[0] !== "serve") startDeadline(ms, args.timeout);
+}
+
 function report(error: unknown): never {
   // yargs throws its own validation errors from the async parse path instead of calling fail().
   if (error instanceof Error && error.name === "YError") usageFailure(error.message);
@@ -166,8 +178,17 @@ const cli = yargs(hideBin(process.argv))
   .middleware((args) => {
     if (args["log-format"] === "json") reportFailuresAsJson();
   }, true)
+  .option("timeout", {
+    type: "string",
+    default: DEFAULT_TIMEOUT,
+    requiresArg: true,
+    global: true,
+    describe:
+      "The longest the command may take, e.g. 90s or 5m; each AWS or Kubernetes request also waits at most 30s (not serve, which runs until stopped)",
+  })
   .middleware(refuseRepeatedOptions as never, true)
   .middleware(refuseBooleanWords as never, true)
+  .middleware(applyTimeout as never)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   .command(
     "keys",
@@ -284,9 +305,10 @@ const cli = yargs(hideBin(process.argv))
         .option("region", {
           type: "string",
           requiresArg: true,
-          describe: "STS region (default AWS_REGION, else us-east-1)",
+          describe: "STS region (default AWS_REGION, else the profile's, else us-east-1)",
           group: "AWS:",
         })
+        .option("profile", PROFILE_OPTION)
         .example(
           "$0 doctor --issuer https://my-oidc.s3.us-west-2.amazonaws.com/prod --cluster prod --kubeconfig prod.kubeconfig --service-account payments/api",
           "Documents, keys, IAM, the role the service account names, and the cluster side",
@@ -338,6 +360,7 @@ const cli = yargs(hideBin(process.argv))
           requiresArg: true,
           describe: "Picks the partition when the account is given (cn-north-1: aws-cn)",
         })
+        .option("profile", PROFILE_OPTION)
         .example(
           "$0 trust-policy --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
           "Then: aws iam create-role --role-name payments-api --assume-role-policy-document file://trust.json",

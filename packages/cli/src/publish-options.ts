@@ -1,10 +1,11 @@
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import type { PublishOptions } from "@irsa-anywhere/publisher";
 import type { Argv } from "yargs";
+import { type AwsArgs, awsSettingsFromArgs, profileOption } from "./aws-options.js";
 import type { KeySourceArgs } from "./key-sources.js";
 import { UsageError } from "./usage-error.js";
 
-export interface PublishTargetArgs extends KeySourceArgs {
+export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   issuer?: string | undefined;
   "out-dir"?: string | undefined;
   bucket?: string | undefined;
@@ -22,7 +23,7 @@ export interface PublishTargetArgs extends KeySourceArgs {
 
 /** Where and how to publish: shared by `publish` and `rotate`. */
 export function publishTargetOptions<T>(yargs: Argv<T>) {
-  return yargs
+  return profileOption(yargs)
     .option("bucket", {
       type: "string",
       requiresArg: true,
@@ -115,6 +116,10 @@ export async function publishOptionsFromArgs(
   if (args["out-dir"] !== undefined && args.issuer === undefined) {
     throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
   }
+  if (args["endpoint-url"] !== undefined && args["endpoint-url"].trim() === "") {
+    throw new UsageError("--endpoint-url is empty; give the endpoint's URL, or leave it out for AWS's");
+  }
+  const aws = await awsSettingsFromArgs(args);
   const { parseDuration } = await import("@irsa-anywhere/publisher");
   return {
     keys,
@@ -132,5 +137,6 @@ export async function publishOptionsFromArgs(
     retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
     emptyKidTwin: args["empty-kid"],
     dryRun: args["dry-run"],
+    aws,
   };
 }

@@ -2,7 +2,12 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
-import { audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import {
+  type AwsClientSettings,
+  audienceProblem,
+  DEFAULT_AUDIENCE,
+  resolvedRegion,
+} from "@irsa-anywhere/publisher";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
 import {
   type ClusterFacts,
@@ -33,7 +38,7 @@ import { judgeRoleTrust, lookUpRole } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { makeIamClient, makeStsClient, partitionOfRegion, stsRegion } from "./lib/aws.js";
+import { makeIamClient, makeStsClient, partitionOfRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
@@ -74,8 +79,10 @@ export interface DiagnoseOptions {
   kubernetes?: KubeOptions | undefined;
   /** Check IAM and call STS (default `true`); `false` checks the documents and cluster only. */
   aws?: boolean | undefined;
-  /** STS's region; default `AWS_REGION`, else `us-east-1`. */
+  /** STS's region; default the SDK's (`AWS_REGION`, the profile's), else `us-east-1`. */
   region?: string | undefined;
+  /** The profile and request timeout of the AWS clients made here. */
+  awsSettings?: AwsClientSettings | undefined;
   /** AWS clients to use instead of ones made from the environment (custom credentials, tests). */
   clients?: { iam?: IAMClient | undefined; sts?: STSClient | undefined } | undefined;
   /** PEM certificates to trust besides the public roots, for an issuer with a private CA (tests). */
@@ -143,21 +150,29 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
 
   const ownClients: Array<{ destroy(): void }> = [];
   let iamClient: IAMClient | undefined;
+  let stsMade: Promise<{ client: STSClient; region: string }> | undefined;
+  // One client, whose region (given, or the SDK's chain with the profile) also picks IAM's partition.
+  const stsAndRegion = () =>
+    (stsMade ??= (async () => {
+      const given = options.clients?.sts;
+      if (given)
+        return { client: given, region: (await resolvedRegion(given)) ?? options.region ?? "us-east-1" };
+      const made = await makeStsClient(options.region, options.awsSettings);
+      ownClients.push(made.client);
+      return made;
+    })());
   const iam = async () => {
     if (!iamClient) {
       iamClient = options.clients?.iam;
       if (!iamClient) {
-        iamClient = await makeIamClient(plan.role?.partition ?? partitionOfRegion(stsRegion(options.region)));
+        const partition = plan.role?.partition ?? partitionOfRegion((await stsAndRegion()).region);
+        iamClient = await makeIamClient(partition, options.awsSettings);
         ownClients.push(iamClient);
       }
     }
     return iamClient;
   };
-  const sts = async () => {
-    const client = options.clients?.sts ?? (await makeStsClient(options.region));
-    if (!options.clients?.sts) ownClients.push(client);
-    return client;
-  };
+  const sts = async () => (await stsAndRegion()).client;
 
   try {
     const [documents, provider, cluster] = await Promise.all([

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
+import { parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
 import { DoctorError } from "./errors.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 
@@ -86,16 +86,7 @@ export function signingKeyFromSecretData(
  * @throws {DoctorError} as {@link signingKeyFromPem}.
  */
 export async function signingKeyFromSecretManifest(text: string, origin: string): Promise<SigningKey> {
-  let manifest: unknown;
-  try {
-    if (text.trimStart().startsWith("{")) manifest = JSON.parse(text);
-    else manifest = (await import("@kubernetes/client-node")).loadYaml(text);
-  } catch {
-    throw new DoctorError(
-      "ERR_SIGNING_KEY_INVALID",
-      `${origin}: neither JSON nor YAML; give the unedited output of kubectl get secret -o json`,
-    );
-  }
+  const manifest = await parseManifest(text, origin);
   const data = (manifest as { data?: unknown } | null)?.data;
   if (typeof data !== "object" || data === null) {
     throw new DoctorError("ERR_SIGNING_KEY_MISSING", `${origin}: not a Secret with a "data" map`);

@@ -1,10 +1,10 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { type AwsClientSettings, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { lookUpRole } from "./checks/role-trust.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { awsError, makeIamClient, partitionOfRegion } from "./lib/aws.js";
+import { awsError, makeIamClient, partitionOfSdkRegion } from "./lib/aws.js";
 import { parsePolicyText } from "./lib/policy-text.js";
 import { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";
 import { type BuildTrustPolicyOptions, buildTrustPolicy } from "./trust-policy.js";
@@ -23,8 +23,13 @@ export interface MergedTrustPolicy {
 export interface RoleTrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accountId" | "partition"> {
   /** The role: its name (`payments-api`) or its ARN. */
   role: string;
-  /** Picks IAM's partition for a role given by name (`cn-north-1`: aws-cn); default `AWS_REGION`. */
+  /**
+   * Picks IAM's partition for a role given by name (`cn-north-1`: aws-cn); default the SDK's
+   * region (`AWS_REGION`, the profile's).
+   */
   region?: string;
+  /** The profile and request timeout of the IAM client made here. */
+  awsSettings?: AwsClientSettings | undefined;
   /** A client to use instead of one made from the environment. */
   clients?: { iam?: IAMClient };
 }
@@ -153,13 +158,15 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
  */
 export async function trustPolicyForRole(options: RoleTrustPolicyOptions): Promise<RoleTrustPolicy> {
   const given = parseRoleReference(options.role);
-  const { role: _role, region: _region, clients: _clients, ...rest } = options;
+  const { role: _role, region: _region, clients: _clients, awsSettings: _settings, ...rest } = options;
   // Checked before any AWS call, so that a typo never waits on the network.
   buildTrustPolicy({ ...rest, accountId: given.arn?.accountId ?? "000000000000" });
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   const client =
     options.clients?.iam ??
-    (await makeIamClient(given.arn?.partition ?? (region ? partitionOfRegion(region) : "aws")));
+    (await makeIamClient(
+      given.arn?.partition ?? (await partitionOfSdkRegion(options.region, options.awsSettings)),
+      options.awsSettings,
+    ));
   try {
     const lookup = await lookUpRole(client, given.name);
     if (lookup.kind === "missing") {

@@ -1,7 +1,7 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/keys";
-import { audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { type AwsClientSettings, audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
 import { awsError, makeStsClient, partitionOfRegion } from "./lib/aws.js";
@@ -49,6 +49,8 @@ export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accou
   partition?: string;
   /** Picks the partition when neither it nor the account is given (`cn-north-1` → `aws-cn`). */
   region?: string;
+  /** The profile and request timeout of the STS client made here. */
+  awsSettings?: AwsClientSettings | undefined;
   /** A client to use instead of one made from the environment. */
   clients?: { sts?: STSClient };
 }
@@ -143,9 +145,13 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
     accountId = identity.accountId;
     partition ??= identity.partition;
   }
-  // The region the AWS tools would use, as doctor does: AWS_REGION=cn-north-1 means arn:aws-cn.
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  partition ??= region ? partitionOfRegion(region) : "aws";
+  if (partition === undefined) {
+    // The region the AWS tools would use, as doctor does: AWS_REGION=cn-north-1 (or a profile's
+    // region of aws-cn) means arn:aws-cn. Resolving it sends no request.
+    const { client, region } = await makeStsClient(options.region, options.awsSettings);
+    client.destroy();
+    partition = partitionOfRegion(region);
+  }
   return buildTrustPolicy({
     issuer: options.issuer,
     ...(options.serviceAccounts ? { serviceAccounts: options.serviceAccounts } : {}),
@@ -160,7 +166,7 @@ async function callerIdentity(
   options: TrustPolicyOptions,
 ): Promise<{ accountId: string; partition: string }> {
   const sts = await import("@aws-sdk/client-sts");
-  const client = options.clients?.sts ?? (await makeStsClient(options.region));
+  const client = options.clients?.sts ?? (await makeStsClient(options.region, options.awsSettings)).client;
   try {
     const answer = await client.send(new sts.GetCallerIdentityCommand({}));
     const partition = answer.Arn?.split(":")[1];

@@ -2,6 +2,7 @@ import type { RequestOptions } from "node:https";
 import { KeysError } from "./errors.js";
 import { parseJwks } from "./jwks.js";
 import { firstLine, type KubeconfigOptions, loadKubeconfig, withTimeout } from "./lib/kubeconfig.js";
+import { trackRequest } from "./requests-in-flight.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
 export interface ClusterJwksOptions extends KubeconfigOptions {
@@ -39,7 +40,10 @@ export async function publicKeysFromClusterJwks(
   }
   let answer: { status: number; body: string };
   try {
-    answer = await withTimeout(get(url, requestOptions), options.timeoutMs ?? 30_000);
+    answer = await trackRequest(
+      { service: "the Kubernetes API", endpoint: server, operation: "GET /openid/v1/jwks" },
+      withTimeout(get(url, requestOptions), options.timeoutMs ?? 30_000),
+    );
   } catch (error) {
     throw new KeysError(
       "ERR_CLUSTER_UNREACHABLE",

@@ -1,5 +1,6 @@
 import { KeysError } from "./errors.js";
 import { firstLine, type KubeconfigOptions, loadKubeconfig, withTimeout } from "./lib/kubeconfig.js";
+import { trackRequest } from "./requests-in-flight.js";
 import { publicKeysFromSecretData } from "./secret.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
@@ -33,7 +34,10 @@ export async function publicKeysFromCluster(options: ClusterKeyOptions): Promise
   const api = config.makeApiClient(k8s.CoreV1Api);
   let secret: Awaited<ReturnType<typeof api.readNamespacedSecret>>;
   try {
-    secret = await withTimeout(api.readNamespacedSecret({ name, namespace }), options.timeoutMs ?? 30_000);
+    secret = await trackRequest(
+      { service: "the Kubernetes API", endpoint: server, operation: `get secret ${namespace}/${name}` },
+      withTimeout(api.readNamespacedSecret({ name, namespace }), options.timeoutMs ?? 30_000),
+    );
   } catch (error) {
     throw clusterError(error, { name, namespace, server });
   }

@@ -14,7 +14,9 @@ export type KeysErrorCode =
   | "ERR_CLUSTER_UNREACHABLE"
   | "ERR_CLUSTER_FORBIDDEN"
   | "ERR_CLUSTER_SECRET_NOT_FOUND"
-  | "ERR_KUBECONFIG_INVALID";
+  | "ERR_KUBECONFIG_INVALID"
+  | "ERR_INPUT_UNREADABLE"
+  | "ERR_INPUT_TOO_LARGE";
 
 /** Codes caused by the caller's input (CLI exit code 2); the rest are run-time failures (exit 1). */
 const inputCodes: ReadonlySet<KeysErrorCode> = new Set([
@@ -30,6 +32,8 @@ const inputCodes: ReadonlySet<KeysErrorCode> = new Set([
   "ERR_SECRET_NAME_INVALID",
   "ERR_CLUSTER_SECRET_NOT_FOUND",
   "ERR_KUBECONFIG_INVALID",
+  "ERR_INPUT_UNREADABLE",
+  "ERR_INPUT_TOO_LARGE",
 ]);
 
 /**

@@ -1,4 +1,5 @@
 import { KeysError } from "./errors.js";
+import { measureNesting } from "./lib/nesting-depth.js";
 import { publicKeysFromPem } from "./pem-keys.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
@@ -55,9 +56,33 @@ export async function publicKeysFromSecretManifest(
   return publicKeysFromSecretData(strings, origin);
 }
 
-async function parseManifest(raw: string, origin: string): Promise<unknown> {
+/** Secrets nest about ten levels deep (managedFields the most); a hundred is more than any real one. */
+const MAX_MANIFEST_DEPTH = 100;
+/**
+ * kubectl prints a Secret in YAML in a few dozen lines (base64 values on one line each); YAML's
+ * parser costs about 1 s per 100,000 entries, and more than linearly beyond.
+ */
+const MAX_YAML_ENTRIES = 20_000;
+
+/**
+ * Parses a manifest as kubectl prints it, JSON or YAML, refusing before parsing what nests deeper
+ * than any real manifest, and YAML aliases beyond a few (what an alias bomb needs).
+ *
+ * @throws {KeysError} `ERR_SECRET_INVALID`.
+ *
+ * @example
+ * const manifest = await parseManifest(await readInput("secret.json", { maxBytes: INPUT_LIMITS.manifest, what: "--secret-file" }), "secret.json");
+ */
+export async function parseManifest(raw: string, origin: string): Promise<unknown> {
   // A byte-order mark, as some Windows editors and PowerShell redirections write.
   const text = raw.replace(/^\uFEFF/, "");
+  const { depth, entries } = measureNesting(text);
+  if (depth > MAX_MANIFEST_DEPTH) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: nests more than ${MAX_MANIFEST_DEPTH} levels deep, which no Secret does; give the unedited output of kubectl get secret -o json`,
+    );
+  }
   if (text.trimStart().startsWith("{")) {
     try {
       return JSON.parse(text);
@@ -68,10 +93,16 @@ async function parseManifest(raw: string, origin: string): Promise<unknown> {
       );
     }
   }
+  if (entries > MAX_YAML_ENTRIES) {
+    throw new KeysError(
+      "ERR_SECRET_INVALID",
+      `${origin}: has more than ${MAX_YAML_ENTRIES} lines or entries, which no Secret has; give the unedited output of kubectl get secret -o json`,
+    );
+  }
   // YAML only costs its import when the input is YAML.
   const { parse } = await import("yaml");
   try {
-    return parse(text);
+    return parse(text, { maxAliasCount: 10 });
   } catch {
     throw new KeysError(
       "ERR_SECRET_INVALID",

@@ -1,3 +1,4 @@
+import { noAnswerError } from "./aws-client.js";
 import { PublishError } from "./errors.js";
 
 /** What an SDK call was doing, to name the missing permission and the resource in a message. */
@@ -68,6 +69,8 @@ export function translateAwsError(error: unknown, operation: AwsOperation): Publ
       { cause: error },
     );
   }
+  const noAnswer = noAnswerError(error);
+  if (noAnswer !== undefined) return noAnswer;
   // No HTTP answer at all: refused, reset, not resolved, timed out, or an endpoint that is no URL.
   const code = (error as { code?: unknown } | null)?.code;
   if (status === undefined && (typeof code === "string" || name === "TimeoutError" || name === "TypeError")) {

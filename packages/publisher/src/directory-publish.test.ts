@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -111,6 +112,17 @@ describe("publish to a directory", () => {
     const healed = await publishDocuments({ issuer, keys: keyB, target: directoryTarget(dir) });
     expect(healed.documents[0]).toMatchObject({ action: "update", written: true });
     expect(await readFile(join(dir, "clusters/prod/keys.json"), "utf8")).toBe(whole);
+  });
+
+  it("refuses at once a named pipe where keys.json belongs, instead of waiting for a writer", async () => {
+    await mkdir(join(dir, "clusters/prod"), { recursive: true });
+    execFileSync("mkfifo", [join(dir, "clusters/prod/keys.json")]);
+    await expect(
+      publishDocuments({ issuer, keys: keyA, target: directoryTarget(dir) }),
+    ).rejects.toMatchObject({
+      code: "ERR_TARGET_UNREADABLE",
+      message: expect.stringMatching(/keys\.json: it is a named pipe/),
+    });
   });
 
   it("loses no key when many publishers with different keys run at once", async () => {

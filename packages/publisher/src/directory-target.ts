@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix, resolve } from "node:path";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
 import { acquireDirectoryLock } from "./lib/directory-lock.js";
 import { makeDirectories } from "./lib/make-directories.js";
@@ -40,12 +41,13 @@ export function directoryTarget(
 
   async function readFileAt(file: string): Promise<string | undefined> {
     try {
-      return await readFile(file, "utf8");
+      // Capped, and a FIFO or device put where a document belongs is refused rather than waited on.
+      return await readInput(file, { maxBytes: INPUT_LIMITS.document, what: "the published file" });
     } catch (error) {
       // ENOTDIR: a file where a directory of the path should be; the document is not there either.
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errnoOf(error);
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-      throw new PublishError("ERR_TARGET_UNREADABLE", `cannot read ${file}: ${(error as Error).message}`);
+      throw new PublishError("ERR_TARGET_UNREADABLE", (error as Error).message, { cause: error });
     }
   }
 
@@ -101,11 +103,20 @@ export function contentVersion(body: string): string {
 
 async function readVersion(file: string): Promise<ConditionalWrite["expectedVersion"]> {
   try {
-    return contentVersion(await readFile(file, "utf8"));
+    return contentVersion(
+      await readInput(file, { maxBytes: INPUT_LIMITS.document, what: "the published file" }),
+    );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (errnoOf(error) === "ENOENT") return null;
     throw error;
   }
+}
+
+/** The system error code of a failed read, whether raw or as readInput's error (its cause). */
+function errnoOf(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e.cause?.code === "string") return e.cause.code;
+  return typeof e.code === "string" ? e.code : undefined;
 }
 
 async function ensureDirectory(directory: string): Promise<void> {

@@ -1,4 +1,16 @@
 export { audienceProblem, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
+export {
+  AWS_CONNECT_TIMEOUT_MS,
+  AWS_REQUEST_TIMEOUT_MS,
+  type AwsClientSettings,
+  type AwsRequestInFlight,
+  awsClientConfig,
+  describeWait,
+  formatDuration,
+  noAnswerMessage,
+  resolvedRegion,
+  watchAwsRequests,
+} from "./aws-client.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export {
   decideState,
@@ -55,6 +67,7 @@ export {
   type S3IssuerUrl,
   s3Issuer,
   s3IssuerUrl,
+  validateRegion,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export {

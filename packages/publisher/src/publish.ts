@@ -3,6 +3,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
 import { type PublicSigningKey, quoteInput } from "@irsa-anywhere/keys";
 import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
+import { type AwsClientSettings, awsClientConfig, resolvedRegion, watchAwsRequests } from "./aws-client.js";
 import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import type { RotationStep } from "./decide-state.js";
@@ -17,6 +18,7 @@ import {
   partitionOf,
   s3Issuer,
   s3IssuerUrl,
+  validateRegion,
 } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
@@ -64,6 +66,8 @@ export interface PublishOptions {
   dryRun?: boolean | undefined;
   /** Clients to use instead of ones made from the environment (custom credentials, tests). */
   clients?: { s3?: S3Client; iam?: IAMClient } | undefined;
+  /** The profile and timeouts of the clients made here. */
+  aws?: AwsClientSettings | undefined;
 }
 
 export interface BucketPolicyOutcome {
@@ -132,15 +136,27 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     );
   }
   validateAudiences(options.audiences);
+  if (options.region !== undefined) validateRegion(options.region);
+  if (options.endpointUrl !== undefined && options.endpointUrl.trim() === "") {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      "the S3 endpoint URL is empty; give one (such as http://127.0.0.1:9000) or leave it out for AWS's",
+    );
+  }
   const s3 = await import("@aws-sdk/client-s3");
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =
     options.clients?.s3 ??
-    new s3.S3Client({
-      ...(options.region ? { region: options.region } : {}),
-      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-      maxAttempts: 5,
-    });
+    watchAwsRequests(
+      new s3.S3Client({
+        ...(options.region ? { region: options.region } : {}),
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        maxAttempts: 5,
+        ...awsClientConfig(options.aws ?? {}),
+      }),
+      "S3",
+      options.aws ?? {},
+    );
   const region = await resolveRegion(client, options.region);
   const issuer = options.issuer ?? s3Issuer({ bucket, region, prefix: normalizePrefix(options.prefix) });
   const prefix = objectPrefixForIssuer({
@@ -159,7 +175,14 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     : endpoint
       ? `${endpoint.replace(/\/+$/, "")}/${bucket}`
       : s3BaseUrl(issuer, bucket);
-  const target = s3Target({ s3, client, bucket, region, publicBaseUrl });
+  const target = s3Target({
+    s3,
+    client,
+    bucket,
+    region,
+    publicBaseUrl,
+    anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
+  });
   const warnings: string[] = [];
 
   await target.prefetch([paths.jwks, paths.discovery]);
@@ -220,7 +243,15 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     const iam = await import("@aws-sdk/client-iam");
     const iamClient =
       options.clients?.iam ??
-      new iam.IAMClient({ region: iamRegionOf(partitionOf(region).name), maxAttempts: 5 });
+      watchAwsRequests(
+        new iam.IAMClient({
+          region: iamRegionOf(partitionOf(region).name),
+          maxAttempts: 5,
+          ...awsClientConfig(options.aws ?? {}),
+        }),
+        "IAM",
+        options.aws ?? {},
+      );
     oidcProvider = await ensureOidcProvider({
       iam,
       client: iamClient,
@@ -294,12 +325,7 @@ function validateAudiences(audiences: readonly string[] | undefined): void {
 
 async function resolveRegion(client: S3Client, given: string | undefined): Promise<string> {
   if (given) return given;
-  let region: string | undefined;
-  try {
-    region = await client.config.region();
-  } catch {
-    region = undefined;
-  }
+  const region = await resolvedRegion(client);
   if (!region) {
     throw new PublishError(
       "ERR_REGION_MISSING",

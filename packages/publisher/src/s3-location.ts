@@ -131,3 +131,19 @@ export function objectPrefixForIssuer(options: {
   }
   return onS3.prefix;
 }
+
+/**
+ * Checks that a region is a region's name (a DNS label such as `us-west-2`), before it becomes part
+ * of an endpoint's host name: `evil.com` would otherwise send the request elsewhere, or fail with
+ * an error that names nothing.
+ *
+ * @throws {PublishError} `ERR_REGION_INVALID`.
+ */
+export function validateRegion(region: string): void {
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(region)) {
+    throw new PublishError(
+      "ERR_REGION_INVALID",
+      `${JSON.stringify(region)} is not an AWS region; give one such as us-west-2 or cn-north-1`,
+    );
+  }
+}

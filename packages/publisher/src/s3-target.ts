@@ -18,6 +18,8 @@ export interface S3TargetOptions {
    */
   publicBaseUrl?: string | undefined;
   fetch?: typeof fetch;
+  /** How long an anonymous read may wait; default 10 s. */
+  anonymousReadTimeoutMs?: number | undefined;
 }
 
 /** An S3 target that also tells whether its documents can be read without credentials. */
@@ -52,7 +54,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
       // STS gives up after 5 s; a network that drops the request must not hold the job longer.
       response = await doFetch(locate(key), {
         headers: { "cache-control": "no-cache" },
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(options.anonymousReadTimeoutMs ?? 10_000),
       });
     } catch {
       return {};

@@ -1,5 +1,4 @@
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import {
   type Check,
   type Diagnosis,
@@ -10,25 +9,27 @@ import {
   signingKeyFromPem,
   signingKeyFromSecretManifest,
 } from "@irsa-anywhere/doctor";
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
+import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { hasKeySource, type KeySourceArgs, kubernetesTimeoutMs, readKeySources } from "../key-sources.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
-export interface DoctorArgs extends KeySourceArgs {
+export interface DoctorArgs extends KeySourceArgs, AwsArgs {
   issuer: string;
   "role-arn"?: string | undefined;
   "service-account"?: string | undefined;
   audience?: string | undefined;
   "smoke-test": boolean;
   "ca-file"?: string | undefined;
-  region?: string | undefined;
   aws: boolean;
   json: boolean;
 }
 
 export async function runDoctor(args: DoctorArgs): Promise<void> {
+  // Before anything waits on the network, so that a mistake is named at once.
+  const awsSettings = await awsSettingsFromArgs(args);
   const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
   if (args["smoke-test"] && [...list(args.key), ...list(args["secret-file"])].includes("-")) {
     throw new UsageError(
@@ -70,6 +71,8 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
     kubernetes: namesCluster ? { kubeconfig: args.kubeconfig, context: args.context } : undefined,
     aws: args.aws,
     region: args.region,
+    awsSettings,
+    kubernetesTimeoutMs: kubernetesTimeoutMs(args),
     ca,
   });
   process.stdout.write(args.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : describeDiagnosis(diagnosis));
@@ -87,6 +90,7 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
       namespace: args.namespace,
       kubeconfig: args.kubeconfig,
       context: args.context,
+      timeoutMs: kubernetesTimeoutMs(args),
     });
   }
   const files = [
@@ -94,7 +98,10 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
     ...[args.key ?? []].flat().map((file) => ({ file, secret: false })),
   ];
   for (const { file, secret } of files) {
-    const text = await readFile(file, "utf8");
+    const text = await readInput(file, {
+      maxBytes: secret ? INPUT_LIMITS.manifest : INPUT_LIMITS.pem,
+      what: secret ? "--secret-file" : "--key",
+    });
     try {
       return secret ? await signingKeyFromSecretManifest(text, file) : signingKeyFromPem(text, file);
     } catch (error) {
@@ -106,14 +113,7 @@ async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined>
 }
 
 async function readCaFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new UsageError(
-      `cannot read --ca-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+  const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--ca-file" });
   // Otherwise a wrong file shows up later as an issuer whose chain "does not verify".
   const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   const valid = certificates.filter((block) => {

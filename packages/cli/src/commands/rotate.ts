@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { publicKeysFromPem } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, publicKeysFromPem, readInput } from "@irsa-anywhere/keys";
 import {
   confirmRotation,
   prepareRotation,
@@ -34,9 +33,7 @@ export async function runRotate(args: RotateArgs): Promise<void> {
   switch (args.phase) {
     case "prepare": {
       const file = args["next-key"] as string;
-      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}; check the path`);
-      });
+      const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--next-key" });
       report = await prepareRotation({ ...options, nextKeys: publicKeysFromPem(text, file) });
       break;
     }

@@ -1,20 +1,24 @@
 import { trustPolicy, trustPolicyForRole } from "@irsa-anywhere/doctor";
+import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 import { UsageError } from "../usage-error.js";
 
-export interface TrustPolicyArgs {
+export interface TrustPolicyArgs extends AwsArgs {
   issuer: string;
   "service-account"?: string | string[] | undefined;
   "namespace-wide"?: string | string[] | undefined;
   audience?: string | undefined;
   "account-id"?: string | undefined;
   role?: string | undefined;
-  region?: string | undefined;
 }
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
+  if (args.role !== undefined && args["account-id"] !== undefined) {
+    throw new UsageError("--role names the account (the role's own); leave out --account-id");
+  }
   const wanted = {
+    awsSettings: await awsSettingsFromArgs(args),
     issuer: args.issuer,
     serviceAccounts: list(args["service-account"]),
     namespaceWide: list(args["namespace-wide"]),
@@ -28,9 +32,6 @@ export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
     });
     process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
     return;
-  }
-  if (args["account-id"] !== undefined) {
-    throw new UsageError("--role names the account (the role's own); leave out --account-id");
   }
   const merged = await trustPolicyForRole({ ...wanted, role: args.role });
   process.stdout.write(`${JSON.stringify(merged.policy, null, 2)}\n`);

@@ -1,6 +1,15 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { iamRegionOf, type Partition, partitionOf } from "@irsa-anywhere/publisher";
+import {
+  type AwsClientSettings,
+  awsClientConfig,
+  iamRegionOf,
+  noAnswerMessage,
+  type Partition,
+  partitionOf,
+  resolvedRegion,
+  watchAwsRequests,
+} from "@irsa-anywhere/publisher";
 import { DoctorError } from "../errors.js";
 
 /** @internal An SDK failure, read for its name, status and request id only: never its request. */
@@ -25,6 +34,8 @@ export function describeAwsFailure(error: unknown): AwsFailure {
   const name = e.name ?? "Error";
   const status = e.$metadata?.httpStatusCode;
   const requestId = e.$metadata?.requestId ? ` (request id ${e.$metadata.requestId})` : "";
+  const noAnswer = noAnswerMessage(error);
+  if (noAnswer !== undefined) return { kind: "other", name, summary: noAnswer };
   if (name === "CredentialsProviderError" || /Could not load credentials/i.test(e.message ?? "")) {
     return { kind: "no-credentials", name, summary: "no AWS credentials found" };
   }
@@ -79,24 +90,64 @@ export function awsError(error: unknown, actions: readonly string[]): DoctorErro
   });
 }
 
-/** @internal The region for STS: the one given, then `AWS_REGION`, then `us-east-1`. */
-export function stsRegion(region: string | undefined): string {
-  return region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
-}
-
 /** @internal The partition of a region, by name (`aws`, `aws-cn`, `aws-us-gov`). */
 export function partitionOfRegion(region: string): string {
   return partitionOf(region).name;
 }
 
-/** @internal */
-export async function makeStsClient(region: string | undefined): Promise<STSClient> {
+/** STS's region when neither the options, the environment nor the profile name one. */
+const DEFAULT_STS_REGION = "us-east-1";
+
+/**
+ * @internal An STS client in the region given, else the SDK's (`AWS_REGION`, the profile's),
+ * else us-east-1; `region` is the one it uses.
+ */
+export async function makeStsClient(
+  region: string | undefined,
+  settings: AwsClientSettings = {},
+): Promise<{ client: STSClient; region: string }> {
   const sts = await import("@aws-sdk/client-sts");
-  return new sts.STSClient({ region: stsRegion(region), maxAttempts: 3 });
+  const make = (chosen: string | undefined) =>
+    watchAwsRequests(
+      new sts.STSClient({
+        ...(chosen ? { region: chosen } : {}),
+        maxAttempts: 3,
+        ...awsClientConfig(settings),
+      }),
+      "STS",
+      settings,
+    );
+  let client = make(region);
+  const resolved = await resolvedRegion(client);
+  if (resolved !== undefined) return { client, region: resolved };
+  client.destroy();
+  client = make(DEFAULT_STS_REGION);
+  return { client, region: DEFAULT_STS_REGION };
+}
+
+/**
+ * @internal The partition of the region the SDK would use: `region`, else `AWS_REGION` or the
+ * profile's; `aws` when none is set. Sends no request.
+ */
+export async function partitionOfSdkRegion(
+  region: string | undefined,
+  settings: AwsClientSettings = {},
+): Promise<string> {
+  const { client, region: resolved } = await makeStsClient(region, settings);
+  client.destroy();
+  return partitionOfRegion(resolved);
 }
 
 /** @internal */
-export async function makeIamClient(partition: string): Promise<IAMClient> {
+export async function makeIamClient(partition: string, settings: AwsClientSettings = {}): Promise<IAMClient> {
   const iam = await import("@aws-sdk/client-iam");
-  return new iam.IAMClient({ region: iamRegionOf(partition as Partition["name"]), maxAttempts: 3 });
+  return watchAwsRequests(
+    new iam.IAMClient({
+      region: iamRegionOf(partition as Partition["name"]),
+      maxAttempts: 3,
+      ...awsClientConfig(settings),
+    }),
+    "IAM",
+    settings,
+  );
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type KubeconfigOptions, loadKubeconfig } from "@irsa-anywhere/keys";
+import { type KubeconfigOptions, loadKubeconfig, trackRequest } from "@irsa-anywhere/keys";
 import { formatMs } from "./https-get.js";
 
 /** @internal Where to find the cluster: a kubeconfig, or the defaults (`KUBECONFIG`, `~/.kube/config`, in-cluster). */
@@ -38,7 +38,10 @@ export async function connectKube(options: KubeOptions, timeoutMs: number): Prom
       } catch (error) {
         return { error: `cannot use the kubeconfig's credentials: ${firstLine(error)}` };
       }
-      return rawGet(`${server}${path}`, requestOptions, timeoutMs);
+      return trackRequest(
+        { service: "the Kubernetes API", endpoint: server, operation: `GET ${path.split("?")[0]}` },
+        rawGet(`${server}${path}`, requestOptions, timeoutMs),
+      );
     },
   };
 }

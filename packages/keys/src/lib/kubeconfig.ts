@@ -1,6 +1,13 @@
+import { dirname } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
 import { quoteInput } from "../quote-input.js";
+import { INPUT_LIMITS, readInput } from "../read-input.js";
+import { measureNesting } from "./nesting-depth.js";
+
+/** Kubeconfigs nest about five levels deep, in about ten lines per cluster, context and user. */
+const MAX_KUBECONFIG_DEPTH = 100;
+const MAX_KUBECONFIG_ENTRIES = 50_000;
 
 /** How to reach a cluster: a kubeconfig file and context, or the defaults. */
 export interface KubeconfigOptions {
@@ -20,9 +27,30 @@ export interface KubeconfigOptions {
 export async function loadKubeconfig(options: KubeconfigOptions) {
   const k8s = await import("@kubernetes/client-node");
   const config = new k8s.KubeConfig();
+  // Read here, within its cap, rather than by the client, which would read a FIFO or /dev/zero for ever.
+  const text =
+    options.kubeconfig === undefined
+      ? undefined
+      : await readInput(options.kubeconfig, {
+          maxBytes: INPUT_LIMITS.kubeconfig,
+          what: "--kubeconfig",
+        }).catch((error: KeysError) => {
+          throw new KeysError("ERR_KUBECONFIG_INVALID", error.message, { cause: error });
+        });
+  const measured = text === undefined ? undefined : measureNesting(text);
+  if (measured && (measured.depth > MAX_KUBECONFIG_DEPTH || measured.entries > MAX_KUBECONFIG_ENTRIES)) {
+    throw new KeysError(
+      "ERR_KUBECONFIG_INVALID",
+      `the kubeconfig ${options.kubeconfig} nests more than ${MAX_KUBECONFIG_DEPTH} levels deep or has more than ${MAX_KUBECONFIG_ENTRIES} lines or entries, which no kubeconfig does; check --kubeconfig`,
+    );
+  }
   try {
-    if (options.kubeconfig === undefined) config.loadFromDefault();
-    else config.loadFromFile(options.kubeconfig);
+    if (text === undefined || options.kubeconfig === undefined) config.loadFromDefault();
+    else {
+      config.loadFromString(text);
+      // As loadFromFile does: certificate and key paths are relative to the kubeconfig's directory.
+      config.makePathsAbsolute(dirname(options.kubeconfig));
+    }
   } catch (error) {
     throw new KeysError(
       "ERR_KUBECONFIG_INVALID",

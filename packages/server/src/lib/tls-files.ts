@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/keys";
 import { ServeError } from "../errors.js";
 
 /** @internal The certificate chain and key as read, PEM. */
@@ -20,13 +20,9 @@ export const MIN_TLS_VERSION = "TLSv1.2";
 export async function readTlsMaterial(files: { certFile: string; keyFile: string }): Promise<TlsMaterial> {
   const read = async (file: string, what: string) => {
     try {
-      return await readFile(file, "utf8");
+      return await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: `the TLS ${what}` });
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new ServeError(
-        "ERR_TLS_FILES_UNREADABLE",
-        `cannot read the TLS ${what} ${file}: ${reason === "ENOENT" ? "no such file; check the path" : reason}`,
-      );
+      throw new ServeError("ERR_TLS_FILES_UNREADABLE", (error as Error).message, { cause: error });
     }
   };
   const material = { cert: await read(files.certFile, "certificate"), key: await read(files.keyFile, "key") };

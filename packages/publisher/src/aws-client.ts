@@ -1,0 +1,139 @@
+import { type RequestInFlight, trackRequest } from "@irsa-anywhere/keys";
+import { PublishError } from "./errors.js";
+
+/** How long an AWS request may wait for a connection, then for its answer, unless told otherwise. */
+export const AWS_CONNECT_TIMEOUT_MS = 10_000;
+export const AWS_REQUEST_TIMEOUT_MS = 30_000;
+
+/** How the AWS clients this project makes are set up; shared by publish, rotate, doctor and trust-policy. */
+export interface AwsClientSettings {
+  /** A profile of the shared config and credentials files; default `AWS_PROFILE`, else `default`. */
+  profile?: string | undefined;
+  /** The most one request may wait for its answer; default `AWS_REQUEST_TIMEOUT_MS`. */
+  requestTimeoutMs?: number | undefined;
+}
+
+/** @internal What a request was doing, kept on its error and while it waits. */
+export interface AwsRequestInFlight extends RequestInFlight {
+  /** The request timeout it was given. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+interface MiddlewareClient {
+  middlewareStack: { add(middleware: unknown, options: Record<string, unknown>): void };
+}
+
+/**
+ * The constructor options every AWS client of this project takes: a connect and a request
+ * timeout (a request never answered would otherwise wait for ever), and the profile.
+ *
+ * @example
+ * const client = watchAwsRequests(new S3Client({ region, ...awsClientConfig({ profile: "prod" }) }), "S3", {});
+ */
+export function awsClientConfig(settings: AwsClientSettings) {
+  const requestTimeout = settings.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS;
+  return {
+    requestHandler: {
+      connectionTimeout: Math.min(AWS_CONNECT_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
+      // Without it the SDK only logs that the timeout passed, and goes on waiting.
+      throwOnRequestTimeout: true,
+    },
+    ...(settings.profile === undefined ? {} : { profile: settings.profile }),
+  };
+}
+
+/**
+ * Records each request of `client` while it waits, and on its error, so that a timeout can name
+ * the endpoint and the operation that did not answer ({@link noAnswerMessage}).
+ */
+export function watchAwsRequests<T extends MiddlewareClient>(
+  client: T,
+  service: string,
+  settings: AwsClientSettings,
+): T {
+  const timeoutMs = settings.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS;
+  const connectTimeoutMs = Math.min(AWS_CONNECT_TIMEOUT_MS, timeoutMs);
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { request?: { protocol?: string; hostname?: string; port?: number } }) => {
+        const request = args.request;
+        const record: AwsRequestInFlight = {
+          service,
+          endpoint: request?.hostname
+            ? `${request.protocol ?? "https:"}//${request.hostname}${request.port ? `:${request.port}` : ""}`
+            : "(unknown endpoint)",
+          operation: (context.commandName ?? "a request").replace(/Command$/, ""),
+          timeoutMs,
+          connectTimeoutMs,
+        };
+        try {
+          return await trackRequest(record, next(args));
+        } catch (error) {
+          if (typeof error === "object" && error !== null) {
+            Object.defineProperty(error, "$irsaRequest", { value: record, configurable: true });
+          }
+          throw error;
+        }
+      },
+    { step: "deserialize", name: "irsaAnywhereWatchRequests", override: true },
+  );
+  return client;
+}
+
+/**
+ * One line for a request that got no answer in time, naming the service, its endpoint and the
+ * operation; undefined for any other failure.
+ */
+export function noAnswerMessage(error: unknown): string | undefined {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $irsaRequest?: AwsRequestInFlight;
+  };
+  const request = e.$irsaRequest;
+  if (request === undefined || !(e.name === "TimeoutError" || e.code === "ETIMEDOUT")) return undefined;
+  return describeWait(request, /without establishing a connection/i.test(e.message ?? ""));
+}
+
+/** @internal */
+export function describeWait(request: AwsRequestInFlight, connecting: boolean): string {
+  return connecting
+    ? `${request.service} at ${request.endpoint} did not accept a connection for ${request.operation} within ${formatDuration(request.connectTimeoutMs)}`
+    : `${request.service} at ${request.endpoint} did not answer ${request.operation} within ${formatDuration(request.timeoutMs)}`;
+}
+
+/** "30s", "1.5s", "5m", "250ms". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+/** @internal A timeout as this package's error. */
+export function noAnswerError(error: unknown): PublishError | undefined {
+  const message = noAnswerMessage(error);
+  return message === undefined
+    ? undefined
+    : new PublishError(
+        "ERR_AWS_UNREACHABLE",
+        `${message}; check the network, any proxy (HTTPS_PROXY), and --endpoint-url or AWS_ENDPOINT_URL if set`,
+        { cause: error },
+      );
+}
+
+/**
+ * The region a client resolved by the SDK's own chain (the one given, `AWS_REGION`, the profile's
+ * `region`), or undefined when none names one. One resolution for every command.
+ */
+export async function resolvedRegion(client: { config: { region: unknown } }): Promise<string | undefined> {
+  try {
+    const region = client.config.region;
+    const value = typeof region === "function" ? await region() : region;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
