@@ -179,7 +179,8 @@ describe("publish's IAM provider step against an IAM that never answers", () => 
 
   it("ends within --timeout, naming IAM's endpoint and the request", async () => {
     await expectNoAnswer(
-      ["publish", "--key", "sa.pub", "--bucket", "oidc-bucket", "--prefix", "prod"],
+      // Public, so that the anonymous read-back passes and the run reaches the IAM step.
+      ["publish", "--key", "sa.pub", "--bucket", "oidc-bucket", "--prefix", "prod", "--public-read-policy"],
       { ...awsTestEnv(moto.endpoint), AWS_ENDPOINT_URL_IAM: silent.url },
       new RegExp(`^irsa-anywhere: IAM at ${silent.url} did not answer \\w*OpenIDConnectProvider\\w* within`),
     );
