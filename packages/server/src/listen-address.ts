@@ -43,3 +43,8 @@ export function isLoopbackHost(host: string): boolean {
   const v4 = lower.startsWith("::ffff:") ? lower.slice("::ffff:".length) : lower;
   return isIP(v4) === 4 && v4.startsWith("127.");
 }
+
+/** @internal `host:port`, with an IPv6 host in brackets, as in a URL. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
