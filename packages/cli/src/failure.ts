@@ -26,13 +26,23 @@ export function failWith(message: string, code: number): never {
 }
 
 /**
- * Errors of our packages carry `isInputError` and get their one line: exit 2 for the user's input,
- * 1 for what went wrong at run time. Anything else is a bug and shows in full.
+ * The exit code of an error of our packages: 2 for the user's input, 1 for what went wrong at
+ * run time; `undefined` for anything else, which is a bug.
+ */
+export function exitCodeFor(error: unknown): number | undefined {
+  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
+    return error.isInputError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  return undefined;
+}
+
+/**
+ * Errors of our packages get their one line and the exit code {@link exitCodeFor} gives them.
+ * Anything else is a bug and shows in full.
  */
 export function reportError(error: unknown): never {
-  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
-    failWith(error.message, error.isInputError ? EXIT_USAGE : EXIT_FAILURE);
-  }
+  const exitCode = exitCodeFor(error);
+  if (exitCode !== undefined) failWith((error as Error).message, exitCode);
   process.stderr.write(`irsa-anywhere: unexpected error, please report it:\n`);
   console.error(error);
   process.exit(EXIT_FAILURE);
