@@ -8,7 +8,7 @@ import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { emit } from "./emit.js";
-import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
+import { type EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { exitCodeFor } from "./failure.js";
 import { UsageError } from "./usage-error.js";
 

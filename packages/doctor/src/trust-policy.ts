@@ -1,6 +1,6 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { type AwsClientSettings, audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
