@@ -129,8 +129,9 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  * {@link buildTrustPolicy}, with the account (and its partition) of the caller's AWS credentials
  * when no account ID is given.
  *
- * @throws {DoctorError} as {@link buildTrustPolicy}, and `ERR_AWS_NO_CREDENTIALS`,
- *   `ERR_AWS_ACCESS_DENIED` or `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
+ * @throws {DoctorError} as {@link buildTrustPolicy}.
+ * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
  * const policy = await trustPolicy({ issuer, serviceAccounts: ["payments/api"] });
