@@ -8,6 +8,7 @@ import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { emit } from "./emit.js";
+import { CliError, type CliErrorCode } from "./errors.js";
 import { type EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { exitCodeFor } from "./failure.js";
 import { UsageError } from "./usage-error.js";
@@ -91,6 +92,11 @@ const server: Record<ServeErrorCode, ExitCode> = {
   ERR_SERVER_CLOSED: 1,
 };
 
+const cli: Record<CliErrorCode, ExitCode> = {
+  ERR_USAGE: 2,
+  ERR_OUTPUT_UNWRITABLE: 2,
+};
+
 function rows<Code extends string>(
   table: Record<Code, ExitCode>,
   make: (code: Code) => Error,
@@ -109,6 +115,7 @@ describe("exitCodeFor", () => {
     ...rows(publisher, (code) => new PublishError(code, "m")),
     ...rows(doctor, (code) => new DoctorError(code, "m")),
     ...rows(server, (code) => new ServeError(code, "m")),
+    ...rows(cli, (code) => new CliError(code, "m")),
     ["ERR_USAGE", new UsageError("m"), 2],
   ])("gives %s exit %s", (_code, error, exitCode) => {
     expect(exitCodeFor(error)).toBe(exitCode);

@@ -1,3 +1,4 @@
+import { type Fault, IrsaAnywhereError } from "@irsa-anywhere/errors";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { paint } from "./terminal.js";
 
@@ -25,15 +26,18 @@ export function failWith(message: string, code: number): never {
   process.exit(code);
 }
 
+/** The one place a fault becomes an exit code (README.md, "Exit codes"). */
+const exitCodes: Readonly<Record<Fault, number>> = {
+  input: EXIT_USAGE,
+  environment: EXIT_FAILURE,
+};
+
 /**
- * The exit code of an error of our packages: 2 for the user's input, 1 for what went wrong at
- * run time; `undefined` for anything else, which is a bug.
+ * The exit code of an error of our packages, by whose fault it is; `undefined` for anything
+ * else, which is a bug.
  */
 export function exitCodeFor(error: unknown): number | undefined {
-  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
-    return error.isInputError ? EXIT_USAGE : EXIT_FAILURE;
-  }
-  return undefined;
+  return error instanceof IrsaAnywhereError ? exitCodes[error.fault] : undefined;
 }
 
 /**
