@@ -8,6 +8,7 @@ import {
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { promisify } from "node:util";
+import { CliError } from "./errors.js";
 
 // node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
 const writeFile = promisify(writeFileCallback);
@@ -74,6 +75,6 @@ async function writableTarget(outFile: string): Promise<string> {
   }
 }
 
-function outputError(message: string): Error {
-  return Object.assign(new Error(message), { code: "ERR_OUTPUT_UNWRITABLE", isInputError: true });
+function outputError(message: string): CliError {
+  return new CliError("ERR_OUTPUT_UNWRITABLE", message);
 }

@@ -1,3 +1,4 @@
+import { type Fault, IrsaAnywhereError } from "@irsa-anywhere/errors";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { paint } from "./terminal.js";
 
@@ -25,14 +26,27 @@ export function failWith(message: string, code: number): never {
   process.exit(code);
 }
 
+/** The one place a fault becomes an exit code (README.md, "Exit codes"). */
+const exitCodes: Readonly<Record<Fault, number>> = {
+  input: EXIT_USAGE,
+  environment: EXIT_FAILURE,
+};
+
 /**
- * Errors of our packages carry `isInputError` and get their one line: exit 2 for the user's input,
- * 1 for what went wrong at run time. Anything else is a bug and shows in full.
+ * The exit code of an error of our packages, by whose fault it is; `undefined` for anything
+ * else, which is a bug.
+ */
+export function exitCodeFor(error: unknown): number | undefined {
+  return error instanceof IrsaAnywhereError ? exitCodes[error.fault] : undefined;
+}
+
+/**
+ * Errors of our packages get their one line and the exit code {@link exitCodeFor} gives them.
+ * Anything else is a bug and shows in full.
  */
 export function reportError(error: unknown): never {
-  if (error instanceof Error && "isInputError" in error && typeof error.isInputError === "boolean") {
-    failWith(error.message, error.isInputError ? EXIT_USAGE : EXIT_FAILURE);
-  }
+  const exitCode = exitCodeFor(error);
+  if (exitCode !== undefined) failWith((error as Error).message, exitCode);
   process.stderr.write(`irsa-anywhere: unexpected error, please report it:\n`);
   console.error(error);
   process.exit(EXIT_FAILURE);

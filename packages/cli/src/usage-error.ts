@@ -1,6 +1,10 @@
+import { CliError } from "./errors.js";
+
 /** A mistake in how the command was called; the CLI prints it with a pointer to `--help`, exit 2. */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   override readonly name = "UsageError";
-  readonly code = "ERR_USAGE";
-  readonly isInputError = true;
+
+  constructor(message: string) {
+    super("ERR_USAGE", message);
+  }
 }

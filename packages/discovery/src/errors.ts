@@ -1,14 +1,27 @@
+import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
+
 /** Stable codes for every failure of this package. */
 export type DiscoveryErrorCode = "ERR_ISSUER_INVALID" | "ERR_JWKS_URI_INVALID";
 
-/** The one error class of `@irsa-anywhere/discovery`; always the caller's input at fault. */
-export class DiscoveryError extends Error {
+const faults: FaultTable<DiscoveryErrorCode> = {
+  ERR_ISSUER_INVALID: "input",
+  ERR_JWKS_URI_INVALID: "input",
+};
+
+/**
+ * The one error class of `@irsa-anywhere/discovery`; always the caller's input at fault.
+ *
+ * @example
+ * try {
+ *   validateIssuer("https://oidc.example.com/prod/");
+ * } catch (error) {
+ *   if (error instanceof DiscoveryError) console.error(error.message); // "... ends with a slash ..."
+ * }
+ */
+export class DiscoveryError extends IrsaAnywhereError<DiscoveryErrorCode> {
   override readonly name = "DiscoveryError";
-  readonly code: DiscoveryErrorCode;
-  readonly isInputError = true;
 
   constructor(code: DiscoveryErrorCode, message: string) {
-    super(message);
-    this.code = code;
+    super(code, faults[code], message);
   }
 }

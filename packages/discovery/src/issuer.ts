@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { DiscoveryError } from "./errors.js";
 
 /**

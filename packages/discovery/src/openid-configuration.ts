@@ -1,5 +1,5 @@
+import { quoteInput } from "@irsa-anywhere/errors";
 import type { SigningAlgorithm } from "@irsa-anywhere/keys";
-import { quoteInput } from "@irsa-anywhere/keys";
 import { DiscoveryError } from "./errors.js";
 import { validateIssuer } from "./issuer.js";
 

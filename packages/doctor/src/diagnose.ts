@@ -112,7 +112,8 @@ export const STS_TIMEOUT_MS = 5_000;
  *
  * @throws {DoctorError} for options that cannot work: `ERR_SERVICE_ACCOUNT_INVALID`,
  *   `ERR_ROLE_ARN_INVALID`, `ERR_AUDIENCE_INVALID`, `ERR_SIGNING_KEY_MISSING`,
- *   `ERR_SMOKE_TEST_INCOMPLETE`, `ERR_KUBECONFIG_INVALID`.
+ *   `ERR_SMOKE_TEST_INCOMPLETE`.
+ * @throws {KeysError} `ERR_KUBECONFIG_INVALID`.
  *
  * @example
  * const diagnosis = await diagnose({

@@ -1,4 +1,11 @@
-/** Stable codes for every failure of this package; assert on these, not on message text. */
+import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
+
+/**
+ * Stable codes for every failure of this package; assert on these, not on message text. Reading
+ * the cluster fails with `@irsa-anywhere/keys`'s `KeysError` (`ERR_KUBECONFIG_INVALID`,
+ * `ERR_CLUSTER_*`), and an AWS call with `@irsa-anywhere/publisher`'s `PublishError`
+ * (`ERR_AWS_*`): each code is raised as the error of the one package that owns it.
+ */
 export type DoctorErrorCode =
   | "ERR_SERVICE_ACCOUNT_INVALID"
   | "ERR_ROLE_ARN_INVALID"
@@ -9,28 +16,20 @@ export type DoctorErrorCode =
   | "ERR_AUDIENCE_INVALID"
   | "ERR_SMOKE_TEST_INCOMPLETE"
   | "ERR_SIGNING_KEY_MISSING"
-  | "ERR_SIGNING_KEY_INVALID"
-  | "ERR_KUBECONFIG_INVALID"
-  | "ERR_CLUSTER_UNREACHABLE"
-  | "ERR_CLUSTER_FORBIDDEN"
-  | "ERR_CLUSTER_SECRET_NOT_FOUND"
-  | "ERR_AWS_NO_CREDENTIALS"
-  | "ERR_AWS_ACCESS_DENIED"
-  | "ERR_AWS_REQUEST_FAILED";
+  | "ERR_SIGNING_KEY_INVALID";
 
-/** Codes caused by the caller's input (CLI exit code 2); the rest are run-time failures (exit 1). */
-const inputCodes: ReadonlySet<DoctorErrorCode> = new Set([
-  "ERR_SERVICE_ACCOUNT_INVALID",
-  "ERR_ROLE_ARN_INVALID",
-  "ERR_ROLE_NOT_FOUND",
-  "ERR_ACCOUNT_ID_INVALID",
-  "ERR_AUDIENCE_INVALID",
-  "ERR_SMOKE_TEST_INCOMPLETE",
-  "ERR_SIGNING_KEY_MISSING",
-  "ERR_SIGNING_KEY_INVALID",
-  "ERR_KUBECONFIG_INVALID",
-  "ERR_CLUSTER_SECRET_NOT_FOUND",
-]);
+const faults: FaultTable<DoctorErrorCode> = {
+  ERR_SERVICE_ACCOUNT_INVALID: "input",
+  ERR_ROLE_ARN_INVALID: "input",
+  ERR_ROLE_NOT_FOUND: "input",
+  ERR_TRUST_POLICY_INVALID: "environment",
+  ERR_TRUST_POLICY_UNMERGEABLE: "environment",
+  ERR_ACCOUNT_ID_INVALID: "input",
+  ERR_AUDIENCE_INVALID: "input",
+  ERR_SMOKE_TEST_INCOMPLETE: "input",
+  ERR_SIGNING_KEY_MISSING: "input",
+  ERR_SIGNING_KEY_INVALID: "input",
+};
 
 /**
  * The one error class of `@irsa-anywhere/doctor`. Its message is one line that says what was
@@ -39,16 +38,19 @@ const inputCodes: ReadonlySet<DoctorErrorCode> = new Set([
  * A broken link of the IRSA chain is not an error: `diagnose()` reports it as a failed check.
  * Errors are for calls that cannot be made as given (a malformed role ARN, a smoke test without
  * a signing key) and, for `trustPolicy()`, an AWS account that cannot be found.
+ *
+ * @example
+ * try {
+ *   buildTrustPolicy({ issuer, serviceAccounts: ["payments/api"], accountId: "1111" });
+ * } catch (error) {
+ *   if (error instanceof DoctorError && error.code === "ERR_ACCOUNT_ID_INVALID") console.error(error.message);
+ *   else throw error;
+ * }
  */
-export class DoctorError extends Error {
+export class DoctorError extends IrsaAnywhereError<DoctorErrorCode> {
   override readonly name = "DoctorError";
-  readonly code: DoctorErrorCode;
-  /** `true` when the caller's input is at fault (CLI exit 2), `false` otherwise (exit 1). */
-  readonly isInputError: boolean;
 
   constructor(code: DoctorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.isInputError = inputCodes.has(code);
+    super(code, faults[code], message, options);
   }
 }

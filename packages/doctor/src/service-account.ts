@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { DoctorError } from "./errors.js";
 
 /** A Kubernetes service account. */

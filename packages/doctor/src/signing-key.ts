@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
+import { KeysError, parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
 import { DoctorError } from "./errors.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 
@@ -107,8 +107,9 @@ export interface ClusterSigningKeyOptions extends KubeOptions {
  * Reads the private signing key from the cluster's `<cluster>-sa` secret through the
  * Kubernetes API.
  *
- * @throws {DoctorError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`,
- *   `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_SECRET_NOT_FOUND`, or those of {@link signingKeyFromPem}.
+ * @throws {KeysError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_FORBIDDEN`,
+ *   `ERR_CLUSTER_SECRET_NOT_FOUND`: the codes of reading a cluster, which keys owns.
+ * @throws {DoctorError} those of {@link signingKeyFromPem}.
  *
  * @example
  * const signingKey = await signingKeyFromCluster({ cluster: "prod", kubeconfig: "prod.kubeconfig" });
@@ -121,26 +122,26 @@ export async function signingKeyFromCluster(options: ClusterSigningKeyOptions): 
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
   );
   if ("error" in answer) {
-    throw new DoctorError(
+    throw new KeysError(
       "ERR_CLUSTER_UNREACHABLE",
       `cannot read secret ${namespace}/${name} from ${api.server}: ${answer.error}; check that the cluster is up and the kubeconfig points at it`,
     );
   }
   if (answer.status === 404) {
-    throw new DoctorError(
+    throw new KeysError(
       "ERR_CLUSTER_SECRET_NOT_FOUND",
       `no secret ${name} in namespace ${namespace} on ${api.server}; check --cluster (the secret is <cluster>-sa) and --namespace`,
     );
   }
   if (answer.status === 401 || answer.status === 403) {
-    throw new DoctorError(
+    throw new KeysError(
       "ERR_CLUSTER_FORBIDDEN",
       `${api.server} refused to let this identity get secret ${namespace}/${name} (HTTP ${answer.status}); the smoke test needs "get" on it`,
     );
   }
   const data = (answer.body as { data?: unknown } | null)?.data;
   if (answer.status !== 200 || typeof data !== "object" || data === null) {
-    throw new DoctorError(
+    throw new KeysError(
       "ERR_CLUSTER_UNREACHABLE",
       `${api.server} answered HTTP ${answer.status} for secret ${namespace}/${name}, not the secret`,
     );

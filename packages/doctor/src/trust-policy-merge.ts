@@ -1,6 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { type AwsClientSettings, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import { type AwsClientSettings, DEFAULT_AUDIENCE, PublishError } from "@irsa-anywhere/publisher";
 import { lookUpRole } from "./checks/role-trust.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
@@ -145,8 +145,9 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
  * account and partition of the provider are the role's own.
  *
  * @throws {DoctorError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
- *   neither a name nor an ARN; `ERR_ROLE_NOT_FOUND`; `ERR_AWS_NO_CREDENTIALS`,
- *   `ERR_AWS_ACCESS_DENIED` or `ERR_AWS_REQUEST_FAILED` when the role cannot be read.
+ *   neither a name nor an ARN; `ERR_ROLE_NOT_FOUND`.
+ * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ *   `ERR_AWS_REQUEST_FAILED` when the role cannot be read.
  *
  * @example
  * const { policy, added } = await trustPolicyForRole({
@@ -177,7 +178,7 @@ export async function trustPolicyForRole(options: RoleTrustPolicyOptions): Promi
     }
     if (lookup.kind === "error") throw awsError(lookup.error, ["iam:GetRole"]);
     const arn = (lookup.arn === undefined ? undefined : parseRoleArn(lookup.arn)) ?? given.arn;
-    if (!arn) throw new DoctorError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
+    if (!arn) throw new PublishError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
     const merged = mergeTrustPolicy(lookup.document, {
       ...rest,
       accountId: arn.accountId,

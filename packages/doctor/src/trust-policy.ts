@@ -1,6 +1,6 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { type AwsClientSettings, audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
@@ -129,8 +129,9 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  * {@link buildTrustPolicy}, with the account (and its partition) of the caller's AWS credentials
  * when no account ID is given.
  *
- * @throws {DoctorError} as {@link buildTrustPolicy}, and `ERR_AWS_NO_CREDENTIALS`,
- *   `ERR_AWS_ACCESS_DENIED` or `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
+ * @throws {DoctorError} as {@link buildTrustPolicy}.
+ * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
  * const policy = await trustPolicy({ issuer, serviceAccounts: ["payments/api"] });

@@ -28,7 +28,6 @@ export {
 } from "./keygen.js";
 export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
-export { QUOTED_INPUT_MAX, quoteInput } from "./quote-input.js";
 export { INPUT_LIMITS, type ReadInputOptions, readInput } from "./read-input.js";
 export { type RequestInFlight, requestsInFlight, trackRequest } from "./requests-in-flight.js";
 export { parseManifest, publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";

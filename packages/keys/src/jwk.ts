@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey } from "node:crypto";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { KeysError } from "./errors.js";
-import { quoteInput } from "./quote-input.js";
 import {
   jwkCurveName,
   type PublicSigningKey,

@@ -1,6 +1,6 @@
+import { quoteInput } from "@irsa-anywhere/errors";
 import { KeysError } from "./errors.js";
 import { assertPublicJwk, jwkFromPublicKey, type PublicJwk, publicSigningKeyFromJwk } from "./jwk.js";
-import { quoteInput } from "./quote-input.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
 /** A JSON Web Key Set as AWS STS reads it. */

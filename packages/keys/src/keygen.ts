@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { KeysError } from "./errors.js";
-import { quoteInput } from "./quote-input.js";
 import { type PublicSigningKey, toPublicSigningKey } from "./signing-key.js";
 
 /** The key types kube-apiserver signs with and STS verifies. */

@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 
 /** IAM's limits on client IDs (CreateOpenIDConnectProvider, AddClientIDToOpenIDConnectProvider). */
 export const MAX_AUDIENCES = 100;

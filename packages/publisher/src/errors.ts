@@ -1,4 +1,10 @@
-/** Stable codes for every failure of this package. */
+import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
+
+/**
+ * Stable codes for every failure of this package. The `ERR_AWS_*` codes are also what
+ * `@irsa-anywhere/doctor` throws, as a `PublishError`, for an AWS call it cannot go on without:
+ * this package holds the AWS client settings both use.
+ */
 export type PublishErrorCode =
   | "ERR_PRECONDITION_FAILED"
   | "ERR_CONCURRENT_UPDATES"
@@ -22,28 +28,45 @@ export type PublishErrorCode =
   | "ERR_DOCUMENTS_NOT_SERVED"
   | "ERR_AUDIENCE_INVALID";
 
-const inputCodes: ReadonlySet<PublishErrorCode> = new Set([
-  "ERR_PUBLISHED_DOCUMENT_INVALID",
-  "ERR_TARGET_MISSING",
-  "ERR_ISSUER_MISMATCH",
-  "ERR_BUCKET_NOT_FOUND",
-  "ERR_BUCKET_WRONG_REGION",
-  "ERR_REGION_MISSING",
-  "ERR_REGION_INVALID",
-  "ERR_DURATION_INVALID",
-  "ERR_AUDIENCE_INVALID",
-]);
+const faults: FaultTable<PublishErrorCode> = {
+  ERR_PRECONDITION_FAILED: "environment",
+  ERR_CONCURRENT_UPDATES: "environment",
+  ERR_PUBLISHED_DOCUMENT_INVALID: "input",
+  ERR_TARGET_UNWRITABLE: "environment",
+  ERR_TARGET_UNREADABLE: "environment",
+  ERR_TARGET_MISSING: "input",
+  ERR_ISSUER_MISMATCH: "input",
+  ERR_BUCKET_NOT_FOUND: "input",
+  ERR_BUCKET_WRONG_REGION: "input",
+  ERR_REGION_MISSING: "input",
+  ERR_REGION_INVALID: "input",
+  ERR_PUBLIC_ACCESS_BLOCKED: "environment",
+  ERR_AWS_ACCESS_DENIED: "environment",
+  ERR_AWS_NO_CREDENTIALS: "environment",
+  ERR_AWS_REQUEST_FAILED: "environment",
+  ERR_AWS_UNREACHABLE: "environment",
+  ERR_DURATION_INVALID: "input",
+  ERR_TOO_MANY_KEYS: "environment",
+  ERR_ROTATION_PRECONDITION: "environment",
+  ERR_DOCUMENTS_NOT_SERVED: "environment",
+  ERR_AUDIENCE_INVALID: "input",
+};
 
-/** The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys. */
-export class PublishError extends Error {
+/**
+ * The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys.
+ *
+ * @example
+ * try {
+ *   await publish(options);
+ * } catch (error) {
+ *   if (error instanceof PublishError && error.code === "ERR_AWS_ACCESS_DENIED") console.error(error.message);
+ *   else throw error;
+ * }
+ */
+export class PublishError extends IrsaAnywhereError<PublishErrorCode> {
   override readonly name = "PublishError";
-  readonly code: PublishErrorCode;
-  /** `true` when the caller's input is at fault (CLI exit 2), `false` otherwise (exit 1). */
-  readonly isInputError: boolean;
 
   constructor(code: PublishErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.isInputError = inputCodes.has(code);
+    super(code, faults[code], message, options);
   }
 }

@@ -1,7 +1,8 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
-import { type PublicSigningKey, quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
 import { type AwsClientSettings, awsClientConfig, resolvedRegion, watchAwsRequests } from "./aws-client.js";
 import { translateAwsError } from "./aws-errors.js";

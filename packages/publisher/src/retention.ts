@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 
 /**

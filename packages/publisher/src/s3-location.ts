@@ -1,5 +1,5 @@
 import { issuerPath, validateIssuer } from "@irsa-anywhere/discovery";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 
 /** An AWS partition: where a region's S3 hosts and IAM ARNs live. */

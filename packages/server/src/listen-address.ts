@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { ServeError } from "./errors.js";
 
 /** Where the server listens. An empty `host` means every interface. */

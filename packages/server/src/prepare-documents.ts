@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { documentRequestPaths, validateIssuer } from "@irsa-anywhere/discovery";
-import { KeysError, parseJwks, quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
+import { KeysError, parseJwks } from "@irsa-anywhere/keys";
 import { DOCUMENT_CACHE_CONTROL, DOCUMENT_CONTENT_TYPE } from "@irsa-anywhere/publisher";
 import { ServeError } from "./errors.js";
 import { type PreparedResponse, wireResponse } from "./prepared-response.js";

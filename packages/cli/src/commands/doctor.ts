@@ -9,6 +9,7 @@ import {
   signingKeyFromPem,
   signingKeyFromSecretManifest,
 } from "@irsa-anywhere/doctor";
+import { IrsaAnywhereError } from "@irsa-anywhere/errors";
 import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
 import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
@@ -44,8 +45,7 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
     } catch (error) {
       // A cluster that is down or refuses is a finding, not a reason to check nothing else; a
       // mistake in the user's input (a bad file, a missing secret) still stops here.
-      const isInputError = (error as { isInputError?: unknown }).isInputError;
-      if (isInputError !== false) throw error;
+      if (!(error instanceof IrsaAnywhereError && error.fault === "environment")) throw error;
       keysUnavailable = (error as Error).message;
     }
   }

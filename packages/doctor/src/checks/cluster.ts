@@ -1,4 +1,5 @@
-import { parseJwks, quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
+import { parseJwks } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
 import type { KubeAnswer, KubeApi } from "../lib/kube.js";

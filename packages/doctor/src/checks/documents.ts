@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { formatMs, type HttpsAnswer, type HttpsFailure, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";

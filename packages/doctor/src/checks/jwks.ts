@@ -1,9 +1,9 @@
+import { quoteInput } from "@irsa-anywhere/errors";
 import {
   kidForPublicKey,
   PRIVATE_JWK_MEMBERS,
   type PublicSigningKey,
   publicSigningKeyFromJwk,
-  quoteInput,
 } from "@irsa-anywhere/keys";
 import { MAX_JWKS_KEYS } from "@irsa-anywhere/publisher";
 import { STS_ERRORS } from "../check.js";

@@ -1,5 +1,5 @@
 import type { STSClient } from "@aws-sdk/client-sts";
-import { quoteInput } from "@irsa-anywhere/keys";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
 import { describeAwsFailure } from "../lib/aws.js";

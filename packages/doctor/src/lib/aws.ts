@@ -6,11 +6,11 @@ import {
   iamRegionOf,
   noAnswerMessage,
   type Partition,
+  PublishError,
   partitionOf,
   resolvedRegion,
   watchAwsRequests,
 } from "@irsa-anywhere/publisher";
-import { DoctorError } from "../errors.js";
 
 /** @internal An SDK failure, read for its name, status and request id only: never its request. */
 export interface AwsFailure {
@@ -76,8 +76,11 @@ export function awsFix(failure: AwsFailure, actions: readonly string[]): string 
   }
 }
 
-/** @internal An AWS failure as this package's error, for calls that cannot go on without AWS. */
-export function awsError(error: unknown, actions: readonly string[]): DoctorError {
+/**
+ * @internal An AWS failure as the error that owns the `ERR_AWS_*` codes, publisher's, for calls
+ * that cannot go on without AWS.
+ */
+export function awsError(error: unknown, actions: readonly string[]): PublishError {
   const failure = describeAwsFailure(error);
   const code =
     failure.kind === "no-credentials"
@@ -85,7 +88,7 @@ export function awsError(error: unknown, actions: readonly string[]): DoctorErro
       : failure.kind === "access-denied"
         ? "ERR_AWS_ACCESS_DENIED"
         : "ERR_AWS_REQUEST_FAILED";
-  return new DoctorError(code, `${actions.join(", ")}: ${failure.summary}; ${awsFix(failure, actions)}`, {
+  return new PublishError(code, `${actions.join(", ")}: ${failure.summary}; ${awsFix(failure, actions)}`, {
     cause: error,
   });
 }

@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
+import { quoteInput } from "@irsa-anywhere/errors";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KeysError } from "../errors.js";
-import { quoteInput } from "../quote-input.js";
 import { INPUT_LIMITS, readInput } from "../read-input.js";
 import { measureNesting } from "./nesting-depth.js";
 

@@ -1,10 +1,16 @@
-/** How many characters of a user's input a message quotes; the rest is counted, not printed. */
+/**
+ * How many characters of a user's input a message quotes; the rest is counted, not printed.
+ *
+ * @example
+ * quoteInput("x".repeat(QUOTED_INPUT_MAX)); // quoted whole
+ */
 export const QUOTED_INPUT_MAX = 80;
 
 /**
  * A user's input as an error message quotes it: JSON-quoted (so control characters and
  * white space show), and cut to {@link QUOTED_INPUT_MAX} characters with the full length
- * named, so that a 120 KB issuer gives a one-line message, not a 120 KB one.
+ * named, so that a 120 KB issuer gives a one-line message, not a 120 KB one. It is the one
+ * way every package's messages quote input.
  *
  * @example
  * quoteInput("https://example.com/"); // "\"https://example.com/\""
