@@ -25,12 +25,13 @@
 // own tests run it against a local HTTPS issuer and moto.
 //
 // A line the test neither runs nor knows how to play, or an unknown comment, fails the test.
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import {
   CreateRoleCommand,
   GetOpenIDConnectProviderCommand,
@@ -183,24 +184,19 @@ function setSecret(world: World, data: Record<string, string>): void {
 }
 
 /** Runs a script through bash in the world's directory, as a user's shell would. */
-function bash(world: World, script: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", `set -euo pipefail\n${script}`], {
+async function bash(world: World, script: string): Promise<CliResult> {
+  try {
+    const run = promisify(execFile);
+    const { stdout, stderr } = await run("bash", ["-c", `set -euo pipefail\n${script}`], {
       cwd: world.dir,
       env: world.env,
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    // execFile's failure carries the exit code and the output so far.
+    const { code, stdout = "", stderr = "" } = error as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof code === "number" ? code : null, stdout, stderr: stderr || String(error) };
+  }
 }
 
 const readText = (world: World, file: string) => readFile(join(world.dir, file), "utf8");
