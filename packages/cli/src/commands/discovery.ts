@@ -3,6 +3,7 @@ import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
 import { issuerOption } from "../issuer-option.js";
 import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { OUT_OPTION } from "../out-option.js";
 
 export interface DiscoveryArgs extends KeySourceArgs {
   issuer: string;
@@ -21,11 +22,7 @@ export const discoveryCommand = defineCommand({
         requiresArg: true,
         describe: "Where the JWKS is served (default <issuer>/keys.json)",
       })
-      .option("out", {
-        type: "string",
-        requiresArg: true,
-        describe: "Write to FILE (atomically; a symlink is written through) instead of stdout",
-      })
+      .option("out", OUT_OPTION)
       .example(
         "$0 discovery --issuer https://oidc.example.com/prod --key sa.pub",
         "Signing algorithms taken from the key",

@@ -4,6 +4,7 @@ import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
 import { EMPTY_KID_OPTION } from "../empty-kid-option.js";
 import { type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { OUT_OPTION } from "../out-option.js";
 
 export interface KeysArgs extends KeySourceArgs {
   out?: string | undefined;
@@ -16,11 +17,7 @@ export const keysCommand = defineCommand({
   builder: (y) =>
     withExitCodes(keySourceOptions(y))
       .option("empty-kid", EMPTY_KID_OPTION)
-      .option("out", {
-        type: "string",
-        requiresArg: true,
-        describe: "Write to FILE (atomically; a symlink is written through) instead of stdout",
-      })
+      .option("out", OUT_OPTION)
       .example("$0 keys --key sa.pub > keys.json", "JWKS of a public key file")
       .example(
         "$0 keys --cluster prod --kubeconfig prod.kubeconfig",
