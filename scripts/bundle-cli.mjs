@@ -1,8 +1,9 @@
 // Bundles the CLI. Node spends most of a cold start resolving and compiling modules, so one file
 // starts about twice as fast as the same code spread over a hundred. There are two builds:
 //
-// - dist/bundle/main.js, the full command line (yargs), with each command's code in a chunk of its
-//   own, loaded by the command's dynamic import: a quick command never parses a heavy one.
+// - dist/bundle/main.js, the full command line (yargs) and every command (src/commands/), with the
+//   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
+//   command never parses a heavy one.
 // - dist/bundle/irsa-anywhere.cjs, the entry point: the help pages and --version as main.js
 //   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys`
 //   (src/plain-keys-command.ts) and the code they need, in one file with no chunks, since each

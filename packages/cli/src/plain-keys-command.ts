@@ -1,4 +1,5 @@
 import type { KeysArgs } from "./commands/keys.js";
+import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
 
 const valueOptions = new Set(["--key", "--secret-file", "--out"]);
 
@@ -44,6 +45,6 @@ export function parsePlainKeysCommand(argv: readonly string[]): KeysArgs | undef
     "secret-file": secretFile,
     ...(out === undefined ? {} : { out }),
     namespace: "eksa-system",
-    "empty-kid": emptyKid ?? true,
+    "empty-kid": emptyKid ?? EMPTY_KID_OPTION.default,
   };
 }

@@ -2,6 +2,7 @@ import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import type { PublishOptions } from "@irsa-anywhere/publisher";
 import type { Argv } from "yargs";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "./aws-options.js";
+import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
 import type { KeySourceArgs } from "./key-sources.js";
 import { UsageError } from "./usage-error.js";
 
@@ -93,11 +94,7 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
       describe:
         "How long a key stays published after it left the cluster (default 25h5m: 24h tokens + cache + margin)",
     })
-    .option("empty-kid", {
-      type: "boolean",
-      default: true,
-      describe: 'Add the current key with kid "" for tokens from Kubernetes < 1.16',
-    })
+    .option("empty-kid", EMPTY_KID_OPTION)
     .option("dry-run", {
       type: "boolean",
       default: false,

@@ -1,6 +1,9 @@
-import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
+import { withExitCodes } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { issuerOption } from "../issuer-option.js";
+import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { OUT_OPTION } from "../out-option.js";
 
 export interface DiscoveryArgs extends KeySourceArgs {
   issuer: string;
@@ -8,7 +11,28 @@ export interface DiscoveryArgs extends KeySourceArgs {
   out?: string | undefined;
 }
 
+export const discoveryCommand = defineCommand({
+  command: "discovery",
+  describe: "Print the OIDC discovery document (.well-known/openid-configuration) for an issuer",
+  builder: (y) =>
+    withExitCodes(keySourceOptions(y))
+      .option("issuer", issuerOption("Issuer URL, https:// with no trailing slash"))
+      .option("jwks-uri", {
+        type: "string",
+        requiresArg: true,
+        describe: "Where the JWKS is served (default <issuer>/keys.json)",
+      })
+      .option("out", OUT_OPTION)
+      .example(
+        "$0 discovery --issuer https://oidc.example.com/prod --key sa.pub",
+        "Signing algorithms taken from the key",
+      ),
+  handler: (args) => runDiscovery(args),
+});
+
 export async function runDiscovery(args: DiscoveryArgs): Promise<void> {
+  // Loaded here, so that the other commands never pay for it.
+  const { openIdConfiguration, serializeOpenIdConfiguration } = await import("@irsa-anywhere/discovery");
   const keys = hasKeySource(args) ? await readKeySources(args) : [];
   const document = openIdConfiguration({
     issuer: args.issuer,

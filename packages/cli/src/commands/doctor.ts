@@ -1,19 +1,20 @@
 import { X509Certificate } from "node:crypto";
-import {
-  type Check,
-  type Diagnosis,
-  DoctorError,
-  diagnose,
-  type SigningKey,
-  signingKeyFromCluster,
-  signingKeyFromPem,
-  signingKeyFromSecretManifest,
-} from "@irsa-anywhere/doctor";
+import type { Check, Diagnosis, SigningKey } from "@irsa-anywhere/doctor";
 import { IrsaAnywhereError } from "@irsa-anywhere/errors";
 import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
-import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
+import { type AwsArgs, awsSettingsFromArgs, PROFILE_OPTION } from "../aws-options.js";
+import { SERVICE_ACCOUNT_FORMS } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
-import { hasKeySource, type KeySourceArgs, kubernetesTimeoutMs, readKeySources } from "../key-sources.js";
+import { issuerOption } from "../issuer-option.js";
+import { jsonOptions } from "../json-output.js";
+import {
+  hasKeySource,
+  type KeySourceArgs,
+  keySourceOptions,
+  kubernetesTimeoutMs,
+  readKeySources,
+} from "../key-sources.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
@@ -28,7 +29,75 @@ export interface DoctorArgs extends KeySourceArgs, AwsArgs {
   json: boolean;
 }
 
+export const doctorCommand = defineCommand({
+  command: "doctor",
+  describe:
+    "Check every link of the IRSA chain (issuer documents, keys, IAM provider, trust policy, cluster) and explain each broken one",
+  builder: (y) =>
+    jsonOptions(keySourceOptions(y), "Print every check as JSON")
+      .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
+      .option("service-account", {
+        type: "string",
+        requiresArg: true,
+        describe: `The service account whose pods assume the role: ${SERVICE_ACCOUNT_FORMS}`,
+        group: "What to check:",
+      })
+      .option("role-arn", {
+        type: "string",
+        requiresArg: true,
+        describe: "The role to assume (default: the service account's eks.amazonaws.com/role-arn)",
+        group: "What to check:",
+      })
+      .option("audience", {
+        type: "string",
+        requiresArg: true,
+        describe: "The tokens' audience (default: the service account's annotation, else sts.amazonaws.com)",
+        group: "What to check:",
+      })
+      .option("smoke-test", {
+        type: "boolean",
+        default: false,
+        describe:
+          "Sign a token as kube-apiserver would (needs the private key: --cluster, or --key with it), verify it as STS does, and call AssumeRoleWithWebIdentity; the token is never shown",
+        group: "What to check:",
+      })
+      .option("ca-file", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "Also trust this CA (PEM) for the issuer, e.g. a private one in a test; STS trusts only public CAs",
+        group: "What to check:",
+      })
+      .option("aws", {
+        type: "boolean",
+        default: true,
+        describe: "Check IAM and call STS (--no-aws: the documents and the cluster only)",
+        group: "AWS:",
+      })
+      .option("region", {
+        type: "string",
+        requiresArg: true,
+        describe: "STS region (default AWS_REGION, else the profile's, else us-east-1)",
+        group: "AWS:",
+      })
+      .option("profile", PROFILE_OPTION)
+      .example(
+        "$0 doctor --issuer https://my-oidc.s3.us-west-2.amazonaws.com/prod --cluster prod --kubeconfig prod.kubeconfig --service-account payments/api",
+        "Documents, keys, IAM, the role the service account names, and the cluster side",
+      )
+      .example(
+        "$0 doctor --issuer https://oidc.example.com/prod --cluster prod --service-account payments/api --smoke-test",
+        "Also prove it end to end with a token through STS",
+      )
+      .epilogue(
+        "Each check prints PASS, WARN, FAIL or SKIP with its reason, and the fix below a warning or failure.\nExit codes: 0 nothing failed, 1 a check failed (or a run-time error), 2 bad input or usage.",
+      ),
+  handler: (args) => runDoctor(args),
+});
+
 export async function runDoctor(args: DoctorArgs): Promise<void> {
+  // Loaded here, so that the other commands never pay for it (nor for the AWS SDK it loads).
+  const { diagnose } = await import("@irsa-anywhere/doctor");
   // Before anything waits on the network, so that a mistake is named at once.
   const awsSettings = await awsSettingsFromArgs(args);
   const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
@@ -84,6 +153,8 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
  * order: the cluster's secret, then secret files, then PEM files holding a private key.
  */
 async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined> {
+  const { DoctorError, signingKeyFromCluster, signingKeyFromPem, signingKeyFromSecretManifest } =
+    await import("@irsa-anywhere/doctor");
   if (args.cluster !== undefined) {
     return signingKeyFromCluster({
       cluster: args.cluster,

@@ -1,4 +1,3 @@
-import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   currentSigningKey,
@@ -8,6 +7,9 @@ import {
   type SigningKeyType,
   signingKeySecretManifest,
 } from "@irsa-anywhere/keys";
+import { withExitCodes } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
+import { jsonOptions } from "../json-output.js";
 import { hasKeySource, readKeySources } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
@@ -29,6 +31,78 @@ export interface KeygenArgs {
 }
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
+
+export const keygenCommand = defineCommand({
+  command: "keygen",
+  describe: "Generate a new service-account signing key pair (for a rotation)",
+  builder: (y) =>
+    jsonOptions(withExitCodes(y), "Print the kid and files as JSON")
+      .option("type", {
+        choices: ["rsa-2048", "rsa-3072", "rsa-4096", "ec-p256", "ec-p384", "ec-p521"] as const,
+        default: "rsa-2048" as const,
+        describe: "Key type",
+      })
+      .option("out-dir", {
+        type: "string",
+        requiresArg: true,
+        describe: "Write sa.key (mode 0600) and sa.pub into DIR",
+      })
+      .option("secret-manifest", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "Write a Secret manifest (mode 0600) shaped like the <cluster>-sa secret (also, or instead)",
+      })
+      .option("name", {
+        type: "string",
+        requiresArg: true,
+        describe: "The secret's name, with --secret-manifest (default <cluster>-sa with --cluster)",
+      })
+      .option("namespace", {
+        type: "string",
+        default: "eksa-system",
+        requiresArg: true,
+        describe: "The secret's namespace (written, and read with --cluster)",
+      })
+      .option("keep-public-key", {
+        type: "string",
+        nargs: 1,
+        describe:
+          "PEM file (public key, certificate or private key): its public keys stay in the manifest's tls.crt beside the new one; repeatable",
+        group: "Keep the previous key (with --secret-manifest):",
+      })
+      .option("cluster", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "Keep the key the <cluster>-sa secret signs with now (workload clusters: the management cluster's kubeconfig)",
+        group: "Keep the previous key (with --secret-manifest):",
+      })
+      .option("secret-file", {
+        type: "string",
+        nargs: 1,
+        describe: "Keep the key this secret (kubectl get secret -o json or yaml) signs with; repeatable",
+        group: "Keep the previous key (with --secret-manifest):",
+      })
+      .option("kubeconfig", {
+        type: "string",
+        requiresArg: true,
+        describe: "Kubeconfig file for --cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+        group: "Keep the previous key (with --secret-manifest):",
+      })
+      .option("context", {
+        type: "string",
+        requiresArg: true,
+        describe: "Kubeconfig context for --cluster (default: its current context)",
+        group: "Keep the previous key (with --secret-manifest):",
+      })
+      .example("$0 keygen --out-dir next/", "next/sa.key and next/sa.pub; prints the new kid")
+      .example(
+        "$0 keygen --out-dir next/ --secret-manifest next/prod-sa.yaml --cluster prod --kubeconfig mgmt/mgmt-eks-a-cluster.kubeconfig",
+        "A rotation on EKS Anywhere: the new pair, and prod-sa with the old public key kept in tls.crt",
+      ),
+  handler: (args) => runKeygen(args),
+});
 
 /**
  * Writes a new signing key pair: PEM files (the private one 0600) or a Secret manifest (0600)
@@ -74,6 +148,7 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
     // A new directory for a private key is the owner's alone. Only the last level is made: a
     // recursive mkdir never returns on Node 20 where the kernel answers ENOENT under an existing
     // parent (/proc, /sys), and a mistyped parent is better named than made.
+    const { mkdir } = await import("node:fs/promises");
     await mkdir(args["out-dir"], { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EEXIST") return;
       throw new UsageError(
@@ -126,6 +201,7 @@ async function previousKeys(args: KeygenArgs): Promise<PublicSigningKey[]> {
 
 /** Creates every file or none: an existing file is never overwritten, a failure removes what was made. */
 async function writeNew(files: Array<[string, string, number]>): Promise<void> {
+  const { open, rm } = await import("node:fs/promises");
   const made: string[] = [];
   try {
     for (const [file, content, mode] of files) {

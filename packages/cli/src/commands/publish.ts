@@ -1,7 +1,10 @@
-import { type PublishResult, publish } from "@irsa-anywhere/publisher";
-import { readKeySources } from "../key-sources.js";
+import type { PublishResult } from "@irsa-anywhere/publisher";
+import { withExitCodes } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
+import { jsonOptions } from "../json-output.js";
+import { keySourceOptions, readKeySources } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
-import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-options.js";
+import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
 import { paint, warn } from "../terminal.js";
 
 export interface PublishArgs extends PublishTargetArgs {
@@ -9,7 +12,33 @@ export interface PublishArgs extends PublishTargetArgs {
   "log-format": LogFormat;
 }
 
+export const publishCommand = defineCommand({
+  command: "publish",
+  describe:
+    "Publish keys.json and the discovery document to S3 (and register the IAM OIDC provider) or a directory",
+  builder: (y) =>
+    jsonOptions(
+      publishTargetOptions(withExitCodes(keySourceOptions(y))),
+      "Print the result as one JSON object",
+    )
+      .example(
+        "$0 publish --cluster prod --bucket my-oidc --prefix prod --region us-west-2 --public-read-policy",
+        "Right after eksctl anywhere create cluster",
+      )
+      .example(
+        "$0 publish --cluster-jwks --bucket my-oidc --prefix prod",
+        "In the cluster, as the scheduled job: no secret needed",
+      )
+      .example(
+        "$0 publish --key sa.pub --issuer https://oidc.example.com/prod --out-dir site",
+        "Writes site/prod/keys.json and site/prod/.well-known/openid-configuration",
+      ),
+  handler: (args) => runPublish(args),
+});
+
 export async function runPublish(args: PublishArgs): Promise<void> {
+  // Loaded here, so that the other commands never pay for it (nor for the AWS SDK it loads).
+  const { publish } = await import("@irsa-anywhere/publisher");
   const options = await publishOptionsFromArgs(args, []);
   const result = await publish({ ...options, keys: await readKeySources(args) });
   reportPublish(result, args);

@@ -1,15 +1,10 @@
 import { type PublicSigningKey, watchClusterSecret } from "@irsa-anywhere/keys";
-import { directoryTarget, parseDuration } from "@irsa-anywhere/publisher";
-import {
-  type DocumentSource,
-  type IssuerServer,
-  parseListenAddress,
-  ServeError,
-  type ServerLogEntry,
-  serverLogLine,
-  startIssuerServer,
-} from "@irsa-anywhere/server";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import type { DocumentSource, IssuerServer, ServerLogEntry } from "@irsa-anywhere/server";
+import { withExitCodes } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
+import { EMPTY_KID_OPTION } from "../empty-kid-option.js";
+import { issuerOption } from "../issuer-option.js";
+import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface ServeArgs extends KeySourceArgs {
@@ -23,6 +18,91 @@ export interface ServeArgs extends KeySourceArgs {
   "refresh-interval": string | number;
   "shutdown-timeout": string | number;
   "empty-kid": boolean;
+}
+
+export const serveCommand = defineCommand({
+  command: "serve",
+  describe: "Serve the discovery document and keys.json as the issuer itself, over HTTPS, until SIGTERM",
+  builder: (y) =>
+    withExitCodes(keySourceOptions(y))
+      .option("empty-kid", EMPTY_KID_OPTION)
+      .option(
+        "issuer",
+        issuerOption(
+          "Issuer URL, https:// with no trailing slash; its path is where the documents are served",
+          "Serving:",
+        ),
+      )
+      .option("dir", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "Serve what publish --out-dir wrote here, re-read when it changes; with a key source, keep the documents here so earlier keys survive restarts",
+        group: "Serving:",
+      })
+      .option("listen", {
+        type: "string",
+        requiresArg: true,
+        describe: "HOST:PORT, [IPv6]:PORT or :PORT (default :8443 with TLS, 127.0.0.1:8080 without)",
+        group: "Serving:",
+      })
+      .option("tls-cert", {
+        type: "string",
+        requiresArg: true,
+        describe: "Certificate (chain) PEM file; reloaded when it changes",
+        group: "Serving:",
+      })
+      .option("tls-key", {
+        type: "string",
+        requiresArg: true,
+        describe: "Private key PEM file of the certificate",
+        group: "Serving:",
+      })
+      .option("plain-http", {
+        type: "boolean",
+        default: false,
+        describe:
+          "Allow plain HTTP on a non-loopback address, when a proxy or ingress in front terminates TLS",
+        group: "Serving:",
+      })
+      .option("refresh-interval", {
+        type: "string",
+        default: "30s",
+        requiresArg: true,
+        describe:
+          "How often the cluster's secret is read again (a rotated key is picked up): 30s, 5m, 1h30m; a bare number is seconds",
+        group: "Serving:",
+      })
+      .option("shutdown-timeout", {
+        type: "string",
+        default: "10s",
+        requiresArg: true,
+        describe:
+          "How long requests in flight get to finish after SIGTERM: 10s, 1m; a bare number is seconds",
+        group: "Serving:",
+      })
+      .example(
+        "$0 serve --cluster prod --issuer https://oidc.example.com/prod --tls-cert tls.crt --tls-key tls.key",
+        "HTTPS on :8443; the prod-sa secret is read again every 30 s",
+      )
+      .example(
+        "$0 serve --dir site --issuer https://oidc.example.com/prod --listen :8080 --plain-http",
+        "What publish --out-dir site wrote, behind an ingress that terminates TLS",
+      )
+      .example(
+        "$0 serve --key sa.pub --issuer https://oidc.example.com/prod",
+        "Try it: http://127.0.0.1:8080/prod/keys.json",
+      ),
+  handler: (args) => runServe(args),
+});
+
+/** The server and the publisher, loaded by serve alone: the other commands never pay for them. */
+async function serveLibraries() {
+  const [publisher, server] = await Promise.all([
+    import("@irsa-anywhere/publisher"),
+    import("@irsa-anywhere/server"),
+  ]);
+  return { ...publisher, ...server };
 }
 
 /** Files are checked at least this often in case a file-system notification was missed. */
@@ -39,9 +119,15 @@ export async function runServe(args: ServeArgs): Promise<void> {
       "say where the documents come from: a key source (--key, --secret-file, --cluster, --cluster-jwks) or --dir DIR that publish --out-dir wrote",
     );
   }
+  const { parseDuration, parseListenAddress, serverLogLine, startIssuerServer } = await serveLibraries();
+  const writeLogLine = logLineWriter(serverLogLine);
   const tls = tlsFiles(args);
-  const refreshMs = durationMs(args["refresh-interval"], "--refresh-interval", { zero: false });
-  const shutdownMs = durationMs(args["shutdown-timeout"], "--shutdown-timeout", { zero: true });
+  const refreshMs = durationMs(parseDuration, args["refresh-interval"], "--refresh-interval", {
+    zero: false,
+  });
+  const shutdownMs = durationMs(parseDuration, args["shutdown-timeout"], "--shutdown-timeout", {
+    zero: true,
+  });
   const listenText = args.listen ?? (tls ? ":8443" : "127.0.0.1:8080");
   const listen = parseListenAddress(listenText);
   // Listen for the signals before the server starts: one that arrives while it starts (or right
@@ -51,7 +137,7 @@ export async function runServe(args: ServeArgs): Promise<void> {
   try {
     starting = startIssuerServer({
       issuer: args.issuer,
-      source: await documentSource(args, hasKeys),
+      source: await documentSource(args, hasKeys, writeLogLine),
       listen,
       ...(tls ? { tls } : {}),
       allowPlainHttp: args["plain-http"],
@@ -63,7 +149,7 @@ export async function runServe(args: ServeArgs): Promise<void> {
     });
   } catch (error) {
     stop.cancel();
-    throw inFlagTerms(error, listenText);
+    throw await inFlagTerms(error, listenText);
   }
   // A signal while it starts (an API server that does not answer can hold the start for 30 s)
   // must not wait for the start: nothing is served yet, so nothing needs draining, and the pod's
@@ -84,7 +170,7 @@ export async function runServe(args: ServeArgs): Promise<void> {
   if ("error" in first) {
     stop.cancel();
     logLines.flush();
-    throw inFlagTerms(first.error, listenText);
+    throw await inFlagTerms(first.error, listenText);
   }
   const running = first.server;
   const signal = await stop.received;
@@ -127,7 +213,12 @@ function tlsFiles(args: ServeArgs): { certFile: string; keyFile: string } | unde
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration flag in milliseconds: `30s`, `5m`, `1h30m`, or a bare number of seconds as before. */
-function durationMs(value: string | number, flag: string, allow: { zero: boolean }): number {
+function durationMs(
+  parseDuration: (text: string) => number,
+  value: string | number,
+  flag: string,
+  allow: { zero: boolean },
+): number {
   let ms: number;
   try {
     ms = parseDuration(String(value));
@@ -143,7 +234,8 @@ function durationMs(value: string | number, flag: string, allow: { zero: boolean
 }
 
 /** The library names what it needs; the user needs to hear which flags give it. */
-function inFlagTerms(error: unknown, listen: string): unknown {
+async function inFlagTerms(error: unknown, listen: string): Promise<unknown> {
+  const { ServeError } = await serveLibraries();
   if (error instanceof ServeError && error.code === "ERR_PLAIN_HTTP_REFUSED") {
     return new UsageError(
       `refusing plain HTTP on ${listen}, which other machines can reach: give --tls-cert FILE and --tls-key FILE, or --plain-http when a proxy or ingress in front terminates TLS`,
@@ -157,13 +249,18 @@ function inFlagTerms(error: unknown, listen: string): unknown {
  * key and secret files (and stdin) are read once, here, and kept. Together they keep the order of
  * `readKeySources`: cluster sources first, then secret files, then key files.
  */
-async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<DocumentSource> {
+async function documentSource(
+  args: ServeArgs,
+  hasKeys: boolean,
+  writeLogLine: (entry: CliLogEntry) => void,
+): Promise<DocumentSource> {
   if (!hasKeys && args.dir !== undefined) return { kind: "directory", directory: args.dir };
   const fileSources: KeySourceArgs = { ...args, cluster: undefined, "cluster-jwks": undefined };
   const fileKeys = hasKeySource(fileSources) ? await readKeySources(fileSources) : [];
   const clusterSources: KeySourceArgs = { ...args, key: undefined, "secret-file": undefined };
   const readKeys = async (): Promise<PublicSigningKey[]> =>
     hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)), ...fileKeys] : fileKeys;
+  const { directoryTarget } = await serveLibraries();
   const store = args.dir === undefined ? undefined : directoryTarget(args.dir);
   const { cluster } = args;
   // The secret is watched, so a rotated key is served at once; the refresh still polls, in case a
@@ -225,10 +322,13 @@ class LogLines {
 
 const logLines = new LogLines();
 
-function writeLogLine(entry: CliLogEntry): void {
-  if (entry.event === "signal" || entry.event === "secret-watch-failed") {
-    logLines.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, true);
-  } else {
-    logLines.write(serverLogLine(entry), entry.event !== "request");
-  }
+/** Writes the server's log lines and the CLI's own, in the server's format. */
+function logLineWriter(serverLogLine: (entry: ServerLogEntry) => string): (entry: CliLogEntry) => void {
+  return (entry) => {
+    if (entry.event === "signal" || entry.event === "secret-watch-failed") {
+      logLines.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`, true);
+    } else {
+      logLines.write(serverLogLine(entry), entry.event !== "request");
+    }
+  };
 }

@@ -1,5 +1,7 @@
-import { trustPolicy, trustPolicyForRole } from "@irsa-anywhere/doctor";
-import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
+import { type AwsArgs, awsSettingsFromArgs, PROFILE_OPTION } from "../aws-options.js";
+import { SERVICE_ACCOUNT_FORMS, withExitCodes } from "../command-help.js";
+import { defineCommand } from "../command-module.js";
+import { issuerOption } from "../issuer-option.js";
 import { UsageError } from "../usage-error.js";
 
 export interface TrustPolicyArgs extends AwsArgs {
@@ -13,7 +15,60 @@ export interface TrustPolicyArgs extends AwsArgs {
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
+export const trustPolicyCommand = defineCommand({
+  command: "trust-policy",
+  describe:
+    "Print the IAM trust policy that lets these service accounts assume a role (a new one, or --role's with them added)",
+  builder: (y) =>
+    withExitCodes(y)
+      .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
+      .option("service-account", {
+        type: "string",
+        nargs: 1,
+        describe: `${SERVICE_ACCOUNT_FORMS}; repeatable`,
+      })
+      .option("namespace-wide", {
+        type: "string",
+        nargs: 1,
+        describe:
+          "Let in every service account of NAMESPACE (StringLike system:serviceaccount:NS:*), repeatable",
+      })
+      .option("audience", {
+        type: "string",
+        requiresArg: true,
+        describe: "The tokens' audience (default sts.amazonaws.com)",
+      })
+      .option("account-id", {
+        type: "string",
+        requiresArg: true,
+        describe: "The role's account (default: that of your AWS credentials, from STS GetCallerIdentity)",
+      })
+      .option("role", {
+        type: "string",
+        requiresArg: true,
+        describe:
+          "Name or ARN of an existing role: print its current trust policy (read with iam:GetRole) with the service accounts merged in, every other principal kept",
+      })
+      .option("region", {
+        type: "string",
+        requiresArg: true,
+        describe: "Picks the partition when the account is given (cn-north-1: aws-cn)",
+      })
+      .option("profile", PROFILE_OPTION)
+      .example(
+        "$0 trust-policy --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
+        "Then: aws iam create-role --role-name payments-api --assume-role-policy-document file://trust.json",
+      )
+      .example(
+        "$0 trust-policy --role payments-api --issuer https://oidc.example.com/prod --service-account payments/api > trust.json",
+        "Then: aws iam update-assume-role-policy --role-name payments-api --policy-document file://trust.json",
+      ),
+  handler: (args) => runTrustPolicy(args),
+});
+
 export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
+  // Loaded here, so that the other commands never pay for it.
+  const { trustPolicy, trustPolicyForRole } = await import("@irsa-anywhere/doctor");
   if (args.role !== undefined && args["account-id"] !== undefined) {
     throw new UsageError("--role names the account (the role's own); leave out --account-id");
   }
