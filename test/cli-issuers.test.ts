@@ -268,3 +268,60 @@ describe("percent-encoded and doubled slashes in the issuer's path", () => {
     }
   });
 });
+
+describe("an issuer derived from the bucket never replaces the one published there", () => {
+  // Found running the README walkthrough with SELF_HOSTED_SETUP.md's spelling: a later run without
+  // --issuer (a scheduled job, a rotate phase) derived the virtual-hosted spelling, rewrote the
+  // discovery document's issuer and registered a second provider: STS would refuse every token.
+  const selfHosted = `https://s3-${region}.amazonaws.com/${bucket}/prod`;
+  const discovery = async () =>
+    (
+      await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "prod/.well-known/openid-configuration" }))
+      ).Body?.transformToString()
+    )?.toString();
+
+  it.each([
+    ["publish", () => publish("--prefix", "prod")],
+    [
+      "rotate prepare",
+      () =>
+        cli(
+          "rotate",
+          "prepare",
+          "--key",
+          "sa.pub",
+          "--next-key",
+          "next.pub",
+          "--bucket",
+          bucket,
+          "--prefix",
+          "prod",
+        ),
+    ],
+  ])("%s without --issuer: exit 2, one line naming both, nothing written", async (_name, run) => {
+    await writeFile(
+      join(dir, "next.pub"),
+      pem(generateTestKey({ type: "ec", curve: "P-256" }).publicKey, "spki"),
+    );
+    expect((await publish("--issuer", selfHosted, "--public-read-policy")).code).toBe(0);
+    const before = { discovery: await discovery(), providers: await providerArns() };
+    const result = await run();
+    expect(result.code).toBe(2);
+    oneLine(result.stderr);
+    expect(result.stderr).toContain(`is published for issuer "${selfHosted}"`);
+    expect(result.stderr).toContain(`give --issuer "${selfHosted}"`);
+    expect(await discovery()).toBe(before.discovery);
+    expect(await providerArns()).toEqual(before.providers);
+  });
+
+  it("goes on with the issuer given again, and moves it only when --issuer names another", async () => {
+    expect((await publish("--issuer", selfHosted, "--public-read-policy")).code).toBe(0);
+    expect((await publish("--issuer", selfHosted, "--prefix", "prod")).code).toBe(0);
+    const moved = await publish("--issuer", `https://${bucket}.s3.${region}.amazonaws.com/prod`, "--json");
+    expect(moved.code).toBe(0);
+    expect(JSON.parse((await discovery()) ?? "{}").issuer).toBe(
+      `https://${bucket}.s3.${region}.amazonaws.com/prod`,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import { type DocumentPaths, documentPaths, validateIssuer } from "@irsa-anywhere/discovery";
+import { quoteInput } from "@irsa-anywhere/errors";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { decideState, type RotationStep, type StateDecision } from "./decide-state.js";
 import { PublishError } from "./errors.js";
@@ -71,6 +72,13 @@ export interface PublishDocumentsOptions {
   now?: () => Date;
   /** Work out and return the plan; write nothing. */
   dryRun?: boolean;
+  /**
+   * Refuse (`ERR_ISSUER_MISMATCH`) to replace documents published for another issuer. For an
+   * issuer derived rather than given (`publish --bucket` without `--issuer`): the same objects
+   * can be published under several spellings of a bucket's host, and a derived spelling that
+   * replaced the cluster's own would make STS refuse every token it signs.
+   */
+  keepPublishedIssuer?: boolean;
 }
 
 export interface PublishDocumentsResult {
@@ -135,6 +143,8 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         target.read(paths.discovery),
         target.read(stateAt),
       ]);
+      if (options.keepPublishedIssuer)
+        refuseAnotherIssuer(storedDiscovery, issuer, target.locate(paths.discovery));
       const before = loadState(
         storedState?.body,
         target.locate(stateAt),
@@ -206,6 +216,20 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
   throw new PublishError(
     "ERR_CONCURRENT_UPDATES",
     `other publishers changed ${target.description} ${MAX_ATTEMPTS} times while this one merged; run it again once they are done`,
+  );
+}
+
+function refuseAnotherIssuer(stored: StoredDocument | undefined, issuer: string, location: string): void {
+  let published: unknown;
+  try {
+    published = stored === undefined ? undefined : (JSON.parse(stored.body) as { issuer?: unknown }).issuer;
+  } catch {
+    return; // not a discovery document: what is published is read and judged as before
+  }
+  if (typeof published !== "string" || published === issuer) return;
+  throw new PublishError(
+    "ERR_ISSUER_MISMATCH",
+    `${location} is published for issuer ${quoteInput(published)}, and this run would publish it for ${issuer} (derived from the bucket and region); give --issuer ${quoteInput(published)} to keep the cluster's issuer (or --issuer ${issuer} to move it, which breaks every token the cluster signs until its own issuer changes too)`,
   );
 }
 

@@ -207,6 +207,7 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
     issuer,
     target: recordingBodies(target, published),
     paths,
+    keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
   });
 
