@@ -107,7 +107,12 @@ const webhookConfiguration = (
     {
       metadata: { name: "cert-manager-webhook" },
       webhooks: [
-        { name: "webhook.cert-manager.io", clientConfig: { service: { name: "cert-manager-webhook" } } },
+        {
+          name: "webhook.cert-manager.io",
+          clientConfig: { service: { name: "cert-manager-webhook", namespace: "cert-manager" } },
+          sideEffects: "None",
+          admissionReviewVersions: ["v1"],
+        },
       ],
     },
     {
@@ -117,6 +122,8 @@ const webhookConfiguration = (
           name: "pod-identity-webhook.amazonaws.com",
           clientConfig: { service: { name: "pod-identity-webhook", namespace: "kube-system" } },
           rules,
+          sideEffects: "None",
+          admissionReviewVersions: ["v1beta1"],
         },
       ],
     },

@@ -130,7 +130,10 @@ function runningCluster(key: ClusterKey): void {
         webhooks: [
           {
             name: "pod-identity-webhook.amazonaws.com",
-            rules: [{ operations: ["CREATE"], resources: ["pods"] }],
+            clientConfig: { service: { name: "pod-identity-webhook", namespace: "kube-system" } },
+            rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }],
+            sideEffects: "None",
+            admissionReviewVersions: ["v1beta1"],
           },
         ],
       },
