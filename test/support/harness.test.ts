@@ -62,6 +62,7 @@ describe("the recording proxy", () => {
     const [, conditional, listing] = proxy.requests;
     expect(conditional?.headers["if-none-match"]).toBe("*");
     expect(conditional?.host).toBe(new URL(proxy.url).host);
+    expect(conditional?.signed).toBe(true);
     expect(conditional?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=testing\//);
     expect(new URLSearchParams(listing?.body).get("Action")).toBe("ListOpenIDConnectProviders");
   });

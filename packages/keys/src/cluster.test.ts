@@ -6,11 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  closedLocalPort,
-  type RunningHttpsServer,
-  startHttpsServer,
-} from "../../../test/support/https-server.js";
+import { type RunningHttpsServer, startHttpsServer } from "../../../test/support/https-server.js";
+import { freeLoopbackPort } from "../../../test/support/ports.js";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
@@ -226,7 +223,7 @@ beforeAll(async () => {
     clientCa: ca.certPem,
   });
   servers.push(alpha, betaServer, untrusted, clientCert);
-  const down = `https://127.0.0.1:${await closedLocalPort()}`;
+  const down = `https://127.0.0.1:${await freeLoopbackPort()}`;
 
   kubeconfig = join(dir, "kubeconfig.yaml");
   await writeFile(
