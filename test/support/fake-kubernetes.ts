@@ -7,6 +7,7 @@
 // does: POST, PUT (with resourceVersion as compare-and-swap), PATCH and DELETE.
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import { startHttpsServer } from "./https-server.js";
 import { validateKubernetesObject } from "./kubernetes-models.js";
 import { type CertificateAuthority, issueServerCertificate } from "./tls.js";
@@ -38,18 +39,29 @@ export interface FakeKubernetes {
   readonly objects: Map<string, object>;
   /** Paths this identity may not read: 403 with the `Status` body kube-apiserver sends. */
   readonly forbidden: Set<string>;
-  /** Every request, in order, with its query and `Authorization` header. */
+  /** Every request, in order, with its query, `Authorization` header and client certificate's CN. */
   readonly seen: Array<{
     method: string | undefined;
     path: string;
     query: string;
     authorization: string | undefined;
+    clientCommonName: string | undefined;
   }>;
   /** Open watches of secrets (`?watch=true`), which `setSecret` tells of the change. */
   readonly watchers: number;
   /** A kubeconfig (YAML) for this server, its CA and token, as `kubectl config view --raw` prints it. */
   kubeconfig(): string;
   close(): Promise<void>;
+}
+
+export interface FakeKubernetesOptions {
+  /** The bearer token it accepts; default a random one. */
+  token?: string;
+  /**
+   * Demand a client certificate signed by `ca`, as kube-apiserver's `--client-ca-file`, and let
+   * in whoever presents one, token or not. Default false.
+   */
+  clientCertificates?: boolean;
 }
 
 /**
@@ -60,8 +72,11 @@ export interface FakeKubernetes {
  * api.setSecret("eksa-system", "prod-sa", signingKeySecret().data);
  * await writeFile(kubeconfigFile, api.kubeconfig());
  */
-export async function startFakeKubernetes(ca: CertificateAuthority): Promise<FakeKubernetes> {
-  const token = `sha256~${randomBytes(24).toString("base64url")}`;
+export async function startFakeKubernetes(
+  ca: CertificateAuthority,
+  options: FakeKubernetesOptions = {},
+): Promise<FakeKubernetes> {
+  const token = options.token ?? `sha256~${randomBytes(24).toString("base64url")}`;
   const requests: FakeKubernetes["requests"] = [];
   const objects = new KubernetesObjects();
   const forbidden = new Set<string>();
@@ -80,13 +95,22 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
     const write = request.method !== "GET" && request.method !== undefined;
     const body = write ? await readJson(request) : undefined;
     requests.push(write ? { method: request.method, path, body } : { method: request.method, path });
-    seen.push({ method: request.method, path, query, authorization: request.headers.authorization });
+    const socket = request.socket as TLSSocket;
+    const peer = options.clientCertificates && socket.authorized ? socket.getPeerCertificate() : undefined;
+    const clientCommonName = peer?.subject ? [peer.subject.CN].flat().join(",") : undefined;
+    seen.push({
+      method: request.method,
+      path,
+      query,
+      authorization: request.headers.authorization,
+      clientCommonName,
+    });
     const reply = (code: number, body: object) => {
       response.writeHead(code, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     };
     const name = path.split("/").at(-1);
-    if (request.headers.authorization !== `Bearer ${token}`) {
+    if (request.headers.authorization !== `Bearer ${token}` && clientCommonName === undefined) {
       reply(401, status(401, "Unauthorized", "Unauthorized"));
     } else if (failure !== undefined) {
       reply(failure, status(failure, "InternalError", "the fake API server was told to fail"));
@@ -126,7 +150,7 @@ export async function startFakeKubernetes(ca: CertificateAuthority): Promise<Fak
     (request, response) => {
       handler(request, response).catch((error: unknown) => response.destroy(error as Error));
     },
-    { cert: tls.certPem, key: tls.keyPem },
+    { cert: tls.certPem, key: tls.keyPem, ...(options.clientCertificates && { clientCa: ca.certPem }) },
   );
   const base64 = (text: string) => Buffer.from(text).toString("base64");
   return {
