@@ -323,7 +323,10 @@ describe("irsa-anywhere serve", () => {
         "the new key is served",
       );
       api.setJwks([next.publicKey]);
-      await sleep(600);
+      // Two refreshes after the old key left the API server, rather than a sleep that hopes for them.
+      const jwksReads = () => api.requests.filter((r) => r.path === "/openid/v1/jwks").length;
+      const readsBefore = jwksReads();
+      await until(() => jwksReads() >= readsBefore + 2, "the server has refreshed twice");
       expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([next.kid, firstKey.kid, ""]);
     } finally {
       api.setJwks(undefined);

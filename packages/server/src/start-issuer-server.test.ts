@@ -268,7 +268,7 @@ describe("startIssuerServer over TLS", () => {
       }
     };
     const clients = Promise.all([client(), client(), client(), client()]);
-    await sleep(200);
+    await until(() => seen.length >= 20, "requests are answered with the first key");
     current = after;
     rotated = true;
     await clients;
