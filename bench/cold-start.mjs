@@ -4,19 +4,23 @@
 //
 //   pnpm run build && node bench/cold-start.mjs [--runs N] [--json]
 import { spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { watchLoadedModules } from "./lib/loaded-modules.mjs";
+import { importHarness } from "./harness.mjs";
 
 const TARGET_RATIO = 1.5;
 const WARMUP_ROUNDS = 3;
 
-const cliBin = fileURLToPath(new URL("../packages/cli/bin/irsa-anywhere.cjs", import.meta.url));
-const cliBundle = fileURLToPath(new URL("../packages/cli/dist/bundle/irsa-anywhere.cjs", import.meta.url));
+const {
+  cliPath: cliBin,
+  cliEntryBundlePath: cliBundle,
+  generateTestKey,
+  pem,
+  watchLoadedModules,
+} = await importHarness("cold-start", "cli", "keys", "loaded-modules");
 
 const { values: options } = parseArgs({
   options: {
@@ -148,11 +152,7 @@ function table(results) {
 
 const dir = mkdtempSync(join(tmpdir(), "irsa-anywhere-bench-"));
 try {
-  const { publicKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-  writeFileSync(join(dir, "sa.pub"), publicKey);
+  writeFileSync(join(dir, "sa.pub"), pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"));
 
   log(`node ${process.version}, ${runs} interleaved rounds after ${WARMUP_ROUNDS} warm-up rounds`);
   const loads = checkKeysImports(dir);

@@ -1,14 +1,12 @@
 // Requests and wall time of publish() to S3 against moto: a first publish and a no-op republish,
 // beside a naive AWS SDK script that makes the same writes blindly, in the same run and through
-// the same counting proxy. A measurement, not a test: it fails only when a publish (or the naive
+// the same recording proxy. A measurement, not a test: it fails only when a publish (or the naive
 // script) throws, never on the numbers.
 //
 //   pnpm run build && node bench/publish.mjs [--rounds N] [--json]
-import { generateKeyPairSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { isWrite, startCountingProxy } from "./lib/counting-proxy.mjs";
-import { startMoto } from "./lib/moto.mjs";
+import { importHarness } from "./harness.mjs";
 
 // Before any client exists: the SDK warns at construction time that Node 20 support is ending.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -56,12 +54,25 @@ try {
   process.exit(2);
 }
 const { iam, s3, publisher, keys, discovery } = sdk;
+const { generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
+  "publish bench",
+  "keys",
+  "moto",
+  "recording-proxy",
+);
 
-const { publicKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
-const clusterKeys = keys.publicKeysFromPem(publicKey, "sa.pub");
+/** The IAM action of a request: IAM sends every call as `POST /`, naming it only in the body. */
+const iamAction = (request) =>
+  request.method === "POST" ? (new URLSearchParams(request.body).get("Action") ?? undefined) : undefined;
+
+/** A write: any PUT, or a POST whose action does not only read (IAM's List* and Get*). */
+const isWrite = (request) =>
+  request.method === "PUT" || (request.method === "POST" && !/^(List|Get)/.test(iamAction(request) ?? ""));
+
+const clusterKeys = keys.publicKeysFromPem(
+  pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
+  "sa.pub",
+);
 
 let moto;
 let proxy;
@@ -186,7 +197,8 @@ function median(sorted) {
 /** `GET s3 clusters/bench/keys.json (anonymous) -> 200`, `POST iam ListOpenIDConnectProviders -> 200`. */
 function describeRequest(request) {
   const status = `-> ${request.status ?? "no answer"}`;
-  if (request.action !== undefined) return `${request.method} iam ${request.action} ${status}`;
+  const action = iamAction(request);
+  if (action !== undefined) return `${request.method} iam ${action} ${status}`;
   // Paths are /BUCKET/KEY for objects and /BUCKET/?policy= for the bucket itself.
   const rest = request.path.slice(bucket.length + 2);
   const path = rest === "" || rest.startsWith("?") ? `(bucket)${rest}` : rest;
@@ -286,7 +298,7 @@ function table(results) {
 
 try {
   moto = await startMoto();
-  proxy = await startCountingProxy(moto.endpoint);
+  proxy = await startRecordingProxy(moto.endpoint);
   log(`node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round`);
   const { results, notes } = await measure();
 

@@ -5,7 +5,6 @@
 //
 //   pnpm run build && node bench/serve.mjs [--duration S] [--connections N] [--rounds N] [--tls] [--json]
 import { spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -19,12 +18,11 @@ import {
 } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { importHarness } from "./harness.mjs";
 
 const TARGET_THROUGHPUT_RATIO = 0.7;
 const TARGET_P99_RATIO = 2;
@@ -33,8 +31,15 @@ const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" 
 const ISSUER = "https://oidc.example.com/bench";
 const PATH = "/bench/keys.json";
 
-const cliBin = fileURLToPath(new URL("../packages/cli/bin/irsa-anywhere.cjs", import.meta.url));
-const cliBundle = fileURLToPath(new URL("../packages/cli/dist/bundle/irsa-anywhere.cjs", import.meta.url));
+const {
+  cliPath: cliBin,
+  cliEntryBundlePath: cliBundle,
+  createCertificateAuthority,
+  freeLoopbackPort,
+  generateTestKey,
+  issueServerCertificate,
+  pem,
+} = await importHarness("serve bench", "cli", "keys", "ports", "tls");
 
 let options;
 try {
@@ -139,8 +144,7 @@ try {
 
 async function main() {
   const site = join(dir, "site");
-  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  writeFileSync(join(dir, "sa.pub"), pair.publicKey.export({ type: "spki", format: "pem" }));
+  writeFileSync(join(dir, "sa.pub"), pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"));
   const published = spawnSync(
     process.execPath,
     [cliBin, "publish", "--key", join(dir, "sa.pub"), "--issuer", ISSUER, "--out-dir", site],
@@ -149,10 +153,10 @@ async function main() {
   if (published.status !== 0) throw new Error(`publish --out-dir failed: ${published.stderr.trim()}`);
   const expected = readFileSync(join(site, PATH));
 
-  const tls = options.tls ? await selfSignedCertificate() : undefined;
+  const tls = options.tls ? serverCertificate() : undefined;
   const scheme = tls ? "https" : "http";
-  const ourPort = await freePort();
-  const nginxPort = await freePort();
+  const ourPort = await freeLoopbackPort();
+  const nginxPort = await freeLoopbackPort();
 
   const ours = startChild(
     process.execPath,
@@ -381,34 +385,15 @@ async function fetchOnce(url) {
   }
 }
 
-async function selfSignedCertificate() {
-  const { default: forge } = await import("node-forge");
-  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const keyPem = pair.privateKey.export({ type: "pkcs1", format: "pem" });
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = forge.pki.publicKeyFromPem(pair.publicKey.export({ type: "spki", format: "pem" }));
-  certificate.serialNumber = "01";
-  certificate.validity.notBefore = new Date(Date.now() - 60_000);
-  certificate.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const subject = [{ name: "commonName", value: "127.0.0.1" }];
-  certificate.setSubject(subject);
-  certificate.setIssuer(subject);
-  certificate.setExtensions([{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }]);
-  certificate.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+/** A certificate for 127.0.0.1 from a CA made for the run; the bench's client checks no CA. */
+function serverCertificate() {
+  const { certPem, keyPem } = issueServerCertificate(createCertificateAuthority(), { hosts: ["127.0.0.1"] });
   mkdirSync(join(dir, "tls"));
   const certFile = join(dir, "tls", "tls.crt");
   const keyFile = join(dir, "tls", "tls.key");
-  writeFileSync(certFile, forge.pki.certificateToPem(certificate));
+  writeFileSync(certFile, certPem);
   writeFileSync(keyFile, keyPem, { mode: 0o644 });
   return { certFile, keyFile };
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The server's processes: ours is one; nginx is its master and the workers it started. */

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { closedLocalPort, type RunningHttpsServer, startHttpsServer } from "./support/https-server.js";
+import { type RunningHttpsServer, startHttpsServer } from "./support/https-server.js";
+import { freeLoopbackPort } from "./support/ports.js";
 import { createCertificateAuthority, issueServerCertificate } from "./support/tls.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -79,7 +80,7 @@ beforeAll(async () => {
   const ca = createCertificateAuthority();
   const tls = issueServerCertificate(ca, { hosts: ["127.0.0.1", "localhost"] });
   server = await startHttpsServer(fakeKubernetesApi(secret), { cert: tls.certPem, key: tls.keyPem });
-  const down = `https://127.0.0.1:${await closedLocalPort()}`;
+  const down = `https://127.0.0.1:${await freeLoopbackPort()}`;
 
   const caData = Buffer.from(ca.certPem).toString("base64");
   const context = (name: string, url: string) => ({

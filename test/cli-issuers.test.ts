@@ -11,7 +11,6 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { startHttpsIssuer } from "./support/https-issuer.js";
-import { closedLocalPort } from "./support/https-server.js";
 import { generateTestKey, pem } from "./support/keys.js";
 import {
   awsTestClientConfig,
@@ -20,6 +19,7 @@ import {
   s3TestClientConfig,
   startMoto,
 } from "./support/moto.js";
+import { freeLoopbackPort } from "./support/ports.js";
 import { createCertificateAuthority } from "./support/tls.js";
 
 const bucket = "issuer-bucket";
@@ -148,7 +148,7 @@ describe("publish fails when STS could not read what it published", () => {
   });
 
   it("--external-issuer on a host this machine cannot reach: one warning line, exit 0", async () => {
-    const issuer = `https://127.0.0.1:${await closedLocalPort()}/prod`;
+    const issuer = `https://127.0.0.1:${await freeLoopbackPort()}/prod`;
     const result = await publish("--issuer", issuer, "--external-issuer", "--public-read-policy");
     expect(result.code).toBe(0);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(2); // one per document
@@ -225,7 +225,7 @@ describe("percent-encoded and doubled slashes in the issuer's path", () => {
   });
 
   it("puts c%34's documents where a static file server looks for them", async () => {
-    const port = await closedLocalPort();
+    const port = await freeLoopbackPort();
     const site = join(dir, "site");
     const issuer = `https://127.0.0.1:${port}/c%34`;
     const result = await cli("publish", "--key", "sa.pub", "--out-dir", "site", "--issuer", issuer);

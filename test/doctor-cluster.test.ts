@@ -18,8 +18,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { type FakeKubernetes, startFakeKubernetes } from "./support/fake-kubernetes.js";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
-import { closedLocalPort } from "./support/https-server.js";
 import { generateTestKey, pem } from "./support/keys.js";
+import { freeLoopbackPort } from "./support/ports.js";
 import { type CertificateAuthority, createCertificateAuthority } from "./support/tls.js";
 
 const roleArn = "arn:aws:iam::111122223333:role/payments-api";
@@ -107,7 +107,12 @@ const webhookConfiguration = (
     {
       metadata: { name: "cert-manager-webhook" },
       webhooks: [
-        { name: "webhook.cert-manager.io", clientConfig: { service: { name: "cert-manager-webhook" } } },
+        {
+          name: "webhook.cert-manager.io",
+          clientConfig: { service: { name: "cert-manager-webhook", namespace: "cert-manager" } },
+          sideEffects: "None",
+          admissionReviewVersions: ["v1"],
+        },
       ],
     },
     {
@@ -117,6 +122,8 @@ const webhookConfiguration = (
           name: "pod-identity-webhook.amazonaws.com",
           clientConfig: { service: { name: "pod-identity-webhook", namespace: "kube-system" } },
           rules,
+          sideEffects: "None",
+          admissionReviewVersions: ["v1beta1"],
         },
       ],
     },
@@ -150,7 +157,7 @@ beforeAll(async () => {
   issuer.publish(keys);
   dir = await mkdtemp(join(tmpdir(), "irsa-doctor-cluster-"));
   kubeconfig = join(dir, "kubeconfig.yaml");
-  const down = `https://127.0.0.1:${await closedLocalPort()}`;
+  const down = `https://127.0.0.1:${await freeLoopbackPort()}`;
   await writeFile(kubeconfig, api.kubeconfig());
   downKubeconfig = join(dir, "down.yaml");
   await writeFile(downKubeconfig, api.kubeconfig().replace(api.url, down));

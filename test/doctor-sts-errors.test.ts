@@ -13,7 +13,6 @@ import {
   type Diagnosis,
   diagnose,
   type SigningKey,
-  STS_ERRORS,
   signingKeyFromPem,
 } from "@irsa-anywhere/doctor";
 import { buildJwks, type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
@@ -131,7 +130,10 @@ function runningCluster(key: ClusterKey): void {
         webhooks: [
           {
             name: "pod-identity-webhook.amazonaws.com",
-            rules: [{ operations: ["CREATE"], resources: ["pods"] }],
+            clientConfig: { service: { name: "pod-identity-webhook", namespace: "kube-system" } },
+            rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] }],
+            sideEffects: "None",
+            admissionReviewVersions: ["v1beta1"],
           },
         ],
       },
@@ -175,6 +177,17 @@ const doctor = (key: ClusterKey = original): Promise<Diagnosis> =>
     clients: { iam, sts },
   });
 
+// STS's own words, as AWS documents them, written here apart from the doctor's copy (`STS_ERRORS`):
+// a user searches for the message their pod logged, so the doctor must print exactly these.
+const stsSays = {
+  noProvider: (issuer: string) =>
+    `InvalidIdentityToken: No OpenIDConnect provider found in your account for ${issuer}`,
+  noKey:
+    "InvalidIdentityToken: Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+  audience: "InvalidIdentityToken: Incorrect token audience",
+  notAuthorized: "AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity",
+};
+
 const failures = (diagnosis: Diagnosis) => diagnosis.checks.filter((check) => check.status === "fail");
 
 beforeEach(() => healthyChain());
@@ -198,7 +211,7 @@ describe("STS's error catalogue: each message, one broken link", () => {
     failing: CheckId[];
   }> = [
     {
-      sts: () => STS_ERRORS.noProvider(issuer.issuer),
+      sts: () => stsSays.noProvider(issuer.issuer),
       link: "no IAM OIDC provider for the issuer",
       breakIt: async () => {
         await healthyChain({ provider: false });
@@ -207,7 +220,7 @@ describe("STS's error catalogue: each message, one broken link", () => {
       failing: ["iam-oidc-provider"],
     },
     {
-      sts: () => STS_ERRORS.noKey,
+      sts: () => stsSays.noKey,
       link: "the cluster rotated its signing key and the new key was not published",
       breakIt: async () => {
         runningCluster(rotated);
@@ -216,7 +229,7 @@ describe("STS's error catalogue: each message, one broken link", () => {
       failing: ["cluster-key-published", "cluster-jwks", "smoke-token"],
     },
     {
-      sts: () => STS_ERRORS.noKey,
+      sts: () => stsSays.noKey,
       link: "the JWKS is not there",
       breakIt: async () => {
         issuer.routes.delete(issuer.jwksPath);
@@ -225,7 +238,7 @@ describe("STS's error catalogue: each message, one broken link", () => {
       failing: ["jwks-reachable", "smoke-token"],
     },
     {
-      sts: () => STS_ERRORS.audience,
+      sts: () => stsSays.audience,
       link: "the IAM provider does not list sts.amazonaws.com",
       breakIt: async () => {
         await healthyChain({ audiences: ["sts.amazonaws.com.cn"] });
@@ -234,7 +247,7 @@ describe("STS's error catalogue: each message, one broken link", () => {
       failing: ["iam-provider-audience", "smoke-token"],
     },
     {
-      sts: () => STS_ERRORS.notAuthorized,
+      sts: () => stsSays.notAuthorized,
       link: "the role trusts another service account",
       breakIt: async () => {
         await healthyChain({ trustedSubject: "system:serviceaccount:payments:web" });

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
-import { Agent, request } from "node:https";
+import { type Agent, request } from "node:https";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -253,51 +253,6 @@ describe("irsa-anywhere serve", () => {
     expect(serving.stdout()).toBe("");
   });
 
-  it("picks up a rotated key while serving, keeps the previous one, and drops no request", async () => {
-    const rotated = signingKeySecret();
-    api.setSecret("eksa-system", "prod-sa", firstKey.data);
-    const serving = await startServe([
-      ...clusterArgs(),
-      ...tlsArgs,
-      "--listen",
-      "127.0.0.1:0",
-      "--refresh-interval",
-      "200ms",
-    ]);
-    const agent = new Agent({ keepAlive: true, maxSockets: 2, ca: ca.certPem });
-    agents.push(agent);
-    const seen: Fetched[] = [];
-    let done = false;
-    const client = async (withAgent: boolean) => {
-      while (!done) {
-        const path = seen.length % 4 === 0 ? discoveryPath : jwksPath;
-        seen.push(await fetchFrom(serving, path, withAgent ? { agent } : {}));
-      }
-    };
-    const clients = Promise.all([client(true), client(true), client(false)]);
-    await sleep(300);
-    api.setSecret("eksa-system", "prod-sa", rotated.data);
-    await until(
-      () => seen.filter((response) => response.body.includes(rotated.kid)).length >= 10,
-      "the rotated key is served",
-    );
-    done = true;
-    await clients;
-
-    expect(seen.length).toBeGreaterThan(20);
-    for (const response of seen) {
-      expect(response.status).toBe(200);
-      expect(response.headers.etag).toBe(etagOf(response.body));
-    }
-    expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([rotated.kid, firstKey.kid, ""]);
-    expect(serving.logs.filter((line) => line.event === "documents-updated").at(-1)).toMatchObject({
-      current: rotated.kid,
-      added: [rotated.kid],
-      retained: [firstKey.kid],
-    });
-    api.setSecret("eksa-system", "prod-sa", firstKey.data);
-  });
-
   it("watches the secret: a rotated key is served at once, not at the next refresh", async () => {
     const rotated = signingKeySecret();
     api.setSecret("eksa-system", "prod-sa", firstKey.data);
@@ -368,7 +323,10 @@ describe("irsa-anywhere serve", () => {
         "the new key is served",
       );
       api.setJwks([next.publicKey]);
-      await sleep(600);
+      // Two refreshes after the old key left the API server, rather than a sleep that hopes for them.
+      const jwksReads = () => api.requests.filter((r) => r.path === "/openid/v1/jwks").length;
+      const readsBefore = jwksReads();
+      await until(() => jwksReads() >= readsBefore + 2, "the server has refreshed twice");
       expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([next.kid, firstKey.kid, ""]);
     } finally {
       api.setJwks(undefined);
@@ -420,94 +378,47 @@ describe("irsa-anywhere serve", () => {
     expect(serving.logs.at(-1)).toMatchObject({ event: "shutdown-complete", forcedConnections: 1 });
   });
 
-  it("answers malformed requests with the right status and keeps serving", async () => {
+  // Which status each malformed request gets is the library's (packages/server); here, that the
+  // CLI logs them as JSON lines on stderr, whatever a client sends, and keeps serving.
+  it("logs malformed requests as JSON lines and keeps serving", async () => {
     const serving = await startServe([...clusterArgs(), ...tlsArgs, "--listen", "127.0.0.1:0"]);
-    const cases: Array<[string, string]> = [
-      [`GET ${jwksPath} HTTP/1.1\r\nHost: a\r\nX-Huge: ${"h".repeat(64 * 1024)}\r\n\r\n`, "431"],
-      [`GET ${jwksPath} HTTP/1.1\r\nHost: a\r\n${"X-Many: m\r\n".repeat(2000)}\r\n`, "431"],
-      [`BREW ${jwksPath} HTTP/1.1\r\nHost: a\r\n\r\n`, "400"],
-      [`DELETE ${jwksPath} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, "405"],
-      [`OPTIONS ${discoveryPath} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, "405"],
-      [`POST ${jwksPath} HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000\r\n\r\n`, "413"],
-      ...[
-        "/..%2f",
-        "/..%2f..%2fetc%2fpasswd",
-        "/prod/..%2fprod/keys.json",
-        "/prod/../prod/keys.json",
-        "/prod/%2e%2e/prod/keys.json",
-        "/prod/.well-known/..%2fkeys.json",
-        "/prod/keys.json%2f",
-        "/prod\\keys.json",
-        "/prod/.irsa-anywhere-state.json",
-      ].map((path): [string, string] => [
-        `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
-        "404",
-      ]),
-    ];
-    for (const [text, status] of cases) {
-      const response = await exchange(serving, text);
-      expect(response.split("\r\n")[0], text.slice(0, 60)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      if (status === "405") expect(response.toLowerCase()).toContain("allow: get, head");
-    }
+    const huge = await exchange(
+      serving,
+      `GET ${jwksPath} HTTP/1.1\r\nHost: a\r\nX-Huge: ${"h".repeat(64 * 1024)}\r\n\r\n`,
+    );
+    expect(huge.split("\r\n")[0]).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+    const climbing = await exchange(
+      serving,
+      "GET /prod/..%2fprod/keys.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    expect(climbing.split("\r\n")[0]).toBe("HTTP/1.1 404 Not Found");
     // What a client sends lands in the log as valid JSON (every line is parsed as it arrives).
     const odd = await exchange(
       serving,
       `GET /prod/"odd"\\path HTTP/1.1\r\nHost: a\r\nUser-Agent: "quoted" \\ \u00e9\u0001\r\nConnection: close\r\n\r\n`,
     );
     expect(odd.split("\r\n")[0]).toMatch(/^HTTP\/1\.1 (400|404) /);
-    // A client that offers http/1.0 by ALPN (curl --http1.0) gets an answer, not a TLS alert.
-    const http10 = connect({
-      host: "127.0.0.1",
-      port: serving.port,
-      ca: ca.certPem,
-      servername: "localhost",
-      ALPNProtocols: ["http/1.0"],
-    });
-    let http10Answer = "";
-    http10.setEncoding("utf8").on("data", (chunk: string) => {
-      http10Answer += chunk;
-    });
-    await new Promise<void>((resolve, reject) => {
-      http10.once("secureConnect", () => {
-        http10.write(`GET ${jwksPath} HTTP/1.0\r\n\r\n`);
-        resolve();
-      });
-      http10.once("error", reject);
-    });
-    await new Promise<void>((resolve) => http10.once("close", () => resolve()));
-    expect(http10Answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
     const after = await fetchFrom(serving, jwksPath);
     expect(after.status).toBe(200);
-    expect(kidsOf(after.body)).toContain(firstKey.kid);
     expect(serving.child.exitCode).toBeNull();
     serving.child.kill("SIGTERM");
     expect(await serving.exited).toEqual({ code: 0, signal: null });
-    const statuses = serving.logs.filter((line) => line.event === "request").map((line) => line.status);
-    expect(statuses).toContain(405);
-    expect(statuses.filter((status) => status === 404).length).toBeGreaterThanOrEqual(9);
-    expect(serving.logs.filter((line) => line.event === "client-error").map((line) => line.status)).toEqual(
-      expect.arrayContaining([431, 400]),
+    expect(serving.logs.filter((line) => line.event === "request").map((line) => line.status)).toContain(404);
+    expect(serving.logs.filter((line) => line.event === "client-error").map((line) => line.status)).toContain(
+      431,
     );
   });
 
-  it("serves what publish --out-dir wrote, and picks up a new publish", async () => {
+  // Picking up a new publish is the library's (packages/server): here, that --dir serves the site.
+  it("serves what publish --out-dir wrote", async () => {
     const site = join(dir, "site");
-    const keyFile = (name: string, pem: string) => {
-      const file = join(dir, name);
-      return writeFile(file, pem).then(() => file);
-    };
-    const first = await keyFile("first.pub", firstKey.data["tls.crt"] ?? "");
-    const second = signingKeySecret();
-    const secondFile = await keyFile("second.pub", second.data["tls.crt"] ?? "");
-    const publish = (file: string) =>
-      promisify(execFile)(
-        process.execPath,
-        [cliPath, "publish", "--key", file, "--issuer", issuer, "--out-dir", site],
-        {
-          env: env(),
-        },
-      );
-    await publish(first);
+    const keyFile = join(dir, "first.pub");
+    await writeFile(keyFile, firstKey.data["tls.crt"] ?? "");
+    await promisify(execFile)(
+      process.execPath,
+      [cliPath, "publish", "--key", keyFile, "--issuer", issuer, "--out-dir", site],
+      { env: env() },
+    );
     const serving = await startServe([
       "--dir",
       site,
@@ -518,13 +429,6 @@ describe("irsa-anywhere serve", () => {
       "127.0.0.1:0",
     ]);
     expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([firstKey.kid, ""]);
-
-    await publish(secondFile);
-    await until(
-      async () => (await fetchFrom(serving, jwksPath)).body.includes(second.kid),
-      "the new publish is served",
-    );
-    expect(kidsOf((await fetchFrom(serving, jwksPath)).body)).toEqual([second.kid, firstKey.kid, ""]);
   });
 });
 

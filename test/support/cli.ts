@@ -2,7 +2,12 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
+/** The bin shim, which runs the entry point's bundle ({@link cliEntryBundlePath}), as a user runs it. */
 export const cliPath = fileURLToPath(new URL("../../packages/cli/bin/irsa-anywhere.cjs", import.meta.url));
+/** The entry point's bundle: missing until `pnpm run build`. */
+export const cliEntryBundlePath = fileURLToPath(
+  new URL("../../packages/cli/dist/bundle/irsa-anywhere.cjs", import.meta.url),
+);
 /** The full command line (yargs) alone, without the entry point's quick paths. */
 export const fullCommandLinePath = fileURLToPath(
   new URL("../../packages/cli/dist/bundle/main.js", import.meta.url),

@@ -2,7 +2,7 @@
 // their own TLS and HTTP stack instead of a mock.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
-import { createServer as createTcpServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 
 /** Answers one request; a thrown error or rejected promise becomes a 500 (or a dropped connection). */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -86,20 +86,4 @@ export async function startHttpsServer(
       return closing;
     },
   };
-}
-
-/**
- * A port on 127.0.0.1 that nothing listens on (it was bound and released just now), for tests of
- * a refused connection.
- */
-export async function closedLocalPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("the probe server has no TCP port");
-  return address.port;
 }

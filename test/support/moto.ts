@@ -4,7 +4,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { request } from "node:http";
-import { createServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { freeLoopbackPort } from "./ports.js";
 
 /** One request as moto's access log shows it. */
 export interface MotoRequest {
@@ -282,19 +283,6 @@ function call(endpoint: string, method: string, path: string): Promise<{ status:
     outgoing.on("error", reject);
     outgoing.end();
   });
-}
-
-/** A port on 127.0.0.1 that was free a moment ago (bound and released by us). */
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, host, () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("the port probe has no TCP port");
-  return address.port;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

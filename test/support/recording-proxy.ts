@@ -17,6 +17,8 @@ export interface RecordedRequest {
   readonly path: string;
   /** The Host header, which the proxy forwards unchanged (SigV4 signs it). */
   readonly host: string | undefined;
+  /** Whether it is signed (SigV4 in the Authorization header, or a presigned URL), or anonymous as STS reads. */
+  readonly signed: boolean;
   /** The request's headers, names in lower case. */
   readonly headers: IncomingHttpHeaders;
   /**
@@ -121,6 +123,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
       method: incoming.method ?? "GET",
       path: incoming.url ?? "/",
       host: incoming.headers.host,
+      signed: isSigned(incoming),
       headers: incoming.headers,
       body: "",
       status: undefined,
@@ -135,7 +138,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     recorded.body = body.toString("utf8");
     const settled = hold ? await hold(recorded) : undefined;
     if (settled) response.once("close", settled);
-    const deny = denyAnonymous && !isSigned(incoming);
+    const deny = denyAnonymous && !recorded.signed;
     // Faults go to requests in order of arrival, whatever the delay.
     const fault = deny ? undefined : takeFault(recorded);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

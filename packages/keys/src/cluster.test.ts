@@ -1,16 +1,16 @@
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
-  closedLocalPort,
-  type RunningHttpsServer,
-  startHttpsServer,
-} from "../../../test/support/https-server.js";
+  type FakeKubernetes,
+  signingKeySecret,
+  startFakeKubernetes,
+} from "../../../test/support/fake-kubernetes.js";
+import { type RunningHttpsServer, startHttpsServer } from "../../../test/support/https-server.js";
+import { freeLoopbackPort } from "../../../test/support/ports.js";
 import {
   type CertificateAuthority,
   createCertificateAuthority,
@@ -27,26 +27,6 @@ import {
   publicKeysFromClusterJwks,
   publicKeysFromPem,
 } from "./index.js";
-
-/** What the fake API server saw of one request. */
-interface SeenRequest {
-  method: string | undefined;
-  path: string | undefined;
-  authorization: string | undefined;
-  clientCommonName: string | undefined;
-}
-
-interface FakeApi {
-  /** Secrets by API path, as the API server returns them. */
-  secrets: Map<string, object>;
-  /** Paths the caller's identity may not read (403). */
-  forbidden?: Set<string>;
-  /** The bearer token the server accepts; without one, any caller (e.g. a client certificate) is let in. */
-  token?: string;
-  /** What `/openid/v1/jwks` answers, as kube-apiserver serves its verification keys. */
-  jwks?: object;
-  seen: SeenRequest[];
-}
 
 const secretPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/secrets/${name}`;
 
@@ -67,47 +47,6 @@ function secretObject(namespace: string, name: string, data: Record<string, stri
     data: Object.fromEntries(
       Object.entries(data).map(([field, value]) => [field, Buffer.from(value).toString("base64")]),
     ),
-  };
-}
-
-/** A `metav1.Status` failure body, as kube-apiserver sends with every 4xx. */
-function status(code: number, reason: string, message: string): object {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
-}
-
-function fakeKubernetesApi(api: FakeApi) {
-  return (request: IncomingMessage, response: ServerResponse) => {
-    const peer = (request.socket as TLSSocket).getPeerCertificate?.();
-    api.seen.push({
-      method: request.method,
-      path: request.url?.split("?")[0],
-      authorization: request.headers.authorization,
-      clientCommonName: peer && "subject" in peer ? [peer.subject?.CN ?? []].flat().join(",") : undefined,
-    });
-    const reply = (code: number, body: object) => {
-      response.writeHead(code, { "content-type": "application/json" });
-      response.end(JSON.stringify(body));
-    };
-    const path = request.url?.split("?")[0] ?? "";
-    const name = path.split("/").at(-1);
-    if (api.token !== undefined && request.headers.authorization !== `Bearer ${api.token}`) {
-      reply(401, status(401, "Unauthorized", "Unauthorized"));
-    } else if (api.forbidden?.has(path)) {
-      reply(
-        403,
-        status(
-          403,
-          "Forbidden",
-          `secrets "${name}" is forbidden: User "system:serviceaccount:default:reader" cannot get resource "secrets" in API group "" in the namespace "${path.split("/")[4]}"`,
-        ),
-      );
-    } else if (request.method === "GET" && path === "/openid/v1/jwks" && api.jwks) {
-      reply(200, api.jwks);
-    } else if (request.method === "GET" && api.secrets.has(path)) {
-      reply(200, api.secrets.get(path) ?? {});
-    } else {
-      reply(404, status(404, "NotFound", `secrets "${name}" not found`));
-    }
   };
 }
 
@@ -147,21 +86,10 @@ function kubeconfigYaml(contexts: readonly KubeconfigContext[], currentContext: 
   ].join("\n");
 }
 
-/** kid computed independently, the way kube-apiserver does: base64url(SHA-256(PKIX DER)). */
-function expectedKid(publicKey: KeyObject): string {
-  return createHash("sha256")
-    .update(publicKey.export({ type: "spki", format: "der" }))
-    .digest("base64url");
-}
-
-/** The EKS Anywhere `<cluster>-sa` layout: the public key in tls.crt, the signing key in tls.key. */
-function signingKeySecret(namespace: string, name: string) {
-  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const secret = secretObject(namespace, name, {
-    "tls.crt": pair.publicKey.export({ type: "spki", format: "pem" }) as string,
-    "tls.key": pair.privateKey.export({ type: "pkcs1", format: "pem" }) as string,
-  });
-  return { kid: expectedKid(pair.publicKey), publicKey: pair.publicKey, secret };
+/** The EKS Anywhere `<cluster>-sa` layout (tls.crt, tls.key) as the secret `namespace/name`. */
+function clusterSigningKey(namespace: string, name: string) {
+  const key = signingKeySecret();
+  return { ...key, secret: secretObject(namespace, name, key.data) };
 }
 
 const hosts = ["127.0.0.1", "localhost"];
@@ -174,12 +102,12 @@ let kubeconfig: string;
 let wrongTokenKubeconfig: string;
 const servers: RunningHttpsServer[] = [];
 let ca: CertificateAuthority;
-let prod: ReturnType<typeof signingKeySecret>;
-let beta: ReturnType<typeof signingKeySecret>;
-let alphaApi: FakeApi;
-let betaApi: FakeApi;
-let untrustedApi: FakeApi;
-let clientCertApi: FakeApi;
+let prod: ReturnType<typeof clusterSigningKey>;
+let beta: ReturnType<typeof clusterSigningKey>;
+let alphaApi: FakeKubernetes;
+let betaApi: FakeKubernetes;
+let untrustedApi: FakeKubernetes;
+let clientCertApi: FakeKubernetes;
 /** Every piece of text that must never reach an error message. */
 let secretTexts: string[];
 let serverTls: ReturnType<typeof issueServerCertificate>;
@@ -189,44 +117,28 @@ beforeAll(async () => {
   ca = createCertificateAuthority();
   const otherCa = createCertificateAuthority("a CA the kubeconfig does not trust");
   serverTls = issueServerCertificate(ca, { hosts });
-  const untrustedTls = issueServerCertificate(otherCa, { hosts });
   const admin = issueClientCertificate(ca, {
     commonName: "kubernetes-admin",
     organizations: ["system:masters"],
   });
 
-  prod = signingKeySecret("eksa-system", "prod-sa");
-  beta = signingKeySecret("eksa-system", "prod-sa");
-  alphaApi = {
-    token,
-    secrets: new Map([
-      [secretPath("eksa-system", "prod-sa"), prod.secret],
-      [secretPath("capi-system", "prod-sa"), prod.secret],
-    ]),
-    forbidden: new Set([secretPath("eksa-system", "locked-sa")]),
-    seen: [],
-  };
-  betaApi = {
-    token: betaToken,
-    secrets: new Map([[secretPath("eksa-system", "prod-sa"), beta.secret]]),
-    seen: [],
-  };
-  untrustedApi = { token, secrets: new Map(alphaApi.secrets), seen: [] };
-  clientCertApi = { secrets: new Map(alphaApi.secrets), seen: [] };
-
-  const tls = { cert: serverTls.certPem, key: serverTls.keyPem };
-  const alpha = await startHttpsServer(fakeKubernetesApi(alphaApi), tls);
-  const betaServer = await startHttpsServer(fakeKubernetesApi(betaApi), tls);
-  const untrusted = await startHttpsServer(fakeKubernetesApi(untrustedApi), {
-    cert: untrustedTls.certPem,
-    key: untrustedTls.keyPem,
-  });
-  const clientCert = await startHttpsServer(fakeKubernetesApi(clientCertApi), {
-    ...tls,
-    clientCa: ca.certPem,
-  });
-  servers.push(alpha, betaServer, untrusted, clientCert);
-  const down = `https://127.0.0.1:${await closedLocalPort()}`;
+  prod = clusterSigningKey("eksa-system", "prod-sa");
+  beta = clusterSigningKey("eksa-system", "prod-sa");
+  alphaApi = await startFakeKubernetes(ca, { token });
+  betaApi = await startFakeKubernetes(ca, { token: betaToken });
+  untrustedApi = await startFakeKubernetes(otherCa, { token });
+  clientCertApi = await startFakeKubernetes(ca, { clientCertificates: true });
+  for (const api of [alphaApi, untrustedApi, clientCertApi]) {
+    api.objects.set(secretPath("eksa-system", "prod-sa"), prod.secret);
+    api.objects.set(secretPath("capi-system", "prod-sa"), {
+      ...prod.secret,
+      metadata: { name: "prod-sa", namespace: "capi-system" },
+    });
+  }
+  alphaApi.forbidden.add(secretPath("eksa-system", "locked-sa"));
+  betaApi.objects.set(secretPath("eksa-system", "prod-sa"), beta.secret);
+  const [alpha, betaServer, untrusted, clientCert] = [alphaApi, betaApi, untrustedApi, clientCertApi];
+  const down = `https://127.0.0.1:${await freeLoopbackPort()}`;
 
   kubeconfig = join(dir, "kubeconfig.yaml");
   await writeFile(
@@ -256,6 +168,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
+  await Promise.all([alphaApi, betaApi, untrustedApi, clientCertApi].map((api) => api?.close()));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -296,6 +209,7 @@ describe("publicKeysFromCluster", () => {
         method: "GET",
         path: secretPath("eksa-system", "prod-sa"),
         authorization: `Bearer ${token}`,
+        query: "",
         clientCommonName: undefined,
       },
     ]);
@@ -395,7 +309,7 @@ describe("publicKeysFromCluster", () => {
     const dangling = join(dir, "dangling.yaml");
     await writeFile(
       dangling,
-      kubeconfigYaml([{ name: "alpha", server: servers[0]?.url ?? "", ca, user: { token } }], "gone"),
+      kubeconfigYaml([{ name: "alpha", server: alphaApi.url, ca, user: { token } }], "gone"),
     );
     expect((await failure(publicKeysFromCluster({ cluster: "prod", kubeconfig: dangling }))).code).toBe(
       "ERR_KUBECONFIG_INVALID",
@@ -433,7 +347,7 @@ describe("publicKeysFromClusterJwks", () => {
   it("reads the keys the API server serves, with the kubeconfig's credentials and no secret", async () => {
     const [key] = publicKeysFromPem(prod.publicKey.export({ type: "spki", format: "pem" }) as string, "prod");
     if (!key) throw new Error("fixture");
-    alphaApi.jwks = { keys: [jwkFromPublicKey(key)] };
+    alphaApi.objects.set("/openid/v1/jwks", { keys: [jwkFromPublicKey(key)] });
     const keys = await publicKeysFromClusterJwks({ kubeconfig });
 
     expect(keys.map((k) => k.kid)).toEqual([prod.kid]);
@@ -442,10 +356,11 @@ describe("publicKeysFromClusterJwks", () => {
         method: "GET",
         path: "/openid/v1/jwks",
         authorization: `Bearer ${token}`,
+        query: "",
         clientCommonName: undefined,
       },
     ]);
-    delete alphaApi.jwks;
+    alphaApi.objects.delete("/openid/v1/jwks");
   });
 
   it("says which binding is missing when the API server refuses", async () => {
@@ -455,7 +370,7 @@ describe("publicKeysFromClusterJwks", () => {
   });
 
   it("says in one line when the kubeconfig's credentials cannot be had", async () => {
-    const server = servers[0]?.url;
+    const server = alphaApi.url;
     const kubeconfigs = {
       exec: "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /nonexistent/aws-iam-authenticator\n",
       certificate:

@@ -208,6 +208,32 @@ describe("startIssuerServer over TLS", () => {
     ]);
   });
 
+  it("answers a client that offers http/1.0 by ALPN (curl --http1.0), rather than a TLS alert", async () => {
+    const key = newKey();
+    const { server } = await start({ source: keysSource(() => key.keys), tls: tlsFiles() });
+    const socket = connectTls({
+      host: "127.0.0.1",
+      port: Number(new URL(server.url).port),
+      ca: ca.certPem,
+      servername: "localhost",
+      ALPNProtocols: ["http/1.0"],
+    });
+    sockets.push(socket);
+    let answer = "";
+    socket.setEncoding("utf8").on("data", (chunk: string) => {
+      answer += chunk;
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", () => {
+        socket.write(`GET ${jwksPath} HTTP/1.0\r\n\r\n`);
+        resolve();
+      });
+      socket.once("error", reject);
+    });
+    await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    expect(statusLine(answer)).toBe("HTTP/1.1 200 OK");
+  });
+
   it("answers 304 to If-None-Match and HEAD without a body", async () => {
     const key = newKey();
     const { server } = await start({ source: keysSource(() => key.keys), tls: tlsFiles() });
@@ -242,7 +268,7 @@ describe("startIssuerServer over TLS", () => {
       }
     };
     const clients = Promise.all([client(), client(), client(), client()]);
-    await sleep(200);
+    await until(() => seen.length >= 20, "requests are answered with the first key");
     current = after;
     rotated = true;
     await clients;
@@ -527,10 +553,26 @@ describe("startIssuerServer and misbehaving clients", () => {
       status: 505,
     },
     {
-      what: "a path that climbs out",
-      request: "GET /prod/..%2f..%2fetc/passwd HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-      status: 404,
+      what: "too many header lines",
+      request: `GET ${jwksPath} HTTP/1.1\r\nHost: a\r\n${"X-Many: m\r\n".repeat(2000)}\r\n`,
+      status: 431,
     },
+    ...[
+      "/..%2f",
+      "/..%2f..%2fetc%2fpasswd",
+      "/prod/..%2f..%2fetc/passwd",
+      "/prod/..%2fprod/keys.json",
+      "/prod/../prod/keys.json",
+      "/prod/%2e%2e/prod/keys.json",
+      "/prod/.well-known/..%2fkeys.json",
+      "/prod/keys.json%2f",
+      "/prod\\keys.json",
+      "/prod/.irsa-anywhere-state.json",
+    ].map((path) => ({
+      what: `a path that is not a document (${path})`,
+      request: `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      status: 404,
+    })),
   ])("answers $what with $status, closes, and keeps serving", async ({ request, status }) => {
     const key = newKey();
     const { server } = await start({ source: keysSource(() => key.keys), limits });
@@ -538,6 +580,17 @@ describe("startIssuerServer and misbehaving clients", () => {
     expect(statusLine(response)).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
     expect(response.toLowerCase()).toContain("connection: close");
     expect((await fetchFrom(server, jwksPath)).status).toBe(200);
+  });
+
+  it.each(["DELETE", "OPTIONS"])("answers %s with 405 and the methods it takes", async (method) => {
+    const key = newKey();
+    const { server } = await start({ source: keysSource(() => key.keys), limits });
+    const response = await exchange(
+      server,
+      `${method} ${jwksPath} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statusLine(response)).toBe("HTTP/1.1 405 Method Not Allowed");
+    expect(response.toLowerCase()).toContain("allow: get, head");
   });
 
   it("answers 408 to a client that sends its headers too slowly, and closes", async () => {
