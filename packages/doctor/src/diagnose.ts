@@ -1,13 +1,16 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import {
   type AwsClientSettings,
   audienceProblem,
   DEFAULT_AUDIENCE,
+  makeIamClient,
+  makeStsClient,
+  partitionOf,
   resolvedRegion,
-} from "@irsa-anywhere/publisher";
+} from "@irsa-anywhere/iam";
+import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
 import {
   type ClusterFacts,
@@ -38,7 +41,6 @@ import { judgeRoleTrust, lookUpRole } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { makeIamClient, makeStsClient, partitionOfRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
@@ -166,7 +168,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     if (!iamClient) {
       iamClient = options.clients?.iam;
       if (!iamClient) {
-        const partition = plan.role?.partition ?? partitionOfRegion((await stsAndRegion()).region);
+        const partition = plan.role?.partition ?? partitionOf((await stsAndRegion()).region).name;
         iamClient = await makeIamClient(partition, options.awsSettings);
         ownClients.push(iamClient);
       }

@@ -1,10 +1,16 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { type AwsClientSettings, DEFAULT_AUDIENCE, PublishError } from "@irsa-anywhere/publisher";
+import {
+  type AwsClientSettings,
+  awsError,
+  DEFAULT_AUDIENCE,
+  IamError,
+  makeIamClient,
+  partitionOfSdkRegion,
+} from "@irsa-anywhere/iam";
 import { lookUpRole } from "./checks/role-trust.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { awsError, makeIamClient, partitionOfSdkRegion } from "./lib/aws.js";
 import { parsePolicyText } from "./lib/policy-text.js";
 import { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";
 import { type BuildTrustPolicyOptions, buildTrustPolicy } from "./trust-policy.js";
@@ -146,7 +152,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
  *
  * @throws {DoctorError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
  *   neither a name nor an ARN; `ERR_ROLE_NOT_FOUND`.
- * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the role cannot be read.
  *
  * @example
@@ -178,7 +184,7 @@ export async function trustPolicyForRole(options: RoleTrustPolicyOptions): Promi
     }
     if (lookup.kind === "error") throw awsError(lookup.error, ["iam:GetRole"]);
     const arn = (lookup.arn === undefined ? undefined : parseRoleArn(lookup.arn)) ?? given.arn;
-    if (!arn) throw new PublishError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
+    if (!arn) throw new IamError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
     const merged = mergeTrustPolicy(lookup.document, {
       ...rest,
       accountId: arn.accountId,

@@ -1,10 +1,16 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
-import { type AwsClientSettings, audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
+import {
+  type AwsClientSettings,
+  audienceProblem,
+  awsError,
+  DEFAULT_AUDIENCE,
+  makeStsClient,
+  partitionOf,
+} from "@irsa-anywhere/iam";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn } from "./lib/arn.js";
-import { awsError, makeStsClient, partitionOfRegion } from "./lib/aws.js";
 import {
   assertNamespace,
   parseServiceAccount,
@@ -130,7 +136,7 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  * when no account ID is given.
  *
  * @throws {DoctorError} as {@link buildTrustPolicy}.
- * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
@@ -151,7 +157,7 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
     // region of aws-cn) means arn:aws-cn. Resolving it sends no request.
     const { client, region } = await makeStsClient(options.region, options.awsSettings);
     client.destroy();
-    partition = partitionOfRegion(region);
+    partition = partitionOf(region).name;
   }
   return buildTrustPolicy({
     issuer: options.issuer,
@@ -174,7 +180,7 @@ async function callerIdentity(
     if (!answer.Account) throw new Error("GetCallerIdentity returned no account");
     return {
       accountId: answer.Account,
-      partition: partition || (options.region ? partitionOfRegion(options.region) : "aws"),
+      partition: partition || (options.region ? partitionOf(options.region).name : "aws"),
     };
   } catch (error) {
     throw awsError(error, ["sts:GetCallerIdentity"]);

@@ -1,6 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { translateAwsError } from "./aws-errors.js";
+import { translateAwsError } from "@irsa-anywhere/iam";
 
 type IamModule = typeof import("@aws-sdk/client-iam");
 

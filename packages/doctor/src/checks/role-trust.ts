@@ -1,7 +1,7 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
+import { type AwsFailure, awsFix, describeAwsFailure } from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
 import type { RoleArn } from "../lib/arn.js";
-import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
 import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import { evaluateTrustPolicy, type TrustPolicyEvaluation } from "../trust-policy-evaluation.js";

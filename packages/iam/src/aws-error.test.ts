@@ -1,15 +1,13 @@
-// What a user reads for each AWS failure. moto cannot produce some of them (a bucket in another
-// region, a denied permission), so the mapping is checked on errors shaped as the SDK throws them.
+// What a user reads for each AWS failure. moto cannot produce some of them (a denied permission,
+// expired credentials), so the mapping is checked on errors shaped as the SDK throws them.
 import { type AddressInfo, createServer } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { translateAwsError } from "./aws-errors.js";
+import { translateAwsError } from "./aws-error.js";
 
 const operation = {
   action: "s3:PutObject",
   resource: "arn:aws:s3:::b/prod/keys.json",
-  bucket: "b",
-  region: "us-west-2",
 };
 const sdkError = (name: string, status: number, extra: object = {}) =>
   Object.assign(new Error(`${name} from AWS`), {
@@ -21,22 +19,6 @@ const sdkError = (name: string, status: number, extra: object = {}) =>
 
 describe("translateAwsError", () => {
   it.each([
-    [
-      "a missing bucket",
-      sdkError("NoSuchBucket", 404),
-      "ERR_BUCKET_NOT_FOUND",
-      /aws s3 mb s3:\/\/b --region us-west-2/,
-      true,
-    ],
-    [
-      "a bucket in another region",
-      sdkError("PermanentRedirect", 301, {
-        $response: { headers: { "x-amz-bucket-region": "eu-central-1" } },
-      }),
-      "ERR_BUCKET_WRONG_REGION",
-      /is in eu-central-1, not us-west-2; run again with --region eu-central-1/,
-      true,
-    ],
     [
       "a denied permission",
       sdkError("AccessDenied", 403),

@@ -1,0 +1,25 @@
+export { audienceProblem, DEFAULT_AUDIENCE, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
+export {
+  AWS_CONNECT_TIMEOUT_MS,
+  AWS_REQUEST_TIMEOUT_MS,
+  type AwsClientSettings,
+  type AwsRequestInFlight,
+  awsClientConfig,
+  describeWait,
+  formatDuration,
+  noAnswerMessage,
+  watchAwsRequests,
+} from "./aws-client.js";
+export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";
+export {
+  type AwsFailure,
+  type AwsOperation,
+  awsError,
+  awsFix,
+  describeAwsFailure,
+  translateAwsError,
+} from "./aws-error.js";
+export { IamError, type IamErrorCode } from "./errors.js";
+export { MAX_JWKS_KEYS } from "./jwks-limit.js";
+export { iamRegionOf, PARTITION_NAMES, type Partition, partitionNamed, partitionOf } from "./partition.js";
+export { resolvedRegion, validateRegion } from "./region.js";
