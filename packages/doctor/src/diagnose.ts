@@ -5,10 +5,17 @@ import {
   type AwsClientSettings,
   audienceProblem,
   DEFAULT_AUDIENCE,
+  lookUpRole,
   makeIamClient,
   makeStsClient,
+  oidcProviderArn,
+  parseRoleArn,
+  parseServiceAccount,
   partitionOf,
+  type RoleArn,
+  requireRoleArn,
   resolvedRegion,
+  type ServiceAccountRef,
 } from "@irsa-anywhere/iam";
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
@@ -37,15 +44,13 @@ import {
   type ProviderLookup,
 } from "./checks/iam-provider.js";
 import { judgeEmptyKid, judgeJwks, type PublishedKeys } from "./checks/jwks.js";
-import { judgeRoleTrust, lookUpRole } from "./checks/role-trust.js";
+import { judgeRoleTrust } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
-import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
-import { parseServiceAccount, type ServiceAccountRef } from "./service-account.js";
 import type { SigningKey } from "./signing-key.js";
 
 export interface DiagnoseOptions {

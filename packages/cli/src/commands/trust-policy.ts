@@ -1,4 +1,4 @@
-import { trustPolicy, trustPolicyForRole } from "@irsa-anywhere/doctor";
+import { trustPolicy, trustPolicyForRole } from "@irsa-anywhere/iam";
 import { type AwsArgs, awsSettingsFromArgs } from "../aws-options.js";
 import { UsageError } from "../usage-error.js";
 

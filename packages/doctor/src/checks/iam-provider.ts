@@ -1,7 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
-import { type AwsFailure, awsFix, describeAwsFailure } from "@irsa-anywhere/iam";
+import { type AwsFailure, awsFix, describeAwsFailure, providerHostPath } from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
-import { providerHostPath } from "../lib/arn.js";
 import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
 
 /** @internal What IAM holds for an issuer. */

@@ -1,17 +1,13 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import {
-  type AwsClientSettings,
-  awsError,
-  DEFAULT_AUDIENCE,
-  IamError,
-  makeIamClient,
-  partitionOfSdkRegion,
-} from "@irsa-anywhere/iam";
-import { lookUpRole } from "./checks/role-trust.js";
-import { DoctorError } from "./errors.js";
-import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { parsePolicyText } from "./lib/policy-text.js";
+import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./arn.js";
+import { DEFAULT_AUDIENCE } from "./audience.js";
+import type { AwsClientSettings } from "./aws-client.js";
+import { makeIamClient, partitionOfSdkRegion } from "./aws-clients.js";
+import { awsError } from "./aws-error.js";
+import { IamError } from "./errors.js";
+import { parsePolicyText } from "./policy-text.js";
+import { lookUpRole } from "./role.js";
 import { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";
 import { type BuildTrustPolicyOptions, buildTrustPolicy } from "./trust-policy.js";
 import { evaluateTrustPolicy } from "./trust-policy-evaluation.js";
@@ -66,7 +62,7 @@ const webIdentity = "sts:AssumeRoleWithWebIdentity";
  *
  * @param current the role's trust policy: an object, JSON text, or URL-encoded JSON text as
  *   IAM's GetRole returns it.
- * @throws {DoctorError} as {@link buildTrustPolicy}; `ERR_TRUST_POLICY_INVALID` for a current
+ * @throws {IamError} as {@link buildTrustPolicy}; `ERR_TRUST_POLICY_INVALID` for a current
  *   policy that is not a policy document; `ERR_TRUST_POLICY_UNMERGEABLE` when a statement of the
  *   policy (a `Deny`) still refuses a service account after the merge.
  *
@@ -84,7 +80,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
   const providerArn = oidcProviderArn(options.partition ?? "aws", options.accountId, hostPath);
   const document = parsePolicyText(current);
   if (!isObject(document) || !(isObject(document.Statement) || Array.isArray(document.Statement))) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_TRUST_POLICY_INVALID",
       "the role's current trust policy is not a JSON policy document with a Statement; fix it by hand first",
     );
@@ -137,7 +133,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
   for (const grant of grants) {
     const evaluation = lets(grant.probe);
     if (evaluation.decision !== "allowed") {
-      throw new DoctorError(
+      throw new IamError(
         "ERR_TRUST_POLICY_UNMERGEABLE",
         `the role's trust policy would still not let ${grant.value} in after adding it (${evaluation.reason}); edit it by hand`,
       );
@@ -150,7 +146,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
  * {@link mergeTrustPolicy} over the role's current trust policy, read from IAM (GetRole). The
  * account and partition of the provider are the role's own.
  *
- * @throws {DoctorError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
+ * @throws {IamError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
  *   neither a name nor an ARN; `ERR_ROLE_NOT_FOUND`.
  * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the role cannot be read.
@@ -177,7 +173,7 @@ export async function trustPolicyForRole(options: RoleTrustPolicyOptions): Promi
   try {
     const lookup = await lookUpRole(client, given.name);
     if (lookup.kind === "missing") {
-      throw new DoctorError(
+      throw new IamError(
         "ERR_ROLE_NOT_FOUND",
         `there is no role ${given.name} in the account of these credentials; check --role, or create the role with the policy trust-policy prints without --role`,
       );
@@ -204,7 +200,7 @@ function parseRoleReference(text: string): { name: string; arn?: RoleArn } {
     return { name: arn.name, arn };
   }
   if (!roleNamePattern.test(text)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_ROLE_ARN_INVALID",
       `${JSON.stringify(text)} is neither an IAM role name nor a role ARN; write it like payments-api or arn:aws:iam::111122223333:role/payments-api`,
     );

@@ -1,16 +1,13 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
-import {
-  type AwsClientSettings,
-  audienceProblem,
-  awsError,
-  DEFAULT_AUDIENCE,
-  makeStsClient,
-  partitionOf,
-} from "@irsa-anywhere/iam";
-import { DoctorError } from "./errors.js";
-import { oidcProviderArn } from "./lib/arn.js";
+import { oidcProviderArn } from "./arn.js";
+import { audienceProblem, DEFAULT_AUDIENCE } from "./audience.js";
+import type { AwsClientSettings } from "./aws-client.js";
+import { makeStsClient } from "./aws-clients.js";
+import { awsError } from "./aws-error.js";
+import { IamError } from "./errors.js";
+import { partitionOf } from "./partition.js";
 import {
   assertNamespace,
   parseServiceAccount,
@@ -67,7 +64,7 @@ export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accou
  * `StringEquals` on the `:sub` and `:aud` claims. A namespace-wide grant is a statement of its own,
  * since `StringEquals` and `StringLike` on one key in one statement must both hold.
  *
- * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID`, `ERR_ACCOUNT_ID_INVALID`, `ERR_AUDIENCE_INVALID`.
+ * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID`, `ERR_ACCOUNT_ID_INVALID`, `ERR_AUDIENCE_INVALID`.
  * @throws {DiscoveryError} `ERR_ISSUER_INVALID`.
  *
  * @example
@@ -80,7 +77,7 @@ export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accou
 export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyDocument {
   const hostPath = issuerHostPath(options.issuer);
   if (!/^\d{12}$/.test(options.accountId)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_ACCOUNT_ID_INVALID",
       `account ID ${quoteInput(options.accountId)} is not 12 digits; give it like 111122223333`,
     );
@@ -91,14 +88,14 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
     (/[*?]/.test(audience)
       ? `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`
       : undefined);
-  if (audienceFault) throw new DoctorError("ERR_AUDIENCE_INVALID", audienceFault);
+  if (audienceFault) throw new IamError("ERR_AUDIENCE_INVALID", audienceFault);
   const accounts = (options.serviceAccounts ?? []).map((account) =>
     typeof account === "string" ? parseServiceAccount(account) : account,
   );
   const namespaces = [...new Set(options.namespaceWide ?? [])];
   for (const namespace of namespaces) assertNamespace(namespace);
   if (accounts.length === 0 && namespaces.length === 0) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       "say which service accounts may assume the role: --service-account NAMESPACE/NAME (repeatable), or --namespace-wide NAMESPACE",
     );
@@ -135,7 +132,7 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  * {@link buildTrustPolicy}, with the account (and its partition) of the caller's AWS credentials
  * when no account ID is given.
  *
- * @throws {DoctorError} as {@link buildTrustPolicy}.
+ * @throws {IamError} as {@link buildTrustPolicy}.
  * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
