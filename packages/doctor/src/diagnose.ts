@@ -5,10 +5,12 @@ import {
   type AwsClientSettings,
   audienceProblem,
   DEFAULT_AUDIENCE,
+  lookUpOidcProvider,
   lookUpRole,
   makeIamClient,
   makeStsClient,
   oidcProviderArn,
+  type ProviderLookup,
   parseRoleArn,
   parseServiceAccount,
   partitionOf,
@@ -37,12 +39,7 @@ import {
   judgeHeaders,
   judgeReachable,
 } from "./checks/documents.js";
-import {
-  judgeProvider,
-  judgeProviderAudience,
-  lookUpProvider,
-  type ProviderLookup,
-} from "./checks/iam-provider.js";
+import { judgeProvider, judgeProviderAudience } from "./checks/iam-provider.js";
 import { judgeEmptyKid, judgeJwks, type PublishedKeys } from "./checks/jwks.js";
 import { judgeRoleTrust } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
@@ -185,7 +182,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   try {
     const [documents, provider, cluster] = await Promise.all([
       hostPath ? readDocuments(options.issuer, options, now, plan.keys) : undefined,
-      aws && hostPath ? lookUpProvider(await iam(), hostPath) : undefined,
+      aws && hostPath ? lookUpOidcProvider(await iam(), hostPath) : undefined,
       kube ? gatherClusterFacts(kube, plan.account) : undefined,
     ]);
     for (const [id, outcome] of documents?.outcomes ?? []) outcomes.set(id, outcome);

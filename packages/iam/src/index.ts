@@ -30,6 +30,15 @@ export {
   type Truth,
 } from "./iam-condition.js";
 export { MAX_JWKS_KEYS } from "./jwks-limit.js";
+export {
+  CLUSTER_TAG_KEY,
+  ensureOidcProvider,
+  lookUpOidcProvider,
+  MANAGED_BY_TAG,
+  type OidcProviderOptions,
+  type OidcProviderOutcome,
+  type ProviderLookup,
+} from "./oidc-provider.js";
 export { iamRegionOf, PARTITION_NAMES, type Partition, partitionNamed, partitionOf } from "./partition.js";
 export { resolvedRegion, validateRegion } from "./region.js";
 export { lookUpRole, type RoleLookup } from "./role.js";

@@ -9,13 +9,6 @@ export {
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
-  CLUSTER_TAG_KEY,
-  ensureOidcProvider,
-  MANAGED_BY_TAG,
-  type OidcProviderOptions,
-  type OidcProviderOutcome,
-} from "./oidc-provider.js";
-export {
   type BucketPolicyOutcome,
   type PublishOptions,
   type PublishResult,

@@ -7,7 +7,9 @@ import {
   audienceProblem,
   awsClientConfig,
   DEFAULT_AUDIENCE,
+  ensureOidcProvider,
   MAX_AUDIENCES,
+  type OidcProviderOutcome,
   partitionOf,
   resolvedRegion,
   validateRegion,
@@ -18,7 +20,6 @@ import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
-import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import { translateS3Error } from "./s3-error.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";

@@ -1,6 +1,7 @@
 // What a user reads for an S3 failure that is the user's to fix. moto cannot produce a bucket in
 // another region, so the mapping is checked on errors shaped as the SDK throws them.
 import { describe, expect, it } from "vitest";
+import { sdkError } from "../../../test/support/sdk-error.js";
 import { translateS3Error } from "./s3-error.js";
 
 const operation = {
@@ -9,13 +10,6 @@ const operation = {
   bucket: "b",
   region: "us-west-2",
 };
-const sdkError = (name: string, status: number, extra: object = {}) =>
-  Object.assign(new Error(`${name} from AWS`), {
-    name,
-    $fault: status >= 500 ? "server" : "client",
-    $metadata: { httpStatusCode: status, requestId: "REQ123" },
-    ...extra,
-  });
 
 describe("translateS3Error", () => {
   it.each([
