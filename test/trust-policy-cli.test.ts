@@ -10,7 +10,7 @@ import {
   IAMClient,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { evaluateTrustPolicy, type TrustPolicyDocument } from "@irsa-anywhere/doctor";
+import { evaluateTrustPolicy, type TrustPolicyDocument } from "@irsa-anywhere/iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { awsTestClientConfig, awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";

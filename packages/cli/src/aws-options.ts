@@ -25,7 +25,7 @@ export function profileOption<T>(yargs: Argv<T>) {
  * no longer than the command's own --timeout.
  */
 export async function awsSettingsFromArgs(args: AwsArgs) {
-  const { AWS_REQUEST_TIMEOUT_MS, validateRegion } = await import("@irsa-anywhere/publisher");
+  const { AWS_REQUEST_TIMEOUT_MS, validateRegion } = await import("@irsa-anywhere/iam");
   if (args.region !== undefined) validateRegion(args.region);
   if (args.profile !== undefined && args.profile.trim() === "") {
     throw new UsageError("--profile is empty; give a profile name of ~/.aws/config, or leave it out");

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiscoveryError, type DiscoveryErrorCode } from "@irsa-anywhere/discovery";
 import { DoctorError, type DoctorErrorCode } from "@irsa-anywhere/doctor";
+import { IamError, type IamErrorCode } from "@irsa-anywhere/iam";
 import { KeysError, type KeysErrorCode } from "@irsa-anywhere/keys";
 import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
@@ -54,12 +55,7 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_BUCKET_NOT_FOUND: 2,
   ERR_BUCKET_WRONG_REGION: 2,
   ERR_REGION_MISSING: 2,
-  ERR_REGION_INVALID: 2,
   ERR_PUBLIC_ACCESS_BLOCKED: 1,
-  ERR_AWS_ACCESS_DENIED: 1,
-  ERR_AWS_NO_CREDENTIALS: 1,
-  ERR_AWS_REQUEST_FAILED: 1,
-  ERR_AWS_UNREACHABLE: 1,
   ERR_DURATION_INVALID: 2,
   ERR_TOO_MANY_KEYS: 1,
   ERR_ROTATION_PRECONDITION: 1,
@@ -67,13 +63,22 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_AUDIENCE_INVALID: 2,
 };
 
-const doctor: Record<DoctorErrorCode, ExitCode> = {
+const iam: Record<IamErrorCode, ExitCode> = {
+  ERR_AWS_ACCESS_DENIED: 1,
+  ERR_AWS_NO_CREDENTIALS: 1,
+  ERR_AWS_REQUEST_FAILED: 1,
+  ERR_AWS_UNREACHABLE: 1,
+  ERR_REGION_INVALID: 2,
   ERR_SERVICE_ACCOUNT_INVALID: 2,
   ERR_ROLE_ARN_INVALID: 2,
   ERR_ROLE_NOT_FOUND: 2,
   ERR_TRUST_POLICY_INVALID: 1,
   ERR_TRUST_POLICY_UNMERGEABLE: 1,
   ERR_ACCOUNT_ID_INVALID: 2,
+  ERR_AUDIENCE_INVALID: 2,
+};
+
+const doctor: Record<DoctorErrorCode, ExitCode> = {
   ERR_AUDIENCE_INVALID: 2,
   ERR_SMOKE_TEST_INCOMPLETE: 2,
   ERR_SIGNING_KEY_MISSING: 2,
@@ -113,6 +118,7 @@ describe("exitCodeFor", () => {
     ...rows(keys, (code) => new KeysError(code, "m")),
     ...rows(discovery, (code) => new DiscoveryError(code, "m")),
     ...rows(publisher, (code) => new PublishError(code, "m")),
+    ...rows(iam, (code) => new IamError(code, "m")),
     ...rows(doctor, (code) => new DoctorError(code, "m")),
     ...rows(server, (code) => new ServeError(code, "m")),
     ...rows(cli, (code) => new CliError(code, "m")),

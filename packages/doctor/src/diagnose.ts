@@ -1,13 +1,25 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import {
   type AwsClientSettings,
   audienceProblem,
   DEFAULT_AUDIENCE,
+  lookUpOidcProvider,
+  lookUpRole,
+  makeIamClient,
+  makeStsClient,
+  oidcProviderArn,
+  type ProviderLookup,
+  parseRoleArn,
+  parseServiceAccount,
+  partitionOf,
+  type RoleArn,
+  requireRoleArn,
   resolvedRegion,
-} from "@irsa-anywhere/publisher";
+  type ServiceAccountRef,
+} from "@irsa-anywhere/iam";
+import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
 import {
   type ClusterFacts,
@@ -27,23 +39,15 @@ import {
   judgeHeaders,
   judgeReachable,
 } from "./checks/documents.js";
-import {
-  judgeProvider,
-  judgeProviderAudience,
-  lookUpProvider,
-  type ProviderLookup,
-} from "./checks/iam-provider.js";
+import { judgeProvider, judgeProviderAudience } from "./checks/iam-provider.js";
 import { judgeEmptyKid, judgeJwks, type PublishedKeys } from "./checks/jwks.js";
-import { judgeRoleTrust, lookUpRole } from "./checks/role-trust.js";
+import { judgeRoleTrust } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
-import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { makeIamClient, makeStsClient, partitionOfRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
 import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
-import { parseServiceAccount, type ServiceAccountRef } from "./service-account.js";
 import type { SigningKey } from "./signing-key.js";
 
 export interface DiagnoseOptions {
@@ -166,7 +170,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     if (!iamClient) {
       iamClient = options.clients?.iam;
       if (!iamClient) {
-        const partition = plan.role?.partition ?? partitionOfRegion((await stsAndRegion()).region);
+        const partition = plan.role?.partition ?? partitionOf((await stsAndRegion()).region).name;
         iamClient = await makeIamClient(partition, options.awsSettings);
         ownClients.push(iamClient);
       }
@@ -178,7 +182,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   try {
     const [documents, provider, cluster] = await Promise.all([
       hostPath ? readDocuments(options.issuer, options, now, plan.keys) : undefined,
-      aws && hostPath ? lookUpProvider(await iam(), hostPath) : undefined,
+      aws && hostPath ? lookUpOidcProvider(await iam(), hostPath) : undefined,
       kube ? gatherClusterFacts(kube, plan.account) : undefined,
     ]);
     for (const [id, outcome] of documents?.outcomes ?? []) outcomes.set(id, outcome);

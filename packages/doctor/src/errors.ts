@@ -3,28 +3,16 @@ import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
 /**
  * Stable codes for every failure of this package; assert on these, not on message text. Reading
  * the cluster fails with `@irsa-anywhere/keys`'s `KeysError` (`ERR_KUBECONFIG_INVALID`,
- * `ERR_CLUSTER_*`), and an AWS call with `@irsa-anywhere/publisher`'s `PublishError`
+ * `ERR_CLUSTER_*`), and an AWS call with `@irsa-anywhere/iam`'s `IamError`
  * (`ERR_AWS_*`): each code is raised as the error of the one package that owns it.
  */
 export type DoctorErrorCode =
-  | "ERR_SERVICE_ACCOUNT_INVALID"
-  | "ERR_ROLE_ARN_INVALID"
-  | "ERR_ROLE_NOT_FOUND"
-  | "ERR_TRUST_POLICY_INVALID"
-  | "ERR_TRUST_POLICY_UNMERGEABLE"
-  | "ERR_ACCOUNT_ID_INVALID"
   | "ERR_AUDIENCE_INVALID"
   | "ERR_SMOKE_TEST_INCOMPLETE"
   | "ERR_SIGNING_KEY_MISSING"
   | "ERR_SIGNING_KEY_INVALID";
 
 const faults: FaultTable<DoctorErrorCode> = {
-  ERR_SERVICE_ACCOUNT_INVALID: "input",
-  ERR_ROLE_ARN_INVALID: "input",
-  ERR_ROLE_NOT_FOUND: "input",
-  ERR_TRUST_POLICY_INVALID: "environment",
-  ERR_TRUST_POLICY_UNMERGEABLE: "environment",
-  ERR_ACCOUNT_ID_INVALID: "input",
   ERR_AUDIENCE_INVALID: "input",
   ERR_SMOKE_TEST_INCOMPLETE: "input",
   ERR_SIGNING_KEY_MISSING: "input",
@@ -36,14 +24,15 @@ const faults: FaultTable<DoctorErrorCode> = {
  * wrong and what to do; it never holds key material, credentials or a token.
  *
  * A broken link of the IRSA chain is not an error: `diagnose()` reports it as a failed check.
- * Errors are for calls that cannot be made as given (a malformed role ARN, a smoke test without
- * a signing key) and, for `trustPolicy()`, an AWS account that cannot be found.
+ * Errors are for calls that cannot be made as given (an audience IAM would refuse, a smoke test
+ * without a signing key); a malformed role ARN or service account is `@irsa-anywhere/iam`'s
+ * `IamError`.
  *
  * @example
  * try {
- *   buildTrustPolicy({ issuer, serviceAccounts: ["payments/api"], accountId: "1111" });
+ *   await diagnose({ issuer, smokeTest: true });
  * } catch (error) {
- *   if (error instanceof DoctorError && error.code === "ERR_ACCOUNT_ID_INVALID") console.error(error.message);
+ *   if (error instanceof DoctorError && error.code === "ERR_SIGNING_KEY_MISSING") console.error(error.message);
  *   else throw error;
  * }
  */

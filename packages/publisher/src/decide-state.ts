@@ -1,3 +1,4 @@
+import { MAX_JWKS_KEYS } from "@irsa-anywhere/iam";
 import {
   currentSigningKey,
   distinctKeys,
@@ -5,7 +6,7 @@ import {
   type PublicSigningKey,
 } from "@irsa-anywhere/keys";
 import { PublishError } from "./errors.js";
-import { LAST_SEEN_REFRESH_MS, MAX_JWKS_KEYS, WARN_JWKS_KEYS } from "./retention.js";
+import { LAST_SEEN_REFRESH_MS, WARN_JWKS_KEYS } from "./retention.js";
 import type { KeyRecord, PublisherState, RotationRecord } from "./state.js";
 
 /**

@@ -1,9 +1,8 @@
 import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
 
 /**
- * Stable codes for every failure of this package. The `ERR_AWS_*` codes are also what
- * `@irsa-anywhere/doctor` throws, as a `PublishError`, for an AWS call it cannot go on without:
- * this package holds the AWS client settings both use.
+ * Stable codes for every failure of this package. An AWS call that fails for a reason other than
+ * the bucket throws `@irsa-anywhere/iam`'s `IamError` (`ERR_AWS_*`).
  */
 export type PublishErrorCode =
   | "ERR_PRECONDITION_FAILED"
@@ -16,12 +15,7 @@ export type PublishErrorCode =
   | "ERR_BUCKET_NOT_FOUND"
   | "ERR_BUCKET_WRONG_REGION"
   | "ERR_REGION_MISSING"
-  | "ERR_REGION_INVALID"
   | "ERR_PUBLIC_ACCESS_BLOCKED"
-  | "ERR_AWS_ACCESS_DENIED"
-  | "ERR_AWS_NO_CREDENTIALS"
-  | "ERR_AWS_REQUEST_FAILED"
-  | "ERR_AWS_UNREACHABLE"
   | "ERR_DURATION_INVALID"
   | "ERR_TOO_MANY_KEYS"
   | "ERR_ROTATION_PRECONDITION"
@@ -39,12 +33,7 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_BUCKET_NOT_FOUND: "input",
   ERR_BUCKET_WRONG_REGION: "input",
   ERR_REGION_MISSING: "input",
-  ERR_REGION_INVALID: "input",
   ERR_PUBLIC_ACCESS_BLOCKED: "environment",
-  ERR_AWS_ACCESS_DENIED: "environment",
-  ERR_AWS_NO_CREDENTIALS: "environment",
-  ERR_AWS_REQUEST_FAILED: "environment",
-  ERR_AWS_UNREACHABLE: "environment",
   ERR_DURATION_INVALID: "input",
   ERR_TOO_MANY_KEYS: "environment",
   ERR_ROTATION_PRECONDITION: "environment",
@@ -59,7 +48,7 @@ const faults: FaultTable<PublishErrorCode> = {
  * try {
  *   await publish(options);
  * } catch (error) {
- *   if (error instanceof PublishError && error.code === "ERR_AWS_ACCESS_DENIED") console.error(error.message);
+ *   if (error instanceof PublishError && error.code === "ERR_BUCKET_NOT_FOUND") console.error(error.message);
  *   else throw error;
  * }
  */

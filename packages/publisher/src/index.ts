@@ -1,16 +1,3 @@
-export { audienceProblem, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
-export {
-  AWS_CONNECT_TIMEOUT_MS,
-  AWS_REQUEST_TIMEOUT_MS,
-  type AwsClientSettings,
-  type AwsRequestInFlight,
-  awsClientConfig,
-  describeWait,
-  formatDuration,
-  noAnswerMessage,
-  resolvedRegion,
-  watchAwsRequests,
-} from "./aws-client.js";
 export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
 export {
   decideState,
@@ -22,15 +9,7 @@ export {
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
-  CLUSTER_TAG_KEY,
-  ensureOidcProvider,
-  MANAGED_BY_TAG,
-  type OidcProviderOptions,
-  type OidcProviderOutcome,
-} from "./oidc-provider.js";
-export {
   type BucketPolicyOutcome,
-  DEFAULT_AUDIENCE,
   type PublishOptions,
   type PublishResult,
   publish,
@@ -47,7 +26,7 @@ export {
   publishDocuments,
   statePath,
 } from "./publish-documents.js";
-export { DEFAULT_RETAIN_MS, MAX_JWKS_KEYS, parseDuration, WARN_JWKS_KEYS } from "./retention.js";
+export { DEFAULT_RETAIN_MS, parseDuration, WARN_JWKS_KEYS } from "./retention.js";
 export {
   confirmRotation,
   type PruneOutcome,
@@ -58,16 +37,13 @@ export {
   rotationStatus,
   withdrawRotation,
 } from "./rotation.js";
+export { type S3Operation, translateS3Error } from "./s3-error.js";
 export {
-  iamRegionOf,
   normalizePrefix,
   objectPrefixForIssuer,
-  type Partition,
-  partitionOf,
   type S3IssuerUrl,
   s3Issuer,
   s3IssuerUrl,
-  validateRegion,
 } from "./s3-location.js";
 export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
 export {

@@ -2,30 +2,30 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
+import {
+  type AwsClientSettings,
+  audienceProblem,
+  awsClientConfig,
+  DEFAULT_AUDIENCE,
+  ensureOidcProvider,
+  MAX_AUDIENCES,
+  type OidcProviderOutcome,
+  partitionOf,
+  resolvedRegion,
+  validateRegion,
+  watchAwsRequests,
+} from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import { audienceProblem, MAX_AUDIENCES } from "./audience.js";
-import { type AwsClientSettings, awsClientConfig, resolvedRegion, watchAwsRequests } from "./aws-client.js";
-import { translateAwsError } from "./aws-errors.js";
 import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
-import { ensureOidcProvider, type OidcProviderOutcome } from "./oidc-provider.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
-import {
-  iamRegionOf,
-  normalizePrefix,
-  objectPrefixForIssuer,
-  partitionOf,
-  s3Issuer,
-  s3IssuerUrl,
-  validateRegion,
-} from "./s3-location.js";
+import { translateS3Error } from "./s3-error.js";
+import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import type { PublishTarget } from "./target.js";
-
-export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
 
 export interface PublishOptions {
   /** The cluster's current keys, e.g. from `publicKeysFromCluster`. */
@@ -247,7 +247,7 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
       options.clients?.iam ??
       watchAwsRequests(
         new iam.IAMClient({
-          region: iamRegionOf(partitionOf(region).name),
+          region: partitionOf(region).iamRegion,
           maxAttempts: 5,
           ...awsClientConfig(options.aws ?? {}),
         }),
@@ -364,7 +364,7 @@ async function ensurePublicReadPolicy(options: {
     existing = (await client.send(new s3.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
   } catch (error) {
     if ((error as { name?: string }).name !== "NoSuchBucketPolicy") {
-      throw translateAwsError(error, { action: "s3:GetBucketPolicy", resource: bucketArn, bucket, region });
+      throw translateS3Error(error, { action: "s3:GetBucketPolicy", resource: bucketArn, bucket, region });
     }
   }
   const merged = mergeBucketPolicy(existing, statement);
@@ -380,7 +380,7 @@ async function ensurePublicReadPolicy(options: {
   try {
     await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: merged.policy }));
   } catch (error) {
-    const translated = translateAwsError(error, {
+    const translated = translateS3Error(error, {
       action: "s3:PutBucketPolicy",
       resource: bucketArn,
       bucket,
@@ -415,7 +415,7 @@ async function blockingPublicAccessSettings(options: {
     ];
   } catch (error) {
     if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return [];
-    throw translateAwsError(error, {
+    throw translateS3Error(error, {
       action: "s3:GetBucketPublicAccessBlock",
       resource: `arn:${partitionOf(options.region).name}:s3:::${options.bucket}`,
       bucket: options.bucket,

@@ -11,8 +11,6 @@ import { PublishError } from "./errors.js";
  */
 export const DEFAULT_RETAIN_MS = (24 * 60 + 5 + 60) * 60_000;
 
-/** STS is reported to refuse a JWKS of more than 100 keys; the publisher never writes one. */
-export const MAX_JWKS_KEYS = 100;
 /** From this many keys on, every publish warns, long before the ceiling. */
 export const WARN_JWKS_KEYS = 80;
 

@@ -1,26 +1,7 @@
 import { issuerPath, validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
+import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
-
-/** An AWS partition: where a region's S3 hosts and IAM ARNs live. */
-export interface Partition {
-  /** `aws`, `aws-cn` or `aws-us-gov`: the second field of an ARN. */
-  name: "aws" | "aws-cn" | "aws-us-gov";
-  /** `amazonaws.com`, or `amazonaws.com.cn` in China. */
-  dnsSuffix: string;
-}
-
-/** The partition of a region: `cn-*` is `aws-cn`, `us-gov-*` is `aws-us-gov`, the rest `aws`. */
-export function partitionOf(region: string): Partition {
-  if (region.startsWith("cn-")) return { name: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
-  if (region.startsWith("us-gov-")) return { name: "aws-us-gov", dnsSuffix: "amazonaws.com" };
-  return { name: "aws", dnsSuffix: "amazonaws.com" };
-}
-
-/** IAM is global; its endpoint lives in the partition's main region. */
-export function iamRegionOf(partition: Partition["name"]): string {
-  return partition === "aws-cn" ? "cn-north-1" : partition === "aws-us-gov" ? "us-gov-west-1" : "us-east-1";
-}
 
 /** A prefix as given (`/clusters/prod/`) in the form object keys use (`clusters/prod`). */
 export function normalizePrefix(prefix: string | undefined): string {
@@ -130,20 +111,4 @@ export function objectPrefixForIssuer(options: {
     );
   }
   return onS3.prefix;
-}
-
-/**
- * Checks that a region is a region's name (a DNS label such as `us-west-2`), before it becomes part
- * of an endpoint's host name: `evil.com` would otherwise send the request elsewhere, or fail with
- * an error that names nothing.
- *
- * @throws {PublishError} `ERR_REGION_INVALID`.
- */
-export function validateRegion(region: string): void {
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/.test(region)) {
-    throw new PublishError(
-      "ERR_REGION_INVALID",
-      `${JSON.stringify(region)} is not an AWS region; give one such as us-west-2 or cn-north-1`,
-    );
-  }
 }

@@ -1,7 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { translateAwsError } from "./aws-errors.js";
+import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
-import { partitionOf } from "./s3-location.js";
+import { translateS3Error } from "./s3-error.js";
 import { statePath } from "./state.js";
 import type { PublishTarget, StoredDocument } from "./target.js";
 
@@ -78,7 +78,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
     } catch (error) {
       if ((error as { name?: string }).name === "NoSuchKey") return undefined;
       // Without s3:ListBucket, S3 answers 403 rather than 404 for a key that does not exist yet.
-      throw translateAwsError(error, {
+      throw translateS3Error(error, {
         action: "s3:GetObject (and s3:ListBucket, without which a missing object reads as 403)",
         resource: objectArn(key),
         bucket,
@@ -142,7 +142,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
             `s3://${bucket}/${key} changed since it was read`,
           );
         }
-        throw translateAwsError(error, {
+        throw translateS3Error(error, {
           action: "s3:PutObject",
           resource: objectArn(key),
           bucket,

@@ -68,7 +68,7 @@ export const trustPolicyCommand = defineCommand({
 
 export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
   // Loaded here, so that the other commands never pay for it.
-  const { trustPolicy, trustPolicyForRole } = await import("@irsa-anywhere/doctor");
+  const { trustPolicy, trustPolicyForRole } = await import("@irsa-anywhere/iam");
   if (args.role !== undefined && args["account-id"] !== undefined) {
     throw new UsageError("--role names the account (the role's own); leave out --account-id");
   }

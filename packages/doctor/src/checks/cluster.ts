@@ -1,10 +1,9 @@
 import { quoteInput } from "@irsa-anywhere/errors";
+import { parseRoleArn, type ServiceAccountRef, serviceAccountSubject } from "@irsa-anywhere/iam";
 import { parseJwks } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
-import { parseRoleArn } from "../lib/arn.js";
 import type { KubeAnswer, KubeApi } from "../lib/kube.js";
 import { couldNotRun, fail, notChecked, type Outcome, pass, skip, warn } from "../lib/outcome.js";
-import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import type { PublishedKeys } from "./jwks.js";
 
 /** The annotations the pod identity webhook reads, under its default prefix. */

@@ -1,39 +1,8 @@
-import type { IAMClient } from "@aws-sdk/client-iam";
+import { awsFix, type ProviderLookup, providerHostPath } from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
-import { providerHostPath } from "../lib/arn.js";
-import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
 import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
 
-/** @internal What IAM holds for an issuer. */
-export type ProviderLookup =
-  | { kind: "found"; arn: string; accountId: string; partition: string; clientIds: string[] }
-  | { kind: "missing"; otherArns: string[] }
-  | { kind: "error"; failure: AwsFailure; action: string };
-
 const readActions = ["iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"];
-
-/** @internal Finds the provider IAM names after the issuer (its URL without `https://`). */
-export async function lookUpProvider(client: IAMClient, hostPath: string): Promise<ProviderLookup> {
-  const iam = await import("@aws-sdk/client-iam");
-  let arns: string[];
-  try {
-    const list = await client.send(new iam.ListOpenIDConnectProvidersCommand({}));
-    arns = (list.OpenIDConnectProviderList ?? []).flatMap((entry) => (entry.Arn ? [entry.Arn] : []));
-  } catch (error) {
-    return { kind: "error", failure: describeAwsFailure(error), action: "iam:ListOpenIDConnectProviders" };
-  }
-  const arn = arns.find((candidate) => providerHostPath(candidate) === hostPath);
-  if (!arn) return { kind: "missing", otherArns: arns };
-  try {
-    const provider = await client.send(
-      new iam.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }),
-    );
-    const [, partition = "aws", , , accountId = ""] = arn.split(":");
-    return { kind: "found", arn, accountId, partition, clientIds: provider.ClientIDList ?? [] };
-  } catch (error) {
-    return { kind: "error", failure: describeAwsFailure(error), action: "iam:GetOpenIDConnectProvider" };
-  }
-}
 
 /** @internal An IAM OIDC provider exists for exactly this issuer. */
 export function judgeProvider(

@@ -1,11 +1,11 @@
 import { quoteInput } from "@irsa-anywhere/errors";
+import { MAX_JWKS_KEYS } from "@irsa-anywhere/iam";
 import {
   kidForPublicKey,
   PRIVATE_JWK_MEMBERS,
   type PublicSigningKey,
   publicSigningKeyFromJwk,
 } from "@irsa-anywhere/keys";
-import { MAX_JWKS_KEYS } from "@irsa-anywhere/publisher";
 import { STS_ERRORS } from "../check.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 

@@ -1,32 +1,18 @@
-import type { IAMClient } from "@aws-sdk/client-iam";
+import {
+  awsFix,
+  evaluateTrustPolicy,
+  type RoleArn,
+  type RoleLookup,
+  type ServiceAccountRef,
+  serviceAccountSubject,
+  type TrustPolicyEvaluation,
+} from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
-import type { RoleArn } from "../lib/arn.js";
-import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
 import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
-import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
-import { evaluateTrustPolicy, type TrustPolicyEvaluation } from "../trust-policy-evaluation.js";
-
-/** @internal A role's trust policy as IAM holds it. */
-export type RoleLookup =
-  | { kind: "found"; document: string; arn: string | undefined }
-  | { kind: "missing" }
-  | { kind: "error"; failure: AwsFailure; error: unknown };
 
 /** A service account no cluster has, to find out whether a policy lets in any. */
 const probeSubject = "system:serviceaccount:irsa-anywhere-doctor-probe:probe";
 const probeAudience = "irsa-anywhere-doctor-probe";
-
-/** @internal The role of this name (without its path, as GetRole takes it), and its trust policy. */
-export async function lookUpRole(client: IAMClient, roleName: string): Promise<RoleLookup> {
-  const iam = await import("@aws-sdk/client-iam");
-  try {
-    const answer = await client.send(new iam.GetRoleCommand({ RoleName: roleName }));
-    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "", arn: answer.Role?.Arn };
-  } catch (error) {
-    const failure = describeAwsFailure(error);
-    return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure, error };
-  }
-}
 
 /** A region of each partition but aws, so that the policy the fix prints names the role's partition. */
 const partitionRegion: Record<string, string> = { "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1" };

@@ -1,8 +1,8 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { quoteInput } from "@irsa-anywhere/errors";
+import { describeAwsFailure } from "@irsa-anywhere/iam";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
-import { describeAwsFailure } from "../lib/aws.js";
 import { fail, type Outcome, pass } from "../lib/outcome.js";
 import { SMOKE_TOKEN_LIFETIME_S } from "../lib/service-account-token.js";
 import { type PublishedKeys, STS_ALGORITHMS } from "./jwks.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { type ServiceAccountRef, serviceAccountSubject } from "@irsa-anywhere/iam";
 import { SignJWT } from "jose";
-import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import type { SigningKey } from "../signing-key.js";
 
 /** How long the smoke test's token lives: the shortest lifetime kube-apiserver issues. */

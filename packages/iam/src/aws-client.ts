@@ -1,5 +1,4 @@
 import { type RequestInFlight, trackRequest } from "@irsa-anywhere/keys";
-import { PublishError } from "./errors.js";
 
 /** How long an AWS request may wait for a connection, then for its answer, unless told otherwise. */
 export const AWS_CONNECT_TIMEOUT_MS = 10_000;
@@ -13,7 +12,7 @@ export interface AwsClientSettings {
   requestTimeoutMs?: number | undefined;
 }
 
-/** @internal What a request was doing, kept on its error and while it waits. */
+/** What a request was doing, kept on its error and while it waits. */
 export interface AwsRequestInFlight extends RequestInFlight {
   /** The request timeout it was given. */
   timeoutMs: number;
@@ -110,30 +109,4 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   return `${Math.round(ms / 100) / 10}s`;
-}
-
-/** @internal A timeout as this package's error. */
-export function noAnswerError(error: unknown): PublishError | undefined {
-  const message = noAnswerMessage(error);
-  return message === undefined
-    ? undefined
-    : new PublishError(
-        "ERR_AWS_UNREACHABLE",
-        `${message}; check the network, any proxy (HTTPS_PROXY), and --endpoint-url or AWS_ENDPOINT_URL if set`,
-        { cause: error },
-      );
-}
-
-/**
- * The region a client resolved by the SDK's own chain (the one given, `AWS_REGION`, the profile's
- * `region`), or undefined when none names one. One resolution for every command.
- */
-export async function resolvedRegion(client: { config: { region: unknown } }): Promise<string | undefined> {
-  try {
-    const region = client.config.region;
-    const value = typeof region === "function" ? await region() : region;
-    return typeof value === "string" && value !== "" ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -2,9 +2,9 @@ import { DiscoveryError } from "@irsa-anywhere/discovery";
 import { describe, expect, it } from "vitest";
 import {
   buildTrustPolicy,
-  DoctorError,
-  type DoctorErrorCode,
   evaluateTrustPolicy,
+  IamError,
+  type IamErrorCode,
   parseServiceAccount,
   type WebIdentityRequest,
 } from "./index.js";
@@ -19,14 +19,14 @@ const request: WebIdentityRequest = {
   audience: "sts.amazonaws.com",
 };
 
-function thrown(action: () => unknown): DoctorError {
+function thrown(action: () => unknown): IamError {
   try {
     action();
   } catch (error) {
-    expect(error).toBeInstanceOf(DoctorError);
-    return error as DoctorError;
+    expect(error).toBeInstanceOf(IamError);
+    return error as IamError;
   }
-  throw new Error("expected a DoctorError");
+  throw new Error("expected a IamError");
 }
 
 describe("buildTrustPolicy", () => {
@@ -107,7 +107,7 @@ describe("buildTrustPolicy", () => {
     ).toBe("denied");
   });
 
-  const refusals: Array<[string, Parameters<typeof buildTrustPolicy>[0], DoctorErrorCode]> = [
+  const refusals: Array<[string, Parameters<typeof buildTrustPolicy>[0], IamErrorCode]> = [
     ["no service account", { issuer, accountId: "111122223333" }, "ERR_SERVICE_ACCOUNT_INVALID"],
     [
       "a service account without namespace",

@@ -1,11 +1,13 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { type AwsClientSettings, DEFAULT_AUDIENCE, PublishError } from "@irsa-anywhere/publisher";
-import { lookUpRole } from "./checks/role-trust.js";
-import { DoctorError } from "./errors.js";
-import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
-import { awsError, makeIamClient, partitionOfSdkRegion } from "./lib/aws.js";
-import { parsePolicyText } from "./lib/policy-text.js";
+import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./arn.js";
+import { DEFAULT_AUDIENCE } from "./audience.js";
+import type { AwsClientSettings } from "./aws-client.js";
+import { makeIamClient, partitionOfSdkRegion } from "./aws-clients.js";
+import { awsError } from "./aws-error.js";
+import { IamError } from "./errors.js";
+import { parsePolicyText } from "./policy-text.js";
+import { lookUpRole } from "./role.js";
 import { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";
 import { type BuildTrustPolicyOptions, buildTrustPolicy } from "./trust-policy.js";
 import { evaluateTrustPolicy } from "./trust-policy-evaluation.js";
@@ -60,7 +62,7 @@ const webIdentity = "sts:AssumeRoleWithWebIdentity";
  *
  * @param current the role's trust policy: an object, JSON text, or URL-encoded JSON text as
  *   IAM's GetRole returns it.
- * @throws {DoctorError} as {@link buildTrustPolicy}; `ERR_TRUST_POLICY_INVALID` for a current
+ * @throws {IamError} as {@link buildTrustPolicy}; `ERR_TRUST_POLICY_INVALID` for a current
  *   policy that is not a policy document; `ERR_TRUST_POLICY_UNMERGEABLE` when a statement of the
  *   policy (a `Deny`) still refuses a service account after the merge.
  *
@@ -78,7 +80,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
   const providerArn = oidcProviderArn(options.partition ?? "aws", options.accountId, hostPath);
   const document = parsePolicyText(current);
   if (!isObject(document) || !(isObject(document.Statement) || Array.isArray(document.Statement))) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_TRUST_POLICY_INVALID",
       "the role's current trust policy is not a JSON policy document with a Statement; fix it by hand first",
     );
@@ -131,7 +133,7 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
   for (const grant of grants) {
     const evaluation = lets(grant.probe);
     if (evaluation.decision !== "allowed") {
-      throw new DoctorError(
+      throw new IamError(
         "ERR_TRUST_POLICY_UNMERGEABLE",
         `the role's trust policy would still not let ${grant.value} in after adding it (${evaluation.reason}); edit it by hand`,
       );
@@ -144,9 +146,9 @@ export function mergeTrustPolicy(current: unknown, options: BuildTrustPolicyOpti
  * {@link mergeTrustPolicy} over the role's current trust policy, read from IAM (GetRole). The
  * account and partition of the provider are the role's own.
  *
- * @throws {DoctorError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
+ * @throws {IamError} as {@link mergeTrustPolicy}; `ERR_ROLE_ARN_INVALID` for a role that is
  *   neither a name nor an ARN; `ERR_ROLE_NOT_FOUND`.
- * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the role cannot be read.
  *
  * @example
@@ -171,14 +173,14 @@ export async function trustPolicyForRole(options: RoleTrustPolicyOptions): Promi
   try {
     const lookup = await lookUpRole(client, given.name);
     if (lookup.kind === "missing") {
-      throw new DoctorError(
+      throw new IamError(
         "ERR_ROLE_NOT_FOUND",
         `there is no role ${given.name} in the account of these credentials; check --role, or create the role with the policy trust-policy prints without --role`,
       );
     }
     if (lookup.kind === "error") throw awsError(lookup.error, ["iam:GetRole"]);
     const arn = (lookup.arn === undefined ? undefined : parseRoleArn(lookup.arn)) ?? given.arn;
-    if (!arn) throw new PublishError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
+    if (!arn) throw new IamError("ERR_AWS_REQUEST_FAILED", "iam:GetRole answered without the role's ARN");
     const merged = mergeTrustPolicy(lookup.document, {
       ...rest,
       accountId: arn.accountId,
@@ -198,7 +200,7 @@ function parseRoleReference(text: string): { name: string; arn?: RoleArn } {
     return { name: arn.name, arn };
   }
   if (!roleNamePattern.test(text)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_ROLE_ARN_INVALID",
       `${JSON.stringify(text)} is neither an IAM role name nor a role ARN; write it like payments-api or arn:aws:iam::111122223333:role/payments-api`,
     );

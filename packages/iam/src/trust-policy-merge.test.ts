@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type DoctorError, evaluateTrustPolicy, mergeTrustPolicy } from "./index.js";
+import { evaluateTrustPolicy, type IamError, mergeTrustPolicy } from "./index.js";
 
 const issuer = "https://oidc.example.com/prod";
 const hostPath = "oidc.example.com/prod";
@@ -218,11 +218,11 @@ describe("mergeTrustPolicy", () => {
     ],
     ["text that is no policy", "not json", "ERR_TRUST_POLICY_INVALID"],
   ])("refuses %s", (_name, policy, code) => {
-    let error: DoctorError | undefined;
+    let error: IamError | undefined;
     try {
       mergeTrustPolicy(policy, { issuer, serviceAccounts: ["payments/api"], accountId: "111122223333" });
     } catch (caught) {
-      error = caught as DoctorError;
+      error = caught as IamError;
     }
     expect(error?.code).toBe(code);
   });

@@ -1,42 +1,18 @@
-// What a user reads for each AWS failure. moto cannot produce some of them (a bucket in another
-// region, a denied permission), so the mapping is checked on errors shaped as the SDK throws them.
+// What a user reads for each AWS failure. moto cannot produce some of them (a denied permission,
+// expired credentials), so the mapping is checked on errors shaped as the SDK throws them.
 import { type AddressInfo, createServer } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { translateAwsError } from "./aws-errors.js";
+import { sdkError } from "../../../test/support/sdk-error.js";
+import { awsError, describeAwsFailure, IamError, translateAwsError } from "./index.js";
 
 const operation = {
   action: "s3:PutObject",
   resource: "arn:aws:s3:::b/prod/keys.json",
-  bucket: "b",
-  region: "us-west-2",
 };
-const sdkError = (name: string, status: number, extra: object = {}) =>
-  Object.assign(new Error(`${name} from AWS`), {
-    name,
-    $fault: status >= 500 ? "server" : "client",
-    $metadata: { httpStatusCode: status, requestId: "REQ123" },
-    ...extra,
-  });
 
 describe("translateAwsError", () => {
   it.each([
-    [
-      "a missing bucket",
-      sdkError("NoSuchBucket", 404),
-      "ERR_BUCKET_NOT_FOUND",
-      /aws s3 mb s3:\/\/b --region us-west-2/,
-      true,
-    ],
-    [
-      "a bucket in another region",
-      sdkError("PermanentRedirect", 301, {
-        $response: { headers: { "x-amz-bucket-region": "eu-central-1" } },
-      }),
-      "ERR_BUCKET_WRONG_REGION",
-      /is in eu-central-1, not us-west-2; run again with --region eu-central-1/,
-      true,
-    ],
     [
       "a denied permission",
       sdkError("AccessDenied", 403),
@@ -88,5 +64,55 @@ describe("translateAwsError", () => {
     const translated = translateAwsError(error, { ...operation, action: "s3:GetObject" });
     expect(translated.code).toBe("ERR_AWS_UNREACHABLE");
     expect(translated.message).toMatch(/^cannot reach S3 for s3:GetObject: ECONNREFUSED; check the network/);
+  });
+});
+
+describe("describeAwsFailure and awsError", () => {
+  it.each([
+    [
+      "no credentials",
+      Object.assign(new Error("Could not load credentials from any providers"), {
+        name: "CredentialsProviderError",
+      }),
+      "no-credentials",
+      "ERR_AWS_NO_CREDENTIALS",
+      /AWS_PROFILE/,
+    ],
+    [
+      "rejected credentials",
+      sdkError("InvalidClientTokenId", 403),
+      "credentials-rejected",
+      "ERR_AWS_NO_CREDENTIALS",
+      /rejected the credentials \(InvalidClientTokenId\)/,
+    ],
+    [
+      "a denied permission",
+      sdkError("AccessDenied", 403),
+      "access-denied",
+      "ERR_AWS_ACCESS_DENIED",
+      /access denied \(request id REQ123\); grant this identity iam:GetRole/,
+    ],
+    ["a missing role", sdkError("NoSuchEntity", 404), "not-found", "ERR_AWS_REQUEST_FAILED", /NoSuchEntity/],
+    [
+      "a refused connection",
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }),
+      "unreachable",
+      "ERR_AWS_UNREACHABLE",
+      /ECONNREFUSED/,
+    ],
+    [
+      "AWS at fault",
+      sdkError("ServiceFailure", 500),
+      "other",
+      "ERR_AWS_REQUEST_FAILED",
+      /AWS failed: ServiceFailure \(HTTP 500\)/,
+    ],
+  ])("reads %s as one kind, and one code", (_name, error, kind, code, message) => {
+    expect(describeAwsFailure(error).kind).toBe(kind);
+    const thrown = awsError(error, ["iam:GetRole"]);
+    expect(thrown).toBeInstanceOf(IamError);
+    expect(thrown.code).toBe(code);
+    expect(thrown.message).toMatch(message);
+    expect(thrown.message).not.toContain("\n");
   });
 });

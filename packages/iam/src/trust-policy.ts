@@ -1,10 +1,13 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
-import { type AwsClientSettings, audienceProblem, DEFAULT_AUDIENCE } from "@irsa-anywhere/publisher";
-import { DoctorError } from "./errors.js";
-import { oidcProviderArn } from "./lib/arn.js";
-import { awsError, makeStsClient, partitionOfRegion } from "./lib/aws.js";
+import { oidcProviderArn } from "./arn.js";
+import { audienceProblem, DEFAULT_AUDIENCE } from "./audience.js";
+import type { AwsClientSettings } from "./aws-client.js";
+import { makeStsClient } from "./aws-clients.js";
+import { awsError } from "./aws-error.js";
+import { IamError } from "./errors.js";
+import { partitionOf } from "./partition.js";
 import {
   assertNamespace,
   parseServiceAccount,
@@ -61,7 +64,7 @@ export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accou
  * `StringEquals` on the `:sub` and `:aud` claims. A namespace-wide grant is a statement of its own,
  * since `StringEquals` and `StringLike` on one key in one statement must both hold.
  *
- * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID`, `ERR_ACCOUNT_ID_INVALID`, `ERR_AUDIENCE_INVALID`.
+ * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID`, `ERR_ACCOUNT_ID_INVALID`, `ERR_AUDIENCE_INVALID`.
  * @throws {DiscoveryError} `ERR_ISSUER_INVALID`.
  *
  * @example
@@ -74,7 +77,7 @@ export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accou
 export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyDocument {
   const hostPath = issuerHostPath(options.issuer);
   if (!/^\d{12}$/.test(options.accountId)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_ACCOUNT_ID_INVALID",
       `account ID ${quoteInput(options.accountId)} is not 12 digits; give it like 111122223333`,
     );
@@ -85,14 +88,14 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
     (/[*?]/.test(audience)
       ? `audience ${quoteInput(audience)} must be a plain value such as sts.amazonaws.com`
       : undefined);
-  if (audienceFault) throw new DoctorError("ERR_AUDIENCE_INVALID", audienceFault);
+  if (audienceFault) throw new IamError("ERR_AUDIENCE_INVALID", audienceFault);
   const accounts = (options.serviceAccounts ?? []).map((account) =>
     typeof account === "string" ? parseServiceAccount(account) : account,
   );
   const namespaces = [...new Set(options.namespaceWide ?? [])];
   for (const namespace of namespaces) assertNamespace(namespace);
   if (accounts.length === 0 && namespaces.length === 0) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       "say which service accounts may assume the role: --service-account NAMESPACE/NAME (repeatable), or --namespace-wide NAMESPACE",
     );
@@ -129,8 +132,8 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  * {@link buildTrustPolicy}, with the account (and its partition) of the caller's AWS credentials
  * when no account ID is given.
  *
- * @throws {DoctorError} as {@link buildTrustPolicy}.
- * @throws {PublishError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
+ * @throws {IamError} as {@link buildTrustPolicy}.
+ * @throws {IamError} `ERR_AWS_NO_CREDENTIALS`, `ERR_AWS_ACCESS_DENIED` or
  *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
@@ -151,7 +154,7 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
     // region of aws-cn) means arn:aws-cn. Resolving it sends no request.
     const { client, region } = await makeStsClient(options.region, options.awsSettings);
     client.destroy();
-    partition = partitionOfRegion(region);
+    partition = partitionOf(region).name;
   }
   return buildTrustPolicy({
     issuer: options.issuer,
@@ -174,7 +177,7 @@ async function callerIdentity(
     if (!answer.Account) throw new Error("GetCallerIdentity returned no account");
     return {
       accountId: answer.Account,
-      partition: partition || (options.region ? partitionOfRegion(options.region) : "aws"),
+      partition: partition || (options.region ? partitionOf(options.region).name : "aws"),
     };
   } catch (error) {
     throw awsError(error, ["sts:GetCallerIdentity"]);

@@ -1,5 +1,5 @@
 import { and, type ConditionEvaluation, evaluateConditions, type Truth } from "./iam-condition.js";
-import { parsePolicyText } from "./lib/policy-text.js";
+import { parsePolicyText } from "./policy-text.js";
 
 /** What STS presents to a role's trust policy for one web identity token. */
 export interface WebIdentityRequest {

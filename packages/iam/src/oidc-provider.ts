@@ -1,12 +1,62 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { translateAwsError } from "./aws-errors.js";
+import { providerHostPath } from "./arn.js";
+import { type AwsFailure, describeAwsFailure, translateAwsError } from "./aws-error.js";
 
 type IamModule = typeof import("@aws-sdk/client-iam");
 
 /** The tag that marks a provider as registered by this tool. */
 export const MANAGED_BY_TAG = { Key: "managed-by", Value: "irsa-anywhere" } as const;
 export const CLUSTER_TAG_KEY = "irsa-anywhere/cluster";
+
+/** What IAM holds for an issuer, or why it could not be read. */
+export type ProviderLookup =
+  | {
+      kind: "found";
+      arn: string;
+      accountId: string;
+      partition: string;
+      clientIds: string[];
+      tags: { Key: string; Value: string }[];
+    }
+  | { kind: "missing"; otherArns: string[] }
+  | { kind: "error"; failure: AwsFailure; action: string; resource: string; error: unknown };
+
+/**
+ * Finds the IAM OIDC provider named after the issuer (its URL without `https://`, byte for byte)
+ * and the audiences (client IDs) it lists. Never throws for an AWS failure: it is the lookup's
+ * `error`, with the action that failed.
+ *
+ * @example
+ * const lookup = await lookUpOidcProvider(await makeIamClient("aws"), "oidc.example.com/prod");
+ * if (lookup.kind === "found" && !lookup.clientIds.includes("sts.amazonaws.com")) console.log("audience missing");
+ */
+export async function lookUpOidcProvider(client: IAMClient, hostPath: string): Promise<ProviderLookup> {
+  const iam = await import("@aws-sdk/client-iam");
+  let arns: string[];
+  try {
+    const list = await client.send(new iam.ListOpenIDConnectProvidersCommand({}));
+    arns = (list.OpenIDConnectProviderList ?? []).flatMap((entry) => (entry.Arn ? [entry.Arn] : []));
+  } catch (error) {
+    const action = "iam:ListOpenIDConnectProviders";
+    return { kind: "error", failure: describeAwsFailure(error), action, resource: "*", error };
+  }
+  const arn = arns.find((candidate) => providerHostPath(candidate) === hostPath);
+  if (!arn) return { kind: "missing", otherArns: arns };
+  try {
+    const provider = await client.send(
+      new iam.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }),
+    );
+    const [, partition = "aws", , , accountId = ""] = arn.split(":");
+    const tags = (provider.Tags ?? []).flatMap((tag) =>
+      tag.Key === undefined ? [] : [{ Key: tag.Key, Value: tag.Value ?? "" }],
+    );
+    return { kind: "found", arn, accountId, partition, clientIds: provider.ClientIDList ?? [], tags };
+  } catch (error) {
+    const action = "iam:GetOpenIDConnectProvider";
+    return { kind: "error", failure: describeAwsFailure(error), action, resource: arn, error };
+  }
+}
 
 export interface OidcProviderOptions {
   iam: IamModule;
@@ -37,12 +87,15 @@ export interface OidcProviderOutcome {
 export async function ensureOidcProvider(options: OidcProviderOptions): Promise<OidcProviderOutcome> {
   const { iam, client, issuer, dryRun } = options;
   const hostPath = issuerHostPath(issuer);
-  const arn = await findProviderArn(options, hostPath);
+  const lookup = await lookUpOidcProvider(client, hostPath);
+  if (lookup.kind === "error") {
+    throw translateAwsError(lookup.error, { action: lookup.action, resource: lookup.resource });
+  }
   const wantedTags = [
     MANAGED_BY_TAG,
     ...(options.clusterName ? [{ Key: CLUSTER_TAG_KEY, Value: options.clusterName }] : []),
   ];
-  if (!arn) {
+  if (lookup.kind === "missing") {
     if (!dryRun) {
       try {
         const created = await client.send(
@@ -78,15 +131,10 @@ export async function ensureOidcProvider(options: OidcProviderOptions): Promise<
       audiencesAdded: [...options.audiences],
     };
   }
-  let provider: import("@aws-sdk/client-iam").GetOpenIDConnectProviderCommandOutput;
-  try {
-    provider = await client.send(new iam.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
-  } catch (error) {
-    throw translateAwsError(error, { action: "iam:GetOpenIDConnectProvider", resource: arn });
-  }
-  const listed = new Set(provider.ClientIDList ?? []);
+  const { arn } = lookup;
+  const listed = new Set(lookup.clientIds);
   const missingAudiences = options.audiences.filter((audience) => !listed.has(audience));
-  const tagged = new Map((provider.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
+  const tagged = new Map(lookup.tags.map((tag) => [tag.Key, tag.Value]));
   const missingTags = wantedTags.filter((tag) => !tagged.has(tag.Key));
   if (missingAudiences.length === 0 && missingTags.length === 0) {
     return {
@@ -131,15 +179,4 @@ export async function ensureOidcProvider(options: OidcProviderOptions): Promise<
     written: !dryRun,
     audiencesAdded: missingAudiences,
   };
-}
-
-async function findProviderArn(options: OidcProviderOptions, hostPath: string): Promise<string | undefined> {
-  try {
-    const list = await options.client.send(new options.iam.ListOpenIDConnectProvidersCommand({}));
-    return list.OpenIDConnectProviderList?.map((p) => p.Arn).find((arn) =>
-      arn?.endsWith(`:oidc-provider/${hostPath}`),
-    );
-  } catch (error) {
-    throw translateAwsError(error, { action: "iam:ListOpenIDConnectProviders", resource: "*" });
-  }
 }

@@ -1,5 +1,5 @@
 import { quoteInput } from "@irsa-anywhere/errors";
-import { DoctorError } from "./errors.js";
+import { IamError } from "./errors.js";
 
 /** A Kubernetes service account. */
 export interface ServiceAccountRef {
@@ -16,7 +16,7 @@ const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
  * `NAMESPACE:NAME`, or its token's subject `system:serviceaccount:NAMESPACE:NAME`; and checks
  * both parts are names Kubernetes accepts. The one parser of every `--service-account`.
  *
- * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID`.
+ * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID`.
  *
  * @example
  * parseServiceAccount("payments/api"); // { namespace: "payments", name: "api" }
@@ -27,14 +27,14 @@ export function parseServiceAccount(text: string): ServiceAccountRef {
   const namespace = match?.[1] ?? match?.[3];
   const name = match?.[2] ?? match?.[4];
   if (!namespace || !name) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       `service account ${quoteInput(text)} is not NAMESPACE/NAME (or NAMESPACE:NAME, or system:serviceaccount:NAMESPACE:NAME); write it like payments/api`,
     );
   }
   assertNamespace(namespace);
   if (name.length > 253 || !dnsSubdomain.test(name)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       `service account name ${quoteInput(name)} is not a valid Kubernetes name (lower-case letters, digits, "-" and ".")`,
     );
@@ -44,11 +44,11 @@ export function parseServiceAccount(text: string): ServiceAccountRef {
 
 /**
  * @internal
- * @throws {DoctorError} `ERR_SERVICE_ACCOUNT_INVALID` for a name Kubernetes would refuse.
+ * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID` for a name Kubernetes would refuse.
  */
 export function assertNamespace(namespace: string): void {
   if (namespace.length > 63 || !dnsLabel.test(namespace)) {
-    throw new DoctorError(
+    throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       `namespace ${quoteInput(namespace)} is not a valid Kubernetes namespace (up to 63 lower-case letters, digits and "-")`,
     );

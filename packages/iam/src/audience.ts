@@ -1,5 +1,8 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 
+/** The audience IAM's OIDC providers and STS expect unless told otherwise. */
+export const DEFAULT_AUDIENCE = "sts.amazonaws.com";
+
 /** IAM's limits on client IDs (CreateOpenIDConnectProvider, AddClientIDToOpenIDConnectProvider). */
 export const MAX_AUDIENCES = 100;
 export const MAX_AUDIENCE_LENGTH = 255;

@@ -1,0 +1,73 @@
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { STSClient } from "@aws-sdk/client-sts";
+import { type AwsClientSettings, awsClientConfig, watchAwsRequests } from "./aws-client.js";
+import { iamRegionOf, partitionOf } from "./partition.js";
+import { resolvedRegion } from "./region.js";
+
+/** STS's region when neither the options, the environment nor the profile name one. */
+const DEFAULT_STS_REGION = "us-east-1";
+
+/**
+ * An STS client in the region given, else the SDK's (`AWS_REGION`, the profile's), else
+ * us-east-1; `region` is the one it uses. The caller destroys the client.
+ *
+ * @example
+ * const { client, region } = await makeStsClient(undefined, { profile: "prod" });
+ */
+export async function makeStsClient(
+  region: string | undefined,
+  settings: AwsClientSettings = {},
+): Promise<{ client: STSClient; region: string }> {
+  const sts = await import("@aws-sdk/client-sts");
+  const make = (chosen: string | undefined) =>
+    watchAwsRequests(
+      new sts.STSClient({
+        ...(chosen ? { region: chosen } : {}),
+        maxAttempts: 3,
+        ...awsClientConfig(settings),
+      }),
+      "STS",
+      settings,
+    );
+  let client = make(region);
+  const resolved = await resolvedRegion(client);
+  if (resolved !== undefined) return { client, region: resolved };
+  client.destroy();
+  client = make(DEFAULT_STS_REGION);
+  return { client, region: DEFAULT_STS_REGION };
+}
+
+/**
+ * The partition name of the region the SDK would use: `region`, else `AWS_REGION` or the
+ * profile's; `aws` when none is set. Sends no request.
+ *
+ * @example
+ * await partitionOfSdkRegion("cn-north-1"); // "aws-cn"
+ */
+export async function partitionOfSdkRegion(
+  region: string | undefined,
+  settings: AwsClientSettings = {},
+): Promise<string> {
+  const { client, region: resolved } = await makeStsClient(region, settings);
+  client.destroy();
+  return partitionOf(resolved).name;
+}
+
+/**
+ * An IAM client for a partition (`aws`, `aws-cn`, ...), made in the region IAM lives in there.
+ *
+ * @example
+ * const iam = await makeIamClient("aws", { profile: "prod" });
+ */
+export async function makeIamClient(partition: string, settings: AwsClientSettings = {}): Promise<IAMClient> {
+  const iam = await import("@aws-sdk/client-iam");
+  return watchAwsRequests(
+    new iam.IAMClient({
+      region: iamRegionOf(partition),
+      maxAttempts: 3,
+      ...awsClientConfig(settings),
+    }),
+    "IAM",
+    settings,
+  );
+}

@@ -1,0 +1,27 @@
+import type { IAMClient } from "@aws-sdk/client-iam";
+import { type AwsFailure, describeAwsFailure } from "./aws-error.js";
+
+/** A role's trust policy as IAM holds it, or why it could not be read. */
+export type RoleLookup =
+  | { kind: "found"; document: string; arn: string | undefined }
+  | { kind: "missing" }
+  | { kind: "error"; failure: AwsFailure; error: unknown };
+
+/**
+ * The role of this name (without its path, as GetRole takes it), and its trust policy as IAM
+ * returns it (URL-encoded). Never throws for an AWS failure: it is the lookup's `error`.
+ *
+ * @example
+ * const lookup = await lookUpRole(await makeIamClient("aws"), "payments-api");
+ * if (lookup.kind === "found") console.log(evaluateTrustPolicy(lookup.document, request));
+ */
+export async function lookUpRole(client: IAMClient, roleName: string): Promise<RoleLookup> {
+  const iam = await import("@aws-sdk/client-iam");
+  try {
+    const answer = await client.send(new iam.GetRoleCommand({ RoleName: roleName }));
+    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "", arn: answer.Role?.Arn };
+  } catch (error) {
+    const failure = describeAwsFailure(error);
+    return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure, error };
+  }
+}
