@@ -2,6 +2,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
+import { connectKube, type KubeconfigOptions } from "@irsa-anywhere/kube";
 import {
   type AwsClientSettings,
   audienceProblem,
@@ -40,7 +41,6 @@ import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";
 import { makeIamClient, makeStsClient, partitionOfRegion } from "./lib/aws.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
-import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
 import { parseServiceAccount, type ServiceAccountRef } from "./service-account.js";
@@ -76,7 +76,7 @@ export interface DiagnoseOptions {
    * Check the cluster side through the Kubernetes API: a kubeconfig and context, or `{}` for the
    * defaults (`KUBECONFIG`, `~/.kube/config`, in-cluster). Default: no cluster checks.
    */
-  kubernetes?: KubeOptions | undefined;
+  kubernetes?: KubeconfigOptions | undefined;
   /** Check IAM and call STS (default `true`); `false` checks the documents and cluster only. */
   aws?: boolean | undefined;
   /** STS's region; default the SDK's (`AWS_REGION`, the profile's), else `us-east-1`. */

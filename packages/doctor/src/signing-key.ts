@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { KeysError, parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
+import { parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
+import { type KubeconfigOptions, readClusterSecret } from "@irsa-anywhere/kube";
 import { DoctorError } from "./errors.js";
-import { connectKube, type KubeOptions } from "./lib/kube.js";
 
 /** The cluster's private signing key, for the smoke test. Never leaves memory. */
 export interface SigningKey {
@@ -94,7 +94,7 @@ export async function signingKeyFromSecretManifest(text: string, origin: string)
   return signingKeyFromSecretData(data as Record<string, string>, origin);
 }
 
-export interface ClusterSigningKeyOptions extends KubeOptions {
+export interface ClusterSigningKeyOptions extends KubeconfigOptions {
   /** The cluster's name; the secret read is `<cluster>-sa`, as EKS Anywhere names it. */
   cluster: string;
   /** Default `eksa-system`. */
@@ -107,8 +107,8 @@ export interface ClusterSigningKeyOptions extends KubeOptions {
  * Reads the private signing key from the cluster's `<cluster>-sa` secret through the
  * Kubernetes API.
  *
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_FORBIDDEN`,
- *   `ERR_CLUSTER_SECRET_NOT_FOUND`: the codes of reading a cluster, which keys owns.
+ * @throws {KubeError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_FORBIDDEN`,
+ *   `ERR_CLUSTER_SECRET_NOT_FOUND`: the codes of reading a cluster, which kube owns.
  * @throws {DoctorError} those of {@link signingKeyFromPem}.
  *
  * @example
@@ -117,34 +117,20 @@ export interface ClusterSigningKeyOptions extends KubeOptions {
 export async function signingKeyFromCluster(options: ClusterSigningKeyOptions): Promise<SigningKey> {
   const namespace = options.namespace ?? "eksa-system";
   const name = `${options.cluster}-sa`;
-  const api = await connectKube(options, options.timeoutMs ?? 30_000);
-  const answer = await api.get(
-    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
-  );
-  if ("error" in answer) {
-    throw new KeysError(
-      "ERR_CLUSTER_UNREACHABLE",
-      `cannot read secret ${namespace}/${name} from ${api.server}: ${answer.error}; check that the cluster is up and the kubeconfig points at it`,
+  const data = await readClusterSecret({
+    namespace,
+    name,
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    timeoutMs: options.timeoutMs,
+  });
+  const origin = `secret ${namespace}/${name}`;
+  const key = data["tls.key"];
+  if (key === undefined) {
+    throw new DoctorError(
+      "ERR_SIGNING_KEY_MISSING",
+      `${origin} has no data."tls.key"; the smoke test needs the cluster's private signing key`,
     );
   }
-  if (answer.status === 404) {
-    throw new KeysError(
-      "ERR_CLUSTER_SECRET_NOT_FOUND",
-      `no secret ${name} in namespace ${namespace} on ${api.server}; check --cluster (the secret is <cluster>-sa) and --namespace`,
-    );
-  }
-  if (answer.status === 401 || answer.status === 403) {
-    throw new KeysError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${api.server} refused to let this identity get secret ${namespace}/${name} (HTTP ${answer.status}); the smoke test needs "get" on it`,
-    );
-  }
-  const data = (answer.body as { data?: unknown } | null)?.data;
-  if (answer.status !== 200 || typeof data !== "object" || data === null) {
-    throw new KeysError(
-      "ERR_CLUSTER_UNREACHABLE",
-      `${api.server} answered HTTP ${answer.status} for secret ${namespace}/${name}, not the secret`,
-    );
-  }
-  return signingKeyFromSecretData(data as Record<string, string>, `secret ${namespace}/${name}`);
+  return signingKeyFromPem(Buffer.from(key).toString("utf8"), `${origin} tls.key`);
 }

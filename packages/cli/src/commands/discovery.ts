@@ -1,6 +1,6 @@
 import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
 import { emit } from "../emit.js";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { hasKeySource, type KeySourceArgs, readKeys } from "../key-sources.js";
 
 export interface DiscoveryArgs extends KeySourceArgs {
   issuer: string;
@@ -9,7 +9,7 @@ export interface DiscoveryArgs extends KeySourceArgs {
 }
 
 export async function runDiscovery(args: DiscoveryArgs): Promise<void> {
-  const keys = hasKeySource(args) ? await readKeySources(args) : [];
+  const keys = hasKeySource(args) ? await readKeys(args) : [];
   const document = openIdConfiguration({
     issuer: args.issuer,
     algorithms: keys.map((key) => key.alg),

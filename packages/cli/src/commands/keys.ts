@@ -1,6 +1,6 @@
 import { buildJwks, serializeJwks } from "@irsa-anywhere/keys";
 import { emit } from "../emit.js";
-import { type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { type KeySourceArgs, readKeys } from "../key-sources.js";
 
 export interface KeysArgs extends KeySourceArgs {
   out?: string | undefined;
@@ -8,6 +8,6 @@ export interface KeysArgs extends KeySourceArgs {
 }
 
 export async function runKeys(args: KeysArgs): Promise<void> {
-  const keys = await readKeySources(args);
+  const keys = await readKeys(args);
   await emit(serializeJwks(buildJwks(keys, { emptyKidTwin: args["empty-kid"] })), args.out);
 }

@@ -1,5 +1,5 @@
 import { type PublishResult, publish } from "@irsa-anywhere/publisher";
-import { readKeySources } from "../key-sources.js";
+import { readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-options.js";
 import { paint, warn } from "../terminal.js";
@@ -11,7 +11,7 @@ export interface PublishArgs extends PublishTargetArgs {
 
 export async function runPublish(args: PublishArgs): Promise<void> {
   const options = await publishOptionsFromArgs(args, []);
-  const result = await publish({ ...options, keys: await readKeySources(args) });
+  const result = await publish({ ...options, keys: await readKeys(args) });
   reportPublish(result, args);
 }
 

@@ -1,4 +1,5 @@
-import { INPUT_LIMITS, publicKeysFromPem, readInput } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
+import { publicKeysFromPem } from "@irsa-anywhere/keys";
 import {
   confirmRotation,
   prepareRotation,
@@ -7,7 +8,7 @@ import {
   rotationStatus,
   withdrawRotation,
 } from "@irsa-anywhere/publisher";
-import { readKeySources } from "../key-sources.js";
+import { readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs } from "../publish-options.js";
 import { UsageError } from "../usage-error.js";
@@ -28,7 +29,7 @@ export async function runRotate(args: RotateArgs): Promise<void> {
       "rotate prepare needs the next key: --next-key FILE (make one with irsa-anywhere keygen)",
     );
   }
-  const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeySources(args) };
+  const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeys(args) };
   let report: RotationReport;
   switch (args.phase) {
     case "prepare": {

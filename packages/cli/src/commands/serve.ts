@@ -1,4 +1,5 @@
-import { type PublicSigningKey, watchClusterSecret } from "@irsa-anywhere/keys";
+import { hasKeySource, type PublicSigningKey, readKeySources, splitKeySources } from "@irsa-anywhere/keys";
+import { watchClusterSecret } from "@irsa-anywhere/kube";
 import { directoryTarget, parseDuration } from "@irsa-anywhere/publisher";
 import {
   type DocumentSource,
@@ -9,7 +10,7 @@ import {
   serverLogLine,
   startIssuerServer,
 } from "@irsa-anywhere/server";
-import { hasKeySource, type KeySourceArgs, readKeySources } from "../key-sources.js";
+import { type KeySourceArgs, keySourceSpec } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface ServeArgs extends KeySourceArgs {
@@ -33,7 +34,7 @@ const MAX_FILE_POLL_MS = 10_000;
  * line, requests included, is one JSON object on stderr; stdout stays empty.
  */
 export async function runServe(args: ServeArgs): Promise<void> {
-  const hasKeys = hasKeySource(args);
+  const hasKeys = hasKeySource(keySourceSpec(args));
   if (!hasKeys && args.dir === undefined) {
     throw new UsageError(
       "say where the documents come from: a key source (--key, --secret-file, --cluster, --cluster-jwks) or --dir DIR that publish --out-dir wrote",
@@ -159,11 +160,10 @@ function inFlagTerms(error: unknown, listen: string): unknown {
  */
 async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<DocumentSource> {
   if (!hasKeys && args.dir !== undefined) return { kind: "directory", directory: args.dir };
-  const fileSources: KeySourceArgs = { ...args, cluster: undefined, "cluster-jwks": undefined };
-  const fileKeys = hasKeySource(fileSources) ? await readKeySources(fileSources) : [];
-  const clusterSources: KeySourceArgs = { ...args, key: undefined, "secret-file": undefined };
+  const { files, cluster: clusterSources } = splitKeySources(keySourceSpec(args));
+  const fileKeys = hasKeySource(files) ? (await readKeySources(files)).keys : [];
   const readKeys = async (): Promise<PublicSigningKey[]> =>
-    hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)), ...fileKeys] : fileKeys;
+    hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)).keys, ...fileKeys] : fileKeys;
   const store = args.dir === undefined ? undefined : directoryTarget(args.dir);
   const { cluster } = args;
   // The secret is watched, so a rotated key is served at once; the refresh still polls, in case a
@@ -174,10 +174,10 @@ async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<Docume
       : (onChange: () => void) =>
           watchClusterSecret(
             {
-              cluster,
               namespace: args.namespace,
-              ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
-              ...(args.context === undefined ? {} : { context: args.context }),
+              name: `${cluster}-sa`,
+              kubeconfig: args.kubeconfig,
+              context: args.context,
             },
             onChange,
             (error) => writeLogLine({ level: "warn", event: "secret-watch-failed", error }),

@@ -1,8 +1,8 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { parseJwks } from "@irsa-anywhere/keys";
+import type { KubeAnswer, KubeApi } from "@irsa-anywhere/kube";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
-import type { KubeAnswer, KubeApi } from "../lib/kube.js";
 import { couldNotRun, fail, notChecked, type Outcome, pass, skip, warn } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import type { PublishedKeys } from "./jwks.js";
