@@ -22,8 +22,6 @@ export {
   type SigningKey,
   signingKeyFromCluster,
   signingKeyFromPem,
-  signingKeyFromSecretData,
-  signingKeyFromSecretManifest,
 } from "./signing-key.js";
 export {
   type BuildTrustPolicyOptions,

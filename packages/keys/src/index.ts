@@ -24,7 +24,6 @@ export {
   hasKeySource,
   type KeySourceSpec,
   type KeySources,
-  type PrivateSigningKey,
   readKeySources,
   splitKeySources,
 } from "./key-sources.js";
@@ -35,6 +34,7 @@ export {
   type SigningKeyType,
 } from "./keygen.js";
 export { publicKeysFromPem } from "./pem-keys.js";
+export { type PrivateSigningKey, privateSigningKeyFromPem } from "./private-signing-key.js";
 export { parseManifest, publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {
   kidForPublicKey,

@@ -1,10 +1,10 @@
-import { createPrivateKey, type KeyObject } from "node:crypto";
 import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
 import { type KubeconfigOptions, readClusterSecretKeys } from "./cluster.js";
 import { publicKeysFromClusterJwks } from "./cluster-jwks.js";
 import { publicKeysFromPem } from "./pem-keys.js";
+import { type PrivateSigningKey, privateSigningKeyFromPem } from "./private-signing-key.js";
 import { readSecretManifest } from "./secret.js";
-import { type PublicSigningKey, type SigningAlgorithm, toPublicSigningKey } from "./signing-key.js";
+import type { PublicSigningKey } from "./signing-key.js";
 
 /** Where a cluster's keys come from: any mix of the four sources, each read once. */
 export interface KeySourceSpec extends KubeconfigOptions {
@@ -22,14 +22,6 @@ export interface KeySourceSpec extends KubeconfigOptions {
   timeoutMs?: number | undefined;
   /** What `-` reads; without it, `-` is a file name. */
   stdin?: AsyncIterable<Uint8Array> | undefined;
-}
-
-/** The private key a cluster signs service-account tokens with. It never leaves memory. */
-export interface PrivateSigningKey {
-  readonly privateKey: KeyObject;
-  /** The kid kube-apiserver puts in the tokens it signs with this key. */
-  readonly kid: string;
-  readonly alg: SigningAlgorithm;
 }
 
 /** What {@link readKeySources} found. */
@@ -60,7 +52,7 @@ export async function readKeySources(spec: KeySourceSpec): Promise<KeySources> {
   const found = (read: readonly PublicSigningKey[], privateKeyPem: string | undefined, origin: string) => {
     keys.push(...read);
     if (signingKey === undefined && privateKeyPem !== undefined && read.some((key) => key.fromPrivateKey)) {
-      signingKey = privateSigningKey(privateKeyPem, origin);
+      signingKey = privateSigningKeyFromPem(privateKeyPem, origin);
     }
   };
   const kubeconfig = { kubeconfig: spec.kubeconfig, context: spec.context, timeoutMs: spec.timeoutMs };
@@ -120,13 +112,6 @@ export function splitKeySources(spec: KeySourceSpec): { files: KeySourceSpec; cl
     files: { ...spec, cluster: undefined, clusterJwks: undefined },
     cluster: { ...spec, pemFiles: undefined, secretFiles: undefined },
   };
-}
-
-function privateSigningKey(pem: string, origin: string): PrivateSigningKey {
-  // publicKeysFromPem has already read this text and found a private key in it.
-  const privateKey = createPrivateKey(pem);
-  const { kid, alg } = toPublicSigningKey(privateKey, origin);
-  return { privateKey, kid, alg };
 }
 
 function displayName(file: string): string {
