@@ -101,10 +101,15 @@ export async function readKeySourceArgs(args: KeySourceArgs): Promise<KeySources
       "no key source given; add --key FILE, --secret-file FILE, --cluster NAME or --cluster-jwks",
     );
   }
+  checkStdinOnce(spec);
+  return readKeySources(spec);
+}
+
+/** Standard input holds one input: `-` may be named once among the files. */
+export function checkStdinOnce(spec: KeySourceSpec): void {
   const stdinUses = [...(spec.pemFiles ?? []), ...(spec.secretFiles ?? [])].filter((f) => f === "-").length;
   if (stdinUses > 1)
     throw new UsageError("standard input (-) can be read only once; name the other inputs as files");
-  return readKeySources(spec);
 }
 
 /** The public keys of every key source named on the command line (see {@link readKeySourceArgs}). */

@@ -4,6 +4,9 @@ import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 import { httpStatus, kubeRequest } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
+/** A JWKS is small; an answer this large is not one, and is not handed on to be parsed. */
+const MAX_JWKS_CHARACTERS = 1_000_000;
+
 export interface ClusterJwksReadOptions extends KubeconfigOptions {
   /** The caller's overall deadline; no request waits longer than {@link kubernetesTimeoutMs} of it. */
   timeoutMs?: number | undefined;
@@ -59,5 +62,12 @@ export async function readClusterJwks(options: ClusterJwksReadOptions = {}): Pro
   }
   // Typed as a string, but client-node parses a JSON content type (kube-apiserver sends
   // application/jwk-set+json) into its object: the text again, for keys' own parser.
-  return { text: typeof answer === "string" ? answer : JSON.stringify(answer), url };
+  const text = typeof answer === "string" ? answer : JSON.stringify(answer);
+  if (text.length > MAX_JWKS_CHARACTERS) {
+    throw new KubeError(
+      "ERR_CLUSTER_UNREACHABLE",
+      `cannot read ${url}: answer larger than 1 MB, which no JWKS is; check that the kubeconfig points at the API server`,
+    );
+  }
+  return { text, url };
 }

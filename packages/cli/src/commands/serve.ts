@@ -10,7 +10,7 @@ import {
   serverLogLine,
   startIssuerServer,
 } from "@irsa-anywhere/server";
-import { type KeySourceArgs, keySourceSpec } from "../key-sources.js";
+import { checkStdinOnce, type KeySourceArgs, keySourceSpec } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface ServeArgs extends KeySourceArgs {
@@ -160,7 +160,9 @@ function inFlagTerms(error: unknown, listen: string): unknown {
  */
 async function documentSource(args: ServeArgs, hasKeys: boolean): Promise<DocumentSource> {
   if (!hasKeys && args.dir !== undefined) return { kind: "directory", directory: args.dir };
-  const { files, cluster: clusterSources } = splitKeySources(keySourceSpec(args));
+  const spec = keySourceSpec(args);
+  checkStdinOnce(spec);
+  const { files, cluster: clusterSources } = splitKeySources(spec);
   const fileKeys = hasKeySource(files) ? (await readKeySources(files)).keys : [];
   const readKeys = async (): Promise<PublicSigningKey[]> =>
     hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)).keys, ...fileKeys] : fileKeys;
