@@ -209,11 +209,6 @@ describe("irsa-anywhere doctor", () => {
       /--smoke-test signs a token with the cluster's private signing key/,
     ],
     [
-      "a smoke test reading stdin",
-      ["doctor", "--issuer", "https://oidc.example.com", "--key", "-", "--smoke-test"],
-      /name the file instead of -/,
-    ],
-    [
       "a CA file that is not there",
       ["doctor", "--issuer", "https://oidc.example.com", "--ca-file", "absent.pem"],
       /cannot read --ca-file absent\.pem: ENOENT/,
@@ -230,6 +225,28 @@ describe("irsa-anywhere doctor", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(reason);
+  });
+
+  it("reads the smoke test's private key from standard input, as every key source reads -", async () => {
+    const args = ["doctor", "--issuer", "https://oidc.example.com", "--key", "-", "--smoke-test"];
+    // A public key on stdin is read, and found not to be the signing key.
+    const publicOnly = await runCli(args, {
+      env,
+      isolated: true,
+      cwd: dir,
+      input: pem(pair.publicKey, "spki"),
+    });
+    expect(publicOnly.code).toBe(2);
+    expect(publicOnly.stderr).toMatch(/--smoke-test signs a token with the cluster's private signing key/);
+    // The private key on stdin is the signing key: the smoke test goes on, to ask for the account.
+    const withKey = await runCli(args, {
+      env,
+      isolated: true,
+      cwd: dir,
+      input: pem(pair.privateKey, "pkcs8"),
+    });
+    expect(withKey.stderr).not.toMatch(/private signing key/);
+    expect(withKey.stderr).toMatch(/--service-account/);
   });
 
   it("shows its options and exit codes in --help", async () => {

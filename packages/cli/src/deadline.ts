@@ -39,7 +39,7 @@ const GRACE_MS = 1000;
  */
 export function startDeadline(ms: number, shown: string): void {
   const timer = setTimeout(async () => {
-    const { requestsInFlight } = await import("@irsa-anywhere/keys");
+    const { requestsInFlight } = await import("@irsa-anywhere/errors");
     const waiting = requestsInFlight()[0];
     failWith(
       waiting

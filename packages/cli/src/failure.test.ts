@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiscoveryError, type DiscoveryErrorCode } from "@irsa-anywhere/discovery";
 import { DoctorError, type DoctorErrorCode } from "@irsa-anywhere/doctor";
+import { InputError, type InputErrorCode } from "@irsa-anywhere/errors";
 import { IamError, type IamErrorCode } from "@irsa-anywhere/iam";
 import { KeysError, type KeysErrorCode } from "@irsa-anywhere/keys";
+import { KubeError, type KubeErrorCode } from "@irsa-anywhere/kube";
 import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
 import { afterAll, describe, expect, it } from "vitest";
@@ -31,12 +33,18 @@ const keys: Record<KeysErrorCode, ExitCode> = {
   ERR_JWKS_INVALID: 2,
   ERR_SECRET_INVALID: 2,
   ERR_SECRET_NAME_INVALID: 2,
+};
+
+const input: Record<InputErrorCode, ExitCode> = {
+  ERR_INPUT_UNREADABLE: 2,
+  ERR_INPUT_TOO_LARGE: 2,
+};
+
+const kube: Record<KubeErrorCode, ExitCode> = {
   ERR_CLUSTER_UNREACHABLE: 1,
   ERR_CLUSTER_FORBIDDEN: 1,
   ERR_CLUSTER_SECRET_NOT_FOUND: 2,
   ERR_KUBECONFIG_INVALID: 2,
-  ERR_INPUT_UNREADABLE: 2,
-  ERR_INPUT_TOO_LARGE: 2,
 };
 
 const discovery: Record<DiscoveryErrorCode, ExitCode> = {
@@ -116,6 +124,8 @@ function rows<Code extends string>(
 describe("exitCodeFor", () => {
   it.each([
     ...rows(keys, (code) => new KeysError(code, "m")),
+    ...rows(input, (code) => new InputError(code, "m")),
+    ...rows(kube, (code) => new KubeError(code, "m")),
     ...rows(discovery, (code) => new DiscoveryError(code, "m")),
     ...rows(publisher, (code) => new PublishError(code, "m")),
     ...rows(iam, (code) => new IamError(code, "m")),

@@ -1,11 +1,9 @@
 import {
-  INPUT_LIMITS,
+  hasKeySource as hasAnyKeySource,
+  type KeySourceSpec,
+  type KeySources,
   type PublicSigningKey,
-  publicKeysFromCluster,
-  publicKeysFromClusterJwks,
-  publicKeysFromPem,
-  publicKeysFromSecretManifest,
-  readInput,
+  readKeySources,
 } from "@irsa-anywhere/keys";
 import type { Argv } from "yargs";
 import { UsageError } from "./usage-error.js";
@@ -22,9 +20,6 @@ export interface KeySourceArgs {
   /** The command's --timeout: no Kubernetes request waits longer. */
   timeoutMs?: number | undefined;
 }
-
-/** How long one Kubernetes request may wait, unless the command's --timeout is shorter. */
-const KUBERNETES_TIMEOUT_MS = 30_000;
 
 /** The options that name where the cluster's signing key comes from; shared by every command. */
 export function keySourceOptions<T>(yargs: Argv<T>) {
@@ -76,70 +71,48 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
+/** The key sources the command line names, as `readKeySources` takes them. */
+export function keySourceSpec(args: KeySourceArgs): KeySourceSpec {
+  return {
+    pemFiles: list(args.key),
+    secretFiles: list(args["secret-file"]),
+    cluster: args.cluster,
+    namespace: args.namespace,
+    clusterJwks: args["cluster-jwks"],
+    kubeconfig: args.kubeconfig,
+    context: args.context,
+    timeoutMs: args.timeoutMs,
+    stdin: process.stdin,
+  };
+}
+
 export function hasKeySource(args: KeySourceArgs): boolean {
-  return (
-    list(args.key).length > 0 ||
-    list(args["secret-file"]).length > 0 ||
-    args.cluster !== undefined ||
-    args["cluster-jwks"] === true
-  );
+  return hasAnyKeySource(keySourceSpec(args));
 }
 
 /**
- * Reads every key source named on the command line: the cluster's secret, then the API
- * server's JWKS, then secret files,
- * then PEM files, each in the order given. The first key read from a private key is the current
- * signing key, otherwise the first key.
+ * Reads every key source named on the command line through `readKeySources`, after the checks
+ * that are about the command line: a source is named, and `-` (standard input) at most once.
  */
-export async function readKeySources(args: KeySourceArgs): Promise<PublicSigningKey[]> {
-  if (!hasKeySource(args)) {
+export async function readKeySourceArgs(args: KeySourceArgs): Promise<KeySources> {
+  const spec = keySourceSpec(args);
+  if (!hasAnyKeySource(spec)) {
     throw new UsageError(
       "no key source given; add --key FILE, --secret-file FILE, --cluster NAME or --cluster-jwks",
     );
   }
-  const stdinUses = [...list(args.key), ...list(args["secret-file"])].filter((f) => f === "-").length;
+  checkStdinOnce(spec);
+  return readKeySources(spec);
+}
+
+/** Standard input holds one input: `-` may be named once among the files. */
+export function checkStdinOnce(spec: KeySourceSpec): void {
+  const stdinUses = [...(spec.pemFiles ?? []), ...(spec.secretFiles ?? [])].filter((f) => f === "-").length;
   if (stdinUses > 1)
     throw new UsageError("standard input (-) can be read only once; name the other inputs as files");
-  const found: PublicSigningKey[] = [];
-  if (args.cluster !== undefined) {
-    found.push(
-      ...(await publicKeysFromCluster({
-        cluster: args.cluster,
-        namespace: args.namespace,
-        ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
-        ...(args.context === undefined ? {} : { context: args.context }),
-        timeoutMs: kubernetesTimeoutMs(args),
-      })),
-    );
-  }
-  if (args["cluster-jwks"]) {
-    found.push(
-      ...(await publicKeysFromClusterJwks({
-        ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
-        ...(args.context === undefined ? {} : { context: args.context }),
-        timeoutMs: kubernetesTimeoutMs(args),
-      })),
-    );
-  }
-  for (const file of list(args["secret-file"])) {
-    const text = await readInput(file, {
-      maxBytes: INPUT_LIMITS.manifest,
-      what: "--secret-file",
-      stdin: process.stdin,
-    });
-    found.push(...(await publicKeysFromSecretManifest(text, displayName(file))));
-  }
-  for (const file of list(args.key)) {
-    const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--key", stdin: process.stdin });
-    found.push(...publicKeysFromPem(text, displayName(file)));
-  }
-  return found;
 }
 
-export function kubernetesTimeoutMs(args: KeySourceArgs): number {
-  return Math.min(KUBERNETES_TIMEOUT_MS, args.timeoutMs ?? KUBERNETES_TIMEOUT_MS);
-}
-
-function displayName(file: string): string {
-  return file === "-" ? "standard input" : file;
+/** The public keys of every key source named on the command line (see {@link readKeySourceArgs}). */
+export async function readKeys(args: KeySourceArgs): Promise<PublicSigningKey[]> {
+  return (await readKeySourceArgs(args)).keys;
 }

@@ -20,6 +20,7 @@ import {
   type ServiceAccountRef,
 } from "@irsa-anywhere/iam";
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
+import { connectKube, type KubeconfigOptions } from "@irsa-anywhere/kube";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
 import {
   type ClusterFacts,
@@ -45,7 +46,6 @@ import { judgeRoleTrust } from "./checks/role-trust.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
 import { httpsGet, isFailure } from "./lib/https-get.js";
-import { connectKube, type KubeOptions } from "./lib/kube.js";
 import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
 import { mintServiceAccountToken } from "./lib/service-account-token.js";
 import type { SigningKey } from "./signing-key.js";
@@ -80,7 +80,7 @@ export interface DiagnoseOptions {
    * Check the cluster side through the Kubernetes API: a kubeconfig and context, or `{}` for the
    * defaults (`KUBECONFIG`, `~/.kube/config`, in-cluster). Default: no cluster checks.
    */
-  kubernetes?: KubeOptions | undefined;
+  kubernetes?: KubeconfigOptions | undefined;
   /** Check IAM and call STS (default `true`); `false` checks the documents and cluster only. */
   aws?: boolean | undefined;
   /** STS's region; default the SDK's (`AWS_REGION`, the profile's), else `us-east-1`. */

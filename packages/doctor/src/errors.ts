@@ -2,7 +2,7 @@ import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
 
 /**
  * Stable codes for every failure of this package; assert on these, not on message text. Reading
- * the cluster fails with `@irsa-anywhere/keys`'s `KeysError` (`ERR_KUBECONFIG_INVALID`,
+ * the cluster fails with `@irsa-anywhere/kube`'s `KubeError` (`ERR_KUBECONFIG_INVALID`,
  * `ERR_CLUSTER_*`), and an AWS call with `@irsa-anywhere/iam`'s `IamError`
  * (`ERR_AWS_*`): each code is raised as the error of the one package that owns it.
  */

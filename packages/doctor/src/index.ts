@@ -13,6 +13,4 @@ export {
   type SigningKey,
   signingKeyFromCluster,
   signingKeyFromPem,
-  signingKeyFromSecretData,
-  signingKeyFromSecretManifest,
 } from "./signing-key.js";

@@ -1,21 +1,17 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { KeysError, parseManifest, type SigningAlgorithm, toPublicSigningKey } from "@irsa-anywhere/keys";
+import {
+  KeysError,
+  type PrivateSigningKey,
+  privateSigningKeyFromPem,
+  readKeySources,
+} from "@irsa-anywhere/keys";
 import { DoctorError } from "./errors.js";
-import { connectKube, type KubeOptions } from "./lib/kube.js";
 
-/** The cluster's private signing key, for the smoke test. Never leaves memory. */
-export interface SigningKey {
-  readonly privateKey: KeyObject;
-  /** The kid kube-apiserver puts in the tokens it signs with this key. */
-  readonly kid: string;
-  readonly alg: SigningAlgorithm;
-}
-
-const privateBlock = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
+/** The cluster's private signing key, for the smoke test: `@irsa-anywhere/keys`' own. Never leaves memory. */
+export type SigningKey = PrivateSigningKey;
 
 /**
  * Reads the first private key of PEM text (PKCS #8, PKCS #1 or SEC 1): the key kube-apiserver
- * signs service-account tokens with (`--service-account-signing-key-file`).
+ * signs service-account tokens with (`--service-account-signing-key-file`), with keys' reader.
  *
  * @throws {DoctorError} `ERR_SIGNING_KEY_MISSING` when the text holds no private key,
  *   `ERR_SIGNING_KEY_INVALID` when it is encrypted, malformed or of a kind STS does not accept.
@@ -26,125 +22,54 @@ const privateBlock = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S
  * await diagnose({ issuer, serviceAccount: "payments/api", roleArn, smokeTest: true, signingKey });
  */
 export function signingKeyFromPem(text: string, origin: string): SigningKey {
-  const block = privateBlock.exec(text);
-  if (!block) {
-    throw new DoctorError(
-      "ERR_SIGNING_KEY_MISSING",
-      `${origin} holds no private key; the smoke test signs a token with the cluster's private signing key (--cluster NAME, or --key with the private key)`,
-    );
-  }
-  if (block[1] === "ENCRYPTED PRIVATE KEY" || /Proc-Type:.*ENCRYPTED/.test(block[0])) {
-    throw new DoctorError(
-      "ERR_SIGNING_KEY_INVALID",
-      `${origin}: the private key is encrypted; decrypt it first (openssl pkey -in FILE -out sa.key)`,
-    );
-  }
-  let privateKey: KeyObject;
+  let signingKey: SigningKey | undefined;
   try {
-    privateKey = createPrivateKey(block[0]);
-  } catch {
-    throw new DoctorError(
-      "ERR_SIGNING_KEY_INVALID",
-      `${origin}: the private key does not parse; copy it again without editing it`,
-    );
-  }
-  try {
-    const { kid, alg } = toPublicSigningKey(createPublicKey(privateKey), origin);
-    return { privateKey, kid, alg };
+    signingKey = privateSigningKeyFromPem(text, origin);
   } catch (error) {
-    throw new DoctorError("ERR_SIGNING_KEY_INVALID", (error as Error).message);
-  }
-}
-
-/**
- * Reads the private key of a service-account key secret's `data` (base64 `tls.key`, as
- * EKS Anywhere and Cluster API store it).
- *
- * @throws {DoctorError} as {@link signingKeyFromPem}.
- */
-export function signingKeyFromSecretData(
-  data: Readonly<Record<string, string | undefined>>,
-  origin: string,
-): SigningKey {
-  const key = data["tls.key"];
-  if (key === undefined) {
+    if (!(error instanceof KeysError)) throw error;
     throw new DoctorError(
-      "ERR_SIGNING_KEY_MISSING",
-      `${origin} has no data."tls.key"; the smoke test needs the cluster's private signing key`,
+      error.code === "ERR_KEY_NOT_FOUND" ? "ERR_SIGNING_KEY_MISSING" : "ERR_SIGNING_KEY_INVALID",
+      error.message,
+      { cause: error },
     );
   }
-  return signingKeyFromPem(
-    Buffer.from(key.replace(/\s+/g, ""), "base64").toString("utf8"),
-    `${origin} tls.key`,
-  );
+  if (!signingKey) throw missing(origin);
+  return signingKey;
 }
 
-/**
- * Reads the private key of a Secret manifest, as `kubectl get secret <cluster>-sa -n eksa-system
- * -o json` (or `-o yaml`) prints it.
- *
- * @throws {DoctorError} as {@link signingKeyFromPem}.
- */
-export async function signingKeyFromSecretManifest(text: string, origin: string): Promise<SigningKey> {
-  const manifest = await parseManifest(text, origin);
-  const data = (manifest as { data?: unknown } | null)?.data;
-  if (typeof data !== "object" || data === null) {
-    throw new DoctorError("ERR_SIGNING_KEY_MISSING", `${origin}: not a Secret with a "data" map`);
-  }
-  return signingKeyFromSecretData(data as Record<string, string>, origin);
-}
-
-export interface ClusterSigningKeyOptions extends KubeOptions {
+export interface ClusterSigningKeyOptions {
   /** The cluster's name; the secret read is `<cluster>-sa`, as EKS Anywhere names it. */
   cluster: string;
   /** Default `eksa-system`. */
-  namespace?: string;
-  /** Default 30 s. */
-  timeoutMs?: number;
+  namespace?: string | undefined;
+  /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, or the in-cluster config in a pod. */
+  kubeconfig?: string | undefined;
+  /** A context of the kubeconfig; default its current context. */
+  context?: string | undefined;
+  /** Default (and at most) 30 s. */
+  timeoutMs?: number | undefined;
 }
 
 /**
- * Reads the private signing key from the cluster's `<cluster>-sa` secret through the
- * Kubernetes API.
+ * Reads the private signing key from the cluster's `<cluster>-sa` secret, as `readKeySources`
+ * reads a cluster.
  *
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_FORBIDDEN`,
- *   `ERR_CLUSTER_SECRET_NOT_FOUND`: the codes of reading a cluster, which keys owns.
- * @throws {DoctorError} those of {@link signingKeyFromPem}.
+ * @throws {KubeError} (of `@irsa-anywhere/kube`) `ERR_KUBECONFIG_INVALID`,
+ *   `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_SECRET_NOT_FOUND`.
+ * @throws {DoctorError} `ERR_SIGNING_KEY_MISSING` when the secret holds no private key.
  *
  * @example
  * const signingKey = await signingKeyFromCluster({ cluster: "prod", kubeconfig: "prod.kubeconfig" });
  */
 export async function signingKeyFromCluster(options: ClusterSigningKeyOptions): Promise<SigningKey> {
-  const namespace = options.namespace ?? "eksa-system";
-  const name = `${options.cluster}-sa`;
-  const api = await connectKube(options, options.timeoutMs ?? 30_000);
-  const answer = await api.get(
-    `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+  const { signingKey } = await readKeySources(options);
+  if (!signingKey) throw missing(`secret ${options.namespace ?? "eksa-system"}/${options.cluster}-sa`);
+  return signingKey;
+}
+
+function missing(origin: string): DoctorError {
+  return new DoctorError(
+    "ERR_SIGNING_KEY_MISSING",
+    `${origin} holds no private key; the smoke test signs a token with the cluster's private signing key (--cluster NAME, or --key with the private key)`,
   );
-  if ("error" in answer) {
-    throw new KeysError(
-      "ERR_CLUSTER_UNREACHABLE",
-      `cannot read secret ${namespace}/${name} from ${api.server}: ${answer.error}; check that the cluster is up and the kubeconfig points at it`,
-    );
-  }
-  if (answer.status === 404) {
-    throw new KeysError(
-      "ERR_CLUSTER_SECRET_NOT_FOUND",
-      `no secret ${name} in namespace ${namespace} on ${api.server}; check --cluster (the secret is <cluster>-sa) and --namespace`,
-    );
-  }
-  if (answer.status === 401 || answer.status === 403) {
-    throw new KeysError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${api.server} refused to let this identity get secret ${namespace}/${name} (HTTP ${answer.status}); the smoke test needs "get" on it`,
-    );
-  }
-  const data = (answer.body as { data?: unknown } | null)?.data;
-  if (answer.status !== 200 || typeof data !== "object" || data === null) {
-    throw new KeysError(
-      "ERR_CLUSTER_UNREACHABLE",
-      `${api.server} answered HTTP ${answer.status} for secret ${namespace}/${name}, not the secret`,
-    );
-  }
-  return signingKeyFromSecretData(data as Record<string, string>, `secret ${namespace}/${name}`);
 }

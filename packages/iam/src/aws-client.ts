@@ -1,4 +1,4 @@
-import { type RequestInFlight, trackRequest } from "@irsa-anywhere/keys";
+import { type RequestInFlight, trackRequest } from "@irsa-anywhere/errors";
 
 /** How long an AWS request may wait for a connection, then for its answer, unless told otherwise. */
 export const AWS_CONNECT_TIMEOUT_MS = 10_000;

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IrsaAnywhereError } from "@irsa-anywhere/errors";
+import type { KubeError, KubeErrorCode } from "@irsa-anywhere/kube";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type FakeKubernetes,
@@ -20,7 +22,7 @@ import {
 import {
   type ClusterKeyOptions,
   jwkFromPublicKey,
-  KeysError,
+  type KeysError,
   type KeysErrorCode,
   kidForPublicKey,
   publicKeysFromCluster,
@@ -178,18 +180,19 @@ beforeEach(() => {
 });
 
 /** Awaits a rejection and checks what every KeysError promises: a code and a clean one-line message. */
-async function failure(promise: Promise<unknown>): Promise<KeysError> {
+async function failure(promise: Promise<unknown>): Promise<KeysError | KubeError> {
   const error = await promise.then(
     () => {
       throw new Error("expected publicKeysFromCluster to fail, and it returned keys");
     },
     (reason: unknown) => reason,
   );
-  expect(error).toBeInstanceOf(KeysError);
-  const message = (error as KeysError).message;
+  // The cluster's failures are kube's, the secret's are keys': both on the one base.
+  expect(error).toBeInstanceOf(IrsaAnywhereError);
+  const message = (error as KeysError | KubeError).message;
   expect(message).not.toContain("\n");
   for (const text of secretTexts) expect(message).not.toContain(text);
-  return error as KeysError;
+  return error as KeysError | KubeError;
 }
 
 describe("publicKeysFromCluster", () => {
@@ -261,7 +264,7 @@ describe("publicKeysFromCluster", () => {
     },
   );
 
-  const failures: Array<[string, () => ClusterKeyOptions, KeysErrorCode]> = [
+  const failures: Array<[string, () => ClusterKeyOptions, KeysErrorCode | KubeErrorCode]> = [
     [
       "the secret does not exist (404)",
       () => ({ cluster: "absent", kubeconfig }),

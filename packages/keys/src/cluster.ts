@@ -1,16 +1,22 @@
-import { KeysError } from "./errors.js";
-import { firstLine, type KubeconfigOptions, loadKubeconfig, withTimeout } from "./lib/kubeconfig.js";
-import { trackRequest } from "./requests-in-flight.js";
+import { loadKube } from "./lib/kube.js";
 import { publicKeysFromSecretData } from "./secret.js";
 import type { PublicSigningKey } from "./signing-key.js";
+
+/** How to reach a cluster: a kubeconfig file and context, or the defaults. */
+export interface KubeconfigOptions {
+  /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, or the in-cluster config in a pod. */
+  kubeconfig?: string | undefined;
+  /** A context of the kubeconfig; default its current context. */
+  context?: string | undefined;
+}
 
 export interface ClusterKeyOptions extends KubeconfigOptions {
   /** The cluster's name; the secret read is `<cluster>-sa`, as EKS Anywhere names it. */
   cluster: string;
   /** Default `eksa-system`. */
-  namespace?: string;
-  /** How long to wait for the API server's answer; default 30 s. */
-  timeoutMs?: number;
+  namespace?: string | undefined;
+  /** How long to wait for the API server's answer; default (and at most) 30 s. */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -18,51 +24,44 @@ export interface ClusterKeyOptions extends KubeconfigOptions {
  * the Kubernetes API, with the user's kubeconfig or the pod's in-cluster config. Only the
  * public halves leave this function.
  *
- * The Kubernetes client is imported here, on first use, so that callers who never read a
- * cluster never load it.
+ * It loads `@irsa-anywhere/kube` (an optional peer dependency: install it to read a cluster) on
+ * first use, so that callers who never read a cluster never load a Kubernetes client.
  *
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`,
- *   `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_SECRET_NOT_FOUND`, or the secret's own codes.
+ * @throws {KubeError} (of `@irsa-anywhere/kube`) `ERR_KUBECONFIG_INVALID`, `ERR_CLUSTER_UNREACHABLE`,
+ *   `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_SECRET_NOT_FOUND`.
+ * @throws {KeysError} the secret's own codes.
  *
  * @example
  * const keys = await publicKeysFromCluster({ cluster: "prod", kubeconfig: "prod.kubeconfig" });
  */
 export async function publicKeysFromCluster(options: ClusterKeyOptions): Promise<PublicSigningKey[]> {
-  const namespace = options.namespace ?? "eksa-system";
-  const name = `${options.cluster}-sa`;
-  const { k8s, config, server } = await loadKubeconfig(options);
-  const api = config.makeApiClient(k8s.CoreV1Api);
-  let secret: Awaited<ReturnType<typeof api.readNamespacedSecret>>;
-  try {
-    secret = await trackRequest(
-      { service: "the Kubernetes API", endpoint: server, operation: `get secret ${namespace}/${name}` },
-      withTimeout(api.readNamespacedSecret({ name, namespace }), options.timeoutMs ?? 30_000),
-    );
-  } catch (error) {
-    throw clusterError(error, { name, namespace, server });
-  }
-  return publicKeysFromSecretData(secret.data ?? {}, `secret ${namespace}/${name}`);
+  const { keys } = await readClusterSecretKeys(options);
+  return keys;
 }
 
-function clusterError(error: unknown, at: { name: string; namespace: string; server: string }): KeysError {
-  const status = (error as { code?: unknown }).code;
-  if (status === 404) {
-    return new KeysError(
-      "ERR_CLUSTER_SECRET_NOT_FOUND",
-      // A workload cluster's <name>-sa secret lives in its management cluster, not in itself:
-      // the likeliest cause when the workload cluster's own kubeconfig was given.
-      `no secret ${at.name} in namespace ${at.namespace} on ${at.server}; check --cluster (the secret is <cluster>-sa) and --namespace; for a workload cluster, the secret is in its management cluster: give --kubeconfig <mgmt>/<mgmt>-eks-a-cluster.kubeconfig, the management cluster's`,
-    );
-  }
-  if (status === 401 || status === 403) {
-    return new KeysError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${at.server} refused to let this identity get secret ${at.namespace}/${at.name} (HTTP ${status}); grant "get" on that secret, or use a kubeconfig that has it`,
-    );
-  }
-  return new KeysError(
-    "ERR_CLUSTER_UNREACHABLE",
-    `cannot read secret ${at.namespace}/${at.name} from ${at.server}: ${firstLine(error)}; check that the cluster is up and the kubeconfig points at it`,
-    { cause: error },
-  );
+/**
+ * @internal
+ * The secret's public keys and, when it has one, its private key's PEM (`tls.key`): what
+ * {@link readKeySources} needs to read the secret once for both.
+ */
+export async function readClusterSecretKeys(
+  options: ClusterKeyOptions,
+): Promise<{ keys: PublicSigningKey[]; privateKeyPem: string | undefined; origin: string }> {
+  const namespace = options.namespace ?? "eksa-system";
+  const name = `${options.cluster}-sa`;
+  const kube = await loadKube();
+  const data = await kube.readClusterSecret({
+    namespace,
+    name,
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    timeoutMs: options.timeoutMs,
+  });
+  const text = (field: string) => {
+    const value = data[field];
+    return value === undefined ? undefined : Buffer.from(value).toString("utf8");
+  };
+  const origin = `secret ${namespace}/${name}`;
+  const fields = { "tls.crt": text("tls.crt"), "tls.key": text("tls.key") };
+  return { keys: publicKeysFromSecretData(fields, origin, "text"), privateKeyPem: fields["tls.key"], origin };
 }

@@ -12,13 +12,7 @@ export type KeysErrorCode =
   | "ERR_JWK_PRIVATE_MEMBER"
   | "ERR_JWKS_INVALID"
   | "ERR_SECRET_INVALID"
-  | "ERR_SECRET_NAME_INVALID"
-  | "ERR_CLUSTER_UNREACHABLE"
-  | "ERR_CLUSTER_FORBIDDEN"
-  | "ERR_CLUSTER_SECRET_NOT_FOUND"
-  | "ERR_KUBECONFIG_INVALID"
-  | "ERR_INPUT_UNREADABLE"
-  | "ERR_INPUT_TOO_LARGE";
+  | "ERR_SECRET_NAME_INVALID";
 
 const faults: FaultTable<KeysErrorCode> = {
   ERR_KEY_UNREADABLE: "input",
@@ -34,12 +28,6 @@ const faults: FaultTable<KeysErrorCode> = {
   ERR_JWKS_INVALID: "input",
   ERR_SECRET_INVALID: "input",
   ERR_SECRET_NAME_INVALID: "input",
-  ERR_CLUSTER_UNREACHABLE: "environment",
-  ERR_CLUSTER_FORBIDDEN: "environment",
-  ERR_CLUSTER_SECRET_NOT_FOUND: "input",
-  ERR_KUBECONFIG_INVALID: "input",
-  ERR_INPUT_UNREADABLE: "input",
-  ERR_INPUT_TOO_LARGE: "input",
 };
 
 /**

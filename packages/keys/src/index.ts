@@ -1,4 +1,4 @@
-export { type ClusterKeyOptions, publicKeysFromCluster } from "./cluster.js";
+export { type ClusterKeyOptions, type KubeconfigOptions, publicKeysFromCluster } from "./cluster.js";
 export { type ClusterJwksOptions, publicKeysFromClusterJwks } from "./cluster-jwks.js";
 export { KeysError, type KeysErrorCode } from "./errors.js";
 export {
@@ -21,15 +21,20 @@ export {
   serializeJwks,
 } from "./jwks.js";
 export {
+  hasKeySource,
+  type KeySourceSpec,
+  type KeySources,
+  readKeySources,
+  splitKeySources,
+} from "./key-sources.js";
+export {
   type GeneratedKeyPair,
   generateSigningKey,
   SIGNING_KEY_TYPES,
   type SigningKeyType,
 } from "./keygen.js";
-export { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 export { publicKeysFromPem } from "./pem-keys.js";
-export { INPUT_LIMITS, type ReadInputOptions, readInput } from "./read-input.js";
-export { type RequestInFlight, requestsInFlight, trackRequest } from "./requests-in-flight.js";
+export { type PrivateSigningKey, privateSigningKeyFromPem } from "./private-signing-key.js";
 export { parseManifest, publicKeysFromSecretData, publicKeysFromSecretManifest } from "./secret.js";
 export {
   kidForPublicKey,
@@ -39,4 +44,3 @@ export {
   toPublicSigningKey,
 } from "./signing-key.js";
 export { type SigningKeySecretOptions, signingKeySecretManifest } from "./signing-key-secret.js";
-export { type SecretWatch, watchClusterSecret } from "./watch-cluster-secret.js";

@@ -1,11 +1,11 @@
+import { measureNesting } from "@irsa-anywhere/errors";
 import { KeysError } from "./errors.js";
-import { measureNesting } from "./lib/nesting-depth.js";
 import { publicKeysFromPem } from "./pem-keys.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
 /**
- * Reads the public keys of a service-account key secret's `data` (base64 values, as the
- * Kubernetes API returns them). `tls.crt` holds the public key(s) on EKS Anywhere and Cluster
+ * Reads the public keys of a service-account key secret's `data`: base64 values, as the
+ * Kubernetes API returns them, or (`encoding` `"text"`) the values decoded. `tls.crt` holds the public key(s) on EKS Anywhere and Cluster
  * API; the public half of `tls.key`, the key the API server signs with, comes first when present,
  * so it is the current key.
  *
@@ -14,7 +14,10 @@ import type { PublicSigningKey } from "./signing-key.js";
 export function publicKeysFromSecretData(
   data: Readonly<Record<string, string | undefined>>,
   origin: string,
+  encoding: "base64" | "text" = "base64",
 ): PublicSigningKey[] {
+  const decode = (value: string, field: string) =>
+    encoding === "text" ? value : decodeBase64(value, origin, field);
   const crt = data["tls.crt"];
   const key = data["tls.key"];
   if (crt === undefined && key === undefined) {
@@ -24,10 +27,8 @@ export function publicKeysFromSecretData(
     );
   }
   const keys: PublicSigningKey[] = [];
-  if (key !== undefined)
-    keys.push(...publicKeysFromPem(decodeBase64(key, origin, "tls.key"), `${origin} tls.key`));
-  if (crt !== undefined)
-    keys.push(...publicKeysFromPem(decodeBase64(crt, origin, "tls.crt"), `${origin} tls.crt`));
+  if (key !== undefined) keys.push(...publicKeysFromPem(decode(key, "tls.key"), `${origin} tls.key`));
+  if (crt !== undefined) keys.push(...publicKeysFromPem(decode(crt, "tls.crt"), `${origin} tls.crt`));
   return keys;
 }
 
@@ -41,6 +42,18 @@ export async function publicKeysFromSecretManifest(
   text: string,
   origin: string,
 ): Promise<PublicSigningKey[]> {
+  return (await readSecretManifest(text, origin)).keys;
+}
+
+/**
+ * @internal
+ * A Secret manifest's public keys and, when it has one, its private key's PEM (`tls.key`
+ * decoded): what `readKeySources` needs to read the manifest once for both.
+ */
+export async function readSecretManifest(
+  text: string,
+  origin: string,
+): Promise<{ keys: PublicSigningKey[]; privateKeyPem: string | undefined }> {
   const manifest = await parseManifest(text, origin);
   const data = (manifest as { data?: unknown } | null)?.data;
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
@@ -53,7 +66,9 @@ export async function publicKeysFromSecretManifest(
   for (const [name, value] of Object.entries(data)) {
     if (typeof value === "string") strings[name] = value;
   }
-  return publicKeysFromSecretData(strings, origin);
+  const keys = publicKeysFromSecretData(strings, origin);
+  const key = strings["tls.key"];
+  return { keys, privateKeyPem: key === undefined ? undefined : decodeBase64(key, origin, "tls.key") };
 }
 
 /** Secrets nest about ten levels deep (managedFields the most); a hundred is more than any real one. */

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect as connectTls, type TLSSocket } from "node:tls";
-import { KeysError, kidForPublicKey, type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
+import { kidForPublicKey, type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
+import { KubeError } from "@irsa-anywhere/kube";
 import { directoryTarget, publishDocuments } from "@irsa-anywhere/publisher";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -295,7 +296,7 @@ describe("startIssuerServer over TLS", () => {
         kind: "keys",
         readKeys: () => {
           if (broken)
-            throw new KeysError("ERR_CLUSTER_UNREACHABLE", "cannot read secret eksa-system/prod-sa");
+            throw new KubeError("ERR_CLUSTER_UNREACHABLE", "cannot read secret eksa-system/prod-sa");
           return key.keys;
         },
       },
@@ -318,7 +319,7 @@ describe("startIssuerServer over TLS", () => {
         kind: "keys",
         readKeys: () => {
           calls += 1;
-          if (calls === 2) throw new KeysError("ERR_CLUSTER_FORBIDDEN", "refused (HTTP 403)");
+          if (calls === 2) throw new KubeError("ERR_CLUSTER_FORBIDDEN", "refused (HTTP 403)");
           return key.keys;
         },
       },

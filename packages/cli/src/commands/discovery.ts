@@ -2,7 +2,7 @@ import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
 import { issuerOption } from "../issuer-option.js";
-import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeys } from "../key-sources.js";
 import { OUT_OPTION } from "../out-option.js";
 
 export interface DiscoveryArgs extends KeySourceArgs {
@@ -33,7 +33,7 @@ export const discoveryCommand = defineCommand({
 export async function runDiscovery(args: DiscoveryArgs): Promise<void> {
   // Loaded here, so that the other commands never pay for it.
   const { openIdConfiguration, serializeOpenIdConfiguration } = await import("@irsa-anywhere/discovery");
-  const keys = hasKeySource(args) ? await readKeySources(args) : [];
+  const keys = hasKeySource(args) ? await readKeys(args) : [];
   const document = openIdConfiguration({
     issuer: args.issuer,
     algorithms: keys.map((key) => key.alg),

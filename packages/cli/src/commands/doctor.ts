@@ -1,20 +1,15 @@
 import { X509Certificate } from "node:crypto";
-import type { Check, Diagnosis, SigningKey } from "@irsa-anywhere/doctor";
-import { IrsaAnywhereError } from "@irsa-anywhere/errors";
-import { INPUT_LIMITS, type PublicSigningKey, readInput } from "@irsa-anywhere/keys";
+import type { Check, Diagnosis } from "@irsa-anywhere/doctor";
+import { INPUT_LIMITS, IrsaAnywhereError, readInput } from "@irsa-anywhere/errors";
+import type { KeySources, PublicSigningKey } from "@irsa-anywhere/keys";
+import { kubernetesTimeoutMs } from "@irsa-anywhere/kube";
 import { type AwsArgs, awsSettingsFromArgs, PROFILE_OPTION } from "../aws-options.js";
 import { SERVICE_ACCOUNT_FORMS } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
 import { issuerOption } from "../issuer-option.js";
 import { jsonOptions } from "../json-output.js";
-import {
-  hasKeySource,
-  type KeySourceArgs,
-  keySourceOptions,
-  kubernetesTimeoutMs,
-  readKeySources,
-} from "../key-sources.js";
+import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySourceArgs } from "../key-sources.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
@@ -100,25 +95,24 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
   const { diagnose } = await import("@irsa-anywhere/doctor");
   // Before anything waits on the network, so that a mistake is named at once.
   const awsSettings = await awsSettingsFromArgs(args);
-  const list = (value: string | string[] | undefined) => (value === undefined ? [] : [value].flat());
-  if (args["smoke-test"] && [...list(args.key), ...list(args["secret-file"])].includes("-")) {
-    throw new UsageError(
-      "--smoke-test reads the private key from a file or the cluster; name the file instead of -",
-    );
-  }
   let keys: PublicSigningKey[] | undefined;
   let keysUnavailable: string | undefined;
+  let sources: KeySources | undefined;
   if (hasKeySource(args)) {
     try {
-      keys = await readKeySources(args);
+      // Read once, for the public keys and the smoke test's private key alike: so `-` works too.
+      sources = await readKeySourceArgs(args);
+      keys = sources.keys;
     } catch (error) {
       // A cluster that is down or refuses is a finding, not a reason to check nothing else; a
-      // mistake in the user's input (a bad file, a missing secret) still stops here.
-      if (!(error instanceof IrsaAnywhereError && error.fault === "environment")) throw error;
+      // mistake in the user's input (a bad file, a missing secret) still stops here. The smoke
+      // test cannot go on without the key, so it stops there too.
+      if (!(error instanceof IrsaAnywhereError && error.fault === "environment") || args["smoke-test"])
+        throw error;
       keysUnavailable = (error as Error).message;
     }
   }
-  const signingKey = args["smoke-test"] ? await readSigningKey(args) : undefined;
+  const signingKey = args["smoke-test"] ? sources?.signingKey : undefined;
   const ca = args["ca-file"] === undefined ? undefined : await readCaFile(args["ca-file"]);
   // The cluster side is checked when the command names a cluster, or runs inside one.
   const namesCluster =
@@ -141,46 +135,11 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
     aws: args.aws,
     region: args.region,
     awsSettings,
-    kubernetesTimeoutMs: kubernetesTimeoutMs(args),
+    kubernetesTimeoutMs: kubernetesTimeoutMs(args.timeoutMs),
     ca,
   });
   process.stdout.write(args.json ? `${JSON.stringify(diagnosis, null, 2)}\n` : describeDiagnosis(diagnosis));
   if (!diagnosis.ok) process.exitCode = EXIT_FAILURE;
-}
-
-/**
- * The private key for the smoke test, from the same sources as the public keys and in the same
- * order: the cluster's secret, then secret files, then PEM files holding a private key.
- */
-async function readSigningKey(args: DoctorArgs): Promise<SigningKey | undefined> {
-  const { DoctorError, signingKeyFromCluster, signingKeyFromPem, signingKeyFromSecretManifest } =
-    await import("@irsa-anywhere/doctor");
-  if (args.cluster !== undefined) {
-    return signingKeyFromCluster({
-      cluster: args.cluster,
-      namespace: args.namespace,
-      kubeconfig: args.kubeconfig,
-      context: args.context,
-      timeoutMs: kubernetesTimeoutMs(args),
-    });
-  }
-  const files = [
-    ...[args["secret-file"] ?? []].flat().map((file) => ({ file, secret: true })),
-    ...[args.key ?? []].flat().map((file) => ({ file, secret: false })),
-  ];
-  for (const { file, secret } of files) {
-    const text = await readInput(file, {
-      maxBytes: secret ? INPUT_LIMITS.manifest : INPUT_LIMITS.pem,
-      what: secret ? "--secret-file" : "--key",
-    });
-    try {
-      return secret ? await signingKeyFromSecretManifest(text, file) : signingKeyFromPem(text, file);
-    } catch (error) {
-      // A public key file among the sources: look further.
-      if (!(error instanceof DoctorError && error.code === "ERR_SIGNING_KEY_MISSING")) throw error;
-    }
-  }
-  return undefined;
 }
 
 async function readCaFile(file: string): Promise<string> {

@@ -10,7 +10,7 @@ import {
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { jsonOptions } from "../json-output.js";
-import { hasKeySource, readKeySources } from "../key-sources.js";
+import { hasKeySource, readKeys } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface KeygenArgs {
@@ -191,10 +191,10 @@ async function previousKeys(args: KeygenArgs): Promise<PublicSigningKey[]> {
   ];
   const keys: PublicSigningKey[] = [];
   for (const source of sources) {
-    if (hasKeySource(source)) keys.push(currentSigningKey(await readKeySources(source)));
+    if (hasKeySource(source)) keys.push(currentSigningKey(await readKeys(source)));
   }
   for (const file of list(args["keep-public-key"])) {
-    keys.push(...(await readKeySources({ ...common, key: file })));
+    keys.push(...(await readKeys({ ...common, key: file })));
   }
   return distinctKeys(keys);
 }

@@ -3,7 +3,7 @@ import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
 import { EMPTY_KID_OPTION } from "../empty-kid-option.js";
-import { type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { type KeySourceArgs, keySourceOptions, readKeys } from "../key-sources.js";
 import { OUT_OPTION } from "../out-option.js";
 
 export interface KeysArgs extends KeySourceArgs {
@@ -33,6 +33,6 @@ export const keysCommand = defineCommand({
 });
 
 export async function runKeys(args: KeysArgs): Promise<void> {
-  const keys = await readKeySources(args);
+  const keys = await readKeys(args);
   await emit(serializeJwks(buildJwks(keys, { emptyKidTwin: args["empty-kid"] })), args.out);
 }

@@ -2,7 +2,7 @@ import type { PublishResult } from "@irsa-anywhere/publisher";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { jsonOptions } from "../json-output.js";
-import { keySourceOptions, readKeySources } from "../key-sources.js";
+import { keySourceOptions, readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
 import { paint, warn } from "../terminal.js";
@@ -40,7 +40,7 @@ export async function runPublish(args: PublishArgs): Promise<void> {
   // Loaded here, so that the other commands never pay for it (nor for the AWS SDK it loads).
   const { publish } = await import("@irsa-anywhere/publisher");
   const options = await publishOptionsFromArgs(args, []);
-  const result = await publish({ ...options, keys: await readKeySources(args) });
+  const result = await publish({ ...options, keys: await readKeys(args) });
   reportPublish(result, args);
 }
 

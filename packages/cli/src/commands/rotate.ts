@@ -1,9 +1,10 @@
-import { INPUT_LIMITS, publicKeysFromPem, readInput } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
+import { publicKeysFromPem } from "@irsa-anywhere/keys";
 import type { RotationReport } from "@irsa-anywhere/publisher";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { jsonOptions } from "../json-output.js";
-import { keySourceOptions, readKeySources } from "../key-sources.js";
+import { keySourceOptions, readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
 import { UsageError } from "../usage-error.js";
@@ -108,7 +109,7 @@ export async function runRotate(args: RotateArgs): Promise<void> {
       "rotate prepare needs the next key: --next-key FILE (make one with irsa-anywhere keygen)",
     );
   }
-  const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeySources(args) };
+  const options = { ...(await publishOptionsFromArgs(args, [])), keys: await readKeys(args) };
   let report: RotationReport;
   switch (args.phase) {
     case "prepare": {

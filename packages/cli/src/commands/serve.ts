@@ -1,10 +1,11 @@
-import { type PublicSigningKey, watchClusterSecret } from "@irsa-anywhere/keys";
+import { hasKeySource, type PublicSigningKey, readKeySources, splitKeySources } from "@irsa-anywhere/keys";
+import { watchClusterSecret } from "@irsa-anywhere/kube";
 import type { DocumentSource, IssuerServer, ServerLogEntry } from "@irsa-anywhere/server";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { EMPTY_KID_OPTION } from "../empty-kid-option.js";
 import { issuerOption } from "../issuer-option.js";
-import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySources } from "../key-sources.js";
+import { checkStdinOnce, type KeySourceArgs, keySourceOptions, keySourceSpec } from "../key-sources.js";
 import { UsageError } from "../usage-error.js";
 
 export interface ServeArgs extends KeySourceArgs {
@@ -113,7 +114,7 @@ const MAX_FILE_POLL_MS = 10_000;
  * line, requests included, is one JSON object on stderr; stdout stays empty.
  */
 export async function runServe(args: ServeArgs): Promise<void> {
-  const hasKeys = hasKeySource(args);
+  const hasKeys = hasKeySource(keySourceSpec(args));
   if (!hasKeys && args.dir === undefined) {
     throw new UsageError(
       "say where the documents come from: a key source (--key, --secret-file, --cluster, --cluster-jwks) or --dir DIR that publish --out-dir wrote",
@@ -255,11 +256,12 @@ async function documentSource(
   writeLogLine: (entry: CliLogEntry) => void,
 ): Promise<DocumentSource> {
   if (!hasKeys && args.dir !== undefined) return { kind: "directory", directory: args.dir };
-  const fileSources: KeySourceArgs = { ...args, cluster: undefined, "cluster-jwks": undefined };
-  const fileKeys = hasKeySource(fileSources) ? await readKeySources(fileSources) : [];
-  const clusterSources: KeySourceArgs = { ...args, key: undefined, "secret-file": undefined };
+  const spec = keySourceSpec(args);
+  checkStdinOnce(spec);
+  const { files, cluster: clusterSources } = splitKeySources(spec);
+  const fileKeys = hasKeySource(files) ? (await readKeySources(files)).keys : [];
   const readKeys = async (): Promise<PublicSigningKey[]> =>
-    hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)), ...fileKeys] : fileKeys;
+    hasKeySource(clusterSources) ? [...(await readKeySources(clusterSources)).keys, ...fileKeys] : fileKeys;
   const { directoryTarget } = await serveLibraries();
   const store = args.dir === undefined ? undefined : directoryTarget(args.dir);
   const { cluster } = args;
@@ -271,10 +273,10 @@ async function documentSource(
       : (onChange: () => void) =>
           watchClusterSecret(
             {
-              cluster,
               namespace: args.namespace,
-              ...(args.kubeconfig === undefined ? {} : { kubeconfig: args.kubeconfig }),
-              ...(args.context === undefined ? {} : { context: args.context }),
+              name: `${cluster}-sa`,
+              kubeconfig: args.kubeconfig,
+              context: args.context,
             },
             onChange,
             (error) => writeLogLine({ level: "warn", event: "secret-watch-failed", error }),

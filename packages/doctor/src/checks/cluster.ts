@@ -1,8 +1,8 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { parseRoleArn, type ServiceAccountRef, serviceAccountSubject } from "@irsa-anywhere/iam";
 import { parseJwks } from "@irsa-anywhere/keys";
+import type { KubeAnswer, KubeApi } from "@irsa-anywhere/kube";
 import { STS_ERRORS } from "../check.js";
-import type { KubeAnswer, KubeApi } from "../lib/kube.js";
 import { couldNotRun, fail, notChecked, type Outcome, pass, skip, warn } from "../lib/outcome.js";
 import type { PublishedKeys } from "./jwks.js";
 

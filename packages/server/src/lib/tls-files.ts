@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContextOptions } from "node:tls";
-import { INPUT_LIMITS, readInput } from "@irsa-anywhere/keys";
+import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
 import { ServeError } from "../errors.js";
 
 /** @internal The certificate chain and key as read, PEM. */

@@ -1,15 +1,14 @@
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type KubeconfigOptions, loadKubeconfig, trackRequest } from "@irsa-anywhere/keys";
-import { formatMs } from "./https-get.js";
+import { trackRequest } from "@irsa-anywhere/errors";
+import { firstLine } from "./lib/first-line.js";
+import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
+import { formatMs } from "./lib/request.js";
 
-/** @internal Where to find the cluster: a kubeconfig, or the defaults (`KUBECONFIG`, `~/.kube/config`, in-cluster). */
-export type KubeOptions = KubeconfigOptions;
-
-/** @internal An API server's answer to a GET, or why there was none. */
+/** An API server's answer to a GET, or why there was none. */
 export type KubeAnswer = { status: number; body: unknown } | { error: string };
 
-/** @internal A connection to one API server, with the kubeconfig's credentials. */
+/** A connection to one API server, with the kubeconfig's credentials. */
 export interface KubeApi {
   /** The API server's URL, for messages. */
   server: string;
@@ -18,15 +17,18 @@ export interface KubeApi {
 }
 
 /**
- * @internal
  * Loads the kubeconfig as kubectl does and returns a reader that GETs raw API paths with its
- * credentials (token, client certificate, exec plugin) and CA, like `kubectl get --raw`. Raw
- * paths, because the discovery documents have no typed client, and one timeout for them all,
- * because the typed clients have none.
+ * credentials (token, client certificate, exec plugin) and CA, like `kubectl get --raw`, each
+ * under `timeoutMs`. It answers status and body and never throws, for a caller (doctor) that
+ * reports every answer, a refusal or a 404 included, as a finding of its own.
  *
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`.
+ * @throws {KubeError} `ERR_KUBECONFIG_INVALID`.
+ *
+ * @example
+ * const api = await connectKube({ kubeconfig: "prod.kubeconfig" }, 15_000);
+ * const answer = await api.get("/.well-known/openid-configuration");
  */
-export async function connectKube(options: KubeOptions, timeoutMs: number): Promise<KubeApi> {
+export async function connectKube(options: KubeconfigOptions, timeoutMs: number): Promise<KubeApi> {
   const { config, server: configured } = await loadKubeconfig(options);
   const server = configured.replace(/\/+$/, "");
   return {
@@ -88,10 +90,4 @@ function describeNetworkError(error: Error): string {
   if (code.includes("CERT") || code.includes("SIGNATURE"))
     return `the API server's certificate is not trusted by the kubeconfig (${code})`;
   return firstLine(error);
-}
-
-/** @internal */
-export function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0] ?? "unknown error";
 }

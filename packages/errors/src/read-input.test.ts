@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nestingDepth } from "./lib/nesting-depth.js";
+import { nestingDepth } from "./nesting-depth.js";
 import { readInput } from "./read-input.js";
 
 let dir: string;

@@ -6,7 +6,7 @@ import {
   read as readCallback,
 } from "node:fs";
 import { promisify } from "node:util";
-import { KeysError } from "./errors.js";
+import { InputError } from "./input-error.js";
 
 // node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
 const open = promisify(openCallback);
@@ -43,7 +43,7 @@ export interface ReadInputOptions {
  * standard input as `-`): a FIFO with no writer, `/dev/zero` or a directory is refused at once
  * instead of blocking for ever or filling memory.
  *
- * @throws {KeysError} `ERR_INPUT_UNREADABLE` (no such file, no permission, not a regular file) or
+ * @throws {InputError} `ERR_INPUT_UNREADABLE` (no such file, no permission, not a regular file) or
  *   `ERR_INPUT_TOO_LARGE`.
  *
  * @example
@@ -71,7 +71,7 @@ export async function readInput(file: string, options: ReadInputOptions): Promis
             : stats.isSocket()
               ? "a socket"
               : "not a regular file";
-      throw new KeysError(
+      throw new InputError(
         "ERR_INPUT_UNREADABLE",
         `cannot read ${options.what} ${file}: it is ${kind}; give a regular file, or - for standard input`,
       );
@@ -88,7 +88,7 @@ export async function readInput(file: string, options: ReadInputOptions): Promis
     if (length > options.maxBytes) throw tooLarge(file, options);
     return buffer.toString("utf8", 0, length);
   } catch (error) {
-    if (error instanceof KeysError) throw error;
+    if (error instanceof InputError) throw error;
     throw unreadable(file, options, error);
   } finally {
     await close(fd).catch(() => undefined);
@@ -111,14 +111,14 @@ function displayName(file: string): string {
   return file === "-" ? "standard input" : file;
 }
 
-function tooLarge(file: string, options: ReadInputOptions): KeysError {
-  return new KeysError(
+function tooLarge(file: string, options: ReadInputOptions): InputError {
+  return new InputError(
     "ERR_INPUT_TOO_LARGE",
     `${options.what} ${displayName(file)} is larger than ${formatBytes(options.maxBytes)}, more than any real one; check that it is the right file`,
   );
 }
 
-function unreadable(file: string, options: ReadInputOptions, error: unknown): KeysError {
+function unreadable(file: string, options: ReadInputOptions, error: unknown): InputError {
   const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
   const hint =
     reason === "ENOENT"
@@ -126,7 +126,7 @@ function unreadable(file: string, options: ReadInputOptions, error: unknown): Ke
       : reason === "EACCES"
         ? "EACCES (permission denied)"
         : reason;
-  return new KeysError("ERR_INPUT_UNREADABLE", `cannot read ${options.what} ${displayName(file)}: ${hint}`, {
+  return new InputError("ERR_INPUT_UNREADABLE", `cannot read ${options.what} ${displayName(file)}: ${hint}`, {
     cause: error,
   });
 }

@@ -1,5 +1,5 @@
-import type { ClusterKeyOptions } from "./cluster.js";
-import { firstLine, loadKubeconfig } from "./lib/kubeconfig.js";
+import { firstLine } from "./lib/first-line.js";
+import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
@@ -9,8 +9,15 @@ export interface SecretWatch {
   close(): void;
 }
 
+export interface SecretWatchOptions extends KubeconfigOptions {
+  /** The secret's namespace, e.g. `eksa-system`. */
+  namespace: string;
+  /** The secret's name, e.g. `prod-sa`. */
+  name: string;
+}
+
 /**
- * Calls `onChange` whenever the cluster's `<cluster>-sa` secret is created, changed or deleted,
+ * Calls `onChange` whenever the secret is created, changed or deleted,
  * through a Kubernetes watch on that one secret (the service account needs `watch` on it), so
  * that a server picks up a rotated key at once instead of at its next poll. It also calls it
  * once each time the watch (re)connects, as the API server then lists the secret. A watch the API
@@ -18,16 +25,15 @@ export interface SecretWatch {
  * failing; `onError` hears each failure, in one line.
  *
  * @example
- * const watch = watchClusterSecret({ cluster: "prod" }, () => void reload());
+ * const watch = watchClusterSecret({ namespace: "eksa-system", name: "prod-sa" }, () => void reload());
  * process.once("SIGTERM", () => watch.close());
  */
 export function watchClusterSecret(
-  options: ClusterKeyOptions,
+  options: SecretWatchOptions,
   onChange: () => void,
   onError: (message: string) => void = () => {},
 ): SecretWatch {
-  const namespace = options.namespace ?? "eksa-system";
-  const name = `${options.cluster}-sa`;
+  const { namespace, name } = options;
   let closed = false;
   let controller: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;

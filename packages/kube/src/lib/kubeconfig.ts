@@ -1,9 +1,8 @@
 import { dirname } from "node:path";
-import { quoteInput } from "@irsa-anywhere/errors";
+import { INPUT_LIMITS, type InputError, measureNesting, quoteInput, readInput } from "@irsa-anywhere/errors";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { KeysError } from "../errors.js";
-import { INPUT_LIMITS, readInput } from "../read-input.js";
-import { measureNesting } from "./nesting-depth.js";
+import { KubeError } from "../errors.js";
+import { firstLine } from "./first-line.js";
 
 /** Kubeconfigs nest about five levels deep, in about ten lines per cluster, context and user. */
 const MAX_KUBECONFIG_DEPTH = 100;
@@ -22,7 +21,9 @@ export interface KubeconfigOptions {
  * pay for it) and the kubeconfig as kubectl would, and checks that it names a server: a missing
  * kubeconfig is an error here, not the client's silent fallback to http://localhost:8080.
  *
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`.
+ * @throws {KubeError} `ERR_KUBECONFIG_INVALID`.
+ *
+ * @internal The other files of this package call it; callers outside get plain data from them.
  */
 export async function loadKubeconfig(options: KubeconfigOptions) {
   const k8s = await import("@kubernetes/client-node");
@@ -34,12 +35,12 @@ export async function loadKubeconfig(options: KubeconfigOptions) {
       : await readInput(options.kubeconfig, {
           maxBytes: INPUT_LIMITS.kubeconfig,
           what: "--kubeconfig",
-        }).catch((error: KeysError) => {
-          throw new KeysError("ERR_KUBECONFIG_INVALID", error.message, { cause: error });
+        }).catch((error: InputError) => {
+          throw new KubeError("ERR_KUBECONFIG_INVALID", error.message, { cause: error });
         });
   const measured = text === undefined ? undefined : measureNesting(text);
   if (measured && (measured.depth > MAX_KUBECONFIG_DEPTH || measured.entries > MAX_KUBECONFIG_ENTRIES)) {
-    throw new KeysError(
+    throw new KubeError(
       "ERR_KUBECONFIG_INVALID",
       `the kubeconfig ${options.kubeconfig} nests more than ${MAX_KUBECONFIG_DEPTH} levels deep or has more than ${MAX_KUBECONFIG_ENTRIES} lines or entries, which no kubeconfig does; check --kubeconfig`,
     );
@@ -52,14 +53,14 @@ export async function loadKubeconfig(options: KubeconfigOptions) {
       config.makePathsAbsolute(dirname(options.kubeconfig));
     }
   } catch (error) {
-    throw new KeysError(
+    throw new KubeError(
       "ERR_KUBECONFIG_INVALID",
       `cannot load the kubeconfig ${options.kubeconfig ?? "(KUBECONFIG or ~/.kube/config)"}: ${firstLine(error)}; check --kubeconfig`,
     );
   }
   if (options.context !== undefined) {
     if (!config.getContextObject(options.context)) {
-      throw new KeysError(
+      throw new KubeError(
         "ERR_KUBECONFIG_INVALID",
         `the kubeconfig has no context ${quoteInput(options.context)}; list them with kubectl config get-contexts`,
       );
@@ -71,7 +72,7 @@ export async function loadKubeconfig(options: KubeconfigOptions) {
       ? undefined
       : config.getCurrentCluster()?.server;
   if (!server) {
-    throw new KeysError(
+    throw new KubeError(
       "ERR_KUBECONFIG_INVALID",
       "the kubeconfig names no cluster to talk to; give --kubeconfig (and --context) for the cluster, or run inside it",
     );
@@ -89,23 +90,4 @@ function isNoConfigFallback(config: KubeConfig): boolean {
     config.getCurrentContext() === "loaded-context" &&
     config.getCurrentCluster()?.server === "http://localhost:8080"
   );
-}
-
-/** @internal The client has no timeout of its own: an API server that accepts and never answers would hang us. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0] ?? "unknown error";
 }

@@ -10,10 +10,14 @@ export function nestingDepth(text: string): number {
 }
 
 /**
- * @internal
  * The nesting depth (as {@link nestingDepth}) and an upper bound of the entries (lines, and
  * commas outside quotes): a YAML parser's time and memory grow with the entries, faster than
- * linearly, so 4 MiB of one-line keys costs seconds and half a gigabyte.
+ * linearly, so 4 MiB of one-line keys costs seconds and half a gigabyte. Keys measures a secret
+ * manifest with it, kube a kubeconfig, before either is parsed.
+ *
+ * @example
+ * const { depth, entries } = measureNesting(text);
+ * if (depth > 100 || entries > 20_000) throw new Error("no real manifest is this large");
  */
 export function measureNesting(text: string): { depth: number; entries: number } {
   let entries = 0;
