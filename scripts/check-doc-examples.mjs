@@ -105,7 +105,8 @@ for (const file of sources) {
     const imports = new Map();
     for (const name of used) {
       const where =
-        names.get(name) ?? (NODE_NAMES[name] ? { specifier: NODE_NAMES[name], typeOnly: false } : undefined);
+        names.get(name) ??
+        (Object.hasOwn(NODE_NAMES, name) ? { specifier: NODE_NAMES[name], typeOnly: false } : undefined);
       if (!where) continue;
       const list = imports.get(where.specifier) ?? [];
       list.push(where.typeOnly ? `type ${name}` : name);

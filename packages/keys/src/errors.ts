@@ -35,6 +35,7 @@ const faults: FaultTable<KeysErrorCode> = {
  * was wrong and what to do; it never contains key material.
  *
  * @example
+ * const text = await readFile("sa.pub", "utf8");
  * try {
  *   publicKeysFromPem(text, "sa.pub");
  * } catch (error) {

@@ -26,7 +26,7 @@ export interface BuildJwksOptions {
  *   `ERR_KEY_NOT_FOUND` when there is no key.
  *
  * @example
- * const jwks = buildJwks(publicKeysFromPem(pem, "sa.pub"));
+ * const jwks = buildJwks(publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub"));
  * await writeFile("keys.json", serializeJwks(jwks));
  */
 export function buildJwks(keys: readonly PublicSigningKey[], options: BuildJwksOptions = {}): Jwks {

@@ -87,6 +87,7 @@ export async function readKeySources(spec: KeySourceSpec): Promise<KeySources> {
  * Whether `spec` names any key source at all.
  *
  * @example
+ * const spec: KeySourceSpec = { pemFiles: ["sa.pub"] };
  * if (!hasKeySource(spec)) throw new Error("give a key source");
  */
 export function hasKeySource(spec: KeySourceSpec): boolean {
@@ -103,6 +104,7 @@ export function hasKeySource(spec: KeySourceSpec): boolean {
  * refresh (as `serve` does). Reading `cluster` then `files` gives {@link readKeySources}'s order.
  *
  * @example
+ * const spec: KeySourceSpec = { cluster: "prod", pemFiles: ["next.pub"] };
  * const { files, cluster } = splitKeySources(spec);
  * const fileKeys = (await readKeySources(files)).keys;
  * const refresh = async () => [...(await readKeySources(cluster)).keys, ...fileKeys];

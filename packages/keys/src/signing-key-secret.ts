@@ -27,6 +27,7 @@ const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
  *   (which, with a newline, could otherwise add members to the manifest).
  *
  * @example
+ * const previousKeys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
  * const pair = generateSigningKey("rsa-2048");
  * signingKeySecretManifest({
  *   name: "prod-sa", namespace: "eksa-system",

@@ -37,7 +37,7 @@ const curveNames: Record<string, string> = {
  * (SubjectPublicKeyInfo) DER encoding.
  *
  * @example
- * kidForPublicKey(createPublicKey(pem)) // "Zt3pM3…"
+ * kidForPublicKey(createPublicKey(await readFile("sa.pub", "utf8"))); // "Zt3pM3…"
  */
 export function kidForPublicKey(key: KeyObject): string {
   return kidOfCanonicalKey(canonicalPublicKey(key));

@@ -25,6 +25,7 @@ export interface SecretWatchOptions extends KubeconfigOptions {
  * failing; `onError` hears each failure, in one line.
  *
  * @example
+ * const reload = async () => console.log("prod-sa changed: read its keys again");
  * const watch = watchClusterSecret({ namespace: "eksa-system", name: "prod-sa" }, () => void reload());
  * process.once("SIGTERM", () => watch.close());
  */
