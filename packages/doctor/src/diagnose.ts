@@ -9,16 +9,9 @@ import {
   resolvedRegion,
 } from "@irsa-anywhere/publisher";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
-import {
-  type ClusterFacts,
-  gatherClusterFacts,
-  judgeClusterIssuer,
-  judgeClusterJwks,
-  judgePods,
-  judgeServiceAccount,
-  judgeWebhook,
-  type ServiceAccountFacts,
-} from "./checks/cluster.js";
+import { type ClusterFacts, gatherClusterFacts } from "./checks/cluster-api.js";
+import { judgeClusterIssuer } from "./checks/cluster-issuer.js";
+import { judgeClusterJwks } from "./checks/cluster-jwks.js";
 import { judgeCurrentKeyPublished, judgeRetiredKeys } from "./checks/cluster-keys.js";
 import {
   headerValue,
@@ -34,7 +27,10 @@ import {
   type ProviderLookup,
 } from "./checks/iam-provider.js";
 import { judgeEmptyKid, judgeJwks, type PublishedKeys } from "./checks/jwks.js";
+import { judgeWebhook } from "./checks/pod-identity-webhook.js";
+import { judgePods } from "./checks/pods.js";
 import { judgeRoleTrust, lookUpRole } from "./checks/role-trust.js";
+import { judgeServiceAccount, type ServiceAccountFacts } from "./checks/service-account.js";
 import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
 import { oidcProviderArn, parseRoleArn, type RoleArn, requireRoleArn } from "./lib/arn.js";

@@ -1,0 +1,185 @@
+import { quoteInput } from "@irsa-anywhere/errors";
+import { STS_ERRORS } from "../check.js";
+import { parseRoleArn } from "../lib/arn.js";
+import { couldNotRun, fail, type Outcome, pass, warn } from "../lib/outcome.js";
+import type { ServiceAccountRef } from "../service-account.js";
+import { type ClusterFacts, unavailable } from "./cluster-api.js";
+
+/** The annotations the pod identity webhook reads, under its default prefix. */
+export const ANNOTATIONS = {
+  roleArn: "eks.amazonaws.com/role-arn",
+  audience: "eks.amazonaws.com/audience",
+  regional: "eks.amazonaws.com/sts-regional-endpoints",
+  tokenExpiration: "eks.amazonaws.com/token-expiration",
+  skipContainers: "eks.amazonaws.com/skip-containers",
+} as const;
+
+/** The webhook raises shorter token lifetimes to this (pkg.MinTokenExpiration). */
+const MIN_TOKEN_EXPIRATION = 3600;
+
+/** @internal What the service account says, for the checks that follow. */
+export interface ServiceAccountFacts {
+  roleArn?: string;
+  audience?: string;
+  /** The webhook's reading of `sts-regional-endpoints`, when set and valid. */
+  regional?: boolean;
+  uid?: string;
+  /** When the role annotation was last written (from `managedFields`), if known. */
+  annotatedAt?: Date;
+}
+
+/** @internal The service account exists and carries valid IRSA annotations. */
+export function judgeServiceAccount(
+  facts: ClusterFacts,
+  account: ServiceAccountRef,
+  expected: { roleArn?: string | undefined; clientIds?: readonly string[] | undefined },
+): { outcome: Outcome; facts?: ServiceAccountFacts } {
+  const answer = facts.serviceAccount ?? { error: "not read" };
+  const name = `${account.namespace}/${account.name}`;
+  const blocked = unavailable(
+    answer,
+    facts.server,
+    `service account ${name}`,
+    `get serviceaccounts in ${account.namespace}`,
+    true,
+  );
+  if (blocked) return { outcome: blocked };
+  if ("status" in answer && answer.status === 404) {
+    return {
+      outcome: fail(
+        `there is no service account ${name} in the cluster`,
+        `kubectl create serviceaccount -n ${account.namespace} ${account.name}, or check --service-account`,
+      ),
+    };
+  }
+  if (!("status" in answer) || answer.status !== 200) {
+    return {
+      outcome: couldNotRun(
+        `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for ${name}`,
+        "run again",
+      ),
+    };
+  }
+  const metadata = ((answer.body as { metadata?: unknown } | null)?.metadata ?? {}) as {
+    annotations?: Record<string, string>;
+    uid?: string;
+    managedFields?: Array<{ time?: string; fieldsV1?: unknown }>;
+  };
+  const annotations = metadata.annotations ?? {};
+  const found: ServiceAccountFacts = {
+    ...(metadata.uid ? { uid: metadata.uid } : {}),
+  };
+  const annotate = (value: string) =>
+    `kubectl annotate serviceaccount -n ${account.namespace} ${account.name} --overwrite ${ANNOTATIONS.roleArn}=${value}`;
+  const roleArn = annotations[ANNOTATIONS.roleArn];
+  const details: Record<string, unknown> = { annotations: pickIrsaAnnotations(annotations) };
+  if (roleArn === undefined) {
+    return {
+      outcome: fail(
+        `${name} has no ${ANNOTATIONS.roleArn} annotation, so the webhook gives its pods no role`,
+        annotate(expected.roleArn ?? "arn:aws:iam::<account>:role/<role>"),
+        { details },
+      ),
+      facts: found,
+    };
+  }
+  if (!parseRoleArn(roleArn)) {
+    return {
+      outcome: fail(
+        `${name}'s ${ANNOTATIONS.roleArn} is ${quoteInput(roleArn)}, which is not a role ARN`,
+        annotate(expected.roleArn ?? "arn:aws:iam::<account>:role/<role>"),
+        { details },
+      ),
+      facts: found,
+    };
+  }
+  found.roleArn = roleArn;
+  const annotatedAt = annotationTime(metadata.managedFields);
+  if (annotatedAt) found.annotatedAt = annotatedAt;
+  if (expected.roleArn !== undefined && expected.roleArn !== roleArn) {
+    return {
+      outcome: fail(
+        `${name} is annotated with role ${roleArn}, not ${expected.roleArn}: its pods assume the annotated one`,
+        annotate(expected.roleArn),
+        { details },
+      ),
+      facts: found,
+    };
+  }
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  const audience = annotations[ANNOTATIONS.audience];
+  if (audience !== undefined) {
+    found.audience = audience;
+    if (expected.clientIds && !expected.clientIds.includes(audience)) {
+      return {
+        outcome: fail(
+          `${name}'s ${ANNOTATIONS.audience} is ${audience}, which the IAM OIDC provider does not list (${expected.clientIds.join(", ") || "none"})`,
+          `add it to the provider (irsa-anywhere publish --audience ${audience}), or remove the annotation to use sts.amazonaws.com`,
+          { sts: STS_ERRORS.audience, details },
+        ),
+        facts: found,
+      };
+    }
+  }
+  const regional = annotations[ANNOTATIONS.regional];
+  if (regional !== undefined) {
+    const parsed = parseGoBool(regional);
+    if (parsed === undefined) {
+      problems.push(`${ANNOTATIONS.regional} is ${quoteInput(regional)}, which the webhook ignores`);
+      fixes.push(`set ${ANNOTATIONS.regional} to "true" or "false"`);
+    } else {
+      found.regional = parsed;
+    }
+  }
+  const expiration = annotations[ANNOTATIONS.tokenExpiration];
+  if (expiration !== undefined) {
+    if (!/^-?\d+$/.test(expiration.trim())) {
+      problems.push(
+        `${ANNOTATIONS.tokenExpiration} is ${quoteInput(expiration)}, which the webhook ignores (tokens last 86400 s)`,
+      );
+      fixes.push(`set ${ANNOTATIONS.tokenExpiration} to a number of seconds, 3600 to 86400`);
+    } else if (Number(expiration) < MIN_TOKEN_EXPIRATION) {
+      problems.push(
+        `${ANNOTATIONS.tokenExpiration} is ${expiration} s, which the webhook raises to ${MIN_TOKEN_EXPIRATION}`,
+      );
+      fixes.push(`set ${ANNOTATIONS.tokenExpiration} to ${MIN_TOKEN_EXPIRATION} or more`);
+    }
+  }
+  const summary = `${ANNOTATIONS.roleArn}: ${roleArn}${audience ? `, audience ${audience}` : ""}`;
+  if (problems.length > 0) {
+    return {
+      outcome: warn(`${summary}; but ${problems.join("; ")}`, fixes.join("; "), { details }),
+      facts: found,
+    };
+  }
+  return { outcome: pass(summary, { details }), facts: found };
+}
+
+/** When the role annotation was last written, from the managers that own it. */
+function annotationTime(
+  managedFields: Array<{ time?: string; fieldsV1?: unknown }> | undefined,
+): Date | undefined {
+  let latest: Date | undefined;
+  for (const entry of managedFields ?? []) {
+    const fields = entry.fieldsV1 as Record<string, Record<string, Record<string, unknown>>> | undefined;
+    const owns = fields?.["f:metadata"]?.["f:annotations"]?.[`f:${ANNOTATIONS.roleArn}`] !== undefined;
+    if (!owns || !entry.time) continue;
+    const time = new Date(entry.time);
+    if (!Number.isNaN(time.getTime()) && (!latest || time > latest)) latest = time;
+  }
+  return latest;
+}
+
+function pickIrsaAnnotations(annotations: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key.startsWith("eks.amazonaws.com/")),
+  );
+}
+
+/** Go's strconv.ParseBool, which the webhook uses. */
+function parseGoBool(text: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return false;
+  return undefined;
+}
