@@ -1,5 +1,6 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
 import { type ClusterFacts, unavailable } from "./cluster-api.js";
 
@@ -39,3 +40,9 @@ export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome
     { sts: STS_ERRORS.noProvider(clusterIssuer), details },
   );
 }
+
+export const clusterIssuerCheck = defineCheck({
+  id: "cluster-issuer",
+  needs: ["cluster"],
+  run: ({ cluster }, env) => judgeClusterIssuer(cluster, env.issuer),
+});

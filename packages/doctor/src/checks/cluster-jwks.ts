@@ -1,5 +1,6 @@
 import { parseJwks } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
 import { type ClusterFacts, unavailable } from "./cluster-api.js";
 import type { PublishedKeys } from "./jwks.js";
@@ -42,3 +43,11 @@ export function judgeClusterJwks(facts: ClusterFacts, published: PublishedKeys |
     { sts: STS_ERRORS.noKey, details },
   );
 }
+
+export const clusterJwksCheck = defineCheck({
+  id: "cluster-jwks",
+  needs: ["cluster"],
+  // The cluster's answer is judged first: an API server that cannot be read fails the check.
+  uses: ["jwks"],
+  run: ({ cluster, jwks }) => judgeClusterJwks(cluster, jwks),
+});

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
-import { formatMs, type HttpsAnswer, type HttpsFailure, isFailure } from "../lib/https-get.js";
+import { defineCheck } from "../lib/check-model.js";
+import { formatMs, type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** Answers slower than this risk STS's 5 s limit on a bad day. */
@@ -213,3 +214,63 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
+
+export const discoveryReachableCheck = defineCheck({
+  id: "discovery-reachable",
+  needs: ["hostPath"],
+  provides: { discovery: { reason: "the discovery document could not be read", code: "SKIP_NO_DISCOVERY" } },
+  run: async (_, env) => {
+    const url = `${env.issuer}/.well-known/openid-configuration`;
+    const answer = await httpsGet(url, env.fetchOptions);
+    const outcome = judgeReachable("discovery document", url, answer);
+    return isFailure(answer) || answer.status !== 200
+      ? outcome
+      : { ...outcome, facts: { discovery: answer } };
+  },
+});
+
+export const discoveryHeadersCheck = defineCheck({
+  id: "discovery-headers",
+  needs: ["discovery"],
+  run: ({ discovery }) => judgeHeaders("discovery document", discovery),
+});
+
+export const discoveryDocumentCheck = defineCheck({
+  id: "discovery-document",
+  needs: ["discovery"],
+  provides: {
+    discoveryDocument: {
+      reason: "the discovery document names no usable jwks_uri",
+      code: "SKIP_NO_JWKS_URI",
+    },
+  },
+  run: ({ discovery }) => {
+    const { outcome, document } = judgeDiscoveryDocument(discovery.body);
+    return document ? { ...outcome, facts: { discoveryDocument: document } } : outcome;
+  },
+});
+
+export const discoveryIssuerCheck = defineCheck({
+  id: "discovery-issuer",
+  needs: ["discoveryDocument"],
+  run: ({ discoveryDocument }, env) => judgeDiscoveryIssuer(env.issuer, discoveryDocument.issuer),
+});
+
+export const jwksReachableCheck = defineCheck({
+  id: "jwks-reachable",
+  needs: ["discoveryDocument"],
+  provides: { jwksAnswer: { reason: "the JWKS could not be read", code: "SKIP_NO_JWKS" } },
+  run: async ({ discoveryDocument }, env) => {
+    const answer = await httpsGet(discoveryDocument.jwksUri, env.fetchOptions);
+    const outcome = judgeReachable("JWKS", discoveryDocument.jwksUri, answer);
+    return isFailure(answer) || answer.status !== 200
+      ? outcome
+      : { ...outcome, facts: { jwksAnswer: answer } };
+  },
+});
+
+export const jwksHeadersCheck = defineCheck({
+  id: "jwks-headers",
+  needs: ["jwksAnswer"],
+  run: ({ jwksAnswer }) => judgeHeaders("JWKS", jwksAnswer),
+});

@@ -2,7 +2,8 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import { STS_ERRORS } from "../check.js";
 import { providerHostPath } from "../lib/arn.js";
 import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
-import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
+import { defineCheck } from "../lib/check-model.js";
+import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
 
 /** @internal What IAM holds for an issuer. */
 export type ProviderLookup =
@@ -69,9 +70,10 @@ export function judgeProvider(
 }
 
 /** @internal The provider lists the audience the tokens carry. */
-export function judgeProviderAudience(lookup: ProviderLookup, audience: string): Outcome {
-  if (lookup.kind === "error") return skip("the provider could not be read");
-  if (lookup.kind === "missing") return skip("there is no provider");
+export function judgeProviderAudience(
+  lookup: Extract<ProviderLookup, { kind: "found" }>,
+  audience: string,
+): Outcome {
   const details = { audience, clientIds: lookup.clientIds };
   if (lookup.clientIds.includes(audience)) return pass(`lists ${audience}`, { details });
   return fail(
@@ -87,3 +89,37 @@ function normalize(hostPath: string): string {
     .replace(/\/+$/, "")
     .toLowerCase();
 }
+
+export const iamOidcProviderCheck = defineCheck({
+  id: "iam-oidc-provider",
+  needs: ["aws", "hostPath", "providerLookup", "audience"],
+  provides: {
+    provider: { reason: "the provider could not be read", code: "SKIP_NO_PROVIDER" },
+    providerNotMissing: {
+      reason: "STS would find no OIDC provider for the issuer (see iam-oidc-provider); not sent",
+      code: "SKIP_NO_PROVIDER",
+    },
+  },
+  run: ({ hostPath, providerLookup, audience }, env) => {
+    const outcome = judgeProvider(providerLookup, env.issuer, hostPath, audience);
+    if (providerLookup.kind === "missing") {
+      return {
+        ...outcome,
+        missing: { provider: { reason: "there is no provider", code: "SKIP_NO_PROVIDER" } },
+      };
+    }
+    return {
+      ...outcome,
+      facts: {
+        providerNotMissing: true,
+        ...(providerLookup.kind === "found" ? { provider: providerLookup } : {}),
+      },
+    };
+  },
+});
+
+export const iamProviderAudienceCheck = defineCheck({
+  id: "iam-provider-audience",
+  needs: ["provider", "audience"],
+  run: ({ provider, audience }) => judgeProviderAudience(provider, audience),
+});

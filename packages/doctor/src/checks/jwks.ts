@@ -1,5 +1,6 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import {
+  currentSigningKey,
   kidForPublicKey,
   PRIVATE_JWK_MEMBERS,
   type PublicSigningKey,
@@ -7,6 +8,7 @@ import {
 } from "@irsa-anywhere/keys";
 import { MAX_JWKS_KEYS } from "@irsa-anywhere/publisher";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** The JWS algorithms STS accepts in web identity tokens. */
@@ -187,3 +189,20 @@ function algorithmFits(alg: string, jwk: Record<string, unknown>): boolean {
 function jwkAlg(published: PublishedKeys, key: PublicSigningKey): unknown {
   return published.jwks.find((jwk) => jwk.kid === key.kid)?.alg ?? key.alg;
 }
+
+export const jwksKeysCheck = defineCheck({
+  id: "jwks-keys",
+  needs: ["jwksAnswer"],
+  provides: { jwks: { reason: "the JWKS could not be read", code: "SKIP_NO_JWKS" } },
+  run: ({ jwksAnswer }) => {
+    const { outcome, published } = judgeJwks(jwksAnswer.body);
+    return published ? { ...outcome, facts: { jwks: published } } : outcome;
+  },
+});
+
+export const jwksEmptyKidCheck = defineCheck({
+  id: "jwks-empty-kid",
+  needs: ["jwks"],
+  uses: ["keys"],
+  run: ({ jwks, keys }) => judgeEmptyKid(jwks, keys ? currentSigningKey(keys).kid : undefined),
+});

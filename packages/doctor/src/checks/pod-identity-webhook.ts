@@ -1,3 +1,4 @@
+import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
 import { type ClusterFacts, unavailable } from "./cluster-api.js";
 
@@ -65,3 +66,9 @@ export function judgeWebhook(facts: ClusterFacts): Outcome {
     { details: { configurations: items.map((item) => item.metadata?.name) } },
   );
 }
+
+export const podIdentityWebhookCheck = defineCheck({
+  id: "pod-identity-webhook",
+  needs: ["cluster"],
+  run: ({ cluster }) => judgeWebhook(cluster),
+});

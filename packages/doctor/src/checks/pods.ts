@@ -1,4 +1,5 @@
-import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
+import { defineCheck } from "../lib/check-model.js";
+import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import { type ClusterFacts, unavailable } from "./cluster-api.js";
 import { ANNOTATIONS, type ServiceAccountFacts } from "./service-account.js";
@@ -13,9 +14,8 @@ interface PodSummary {
 export function judgePods(
   facts: ClusterFacts,
   account: ServiceAccountRef,
-  sa: ServiceAccountFacts | undefined,
+  sa: ServiceAccountFacts & { roleArn: string },
 ): Outcome {
-  if (!sa?.roleArn) return skip("the service account carries no role annotation");
   const answer = facts.pods ?? { error: "not read" };
   const blocked = unavailable(
     answer,
@@ -113,3 +113,10 @@ function summarizePod(pod: Pod, sa: ServiceAccountFacts): PodSummary {
   }
   return { name, ...(createdAt ? { createdAt } : {}) };
 }
+
+export const podsCheck = defineCheck({
+  id: "pods",
+  needs: ["cluster", "serviceAccount", "annotations", "annotatedRole"],
+  run: ({ cluster, serviceAccount, annotations, annotatedRole }) =>
+    judgePods(cluster, serviceAccount, { ...annotations, roleArn: annotatedRole.arn }),
+});

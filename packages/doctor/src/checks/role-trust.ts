@@ -1,7 +1,8 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { STS_ERRORS } from "../check.js";
-import type { RoleArn } from "../lib/arn.js";
+import { oidcProviderArn, type RoleArn } from "../lib/arn.js";
 import { type AwsFailure, awsFix, describeAwsFailure } from "../lib/aws.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
 import { evaluateTrustPolicy, type TrustPolicyEvaluation } from "../trust-policy-evaluation.js";
@@ -139,3 +140,29 @@ export function judgeRoleTrust(
   }
   return { outcome: pass(evaluation.reason, { details }), evaluation };
 }
+
+export const roleTrustPolicyCheck = defineCheck({
+  id: "role-trust-policy",
+  needs: ["serviceAccount", "role", "aws", "hostPath", "audience"],
+  provides: {
+    trust: {
+      reason: "the role's trust policy refuses the token (see role-trust-policy); not sent",
+      code: "SKIP_TRUST_DENIED",
+    },
+  },
+  run: async ({ serviceAccount, role, hostPath, audience }, env) => {
+    const lookup = await lookUpRole(await env.iam(), role.name);
+    const judged = judgeRoleTrust(lookup, {
+      issuer: env.issuer,
+      hostPath,
+      role,
+      providerArn: oidcProviderArn(role.partition, role.accountId, hostPath),
+      account: serviceAccount,
+      audience,
+    });
+    // A policy that could not be read or decided does not stop the smoke test: STS decides.
+    return judged.evaluation?.decision === "denied"
+      ? judged.outcome
+      : { ...judged.outcome, facts: { trust: true } };
+  },
+});

@@ -1,6 +1,7 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
+import { defineCheck } from "../lib/check-model.js";
 import { couldNotRun, fail, type Outcome, pass, warn } from "../lib/outcome.js";
 import type { ServiceAccountRef } from "../service-account.js";
 import { type ClusterFacts, unavailable } from "./cluster-api.js";
@@ -183,3 +184,33 @@ function parseGoBool(text: string): boolean | undefined {
   if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return false;
   return undefined;
 }
+
+export const serviceAccountCheck = defineCheck({
+  id: "service-account",
+  needs: ["cluster", "serviceAccount"],
+  uses: ["providerLookup"],
+  provides: {
+    annotations: {
+      reason: "the service account could not be read (see service-account)",
+      code: "SKIP_NO_SERVICE_ACCOUNT_READ",
+    },
+    annotatedRole: {
+      reason: "the service account carries no role annotation",
+      code: "SKIP_NO_ROLE_ANNOTATION",
+    },
+  },
+  run: ({ cluster, serviceAccount, providerLookup }, env) => {
+    const judged = judgeServiceAccount(cluster, serviceAccount, {
+      roleArn: env.expectedRoleArn,
+      clientIds: providerLookup?.kind === "found" ? providerLookup.clientIds : undefined,
+    });
+    const annotatedRole = judged.facts?.roleArn ? parseRoleArn(judged.facts.roleArn) : undefined;
+    return {
+      ...judged.outcome,
+      facts: {
+        ...(judged.facts ? { annotations: judged.facts } : {}),
+        ...(annotatedRole ? { annotatedRole } : {}),
+      },
+    };
+  },
+});

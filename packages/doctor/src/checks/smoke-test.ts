@@ -3,8 +3,9 @@ import { quoteInput } from "@irsa-anywhere/errors";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
 import { describeAwsFailure } from "../lib/aws.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass } from "../lib/outcome.js";
-import { SMOKE_TOKEN_LIFETIME_S } from "../lib/service-account-token.js";
+import { mintServiceAccountToken, SMOKE_TOKEN_LIFETIME_S } from "../lib/service-account-token.js";
 import { type PublishedKeys, STS_ALGORITHMS } from "./jwks.js";
 
 /** @internal What STS would use to verify the token. */
@@ -152,3 +153,50 @@ export async function assumeRoleWithToken(
     );
   }
 }
+
+export const smokeTokenCheck = defineCheck({
+  id: "smoke-token",
+  needs: ["smokeTest", "serviceAccount", "hostPath", "audience"],
+  uses: ["annotations", "jwks", "discoveryDocument", "provider"],
+  provides: {
+    smokeToken: {
+      reason: "STS would refuse the token (see smoke-token); not sent",
+      code: "SKIP_TOKEN_REFUSED",
+    },
+  },
+  run: async (
+    { smokeTest, serviceAccount, audience, annotations, jwks, discoveryDocument, provider },
+    env,
+  ) => {
+    // The token lives in the facts of this run only: it is never printed, logged, stored, or put in a message.
+    const token = await mintServiceAccountToken({
+      signingKey: smokeTest,
+      issuer: env.issuer,
+      audience,
+      account: serviceAccount,
+      uid: annotations?.uid,
+      now: env.now,
+    });
+    const redact = (text: string) =>
+      text
+        .split(token)
+        .join("[token]")
+        .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "[token]");
+    const verified = await verifyAsSts(token, {
+      issuer: env.issuer,
+      published: jwks,
+      discoveryIssuer: discoveryDocument?.issuer,
+      audiences: provider ? provider.clientIds : [audience],
+      now: env.now,
+    });
+    const outcome = { ...verified, reason: redact(verified.reason) };
+    return verified.status === "fail" ? outcome : { ...outcome, facts: { smokeToken: { token, redact } } };
+  },
+});
+
+export const smokeAssumeRoleCheck = defineCheck({
+  id: "smoke-assume-role",
+  needs: ["smokeToken", "aws", "role", "providerNotMissing", "trust"],
+  run: async ({ smokeToken, role }, env) =>
+    assumeRoleWithToken(smokeToken.token, await env.sts(), role.arn, smokeToken.redact),
+});
