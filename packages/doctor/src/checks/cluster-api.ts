@@ -53,15 +53,17 @@ export function unavailable(
   // An API server that cannot be reached fails every check of the cluster the user named.
   if ("error" in answer) {
     return couldNotRun(
+      "COULD_NOT_CHECK_CLUSTER_UNREACHABLE",
       `cannot read ${what} from ${server}: ${answer.error}`,
       "check that the cluster is up and that --kubeconfig / --context point at it",
     );
   }
   if (answer.status === 401 || answer.status === 403) {
-    return (asked ? couldNotRun : notChecked)(
-      `${server} does not let this identity read ${what} (HTTP ${answer.status})`,
-      `use a kubeconfig whose identity may ${permission}`,
-    );
+    const reason = `${server} does not let this identity read ${what} (HTTP ${answer.status})`;
+    const fix = `use a kubeconfig whose identity may ${permission}`;
+    return asked
+      ? couldNotRun("COULD_NOT_CHECK_CLUSTER_FORBIDDEN", reason, fix)
+      : notChecked("NOT_CHECKED_CLUSTER_FORBIDDEN", reason, fix);
   }
   return undefined;
 }

@@ -16,6 +16,7 @@ export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome
   if (blocked) return blocked;
   if (!("status" in answer) || answer.status !== 200) {
     return notChecked(
+      "NOT_CHECKED_CLUSTER_UNSUPPORTED",
       `${facts.server} does not serve /.well-known/openid-configuration (HTTP ${"status" in answer ? answer.status : "?"})`,
       "Kubernetes 1.21 and later serve it; compare kube-apiserver's --service-account-issuer with the issuer by hand",
     );
@@ -27,6 +28,7 @@ export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome
   }
   if (typeof clusterIssuer !== "string") {
     return fail(
+      "ERR_CLUSTER_ISSUER_MISSING",
       `${facts.server}'s discovery document names no issuer`,
       "check kube-apiserver's --service-account-issuer",
       {
@@ -35,6 +37,7 @@ export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome
     );
   }
   return fail(
+    "ERR_CLUSTER_ISSUER_MISMATCH",
     `the cluster's tokens carry "iss": ${quoteInput(clusterIssuer)} (kube-apiserver --service-account-issuer), not ${issuer}`,
     `EKS Anywhere: set spec.podIamConfig.serviceAccountIssuer: ${issuer} in the cluster spec and upgrade the cluster; elsewhere set kube-apiserver --service-account-issuer=${issuer}. Or check the issuer you gave`,
     { sts: STS_ERRORS.noProvider(clusterIssuer), details },

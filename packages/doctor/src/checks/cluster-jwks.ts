@@ -17,17 +17,19 @@ export function judgeClusterJwks(facts: ClusterFacts, published: PublishedKeys |
   if (blocked) return blocked;
   if (!("status" in answer) || answer.status !== 200) {
     return notChecked(
+      "NOT_CHECKED_CLUSTER_UNSUPPORTED",
       `${facts.server} does not serve /openid/v1/jwks (HTTP ${"status" in answer ? answer.status : "?"})`,
       "Kubernetes 1.21 and later serve it; compare the keys by hand",
     );
   }
-  if (!published) return skip("the published JWKS could not be read");
+  if (!published) return skip("the published JWKS could not be read", "SKIP_NO_JWKS");
   let clusterKids: string[];
   try {
     const parsed = parseJwks(JSON.stringify(answer.body), `${facts.server}/openid/v1/jwks`);
     clusterKids = parsed.keys.map((key) => key.kid);
   } catch (error) {
     return fail(
+      "ERR_CLUSTER_JWKS_INVALID",
       `the API server's JWKS does not parse: ${(error as Error).message}`,
       "check kube-apiserver's --service-account-key-file",
     );
@@ -38,6 +40,7 @@ export function judgeClusterJwks(facts: ClusterFacts, published: PublishedKeys |
     return pass(`all ${clusterKids.length} of the API server's keys are published`, { details });
   }
   return fail(
+    "ERR_CLUSTER_KEY_UNPUBLISHED",
     `the API server verifies with key${missing.length === 1 ? "" : "s"} ${missing.join(", ")}, which the published JWKS lacks: STS rejects tokens signed with ${missing.length === 1 ? "it" : "them"}`,
     "publish the cluster's keys: irsa-anywhere publish --cluster NAME ... (earlier keys stay published)",
     { sts: STS_ERRORS.noKey, details },

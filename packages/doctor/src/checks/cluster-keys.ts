@@ -17,6 +17,7 @@ export function judgeCurrentKeyPublished(
     return pass(`key ${current.kid} (from ${current.origin}) is published`, { details });
   }
   return fail(
+    "ERR_JWKS_KEY_MISSING",
     `the cluster signs with key ${current.kid} (from ${current.origin}), which the JWKS does not hold: STS would reject every token the cluster issues`,
     "publish it: irsa-anywhere publish <the same key source> --bucket NAME (or --out-dir DIR); earlier keys stay published",
     { sts: STS_ERRORS.noKey, details },

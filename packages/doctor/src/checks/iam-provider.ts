@@ -44,7 +44,11 @@ export function judgeProvider(
   audience: string,
 ): Outcome {
   if (lookup.kind === "error") {
-    return notChecked(`${lookup.action}: ${lookup.failure.summary}`, awsFix(lookup.failure, readActions));
+    return notChecked(
+      "NOT_CHECKED_AWS",
+      `${lookup.action}: ${lookup.failure.summary}`,
+      awsFix(lookup.failure, readActions),
+    );
   }
   if (lookup.kind === "found") {
     return pass(lookup.arn, { details: { arn: lookup.arn } });
@@ -63,6 +67,7 @@ export function judgeProvider(
         ? `; this host has providers for ${sameHost.map(providerHostPath).join(", ")}`
         : "";
   return fail(
+    "ERR_PROVIDER_MISSING",
     `IAM has no OIDC provider for ${hostPath}${hint}`,
     `irsa-anywhere publish registers it, or: aws iam create-open-id-connect-provider --url ${issuer} --client-id-list ${audience}`,
     { sts: STS_ERRORS.noProvider(issuer), details: { expected: hostPath, otherProviders: lookup.otherArns } },
@@ -77,6 +82,7 @@ export function judgeProviderAudience(
   const details = { audience, clientIds: lookup.clientIds };
   if (lookup.clientIds.includes(audience)) return pass(`lists ${audience}`, { details });
   return fail(
+    "ERR_PROVIDER_AUDIENCE_MISSING",
     `the provider lists ${lookup.clientIds.length ? lookup.clientIds.join(", ") : "no audience"}, not ${audience}, the audience of the tokens`,
     `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${lookup.arn} --client-id ${audience} (or irsa-anywhere publish --audience ${audience})`,
     { sts: STS_ERRORS.audience, details },

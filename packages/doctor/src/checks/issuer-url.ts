@@ -12,6 +12,7 @@ export const issuerUrlCheck = defineCheck({
       hostPath = issuerHostPath(env.issuer);
     } catch (error) {
       return fail(
+        "ERR_ISSUER_URL_INVALID",
         (error as Error).message,
         "use an issuer of the form https://host[/path] in the cluster (spec.podIamConfig.serviceAccountIssuer) and publish under it",
       );

@@ -14,6 +14,7 @@ export function judgeWebhook(facts: ClusterFacts): Outcome {
   if (blocked) return blocked;
   if (!("status" in answer) || answer.status !== 200) {
     return notChecked(
+      "NOT_CHECKED_CLUSTER_HTTP_STATUS",
       `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for mutatingwebhookconfigurations`,
       "run again",
     );
@@ -52,6 +53,7 @@ export function judgeWebhook(facts: ClusterFacts): Outcome {
       );
       if (!seesPodCreation) {
         return warn(
+          "WARN_WEBHOOK_NOT_FOR_PODS",
           `${where} is registered but not for the creation of pods`,
           "reinstall the webhook from its manifests (rules: CREATE on pods)",
           { details },
@@ -61,6 +63,7 @@ export function judgeWebhook(facts: ClusterFacts): Outcome {
     }
   }
   return fail(
+    "ERR_WEBHOOK_MISSING",
     "no MutatingWebhookConfiguration of the pod identity webhook (amazon-eks-pod-identity-webhook) is registered, so no pod gets AWS_ROLE_ARN and a token",
     "install the pod identity webhook (EKS Anywhere: the IRSA guide's steps), then restart the pods",
     { details: { configurations: items.map((item) => item.metadata?.name) } },

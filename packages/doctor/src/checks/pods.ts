@@ -26,6 +26,7 @@ export function judgePods(
   if (blocked) return blocked;
   if (!("status" in answer) || answer.status !== 200) {
     return notChecked(
+      "NOT_CHECKED_CLUSTER_HTTP_STATUS",
       `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for pods`,
       "run again",
     );
@@ -52,6 +53,7 @@ export function judgePods(
   }
   const names = stale.map((pod) => pod.name);
   return fail(
+    "ERR_PODS_STALE",
     `${stale.length} of ${running.length} running pods of ${serviceAccountSubject(account)} need a restart: ${stale
       .map((pod) => `${pod.name} (${pod.problem})`)
       .join("; ")}`,

@@ -60,6 +60,7 @@ export function judgeRoleTrust(
   if (lookup.kind === "error") {
     return {
       outcome: notChecked(
+        "NOT_CHECKED_AWS",
         `iam:GetRole ${role.arn}: ${lookup.failure.summary}`,
         awsFix(lookup.failure, ["iam:GetRole"]),
       ),
@@ -68,6 +69,7 @@ export function judgeRoleTrust(
   if (lookup.kind === "missing") {
     return {
       outcome: fail(
+        "ERR_ROLE_MISSING",
         `there is no role ${role.name} in account ${role.accountId}`,
         `check the role ARN, or create it with the policy of ${newPolicy}`,
         {
@@ -98,13 +100,17 @@ export function judgeRoleTrust(
   };
   if (evaluation.decision === "denied") {
     return {
-      outcome: fail(evaluation.reason, mergeCommand, { sts: STS_ERRORS.notAuthorized, details }),
+      outcome: fail("ERR_TRUST_DENIED", evaluation.reason, mergeCommand, {
+        sts: STS_ERRORS.notAuthorized,
+        details,
+      }),
       evaluation,
     };
   }
   if (evaluation.decision === "unknown") {
     return {
       outcome: warn(
+        "WARN_TRUST_UNDECIDED",
         `cannot be decided here: ${evaluation.reason}`,
         "check that condition by hand, or run --smoke-test against AWS",
         {
@@ -129,6 +135,7 @@ export function judgeRoleTrust(
   if (broad.length > 0) {
     return {
       outcome: warn(
+        "WARN_TRUST_TOO_BROAD",
         `${evaluation.reason}, but ${broad.join("; and ")}`,
         `narrow it by hand: replace the statement that lets in more with the one ${newPolicy} prints, keeping the other statements`,
         {

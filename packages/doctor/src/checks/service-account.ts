@@ -48,6 +48,7 @@ export function judgeServiceAccount(
   if ("status" in answer && answer.status === 404) {
     return {
       outcome: fail(
+        "ERR_SERVICE_ACCOUNT_MISSING",
         `there is no service account ${name} in the cluster`,
         `kubectl create serviceaccount -n ${account.namespace} ${account.name}, or check --service-account`,
       ),
@@ -56,6 +57,7 @@ export function judgeServiceAccount(
   if (!("status" in answer) || answer.status !== 200) {
     return {
       outcome: couldNotRun(
+        "COULD_NOT_CHECK_CLUSTER_HTTP_STATUS",
         `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for ${name}`,
         "run again",
       ),
@@ -77,6 +79,7 @@ export function judgeServiceAccount(
   if (roleArn === undefined) {
     return {
       outcome: fail(
+        "ERR_ROLE_ANNOTATION_MISSING",
         `${name} has no ${ANNOTATIONS.roleArn} annotation, so the webhook gives its pods no role`,
         annotate(expected.roleArn ?? "arn:aws:iam::<account>:role/<role>"),
         { details },
@@ -87,6 +90,7 @@ export function judgeServiceAccount(
   if (!parseRoleArn(roleArn)) {
     return {
       outcome: fail(
+        "ERR_ROLE_ANNOTATION_INVALID",
         `${name}'s ${ANNOTATIONS.roleArn} is ${quoteInput(roleArn)}, which is not a role ARN`,
         annotate(expected.roleArn ?? "arn:aws:iam::<account>:role/<role>"),
         { details },
@@ -100,6 +104,7 @@ export function judgeServiceAccount(
   if (expected.roleArn !== undefined && expected.roleArn !== roleArn) {
     return {
       outcome: fail(
+        "ERR_ROLE_ANNOTATION_MISMATCH",
         `${name} is annotated with role ${roleArn}, not ${expected.roleArn}: its pods assume the annotated one`,
         annotate(expected.roleArn),
         { details },
@@ -115,6 +120,7 @@ export function judgeServiceAccount(
     if (expected.clientIds && !expected.clientIds.includes(audience)) {
       return {
         outcome: fail(
+          "ERR_AUDIENCE_ANNOTATION_UNLISTED",
           `${name}'s ${ANNOTATIONS.audience} is ${audience}, which the IAM OIDC provider does not list (${expected.clientIds.join(", ") || "none"})`,
           `add it to the provider (irsa-anywhere publish --audience ${audience}), or remove the annotation to use sts.amazonaws.com`,
           { sts: STS_ERRORS.audience, details },
@@ -150,7 +156,9 @@ export function judgeServiceAccount(
   const summary = `${ANNOTATIONS.roleArn}: ${roleArn}${audience ? `, audience ${audience}` : ""}`;
   if (problems.length > 0) {
     return {
-      outcome: warn(`${summary}; but ${problems.join("; ")}`, fixes.join("; "), { details }),
+      outcome: warn("WARN_ANNOTATION_IGNORED", `${summary}; but ${problems.join("; ")}`, fixes.join("; "), {
+        details,
+      }),
       facts: found,
     };
   }

@@ -1,7 +1,7 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import type { CheckId } from "../check.js";
+import type { CheckCode, CheckId } from "../check.js";
 import type { ClusterFacts } from "../checks/cluster-api.js";
 import type { DiscoveryDocument } from "../checks/documents.js";
 import type { ProviderLookup } from "../checks/iam-provider.js";
@@ -71,7 +71,8 @@ export type Fact = keyof Facts;
  */
 export interface Missing {
   reason: string;
-  code: string;
+  /** A `SKIP_*` code, or `COULD_NOT_CHECK_*` with `couldNotRead`. */
+  code: CheckCode;
   couldNotRead?: { fix: string };
 }
 
@@ -146,7 +147,7 @@ export const defineFact = <const Needs extends readonly Fact[], const Uses exten
 /** @internal A fact that is missing, for `produce`. */
 export const missing = (
   reason: string,
-  code: string,
+  code: CheckCode,
   couldNotRead?: { fix: string },
 ): Missing & { missing: true } => ({
   missing: true,
@@ -264,13 +265,8 @@ export async function runDeclarations(
           for (const [fact] of provided) learn(fact, { missing: gathered.missing });
           return skippedFor(gathered.missing, check.informational === true);
         }
-        let result: Outcome & Learned;
-        try {
-          result = await check.run(gathered.have as never, environment);
-        } catch (error) {
-          for (const [fact, why] of provided) learn(fact, { missing: why });
-          throw error;
-        }
+        // A check that throws makes diagnose() throw (what needs its facts is left waiting).
+        const result = await check.run(gathered.have as never, environment);
         const { facts: learned, missing: why, ...outcome } = result;
         for (const [fact, declared] of provided) {
           const value = learned?.[fact];
@@ -281,17 +277,12 @@ export async function runDeclarations(
     );
   }
   // A fact that cannot be read for a reason no check foresaw (a client that cannot be made) is an
-  // error of diagnose(), as it would be without the model: after what needs it has settled.
+  // error of diagnose(), as a check that throws is: what needs it is left waiting.
   const produced = facts.map(async (declaration) => {
     const gathered = await gather(declaration.needs, declaration.uses ?? []);
     if ("missing" in gathered) return learn(declaration.fact, gathered);
-    try {
-      const value = await declaration.produce(gathered.have as never, environment);
-      learn(declaration.fact, isMissing(value) ? { missing: value } : { value });
-    } catch (error) {
-      learn(declaration.fact, { missing: { reason: (error as Error).message, code: "SKIP_FAILED" } });
-      throw error;
-    }
+    const value = await declaration.produce(gathered.have as never, environment);
+    learn(declaration.fact, isMissing(value) ? { missing: value } : { value });
   });
   const [entries] = await Promise.all([
     Promise.all(
@@ -303,6 +294,12 @@ export async function runDeclarations(
 }
 
 function skippedFor(need: Missing, informational: boolean): Outcome {
-  if (!need.couldNotRead) return { ...skip(need.reason) };
-  return (informational ? notChecked : couldNotRun)(need.reason, need.couldNotRead.fix);
+  if (!need.couldNotRead) return skip(need.reason, need.code);
+  return informational
+    ? notChecked(
+        need.code.replace(/^COULD_NOT_CHECK_/, "NOT_CHECKED_") as CheckCode,
+        need.reason,
+        need.couldNotRead.fix,
+      )
+    : couldNotRun(need.code, need.reason, need.couldNotRead.fix);
 }
