@@ -41,29 +41,52 @@ export async function gatherClusterFacts(
   };
 }
 
-/** @internal An answer that is not a 200 as a "not checked" outcome, or `undefined` for a 200. */
-export function unavailable(
+/**
+ * @internal
+ * The body of a 200 answer, or why there is none as a "not checked" outcome: an API server that
+ * cannot be reached fails (the user named the cluster), as does an answer the user asked for by
+ * name (`asked`, e.g. `--service-account`); a path older API servers do not serve (`unserved`:
+ * what to do instead) and any other status are warnings.
+ */
+export function readAnswer(
   answer: KubeAnswer,
   server: string,
   what: string,
   permission: string,
-  /** The user named exactly this (`--service-account`): that it cannot be read is a failure. */
-  asked = false,
-): Outcome | undefined {
-  // An API server that cannot be reached fails every check of the cluster the user named.
+  options: { asked?: boolean; unserved?: string } = {},
+): { body: unknown } | { blocked: Outcome } {
   if ("error" in answer) {
-    return couldNotRun(
-      "COULD_NOT_CHECK_CLUSTER_UNREACHABLE",
-      `cannot read ${what} from ${server}: ${answer.error}`,
-      "check that the cluster is up and that --kubeconfig / --context point at it",
-    );
+    return {
+      blocked: couldNotRun(
+        "COULD_NOT_CHECK_CLUSTER_UNREACHABLE",
+        `cannot read ${what} from ${server}: ${answer.error}`,
+        "check that the cluster is up and that --kubeconfig / --context point at it",
+      ),
+    };
   }
   if (answer.status === 401 || answer.status === 403) {
     const reason = `${server} does not let this identity read ${what} (HTTP ${answer.status})`;
     const fix = `use a kubeconfig whose identity may ${permission}`;
-    return asked
-      ? couldNotRun("COULD_NOT_CHECK_CLUSTER_FORBIDDEN", reason, fix)
-      : notChecked("NOT_CHECKED_CLUSTER_FORBIDDEN", reason, fix);
+    return {
+      blocked: options.asked
+        ? couldNotRun("COULD_NOT_CHECK_CLUSTER_FORBIDDEN", reason, fix)
+        : notChecked("NOT_CHECKED_CLUSTER_FORBIDDEN", reason, fix),
+    };
   }
-  return undefined;
+  if (answer.status === 200) return { body: answer.body };
+  if (options.unserved !== undefined) {
+    return {
+      blocked: notChecked(
+        "NOT_CHECKED_CLUSTER_UNSUPPORTED",
+        `${server} does not serve ${what} (HTTP ${answer.status})`,
+        options.unserved,
+      ),
+    };
+  }
+  const reason = `${server} answered HTTP ${answer.status} for ${what}`;
+  return {
+    blocked: options.asked
+      ? couldNotRun("COULD_NOT_CHECK_CLUSTER_HTTP_STATUS", reason, "run again")
+      : notChecked("NOT_CHECKED_CLUSTER_HTTP_STATUS", reason, "run again"),
+  };
 }

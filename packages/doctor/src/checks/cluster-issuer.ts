@@ -1,26 +1,22 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck } from "../lib/check-model.js";
-import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
-import { type ClusterFacts, unavailable } from "./cluster-api.js";
+import { fail, type Outcome, pass } from "../lib/outcome.js";
+import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 
 /** @internal The API server's `--service-account-issuer` is this issuer. */
 export function judgeClusterIssuer(facts: ClusterFacts, issuer: string): Outcome {
-  const answer = facts.discovery;
-  const blocked = unavailable(
-    answer,
+  const answer = readAnswer(
+    facts.discovery,
     facts.server,
     "/.well-known/openid-configuration",
     "get it (kubectl create clusterrolebinding oidc-reviewer --clusterrole=system:service-account-issuer-discovery --group=system:authenticated)",
+    {
+      unserved:
+        "Kubernetes 1.21 and later serve it; compare kube-apiserver's --service-account-issuer with the issuer by hand",
+    },
   );
-  if (blocked) return blocked;
-  if (!("status" in answer) || answer.status !== 200) {
-    return notChecked(
-      "NOT_CHECKED_CLUSTER_UNSUPPORTED",
-      `${facts.server} does not serve /.well-known/openid-configuration (HTTP ${"status" in answer ? answer.status : "?"})`,
-      "Kubernetes 1.21 and later serve it; compare kube-apiserver's --service-account-issuer with the issuer by hand",
-    );
-  }
+  if ("blocked" in answer) return answer.blocked;
   const clusterIssuer = (answer.body as { issuer?: unknown } | null)?.issuer;
   const details = { clusterIssuer: clusterIssuer ?? null };
   if (clusterIssuer === issuer) {

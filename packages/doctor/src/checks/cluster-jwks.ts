@@ -1,27 +1,20 @@
 import { parseJwks } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck } from "../lib/check-model.js";
-import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
-import { type ClusterFacts, unavailable } from "./cluster-api.js";
+import { fail, type Outcome, pass, skip } from "../lib/outcome.js";
+import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 import type { PublishedKeys } from "./jwks.js";
 
 /** @internal Every key the API server verifies tokens with is published. */
 export function judgeClusterJwks(facts: ClusterFacts, published: PublishedKeys | undefined): Outcome {
-  const answer = facts.jwks;
-  const blocked = unavailable(
-    answer,
+  const answer = readAnswer(
+    facts.jwks,
     facts.server,
     "/openid/v1/jwks",
     "get it (the same role as the discovery document)",
+    { unserved: "Kubernetes 1.21 and later serve it; compare the keys by hand" },
   );
-  if (blocked) return blocked;
-  if (!("status" in answer) || answer.status !== 200) {
-    return notChecked(
-      "NOT_CHECKED_CLUSTER_UNSUPPORTED",
-      `${facts.server} does not serve /openid/v1/jwks (HTTP ${"status" in answer ? answer.status : "?"})`,
-      "Kubernetes 1.21 and later serve it; compare the keys by hand",
-    );
-  }
+  if ("blocked" in answer) return answer.blocked;
   if (!published) return skip("the published JWKS could not be read", "SKIP_NO_JWKS");
   let clusterKids: string[];
   try {

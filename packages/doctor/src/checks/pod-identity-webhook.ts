@@ -1,24 +1,16 @@
 import { defineCheck } from "../lib/check-model.js";
-import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
-import { type ClusterFacts, unavailable } from "./cluster-api.js";
+import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
+import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 
 /** @internal A MutatingWebhookConfiguration of the pod identity webhook exists and sees new pods. */
 export function judgeWebhook(facts: ClusterFacts): Outcome {
-  const answer = facts.webhooks;
-  const blocked = unavailable(
-    answer,
+  const answer = readAnswer(
+    facts.webhooks,
     facts.server,
     "mutatingwebhookconfigurations",
     "list mutatingwebhookconfigurations.admissionregistration.k8s.io",
   );
-  if (blocked) return blocked;
-  if (!("status" in answer) || answer.status !== 200) {
-    return notChecked(
-      "NOT_CHECKED_CLUSTER_HTTP_STATUS",
-      `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for mutatingwebhookconfigurations`,
-      "run again",
-    );
-  }
+  if ("blocked" in answer) return answer.blocked;
   interface Webhook {
     name?: string;
     clientConfig?: { service?: { name?: string; namespace?: string } };

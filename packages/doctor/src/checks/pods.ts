@@ -1,7 +1,7 @@
 import { defineCheck } from "../lib/check-model.js";
-import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
+import { fail, type Outcome, pass } from "../lib/outcome.js";
 import { type ServiceAccountRef, serviceAccountSubject } from "../service-account.js";
-import { type ClusterFacts, unavailable } from "./cluster-api.js";
+import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 import { ANNOTATIONS, type ServiceAccountFacts } from "./service-account.js";
 
 interface PodSummary {
@@ -16,21 +16,13 @@ export function judgePods(
   account: ServiceAccountRef,
   sa: ServiceAccountFacts & { roleArn: string },
 ): Outcome {
-  const answer = facts.pods ?? { error: "not read" };
-  const blocked = unavailable(
-    answer,
+  const answer = readAnswer(
+    facts.pods ?? { error: "not read" },
     facts.server,
     `pods in ${account.namespace}`,
     `list pods in ${account.namespace}`,
   );
-  if (blocked) return blocked;
-  if (!("status" in answer) || answer.status !== 200) {
-    return notChecked(
-      "NOT_CHECKED_CLUSTER_HTTP_STATUS",
-      `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for pods`,
-      "run again",
-    );
-  }
+  if ("blocked" in answer) return answer.blocked;
   const items = ((answer.body as { items?: unknown } | null)?.items ?? []) as Pod[];
   const running = items.filter(
     (pod) => pod.spec?.serviceAccountName === account.name && pod.status?.phase === "Running",

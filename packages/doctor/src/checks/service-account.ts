@@ -2,9 +2,9 @@ import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { parseRoleArn } from "../lib/arn.js";
 import { defineCheck } from "../lib/check-model.js";
-import { couldNotRun, fail, type Outcome, pass, warn } from "../lib/outcome.js";
+import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 import type { ServiceAccountRef } from "../service-account.js";
-import { type ClusterFacts, unavailable } from "./cluster-api.js";
+import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 
 /** The annotations the pod identity webhook reads, under its default prefix. */
 export const ANNOTATIONS = {
@@ -35,17 +35,9 @@ export function judgeServiceAccount(
   account: ServiceAccountRef,
   expected: { roleArn?: string | undefined; clientIds?: readonly string[] | undefined },
 ): { outcome: Outcome; facts?: ServiceAccountFacts } {
-  const answer = facts.serviceAccount ?? { error: "not read" };
+  const read = facts.serviceAccount ?? { error: "not read" };
   const name = `${account.namespace}/${account.name}`;
-  const blocked = unavailable(
-    answer,
-    facts.server,
-    `service account ${name}`,
-    `get serviceaccounts in ${account.namespace}`,
-    true,
-  );
-  if (blocked) return { outcome: blocked };
-  if ("status" in answer && answer.status === 404) {
+  if ("status" in read && read.status === 404) {
     return {
       outcome: fail(
         "ERR_SERVICE_ACCOUNT_MISSING",
@@ -54,15 +46,14 @@ export function judgeServiceAccount(
       ),
     };
   }
-  if (!("status" in answer) || answer.status !== 200) {
-    return {
-      outcome: couldNotRun(
-        "COULD_NOT_CHECK_CLUSTER_HTTP_STATUS",
-        `${facts.server} answered HTTP ${"status" in answer ? answer.status : "?"} for ${name}`,
-        "run again",
-      ),
-    };
-  }
+  const answer = readAnswer(
+    read,
+    facts.server,
+    `service account ${name}`,
+    `get serviceaccounts in ${account.namespace}`,
+    { asked: true },
+  );
+  if ("blocked" in answer) return { outcome: answer.blocked };
   const metadata = ((answer.body as { metadata?: unknown } | null)?.metadata ?? {}) as {
     annotations?: Record<string, string>;
     uid?: string;

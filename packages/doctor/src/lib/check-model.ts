@@ -101,6 +101,16 @@ export interface Learned {
 
 /**
  * @internal
+ * What a declaration depends on: the facts it `needs` (in the order their absence is reported;
+ * the first missing one stops it), and those it `uses` when they are there.
+ */
+interface Dependencies<Needs extends readonly Fact[], Uses extends readonly Fact[]> {
+  needs: Needs;
+  uses?: Uses;
+}
+
+/**
+ * @internal
  * One check: its id (which gives its title and its place in the output), the facts it `needs`
  * (in the order their absence is reported; the first missing one skips the check), the facts
  * it `uses` when they are there, the facts it `provides` to later checks with why each is
@@ -109,10 +119,8 @@ export interface Learned {
 export interface CheckDeclaration<
   Needs extends readonly Fact[] = readonly Fact[],
   Uses extends readonly Fact[] = readonly Fact[],
-> {
+> extends Dependencies<Needs, Uses> {
   id: CheckId;
-  needs: Needs;
-  uses?: Uses;
   provides?: Partial<Record<Fact, Missing>>;
   /** A check whose point is information only: a need that could not be read makes it a warning. */
   informational?: boolean;
@@ -127,10 +135,8 @@ export interface CheckDeclaration<
 export interface FactDeclaration<
   Needs extends readonly Fact[] = readonly Fact[],
   Uses extends readonly Fact[] = readonly Fact[],
-> {
+> extends Dependencies<Needs, Uses> {
   fact: Fact;
-  needs: Needs;
-  uses?: Uses;
   produce: (have: Have<Needs, Uses>, env: Environment) => Promise<unknown | Missing> | unknown | Missing;
 }
 
