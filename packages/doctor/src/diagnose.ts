@@ -121,7 +121,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     : undefined;
 
   const ownClients: Array<{ destroy(): void }> = [];
-  let iamClient: IAMClient | undefined;
+  let iamMade: Promise<IAMClient> | undefined;
   let stsMade: Promise<{ client: STSClient; region: string }> | undefined;
   // One client, whose region (given, or the SDK's chain with the profile) also picks IAM's partition.
   const stsAndRegion = () =>
@@ -133,17 +133,16 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       ownClients.push(made.client);
       return made;
     })());
-  const iam = async () => {
-    if (!iamClient) {
-      iamClient = options.clients?.iam;
-      if (!iamClient) {
-        const partition = plan.role?.partition ?? partitionOfRegion((await stsAndRegion()).region);
-        iamClient = await makeIamClient(partition, options.awsSettings);
-        ownClients.push(iamClient);
-      }
-    }
-    return iamClient;
-  };
+  // One promise, not one client per caller: checks that run at once share the client.
+  const iam = () =>
+    (iamMade ??= (async () => {
+      const given = options.clients?.iam;
+      if (given) return given;
+      const partition = plan.role?.partition ?? partitionOfRegion((await stsAndRegion()).region);
+      const made = await makeIamClient(partition, options.awsSettings);
+      ownClients.push(made);
+      return made;
+    })());
   const sts = async () => (await stsAndRegion()).client;
 
   let outcomes: Map<CheckId, Outcome>;
