@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
-import { defineCheck } from "../lib/check-model.js";
+import { defineCheck, type Environment } from "../lib/check-model.js";
 import { formatMs, type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
@@ -246,17 +246,28 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/** A document fetched and judged as STS fetches it, and its answer when that is a 200. */
+async function fetchAsSts(
+  kind: DocumentKind,
+  url: string,
+  env: Environment,
+): Promise<{ outcome: Outcome; answer?: HttpsAnswer }> {
+  const answer = await httpsGet(url, env.fetchOptions);
+  const outcome = judgeReachable(kind, url, answer);
+  return isFailure(answer) || answer.status !== 200 ? { outcome } : { outcome, answer };
+}
+
 export const discoveryReachableCheck = defineCheck({
   id: "discovery-reachable",
   needs: ["hostPath"],
   provides: { discovery: { reason: "the discovery document could not be read", code: "SKIP_NO_DISCOVERY" } },
   run: async (_, env) => {
-    const url = `${env.issuer}/.well-known/openid-configuration`;
-    const answer = await httpsGet(url, env.fetchOptions);
-    const outcome = judgeReachable("discovery document", url, answer);
-    return isFailure(answer) || answer.status !== 200
-      ? outcome
-      : { ...outcome, facts: { discovery: answer } };
+    const read = await fetchAsSts(
+      "discovery document",
+      `${env.issuer}/.well-known/openid-configuration`,
+      env,
+    );
+    return read.answer ? { ...read.outcome, facts: { discovery: read.answer } } : read.outcome;
   },
 });
 
@@ -292,11 +303,8 @@ export const jwksReachableCheck = defineCheck({
   needs: ["discoveryDocument"],
   provides: { jwksAnswer: { reason: "the JWKS could not be read", code: "SKIP_NO_JWKS" } },
   run: async ({ discoveryDocument }, env) => {
-    const answer = await httpsGet(discoveryDocument.jwksUri, env.fetchOptions);
-    const outcome = judgeReachable("JWKS", discoveryDocument.jwksUri, answer);
-    return isFailure(answer) || answer.status !== 200
-      ? outcome
-      : { ...outcome, facts: { jwksAnswer: answer } };
+    const read = await fetchAsSts("JWKS", discoveryDocument.jwksUri, env);
+    return read.answer ? { ...read.outcome, facts: { jwksAnswer: read.answer } } : read.outcome;
   },
 });
 
