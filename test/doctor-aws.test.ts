@@ -141,11 +141,15 @@ describe("diagnose: the IAM OIDC provider", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "iam-oidc-provider")).toMatchObject({
       status: "fail",
+      code: "ERR_PROVIDER_MISSING",
       reason: `IAM has no OIDC provider for ${hostPath}`,
       sts: `InvalidIdentityToken: No OpenIDConnect provider found in your account for ${issuer.issuer}`,
       fix: expect.stringContaining(`aws iam create-open-id-connect-provider --url ${issuer.issuer}`),
     });
-    expect(check(diagnosis, "iam-provider-audience").status).toBe("skip");
+    expect(check(diagnosis, "iam-provider-audience")).toMatchObject({
+      status: "skip",
+      code: "SKIP_NO_PROVIDER",
+    });
   });
 
   it("names a provider registered for another path of the same host", async () => {
@@ -164,6 +168,7 @@ describe("diagnose: the IAM OIDC provider", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "iam-provider-audience")).toMatchObject({
       status: "fail",
+      code: "ERR_PROVIDER_AUDIENCE_MISSING",
       reason: "the provider lists sts.amazonaws.com.cn, not sts.amazonaws.com, the audience of the tokens",
       sts: "InvalidIdentityToken: Incorrect token audience",
       fix: expect.stringContaining("aws iam add-client-id-to-open-id-connect-provider"),
@@ -191,11 +196,15 @@ describe("diagnose: the IAM OIDC provider", () => {
       const diagnosis = await run({ clients: { iam: noCredentials, sts } });
       expect(check(diagnosis, "iam-oidc-provider")).toMatchObject({
         status: "warn",
+        code: "NOT_CHECKED_AWS",
         reason: "not checked: iam:ListOpenIDConnectProviders: no AWS credentials found",
         fix: expect.stringMatching(/AWS_PROFILE/),
         details: { notChecked: true },
       });
-      expect(check(diagnosis, "role-trust-policy").status).toBe("warn");
+      expect(check(diagnosis, "role-trust-policy")).toMatchObject({
+        status: "warn",
+        code: "NOT_CHECKED_AWS",
+      });
       expect(check(diagnosis, "jwks-keys").status).toBe("pass");
     } finally {
       noCredentials.destroy();
@@ -308,7 +317,9 @@ describe("diagnose: the role's trust policy", () => {
     await setUp({ policy: policy() });
     const diagnosis = await run();
     const trust = check(diagnosis, "role-trust-policy");
-    expect(trust.status).toBe(status);
+    const code = { pass: "OK", fail: "ERR_TRUST_DENIED", warn: "WARN_TRUST_TOO_BROAD" }[status];
+    expect(trust).toMatchObject({ status, code });
+    // Which statement decided, and why, is the point of the message.
     expect(trust.reason).toMatch(reason);
     if (status === "fail") {
       expect(trust.sts).toBe("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity");
@@ -327,18 +338,23 @@ describe("diagnose: the role's trust policy", () => {
     const trust = check(await run(), "role-trust-policy");
     expect(trust).toMatchObject({
       status: "fail",
+      code: "ERR_ROLE_MISSING",
       reason: "there is no role payments-api in account 123456789012",
     });
   });
 
   it("skips without a role or a service account, saying what to add", async () => {
     await setUp();
-    expect(check(await run({ roleArn: undefined }), "role-trust-policy").reason).toMatch(
-      /add --role-arn ARN/,
-    );
-    expect(check(await run({ serviceAccount: undefined }), "role-trust-policy").reason).toMatch(
-      /--service-account/,
-    );
+    expect(check(await run({ roleArn: undefined }), "role-trust-policy")).toMatchObject({
+      status: "skip",
+      code: "SKIP_NO_ROLE",
+      reason: expect.stringMatching(/add --role-arn ARN/),
+    });
+    expect(check(await run({ serviceAccount: undefined }), "role-trust-policy")).toMatchObject({
+      status: "skip",
+      code: "SKIP_NO_SERVICE_ACCOUNT",
+      reason: expect.stringMatching(/--service-account/),
+    });
   });
 
   it("sees the policy as it is now", async () => {
@@ -399,10 +415,14 @@ describe("diagnose: the smoke test", () => {
     const diagnosis = await run({ smokeTest: true, signingKey: otherSigningKey });
     expect(check(diagnosis, "smoke-token")).toMatchObject({
       status: "fail",
+      code: "ERR_TOKEN_KEY_MISSING",
       reason: `the JWKS has no key with kid "${otherSigningKey.kid}", the kid kube-apiserver puts in tokens signed with this key`,
       sts: STS_ERRORS.noKey,
     });
-    expect(check(diagnosis, "smoke-assume-role").status).toBe("skip");
+    expect(check(diagnosis, "smoke-assume-role")).toMatchObject({
+      status: "skip",
+      code: "SKIP_TOKEN_REFUSED",
+    });
     expect(sentToken()).toBeUndefined();
   });
 
@@ -417,14 +437,21 @@ describe("diagnose: the smoke test", () => {
     });
     const diagnosis = await run({ smokeTest: true, signingKey });
     expect(check(diagnosis, "smoke-token").status).toBe("pass");
-    expect(check(diagnosis, "smoke-assume-role").reason).toMatch(/trust policy refuses the token/);
+    expect(check(diagnosis, "smoke-assume-role")).toMatchObject({
+      status: "skip",
+      code: "SKIP_TRUST_DENIED",
+    });
     expect(sentToken()).toBeUndefined();
   });
 
   it("fails a token for an audience the provider does not list", async () => {
     await setUp({ provider: ["other"] });
     const diagnosis = await run({ smokeTest: true, signingKey });
-    expect(check(diagnosis, "smoke-token")).toMatchObject({ status: "fail", sts: STS_ERRORS.audience });
+    expect(check(diagnosis, "smoke-token")).toMatchObject({
+      status: "fail",
+      code: "ERR_TOKEN_AUDIENCE",
+      sts: STS_ERRORS.audience,
+    });
   });
 
   it("refuses to run without what it needs, before any request", async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type Check,
+  type CheckCode,
   type CheckId,
   type DiagnoseOptions,
   type Diagnosis,
@@ -212,15 +213,16 @@ describe("irsa-anywhere doctor with a cluster that cannot be reached", () => {
     const diagnosis = JSON.parse(result.stdout) as Diagnosis;
     expect(check(diagnosis, "cluster-key-published")).toMatchObject({
       status: "fail",
+      code: "COULD_NOT_CHECK_KEYS",
       reason: expect.stringMatching(
         /^could not check: the cluster's keys could not be read: cannot read secret/,
       ),
     });
-    expect(check(diagnosis, "retired-keys")).toMatchObject({
-      status: "warn",
-      reason: expect.stringMatching(/^not checked: the cluster's keys could not be read/),
+    expect(check(diagnosis, "retired-keys")).toMatchObject({ status: "warn", code: "NOT_CHECKED_KEYS" });
+    expect(check(diagnosis, "cluster-issuer")).toMatchObject({
+      status: "fail",
+      code: "COULD_NOT_CHECK_CLUSTER_UNREACHABLE",
     });
-    expect(check(diagnosis, "cluster-issuer").status).toBe("fail");
     expect(check(diagnosis, "jwks-keys").status).toBe("pass");
     expect(diagnosis.ok).toBe(false);
 
@@ -262,10 +264,14 @@ describe("diagnose: the cluster side", () => {
   it("takes the role from the service account's annotation when none is given", async () => {
     const withRole = await run({ roleArn: undefined });
     // With AWS off, the trust check stops at that, not at a missing role: the annotation named it.
-    expect(check(withRole, "role-trust-policy").reason).toBe("AWS checks are off");
+    expect(check(withRole, "role-trust-policy")).toMatchObject({
+      code: "SKIP_AWS_OFF",
+      reason: "AWS checks are off",
+    });
     api.objects.set(paths.serviceAccount, serviceAccount({}));
     // A kubeconfig was given: the reason is what the service account lacks, not a missing kubeconfig.
     const unannotated = await run({ roleArn: undefined });
+    expect(check(unannotated, "role-trust-policy").code).toBe("SKIP_NO_ROLE");
     expect(check(unannotated, "role-trust-policy").reason).toBe(
       "no role: payments/api has no eks.amazonaws.com/role-arn annotation, so the webhook gives its pods no role; add --role-arn ARN",
     );
@@ -281,10 +287,17 @@ describe("diagnose: the cluster side", () => {
 
   it("skips the cluster side without a kubeconfig, and the service account without --service-account", async () => {
     const without = await run({ kubernetes: undefined });
-    for (const id of clusterIds) expect(check(without, id).reason).toMatch(/add --kubeconfig/);
+    for (const id of clusterIds) {
+      expect(check(without, id)).toMatchObject({ status: "skip", code: "SKIP_NO_CLUSTER" });
+    }
+    expect(check(without, "pods").reason).toMatch(/add --kubeconfig/);
     const noAccount = await run({ serviceAccount: undefined });
     expect(check(noAccount, "cluster-issuer").status).toBe("pass");
-    expect(check(noAccount, "service-account").reason).toMatch(/add --service-account NAMESPACE\/NAME/);
+    expect(check(noAccount, "service-account")).toMatchObject({
+      status: "skip",
+      code: "SKIP_NO_SERVICE_ACCOUNT",
+      reason: expect.stringMatching(/add --service-account NAMESPACE\/NAME/),
+    });
   });
 
   it("fails an API server that issues tokens for another issuer, with the STS error its tokens get", async () => {
@@ -292,6 +305,7 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "cluster-issuer")).toMatchObject({
       status: "fail",
+      code: "ERR_CLUSTER_ISSUER_MISMATCH",
       reason: `the cluster's tokens carry "iss": "https://kubernetes.default.svc.cluster.local" (kube-apiserver --service-account-issuer), not ${issuer.issuer}`,
       fix: expect.stringContaining(`spec.podIamConfig.serviceAccountIssuer: ${issuer.issuer}`),
       sts: "InvalidIdentityToken: No OpenIDConnect provider found in your account for https://kubernetes.default.svc.cluster.local",
@@ -303,6 +317,7 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "cluster-jwks")).toMatchObject({
       status: "fail",
+      code: "ERR_CLUSTER_KEY_UNPUBLISHED",
       reason: expect.stringContaining(
         `verifies with key ${newerKeys[0]?.kid}, which the published JWKS lacks`,
       ),
@@ -310,19 +325,24 @@ describe("diagnose: the cluster side", () => {
     });
   });
 
-  const serviceAccountCases: Array<[string, () => void, "warn" | "fail", RegExp, RegExp?]> = [
+  // The reason only where the code does not tell the cases apart: which annotation the webhook ignores.
+  const serviceAccountCases: Array<
+    [string, () => void, "warn" | "fail", CheckCode, RegExp | undefined, RegExp?]
+  > = [
     [
       "no such service account",
       () => api.objects.delete(paths.serviceAccount),
       "fail",
-      /no service account payments\/api/,
+      "ERR_SERVICE_ACCOUNT_MISSING",
+      undefined,
       /kubectl create serviceaccount -n payments api/,
     ],
     [
       "no role annotation",
       () => api.objects.set(paths.serviceAccount, serviceAccount({})),
       "fail",
-      /has no eks\.amazonaws\.com\/role-arn annotation/,
+      "ERR_ROLE_ANNOTATION_MISSING",
+      undefined,
       /kubectl annotate serviceaccount -n payments api --overwrite eks\.amazonaws\.com\/role-arn=/,
     ],
     [
@@ -333,7 +353,8 @@ describe("diagnose: the cluster side", () => {
           serviceAccount({ "eks.amazonaws.com/role-arn": "payments-api" }),
         ),
       "fail",
-      /"payments-api", which is not a role ARN/,
+      "ERR_ROLE_ANNOTATION_INVALID",
+      undefined,
     ],
     [
       "an invalid sts-regional-endpoints",
@@ -346,6 +367,7 @@ describe("diagnose: the cluster side", () => {
           }),
         ),
       "warn",
+      "WARN_ANNOTATION_IGNORED",
       /sts-regional-endpoints is "yes", which the webhook ignores/,
     ],
     [
@@ -359,6 +381,7 @@ describe("diagnose: the cluster side", () => {
           }),
         ),
       "warn",
+      "WARN_ANNOTATION_IGNORED",
       /token-expiration is 600 s, which the webhook raises to 3600/,
     ],
     [
@@ -372,15 +395,16 @@ describe("diagnose: the cluster side", () => {
           }),
         ),
       "warn",
+      "WARN_ANNOTATION_IGNORED",
       /token-expiration is "1h", which the webhook ignores/,
     ],
   ];
-  it.each(serviceAccountCases)("service account: %s", async (_name, breakIt, status, reason, fix) => {
+  it.each(serviceAccountCases)("service account: %s", async (_name, breakIt, status, code, reason, fix) => {
     breakIt();
     const diagnosis = await run();
     const sa = check(diagnosis, "service-account");
-    expect(sa.status).toBe(status);
-    expect(sa.reason).toMatch(reason);
+    expect(sa).toMatchObject({ status, code });
+    if (reason) expect(sa.reason).toMatch(reason);
     if (fix) expect(sa.fix).toMatch(fix);
   });
 
@@ -388,6 +412,7 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run({ roleArn: "arn:aws:iam::111122223333:role/other" });
     expect(check(diagnosis, "service-account")).toMatchObject({
       status: "fail",
+      code: "ERR_ROLE_ANNOTATION_MISMATCH",
       reason: `payments/api is annotated with role ${roleArn}, not arn:aws:iam::111122223333:role/other: its pods assume the annotated one`,
     });
   });
@@ -397,7 +422,7 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "pod-identity-webhook")).toMatchObject({
       status: "fail",
-      reason: expect.stringMatching(/no MutatingWebhookConfiguration of the pod identity webhook/),
+      code: "ERR_WEBHOOK_MISSING",
       fix: expect.stringMatching(/install the pod identity webhook/),
     });
   });
@@ -409,7 +434,10 @@ describe("diagnose: the cluster side", () => {
         { operations: ["UPDATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"] },
       ]),
     );
-    expect(check(await run(), "pod-identity-webhook").status).toBe("warn");
+    expect(check(await run(), "pod-identity-webhook")).toMatchObject({
+      status: "warn",
+      code: "WARN_WEBHOOK_NOT_FOR_PODS",
+    });
   });
 
   it("names the pods created before the annotation as needing a restart", async () => {
@@ -420,6 +448,7 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "pods")).toMatchObject({
       status: "fail",
+      code: "ERR_PODS_STALE",
       reason: `1 of 2 running pods of system:serviceaccount:payments:api need a restart: api-old (created 2026-01-15T00:00:00.000Z, before the annotation (${new Date(annotatedAt).toISOString()}))`,
       fix: "the webhook changes only new pods: kubectl delete pod -n payments api-old (or kubectl rollout restart their deployment)",
     });
@@ -440,7 +469,10 @@ describe("diagnose: the cluster side", () => {
     ],
   ])("fails %s", async (_name, item, reason) => {
     api.objects.set(paths.pods, { kind: "PodList", items: [item] });
-    expect(check(await run(), "pods").reason).toMatch(reason);
+    const pods = check(await run(), "pods");
+    expect(pods.code).toBe("ERR_PODS_STALE");
+    // Which pod and why is the point of the message.
+    expect(pods.reason).toMatch(reason);
   });
 
   it("expects AWS_STS_REGIONAL_ENDPOINTS=regional when the annotation asks for it, and skips excluded containers", async () => {
@@ -463,19 +495,17 @@ describe("diagnose: the cluster side", () => {
 
   it("passes when no pod runs yet", async () => {
     api.objects.set(paths.pods, { kind: "PodList", items: [] });
-    expect(check(await run(), "pods").reason).toMatch(/no running pod uses payments\/api/);
+    expect(check(await run(), "pods")).toMatchObject({
+      code: "OK",
+      reason: expect.stringMatching(/no running pod uses payments\/api/),
+    });
   });
 
   it("reports what this identity may not read as not checked, and carries on", async () => {
     api.forbidden.add(paths.pods);
     api.forbidden.add(paths.discovery);
     const diagnosis = await run();
-    expect(check(diagnosis, "pods")).toMatchObject({
-      status: "warn",
-      reason: expect.stringMatching(
-        /^not checked: .* does not let this identity read pods in payments \(HTTP 403\)$/,
-      ),
-    });
+    expect(check(diagnosis, "pods")).toMatchObject({ status: "warn", code: "NOT_CHECKED_CLUSTER_FORBIDDEN" });
     expect(check(diagnosis, "cluster-issuer").fix).toMatch(/system:service-account-issuer-discovery/);
     expect(check(diagnosis, "service-account").status).toBe("pass");
   });
@@ -485,12 +515,13 @@ describe("diagnose: the cluster side", () => {
     for (const id of ["cluster-issuer", "service-account", "pod-identity-webhook"] as const) {
       expect(check(diagnosis, id)).toMatchObject({
         status: "fail",
-        reason: expect.stringMatching(/^could not check: cannot read .* the connection was refused/),
+        code: "COULD_NOT_CHECK_CLUSTER_UNREACHABLE",
       });
     }
-    expect(check(diagnosis, "pods").reason).toBe(
-      "the service account could not be read (see service-account)",
-    );
+    expect(check(diagnosis, "pods")).toMatchObject({
+      code: "SKIP_NO_SERVICE_ACCOUNT_READ",
+      reason: "the service account could not be read (see service-account)",
+    });
     expect(check(diagnosis, "role-trust-policy").reason).toMatch(
       /^no role: could not check: cannot read service account payments\/api from .*; add --role-arn ARN$/,
     );
@@ -502,16 +533,18 @@ describe("diagnose: the cluster side", () => {
     const diagnosis = await run();
     expect(check(diagnosis, "service-account")).toMatchObject({
       status: "fail",
-      reason: expect.stringMatching(
-        /does not let this identity read service account payments\/api \(HTTP 403\)$/,
-      ),
+      code: "COULD_NOT_CHECK_CLUSTER_FORBIDDEN",
     });
     expect(diagnosis.ok).toBe(false);
   });
 
   it("reports a token the API server refuses as not checked", async () => {
     const diagnosis = await run({ kubernetes: { kubeconfig: strangerKubeconfig } });
-    expect(check(diagnosis, "cluster-issuer").reason).toMatch(/HTTP 401/);
+    expect(check(diagnosis, "cluster-issuer")).toMatchObject({
+      status: "warn",
+      code: "NOT_CHECKED_CLUSTER_FORBIDDEN",
+      reason: expect.stringMatching(/HTTP 401/),
+    });
   });
 
   it.each([

@@ -1,17 +1,10 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { issuerHostPath } from "@irsa-anywhere/discovery";
 import {
   type AwsClientSettings,
   audienceProblem,
-  DEFAULT_AUDIENCE,
-  lookUpOidcProvider,
-  lookUpRole,
   makeIamClient,
   makeStsClient,
-  oidcProviderArn,
-  type ProviderLookup,
-  parseRoleArn,
   parseServiceAccount,
   partitionOf,
   type RoleArn,
@@ -19,35 +12,32 @@ import {
   resolvedRegion,
   type ServiceAccountRef,
 } from "@irsa-anywhere/iam";
-import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
+import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { connectKube, type KubeconfigOptions } from "@irsa-anywhere/kube";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
+import { clusterIssuerCheck } from "./checks/cluster-issuer.js";
+import { clusterJwksCheck } from "./checks/cluster-jwks.js";
+import { clusterKeyPublishedCheck, retiredKeysCheck } from "./checks/cluster-keys.js";
 import {
-  type ClusterFacts,
-  gatherClusterFacts,
-  judgeClusterIssuer,
-  judgeClusterJwks,
-  judgePods,
-  judgeServiceAccount,
-  judgeWebhook,
-  type ServiceAccountFacts,
-} from "./checks/cluster.js";
-import { judgeCurrentKeyPublished, judgeRetiredKeys } from "./checks/cluster-keys.js";
-import {
-  headerValue,
-  judgeDiscoveryDocument,
-  judgeDiscoveryIssuer,
-  judgeHeaders,
-  judgeReachable,
+  discoveryDocumentCheck,
+  discoveryHeadersCheck,
+  discoveryIssuerCheck,
+  discoveryReachableCheck,
+  jwksHeadersCheck,
+  jwksReachableCheck,
 } from "./checks/documents.js";
-import { judgeProvider, judgeProviderAudience } from "./checks/iam-provider.js";
-import { judgeEmptyKid, judgeJwks, type PublishedKeys } from "./checks/jwks.js";
-import { judgeRoleTrust } from "./checks/role-trust.js";
-import { assumeRoleWithToken, verifyAsSts } from "./checks/smoke-test.js";
+import { iamOidcProviderCheck, iamProviderAudienceCheck } from "./checks/iam-provider.js";
+import { issuerUrlCheck } from "./checks/issuer-url.js";
+import { jwksEmptyKidCheck, jwksKeysCheck } from "./checks/jwks.js";
+import { podIdentityWebhookCheck } from "./checks/pod-identity-webhook.js";
+import { podsCheck } from "./checks/pods.js";
+import { roleTrustPolicyCheck } from "./checks/role-trust.js";
+import { serviceAccountCheck } from "./checks/service-account.js";
+import { smokeAssumeRoleCheck, smokeTokenCheck } from "./checks/smoke-test.js";
 import { DoctorError } from "./errors.js";
-import { httpsGet, isFailure } from "./lib/https-get.js";
-import { CHECK_TITLES, couldNotRun, fail, notChecked, type Outcome, pass, skip } from "./lib/outcome.js";
-import { mintServiceAccountToken } from "./lib/service-account-token.js";
+import { factDeclarations } from "./facts.js";
+import { type CheckDeclaration, runDeclarations } from "./lib/check-model.js";
+import { CHECK_TITLES, type Outcome } from "./lib/outcome.js";
 import type { SigningKey } from "./signing-key.js";
 
 export interface DiagnoseOptions {
@@ -130,23 +120,8 @@ export const STS_TIMEOUT_MS = 5_000;
  */
 export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   const plan = validate(options);
-  const outcomes = new Map<CheckId, Outcome>();
   const now = options.now ?? new Date();
   const aws = options.aws ?? true;
-
-  let hostPath: string | undefined;
-  try {
-    hostPath = issuerHostPath(options.issuer);
-    outcomes.set("issuer-url", pass(`IAM names its provider ${hostPath}`));
-  } catch (error) {
-    outcomes.set(
-      "issuer-url",
-      fail(
-        (error as Error).message,
-        "use an issuer of the form https://host[/path] in the cluster (spec.podIamConfig.serviceAccountIssuer) and publish under it",
-      ),
-    );
-  }
 
   // Before anything is fetched, so that a bad kubeconfig is an error and not a long wait.
   const kube = options.kubernetes
@@ -154,7 +129,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     : undefined;
 
   const ownClients: Array<{ destroy(): void }> = [];
-  let iamClient: IAMClient | undefined;
+  let iamMade: Promise<IAMClient> | undefined;
   let stsMade: Promise<{ client: STSClient; region: string }> | undefined;
   // One client, whose region (given, or the SDK's chain with the profile) also picks IAM's partition.
   const stsAndRegion = () =>
@@ -166,73 +141,45 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       ownClients.push(made.client);
       return made;
     })());
-  const iam = async () => {
-    if (!iamClient) {
-      iamClient = options.clients?.iam;
-      if (!iamClient) {
-        const partition = plan.role?.partition ?? partitionOf((await stsAndRegion()).region).name;
-        iamClient = await makeIamClient(partition, options.awsSettings);
-        ownClients.push(iamClient);
-      }
-    }
-    return iamClient;
-  };
+  // One promise, not one client per caller: checks that run at once share the client.
+  const iam = () =>
+    (iamMade ??= (async () => {
+      const given = options.clients?.iam;
+      if (given) return given;
+      const partition = plan.role?.partition ?? partitionOf((await stsAndRegion()).region).name;
+      const made = await makeIamClient(partition, options.awsSettings);
+      ownClients.push(made);
+      return made;
+    })());
   const sts = async () => (await stsAndRegion()).client;
 
+  let outcomes: Map<CheckId, Outcome>;
   try {
-    const [documents, provider, cluster] = await Promise.all([
-      hostPath ? readDocuments(options.issuer, options, now, plan.keys) : undefined,
-      aws && hostPath ? lookUpOidcProvider(await iam(), hostPath) : undefined,
-      kube ? gatherClusterFacts(kube, plan.account) : undefined,
-    ]);
-    for (const [id, outcome] of documents?.outcomes ?? []) outcomes.set(id, outcome);
-
-    // The cluster side first: the service account may name the role and the audience.
-    const sa = judgeClusterSide(outcomes, cluster, plan, options, documents?.published, provider);
-    const audience = plan.audience ?? sa?.audience ?? DEFAULT_AUDIENCE;
-
-    if (!aws) {
-      for (const id of ["iam-oidc-provider", "iam-provider-audience"] as const) {
-        outcomes.set(id, skip("AWS checks are off"));
-      }
-    } else if (provider && hostPath) {
-      outcomes.set("iam-oidc-provider", judgeProvider(provider, options.issuer, hostPath, audience));
-      outcomes.set("iam-provider-audience", judgeProviderAudience(provider, audience));
-    }
-
-    const role = plan.role ?? (sa?.roleArn ? parseRoleArn(sa.roleArn) : undefined);
-    // With a cluster, what stopped the service account from naming the role, as its check said.
-    const saCheck = outcomes.get("service-account");
-    const noRole =
-      options.kubernetes && saCheck && saCheck.status !== "skip"
-        ? `no role: ${saCheck.reason}; add --role-arn ARN`
-        : "no role given: add --role-arn ARN (or a kubeconfig, to read the service account's annotation)";
-    const trust = await checkTrust(outcomes, {
-      role,
-      noRole,
-      plan,
-      aws,
-      hostPath,
-      audience,
-      issuer: options.issuer,
-      iam,
-    });
-
-    await smokeTest(outcomes, {
-      options,
-      plan,
-      aws,
-      hostPath,
-      audience,
-      now,
-      role,
-      noRole,
-      trustDenied: trust === "denied",
-      sa,
-      documents,
-      provider,
-      sts,
-    });
+    outcomes = await runDeclarations(
+      CHECKS,
+      factDeclarations({
+        keys: plan.keys,
+        keysUnavailable: options.keysUnavailable,
+        aws,
+        kube,
+        account: plan.account,
+        role: plan.role,
+        audience: plan.audience,
+        smokeTest: options.smokeTest === true,
+        signingKey: options.signingKey,
+      }),
+      {
+        issuer: options.issuer,
+        now,
+        expectedRoleArn: options.roleArn,
+        fetchOptions: {
+          ca: options.ca === undefined ? undefined : [options.ca].flat(),
+          timeoutMs: options.timeoutMs ?? STS_TIMEOUT_MS,
+        },
+        iam,
+        sts,
+      },
+    );
   } finally {
     for (const client of ownClients) client.destroy();
   }
@@ -240,10 +187,35 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   const checks: Check[] = CHECK_IDS.map((id) => ({
     id,
     title: CHECK_TITLES[id],
-    ...(outcomes.get(id) ?? skip("needs the issuer URL")),
+    ...(outcomes.get(id) as Outcome),
   }));
   return { issuer: options.issuer, checks, ok: checks.every((check) => check.status !== "fail") };
 }
+
+/** @internal Every check, each declaring what it needs; `diagnose()` reports them in {@link CHECK_IDS} order. */
+export const CHECKS: readonly CheckDeclaration[] = [
+  issuerUrlCheck,
+  discoveryReachableCheck,
+  discoveryHeadersCheck,
+  discoveryDocumentCheck,
+  discoveryIssuerCheck,
+  jwksReachableCheck,
+  jwksHeadersCheck,
+  jwksKeysCheck,
+  jwksEmptyKidCheck,
+  clusterKeyPublishedCheck,
+  retiredKeysCheck,
+  iamOidcProviderCheck,
+  iamProviderAudienceCheck,
+  clusterIssuerCheck,
+  clusterJwksCheck,
+  serviceAccountCheck,
+  podIdentityWebhookCheck,
+  podsCheck,
+  roleTrustPolicyCheck,
+  smokeTokenCheck,
+  smokeAssumeRoleCheck,
+];
 
 interface Plan {
   account: ServiceAccountRef | undefined;
@@ -282,261 +254,4 @@ function validate(options: DiagnoseOptions): Plan {
   }
   const keys = options.keys?.length ? options.keys : undefined;
   return { account, role, audience: options.audience, keys };
-}
-
-interface Documents {
-  outcomes: Map<CheckId, Outcome>;
-  published: PublishedKeys | undefined;
-  discoveryIssuer: unknown;
-}
-
-/** The discovery document, then the JWKS it points to, fetched and judged as STS would read them. */
-async function readDocuments(
-  issuer: string,
-  options: DiagnoseOptions,
-  now: Date,
-  keys: readonly PublicSigningKey[] | undefined,
-): Promise<Documents> {
-  const outcomes = new Map<CheckId, Outcome>();
-  const fetchOptions = {
-    ca: options.ca === undefined ? undefined : [options.ca].flat(),
-    timeoutMs: options.timeoutMs ?? STS_TIMEOUT_MS,
-  };
-  const result: Documents = { outcomes, published: undefined, discoveryIssuer: undefined };
-  // The user asked for the cluster's keys: that they could not be read fails the check that
-  // needs them most; the list of retired keys is only informational.
-  const withoutKeys = (id: "cluster-key-published" | "retired-keys"): Outcome =>
-    options.keysUnavailable === undefined
-      ? skip("no key source given: add --cluster NAME or --key FILE")
-      : (id === "cluster-key-published" ? couldNotRun : notChecked)(
-          `the cluster's keys could not be read: ${options.keysUnavailable}`,
-          "check that the cluster is up and that --kubeconfig / --context point at it, or give the key as --key FILE",
-        );
-  const skipJwks = (reason: string) => {
-    for (const id of ["jwks-reachable", "jwks-headers", "jwks-keys", "jwks-empty-kid"] as const) {
-      outcomes.set(id, skip(reason));
-    }
-    for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(id, keys ? skip(reason) : withoutKeys(id));
-    }
-  };
-
-  const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
-  const discovery = await httpsGet(discoveryUrl, fetchOptions);
-  outcomes.set("discovery-reachable", judgeReachable("discovery document", discoveryUrl, discovery));
-  if (isFailure(discovery) || discovery.status !== 200) {
-    for (const id of ["discovery-headers", "discovery-document", "discovery-issuer"] as const) {
-      outcomes.set(id, skip("the discovery document could not be read"));
-    }
-    skipJwks("the discovery document, which names the JWKS, could not be read");
-    return result;
-  }
-  outcomes.set("discovery-headers", judgeHeaders("discovery document", discovery));
-  const { outcome, document } = judgeDiscoveryDocument(discovery.body);
-  outcomes.set("discovery-document", outcome);
-  if (!document) {
-    outcomes.set("discovery-issuer", skip("the discovery document could not be read"));
-    skipJwks("the discovery document names no usable jwks_uri");
-    return result;
-  }
-  result.discoveryIssuer = document.issuer;
-  outcomes.set("discovery-issuer", judgeDiscoveryIssuer(issuer, document.issuer));
-
-  const jwks = await httpsGet(document.jwksUri, fetchOptions);
-  outcomes.set("jwks-reachable", judgeReachable("JWKS", document.jwksUri, jwks));
-  if (isFailure(jwks) || jwks.status !== 200) {
-    for (const id of ["jwks-headers", "jwks-keys", "jwks-empty-kid"] as const) {
-      outcomes.set(id, skip("the JWKS could not be read"));
-    }
-    for (const id of ["cluster-key-published", "retired-keys"] as const) {
-      outcomes.set(id, keys ? skip("the JWKS could not be read") : withoutKeys(id));
-    }
-    return result;
-  }
-  outcomes.set("jwks-headers", judgeHeaders("JWKS", jwks));
-  const judged = judgeJwks(jwks.body);
-  outcomes.set("jwks-keys", judged.outcome);
-  result.published = judged.published;
-  const currentKid = keys ? currentSigningKey(keys).kid : undefined;
-  if (judged.published) {
-    outcomes.set("jwks-empty-kid", judgeEmptyKid(judged.published, currentKid));
-  } else {
-    outcomes.set("jwks-empty-kid", skip("the JWKS could not be read"));
-  }
-  if (!keys) {
-    outcomes.set("cluster-key-published", withoutKeys("cluster-key-published"));
-    outcomes.set("retired-keys", withoutKeys("retired-keys"));
-  } else if (!judged.published) {
-    outcomes.set("cluster-key-published", skip("the JWKS could not be read"));
-    outcomes.set("retired-keys", skip("the JWKS could not be read"));
-  } else {
-    outcomes.set("cluster-key-published", judgeCurrentKeyPublished(keys, judged.published));
-    outcomes.set(
-      "retired-keys",
-      judgeRetiredKeys(keys, judged.published, headerValue(jwks.headers, "last-modified"), now),
-    );
-  }
-  return result;
-}
-
-function judgeClusterSide(
-  outcomes: Map<CheckId, Outcome>,
-  cluster: ClusterFacts | undefined,
-  plan: Plan,
-  options: DiagnoseOptions,
-  published: PublishedKeys | undefined,
-  provider: ProviderLookup | undefined,
-): ServiceAccountFacts | undefined {
-  const clusterIds = [
-    "cluster-issuer",
-    "cluster-jwks",
-    "service-account",
-    "pod-identity-webhook",
-    "pods",
-  ] as const;
-  if (!cluster) {
-    for (const id of clusterIds) {
-      outcomes.set(id, skip("no kubeconfig given: add --kubeconfig (and --context), or run in the cluster"));
-    }
-    return undefined;
-  }
-  outcomes.set("cluster-issuer", judgeClusterIssuer(cluster, options.issuer));
-  outcomes.set("cluster-jwks", judgeClusterJwks(cluster, published));
-  outcomes.set("pod-identity-webhook", judgeWebhook(cluster));
-  if (!plan.account) {
-    outcomes.set("service-account", skip("no service account given: add --service-account NAMESPACE/NAME"));
-    outcomes.set("pods", skip("no service account given: add --service-account NAMESPACE/NAME"));
-    return undefined;
-  }
-  const judged = judgeServiceAccount(cluster, plan.account, {
-    roleArn: options.roleArn,
-    clientIds: provider?.kind === "found" ? provider.clientIds : undefined,
-  });
-  outcomes.set("service-account", judged.outcome);
-  outcomes.set(
-    "pods",
-    judged.facts
-      ? judgePods(cluster, plan.account, judged.facts)
-      : skip("the service account could not be read (see service-account)"),
-  );
-  return judged.facts;
-}
-
-async function checkTrust(
-  outcomes: Map<CheckId, Outcome>,
-  context: {
-    role: RoleArn | undefined;
-    /** Why there is no role, when there is none. */
-    noRole: string;
-    plan: Plan;
-    aws: boolean;
-    hostPath: string | undefined;
-    audience: string;
-    issuer: string;
-    iam: () => Promise<IAMClient>;
-  },
-): Promise<"allowed" | "denied" | "unknown" | undefined> {
-  const { role, plan, hostPath } = context;
-  const reason = !plan.account
-    ? "no service account given: add --service-account NAMESPACE/NAME and --role-arn ARN"
-    : !role
-      ? context.noRole
-      : !context.aws
-        ? "AWS checks are off"
-        : !hostPath
-          ? "needs a valid issuer URL"
-          : undefined;
-  if (reason !== undefined || !plan.account || !role || !hostPath) {
-    outcomes.set("role-trust-policy", skip(reason ?? ""));
-    return undefined;
-  }
-  const lookup = await lookUpRole(await context.iam(), role.name);
-  const judged = judgeRoleTrust(lookup, {
-    issuer: context.issuer,
-    hostPath,
-    role,
-    providerArn: oidcProviderArn(role.partition, role.accountId, hostPath),
-    account: plan.account,
-    audience: context.audience,
-  });
-  outcomes.set("role-trust-policy", judged.outcome);
-  return judged.evaluation?.decision;
-}
-
-async function smokeTest(
-  outcomes: Map<CheckId, Outcome>,
-  context: {
-    options: DiagnoseOptions;
-    plan: Plan;
-    aws: boolean;
-    hostPath: string | undefined;
-    audience: string;
-    now: Date;
-    role: RoleArn | undefined;
-    noRole: string;
-    trustDenied: boolean;
-    sa: ServiceAccountFacts | undefined;
-    documents: Documents | undefined;
-    provider: ProviderLookup | undefined;
-    sts: () => Promise<STSClient>;
-  },
-): Promise<void> {
-  const { options, plan } = context;
-  const signingKey = options.signingKey;
-  if (!options.smokeTest || !signingKey || !plan.account) {
-    const reason =
-      "add --smoke-test (with the private signing key, e.g. --cluster NAME) to send a real token to STS";
-    outcomes.set("smoke-token", skip(reason));
-    outcomes.set("smoke-assume-role", skip(reason));
-    return;
-  }
-  if (!context.hostPath) {
-    outcomes.set("smoke-token", skip("needs a valid issuer URL"));
-    outcomes.set("smoke-assume-role", skip("needs a valid issuer URL"));
-    return;
-  }
-  // The token lives in this scope only: it is never printed, logged, stored, or put in a message.
-  const token = await mintServiceAccountToken({
-    signingKey,
-    issuer: options.issuer,
-    audience: context.audience,
-    account: plan.account,
-    uid: context.sa?.uid,
-    now: context.now,
-  });
-  const redact = (text: string) =>
-    text
-      .split(token)
-      .join("[token]")
-      .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "[token]");
-  const verified = await verifyAsSts(token, {
-    issuer: options.issuer,
-    published: context.documents?.published,
-    discoveryIssuer: context.documents?.discoveryIssuer,
-    audiences: context.provider?.kind === "found" ? context.provider.clientIds : [context.audience],
-    now: context.now,
-  });
-  outcomes.set("smoke-token", { ...verified, reason: redact(verified.reason) });
-  if (verified.status === "fail") {
-    outcomes.set("smoke-assume-role", skip("STS would refuse the token (see smoke-token); not sent"));
-  } else if (!context.aws) {
-    outcomes.set("smoke-assume-role", skip("AWS checks are off"));
-  } else if (!context.role) {
-    outcomes.set("smoke-assume-role", skip(context.noRole));
-  } else if (context.provider?.kind === "missing") {
-    outcomes.set(
-      "smoke-assume-role",
-      skip("STS would find no OIDC provider for the issuer (see iam-oidc-provider); not sent"),
-    );
-  } else if (context.trustDenied) {
-    outcomes.set(
-      "smoke-assume-role",
-      skip("the role's trust policy refuses the token (see role-trust-policy); not sent"),
-    );
-  } else {
-    outcomes.set(
-      "smoke-assume-role",
-      await assumeRoleWithToken(token, await context.sts(), context.role.arn, redact),
-    );
-  }
 }

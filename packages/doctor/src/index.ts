@@ -1,6 +1,7 @@
 export {
   CHECK_IDS,
   type Check,
+  type CheckCode,
   type CheckId,
   type CheckStatus,
   type Diagnosis,

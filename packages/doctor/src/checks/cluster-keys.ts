@@ -1,6 +1,8 @@
 import { currentSigningKey, type PublicSigningKey } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass } from "../lib/outcome.js";
+import { headerValue } from "./documents.js";
 import type { PublishedKeys } from "./jwks.js";
 
 /** @internal The key the cluster signs with now is in the JWKS, under its kid. */
@@ -15,6 +17,7 @@ export function judgeCurrentKeyPublished(
     return pass(`key ${current.kid} (from ${current.origin}) is published`, { details });
   }
   return fail(
+    "ERR_JWKS_KEY_MISSING",
     `the cluster signs with key ${current.kid} (from ${current.origin}), which the JWKS does not hold: STS would reject every token the cluster issues`,
     "publish it: irsa-anywhere publish <the same key source> --bucket NAME (or --out-dir DIR); earlier keys stay published",
     { sts: STS_ERRORS.noKey, details },
@@ -59,3 +62,18 @@ export function formatAge(ms: number): string {
   if (hours < 48) return `${hours} h`;
   return `${Math.round(hours / 24)} d`;
 }
+
+export const clusterKeyPublishedCheck = defineCheck({
+  id: "cluster-key-published",
+  needs: ["hostPath", "keys", "jwks"],
+  run: ({ keys, jwks }) => judgeCurrentKeyPublished(keys, jwks),
+});
+
+export const retiredKeysCheck = defineCheck({
+  id: "retired-keys",
+  needs: ["hostPath", "keys", "jwks", "jwksAnswer"],
+  // Only informational: that the cluster's keys could not be read makes it a warning.
+  informational: true,
+  run: ({ keys, jwks, jwksAnswer }, env) =>
+    judgeRetiredKeys(keys, jwks, headerValue(jwksAnswer.headers, "last-modified"), env.now),
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { CheckCode } from "../check.js";
 import type { HttpsAnswer, HttpsFailure } from "../lib/https-get.js";
 import {
   issuerDifference,
@@ -34,29 +35,31 @@ describe("judgeDiscoveryIssuer", () => {
   });
   it("fails a trailing slash, saying so", () => {
     const outcome = judgeDiscoveryIssuer(issuer, `${issuer}/`);
-    expect(outcome.status).toBe("fail");
+    expect(outcome).toMatchObject({ status: "fail", code: "ERR_DISCOVERY_ISSUER_MISMATCH" });
     expect(outcome.reason).toMatch(/has a trailing slash/);
     expect(outcome.fix).toContain(`--issuer ${issuer}`);
   });
   it("fails a missing issuer", () => {
-    expect(judgeDiscoveryIssuer(issuer, undefined).reason).toMatch(/no "issuer"/);
+    expect(judgeDiscoveryIssuer(issuer, undefined)).toMatchObject({
+      status: "fail",
+      code: "ERR_DISCOVERY_ISSUER_MISSING",
+    });
   });
 });
 
 describe("judgeDiscoveryDocument", () => {
   it.each([
-    ["not JSON", "<html></html>", /not JSON/],
-    ["a list", "[]", /not a JSON object/],
-    ["no jwks_uri", JSON.stringify({ issuer }), /no jwks_uri/],
+    ["not JSON", "<html></html>", "ERR_DISCOVERY_NOT_JSON"],
+    ["a list", "[]", "ERR_DISCOVERY_NOT_OBJECT"],
+    ["no jwks_uri", JSON.stringify({ issuer }), "ERR_DISCOVERY_JWKS_URI"],
     [
       "an http jwks_uri",
       JSON.stringify({ issuer, jwks_uri: "http://oidc.example.com/keys.json" }),
-      /not an https:\/\/ URL/,
+      "ERR_DISCOVERY_JWKS_URI",
     ],
-  ])("fails %s", (_name, body, reason) => {
+  ])("fails %s", (_name, body, code) => {
     const { outcome, document } = judgeDiscoveryDocument(body);
-    expect(outcome.status).toBe("fail");
-    expect(outcome.reason).toMatch(reason);
+    expect(outcome).toMatchObject({ status: "fail", code });
     expect(document).toBeUndefined();
   });
 });
@@ -90,7 +93,8 @@ describe("judgeHeaders", () => {
     [{ "content-type": "application/json", "cache-control": "max-age=604800" }, /more than a day/],
   ])("warns on %j", (headers, reason) => {
     const outcome = judgeHeaders("JWKS", answer(headers));
-    expect(outcome.status).toBe("warn");
+    expect(outcome).toMatchObject({ status: "warn", code: "WARN_DOCUMENT_HEADERS" });
+    // Which header is wrong, and how, is the point of the message.
     expect(outcome.reason).toMatch(reason);
     expect(outcome.fix).toMatch(/Cache-Control: public, max-age=300/);
   });
@@ -98,16 +102,16 @@ describe("judgeHeaders", () => {
 
 describe("judgeReachable", () => {
   const url = `${issuer}/.well-known/openid-configuration`;
-  it.each<[string, HttpsAnswer | HttpsFailure, RegExp, RegExp]>([
-    ["a 404", answer({}, 404), /HTTP 404: nothing is published/, /irsa-anywhere publish/],
-    ["a 403", answer({}, 403), /anonymous request/, /--public-read-policy/],
+  it.each<[string, HttpsAnswer | HttpsFailure, CheckCode, RegExp]>([
+    ["a 404", answer({}, 404), "ERR_DOCUMENT_NOT_FOUND", /irsa-anywhere publish/],
+    ["a 403", answer({}, 403), "ERR_DOCUMENT_NOT_PUBLIC", /--public-read-policy/],
     [
       "a redirect",
       answer({ location: "https://elsewhere.example.com/x" }, 301),
-      /redirect to https:\/\/elsewhere/,
+      "ERR_DOCUMENT_REDIRECT",
       /issuer/,
     ],
-    ["a 500", answer({}, 500), /HTTP 500/, /answer 200/],
+    ["a 500", answer({}, 500), "ERR_DOCUMENT_HTTP_STATUS", /answer 200/],
     [
       "a self-signed certificate",
       {
@@ -115,28 +119,31 @@ describe("judgeReachable", () => {
         message: "the certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)",
         elapsedMs: 3,
       },
-      /self-signed.*public root CA/,
+      "ERR_DOCUMENT_CERTIFICATE_UNTRUSTED",
       /--ca-file/,
     ],
     [
       "a timeout",
       { kind: "timeout", message: "no complete answer within 5 s", elapsedMs: 5000 },
-      /gives up after 5 s/,
+      "ERR_DOCUMENT_TIMEOUT",
       /fast/,
     ],
-  ])("fails %s, with the STS error it causes", (_name, result, reason, fix) => {
+  ])("fails %s, with the STS error it causes", (_name, result, code, fix) => {
     const outcome = judgeReachable("discovery document", url, result);
-    expect(outcome.status).toBe("fail");
-    expect(outcome.reason).toMatch(reason);
+    expect(outcome).toMatchObject({ status: "fail", code });
     expect(outcome.fix).toMatch(fix);
     expect(outcome.sts).toMatch(/^InvalidIdentityToken: Couldn't retrieve verification key/);
   });
   it("warns on an answer slower than half of STS's limit", () => {
-    expect(judgeReachable("JWKS", url, answer({}, 200, 3200)).status).toBe("warn");
+    expect(judgeReachable("JWKS", url, answer({}, 200, 3200))).toMatchObject({
+      status: "warn",
+      code: "WARN_DOCUMENT_SLOW",
+    });
   });
   it("passes a quick 200", () => {
     expect(judgeReachable("JWKS", url, answer({}, 200, 40))).toMatchObject({
       status: "pass",
+      code: "OK",
       reason: "HTTP 200 in 40 ms",
     });
   });

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
-import { formatMs, type HttpsAnswer, type HttpsFailure, isFailure } from "../lib/https-get.js";
+import { defineCheck, type Environment } from "../lib/check-model.js";
+import { formatMs, type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** Answers slower than this risk STS's 5 s limit on a bad day. */
@@ -20,28 +21,42 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
     switch (result.kind) {
       case "untrusted-certificate":
         return fail(
+          "ERR_DOCUMENT_CERTIFICATE_UNTRUSTED",
           `${url}: ${result.message}; STS trusts only certificates that chain to a public root CA`,
           "serve the issuer with a certificate from a public CA (S3 and CloudFront have one); for a private CA in a test, pass --ca-file",
           { sts, details },
         );
       case "certificate-name":
         return fail(
+          "ERR_DOCUMENT_CERTIFICATE_NAME",
           `${url}: ${result.message}`,
           `use a certificate whose subject alternative names include ${new URL(url).hostname}`,
           { sts, details },
         );
       case "expired-certificate":
-        return fail(`${url}: ${result.message}`, "renew the certificate", { sts, details });
+        return fail(
+          "ERR_DOCUMENT_CERTIFICATE_EXPIRED",
+          `${url}: ${result.message}`,
+          "renew the certificate",
+          { sts, details },
+        );
       case "timeout":
         return fail(
+          "ERR_DOCUMENT_TIMEOUT",
           `${url}: ${result.message}; STS gives up after 5 s`,
           "serve the documents from a fast static host (S3, CloudFront), close to AWS",
           { sts, details },
         );
       case "too-large":
-        return fail(`${url}: ${result.message}`, `serve only the ${kind} at this URL`, { sts, details });
+        return fail(
+          "ERR_DOCUMENT_TOO_LARGE",
+          `${url}: ${result.message}`,
+          `serve only the ${kind} at this URL`,
+          { sts, details },
+        );
       default:
         return fail(
+          "ERR_DOCUMENT_UNREACHABLE",
           `${url}: ${result.message}`,
           "STS fetches the documents from the internet: check that the host is public and serves HTTPS on this port",
           { sts, details },
@@ -52,6 +67,7 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
   if (result.status >= 300 && result.status < 400) {
     const location = headerValue(result.headers, "location");
     return fail(
+      "ERR_DOCUMENT_REDIRECT",
       `${url} answered HTTP ${result.status}, a redirect${location ? ` to ${location}` : ""}; STS expects the ${kind} at this very URL`,
       location
         ? "serve the document at the URL itself, or use the URL it redirects to as the issuer"
@@ -61,6 +77,7 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
   }
   if (result.status === 401 || result.status === 403) {
     return fail(
+      "ERR_DOCUMENT_NOT_PUBLIC",
       `${url} answered HTTP ${result.status} to an anonymous request (S3 says so for a missing object too); STS reads it without credentials`,
       "make it publicly readable: irsa-anywhere publish --public-read-policy, or the statement in examples/iam/bucket-policy.json",
       { sts, details: withStatus },
@@ -68,6 +85,7 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
   }
   if (result.status === 404) {
     return fail(
+      "ERR_DOCUMENT_NOT_FOUND",
       `${url} answered HTTP 404: nothing is published there`,
       "publish it: irsa-anywhere publish <key source> --bucket NAME (or --out-dir DIR)",
       {
@@ -77,13 +95,19 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
     );
   }
   if (result.status !== 200) {
-    return fail(`${url} answered HTTP ${result.status}`, `make it answer 200 with the ${kind}`, {
-      sts,
-      details: withStatus,
-    });
+    return fail(
+      "ERR_DOCUMENT_HTTP_STATUS",
+      `${url} answered HTTP ${result.status}`,
+      `make it answer 200 with the ${kind}`,
+      {
+        sts,
+        details: withStatus,
+      },
+    );
   }
   if (result.elapsedMs > SLOW_MS) {
     return warn(
+      "WARN_DOCUMENT_SLOW",
       `${url} answered in ${formatMs(result.elapsedMs)}; STS gives up after 5 s`,
       "serve the documents from a faster host, or put a CDN in front",
       { details: withStatus },
@@ -118,6 +142,7 @@ export function judgeHeaders(kind: DocumentKind, answer: HttpsAnswer): Outcome {
   }
   if (problems.length === 0) return pass(`${contentType}; ${cacheControl}`, { details });
   return warn(
+    "WARN_DOCUMENT_HEADERS",
     `the ${kind} is ${problems.join("; ")}`,
     "serve it with Content-Type: application/json and Cache-Control: public, max-age=300 (what irsa-anywhere publish sets)",
     { details },
@@ -139,6 +164,7 @@ export function judgeDiscoveryDocument(body: string): { outcome: Outcome; docume
   } catch {
     return {
       outcome: fail(
+        "ERR_DISCOVERY_NOT_JSON",
         "the discovery document is not JSON",
         "republish it: irsa-anywhere publish writes it from the issuer",
         { sts: STS_ERRORS.noKey },
@@ -148,6 +174,7 @@ export function judgeDiscoveryDocument(body: string): { outcome: Outcome; docume
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return {
       outcome: fail(
+        "ERR_DISCOVERY_NOT_OBJECT",
         "the discovery document is not a JSON object",
         "republish it with irsa-anywhere publish",
         {
@@ -167,6 +194,7 @@ export function judgeDiscoveryDocument(body: string): { outcome: Outcome; docume
   if (typeof jwksUri !== "string" || url?.protocol !== "https:") {
     return {
       outcome: fail(
+        "ERR_DISCOVERY_JWKS_URI",
         typeof jwksUri === "string"
           ? `jwks_uri ${JSON.stringify(jwksUri)} is not an https:// URL; STS fetches the keys over https only`
           : "the discovery document has no jwks_uri, so STS cannot find the keys",
@@ -187,9 +215,13 @@ export function judgeDiscoveryIssuer(issuer: string, documentIssuer: unknown): O
   if (documentIssuer === issuer) return pass(`"issuer" is ${issuer}`, { details });
   const fix = `republish with the issuer exactly as the cluster's tokens carry it (${issuer}): irsa-anywhere publish --issuer ${issuer} ...`;
   if (typeof documentIssuer !== "string") {
-    return fail('the discovery document has no "issuer"', fix, { sts: STS_ERRORS.noKey, details });
+    return fail("ERR_DISCOVERY_ISSUER_MISSING", 'the discovery document has no "issuer"', fix, {
+      sts: STS_ERRORS.noKey,
+      details,
+    });
   }
   return fail(
+    "ERR_DISCOVERY_ISSUER_MISMATCH",
     `the discovery document says "issuer": ${quoteInput(documentIssuer)}, which ${issuerDifference(issuer, documentIssuer)}; tokens carry the issuer byte for byte`,
     fix,
     { sts: STS_ERRORS.noKey, details },
@@ -213,3 +245,71 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   const value = headers[name];
   return Array.isArray(value) ? value.join(", ") : value;
 }
+
+/** A document fetched and judged as STS fetches it, and its answer when that is a 200. */
+async function fetchAsSts(
+  kind: DocumentKind,
+  url: string,
+  env: Environment,
+): Promise<{ outcome: Outcome; answer?: HttpsAnswer }> {
+  const answer = await httpsGet(url, env.fetchOptions);
+  const outcome = judgeReachable(kind, url, answer);
+  return isFailure(answer) || answer.status !== 200 ? { outcome } : { outcome, answer };
+}
+
+export const discoveryReachableCheck = defineCheck({
+  id: "discovery-reachable",
+  needs: ["hostPath"],
+  provides: { discovery: { reason: "the discovery document could not be read", code: "SKIP_NO_DISCOVERY" } },
+  run: async (_, env) => {
+    const read = await fetchAsSts(
+      "discovery document",
+      `${env.issuer}/.well-known/openid-configuration`,
+      env,
+    );
+    return read.answer ? { ...read.outcome, facts: { discovery: read.answer } } : read.outcome;
+  },
+});
+
+export const discoveryHeadersCheck = defineCheck({
+  id: "discovery-headers",
+  needs: ["discovery"],
+  run: ({ discovery }) => judgeHeaders("discovery document", discovery),
+});
+
+export const discoveryDocumentCheck = defineCheck({
+  id: "discovery-document",
+  needs: ["discovery"],
+  provides: {
+    discoveryDocument: {
+      reason: "the discovery document names no usable jwks_uri",
+      code: "SKIP_NO_JWKS_URI",
+    },
+  },
+  run: ({ discovery }) => {
+    const { outcome, document } = judgeDiscoveryDocument(discovery.body);
+    return document ? { ...outcome, facts: { discoveryDocument: document } } : outcome;
+  },
+});
+
+export const discoveryIssuerCheck = defineCheck({
+  id: "discovery-issuer",
+  needs: ["discoveryDocument"],
+  run: ({ discoveryDocument }, env) => judgeDiscoveryIssuer(env.issuer, discoveryDocument.issuer),
+});
+
+export const jwksReachableCheck = defineCheck({
+  id: "jwks-reachable",
+  needs: ["discoveryDocument"],
+  provides: { jwksAnswer: { reason: "the JWKS could not be read", code: "SKIP_NO_JWKS" } },
+  run: async ({ discoveryDocument }, env) => {
+    const read = await fetchAsSts("JWKS", discoveryDocument.jwksUri, env);
+    return read.answer ? { ...read.outcome, facts: { jwksAnswer: read.answer } } : read.outcome;
+  },
+});
+
+export const jwksHeadersCheck = defineCheck({
+  id: "jwks-headers",
+  needs: ["jwksAnswer"],
+  run: ({ jwksAnswer }) => judgeHeaders("JWKS", jwksAnswer),
+});

@@ -1,6 +1,7 @@
 import { awsFix, type ProviderLookup, providerHostPath } from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
-import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
+import { defineCheck } from "../lib/check-model.js";
+import { fail, notChecked, type Outcome, pass } from "../lib/outcome.js";
 
 const readActions = ["iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"];
 
@@ -12,7 +13,11 @@ export function judgeProvider(
   audience: string,
 ): Outcome {
   if (lookup.kind === "error") {
-    return notChecked(`${lookup.action}: ${lookup.failure.summary}`, awsFix(lookup.failure, readActions));
+    return notChecked(
+      "NOT_CHECKED_AWS",
+      `${lookup.action}: ${lookup.failure.summary}`,
+      awsFix(lookup.failure, readActions),
+    );
   }
   if (lookup.kind === "found") {
     return pass(lookup.arn, { details: { arn: lookup.arn } });
@@ -31,6 +36,7 @@ export function judgeProvider(
         ? `; this host has providers for ${sameHost.map(providerHostPath).join(", ")}`
         : "";
   return fail(
+    "ERR_PROVIDER_MISSING",
     `IAM has no OIDC provider for ${hostPath}${hint}`,
     `irsa-anywhere publish registers it, or: aws iam create-open-id-connect-provider --url ${issuer} --client-id-list ${audience}`,
     { sts: STS_ERRORS.noProvider(issuer), details: { expected: hostPath, otherProviders: lookup.otherArns } },
@@ -38,12 +44,14 @@ export function judgeProvider(
 }
 
 /** @internal The provider lists the audience the tokens carry. */
-export function judgeProviderAudience(lookup: ProviderLookup, audience: string): Outcome {
-  if (lookup.kind === "error") return skip("the provider could not be read");
-  if (lookup.kind === "missing") return skip("there is no provider");
+export function judgeProviderAudience(
+  lookup: Extract<ProviderLookup, { kind: "found" }>,
+  audience: string,
+): Outcome {
   const details = { audience, clientIds: lookup.clientIds };
   if (lookup.clientIds.includes(audience)) return pass(`lists ${audience}`, { details });
   return fail(
+    "ERR_PROVIDER_AUDIENCE_MISSING",
     `the provider lists ${lookup.clientIds.length ? lookup.clientIds.join(", ") : "no audience"}, not ${audience}, the audience of the tokens`,
     `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${lookup.arn} --client-id ${audience} (or irsa-anywhere publish --audience ${audience})`,
     { sts: STS_ERRORS.audience, details },
@@ -56,3 +64,37 @@ function normalize(hostPath: string): string {
     .replace(/\/+$/, "")
     .toLowerCase();
 }
+
+export const iamOidcProviderCheck = defineCheck({
+  id: "iam-oidc-provider",
+  needs: ["aws", "hostPath", "providerLookup", "audience"],
+  provides: {
+    provider: { reason: "the provider could not be read", code: "SKIP_NO_PROVIDER" },
+    providerNotMissing: {
+      reason: "STS would find no OIDC provider for the issuer (see iam-oidc-provider); not sent",
+      code: "SKIP_NO_PROVIDER",
+    },
+  },
+  run: ({ hostPath, providerLookup, audience }, env) => {
+    const outcome = judgeProvider(providerLookup, env.issuer, hostPath, audience);
+    if (providerLookup.kind === "missing") {
+      return {
+        ...outcome,
+        missing: { provider: { reason: "there is no provider", code: "SKIP_NO_PROVIDER" } },
+      };
+    }
+    return {
+      ...outcome,
+      facts: {
+        providerNotMissing: true,
+        ...(providerLookup.kind === "found" ? { provider: providerLookup } : {}),
+      },
+    };
+  },
+});
+
+export const iamProviderAudienceCheck = defineCheck({
+  id: "iam-provider-audience",
+  needs: ["provider", "audience"],
+  run: ({ provider, audience }) => judgeProviderAudience(provider, audience),
+});

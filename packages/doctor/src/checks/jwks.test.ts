@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { buildJwks, type PublicSigningKey, serializeJwks, toPublicSigningKey } from "@irsa-anywhere/keys";
 import { describe, expect, it } from "vitest";
+import type { CheckCode } from "../check.js";
 import { judgeEmptyKid, judgeJwks } from "./jwks.js";
 
 const rsaKey = () => {
@@ -34,6 +35,14 @@ describe("judgeJwks", () => {
     expect(judgeJwks(serializeJwks(buildJwks([ecKey()]))).outcome.status).toBe("pass");
   });
 
+  // Every other failure is ERR_JWKS_KEY_INVALID.
+  const codeOf: Record<string, CheckCode> = {
+    "not JSON": "ERR_JWKS_NOT_JSON",
+    "no keys member": "ERR_JWKS_NOT_A_SET",
+    "no key": "ERR_JWKS_EMPTY",
+    "a private member": "ERR_JWKS_PRIVATE_KEY",
+    "a symmetric key": "ERR_JWKS_PRIVATE_KEY",
+  };
   const failures: Array<[string, string, RegExp]> = [
     ["not JSON", "<html>", /not JSON/],
     ["no keys member", "{}", /not \{"keys"/],
@@ -93,9 +102,13 @@ describe("judgeJwks", () => {
       /private key material/,
     ],
   ];
-  it.each(failures)("fails on %s, saying which key and why", (_name, text, reason) => {
+  it.each(failures)("fails on %s, saying which key and why", (name, text, reason) => {
     const { outcome } = judgeJwks(text);
-    expect(outcome.status).toBe("fail");
+    expect(outcome).toMatchObject({
+      status: "fail",
+      code: codeOf[name] ?? "ERR_JWKS_KEY_INVALID",
+    });
+    // Which key and why is the point of the message.
     expect(outcome.reason).toMatch(reason);
     expect(outcome.sts).toMatch(/Couldn't retrieve verification key/);
     expect(outcome.reason).not.toMatch(/"d":/);
@@ -107,6 +120,7 @@ describe("judgeJwks", () => {
         Object.assign(j.keys[1] as object, { p: "x", q: "y" });
       }),
     );
+    expect(outcome.code).toBe("ERR_JWKS_PRIVATE_KEY");
     expect(outcome.fix).toMatch(/rotate the cluster's signing key now/);
   });
 
@@ -116,8 +130,7 @@ describe("judgeJwks", () => {
         delete (j.keys[0] as Record<string, unknown>).alg;
       }),
     );
-    expect(outcome.status).toBe("warn");
-    expect(outcome.reason).toMatch(/names no "alg"/);
+    expect(outcome).toMatchObject({ status: "warn", code: "WARN_JWKS_NO_ALG" });
   });
 });
 
@@ -138,14 +151,13 @@ describe("judgeEmptyKid", () => {
 
   it("warns when there is no twin, saying which tokens it is for", () => {
     const outcome = judgeEmptyKid(published(buildJwks(keys, { emptyKidTwin: false })), current.key.kid);
-    expect(outcome.status).toBe("warn");
+    expect(outcome).toMatchObject({ status: "warn", code: "WARN_EMPTY_KID_MISSING" });
     expect(outcome.reason).toMatch(/Kubernetes 1\.16/);
   });
 
   it("warns when the twin is an older key", () => {
     const outcome = judgeEmptyKid(published(buildJwks(keys, { currentKid: older.key.kid })), current.key.kid);
-    expect(outcome.status).toBe("warn");
-    expect(outcome.reason).toMatch(/not the current key/);
+    expect(outcome).toMatchObject({ status: "warn", code: "WARN_EMPTY_KID_NOT_CURRENT" });
   });
 
   it("without a key source, passes a twin of any published key", () => {

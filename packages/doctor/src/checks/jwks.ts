@@ -1,12 +1,14 @@
 import { quoteInput } from "@irsa-anywhere/errors";
 import { MAX_JWKS_KEYS } from "@irsa-anywhere/iam";
 import {
+  currentSigningKey,
   kidForPublicKey,
   PRIVATE_JWK_MEMBERS,
   type PublicSigningKey,
   publicSigningKeyFromJwk,
 } from "@irsa-anywhere/keys";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** The JWS algorithms STS accepts in web identity tokens. */
@@ -38,20 +40,28 @@ export function judgeJwks(body: string): { outcome: Outcome; published?: Publish
     document = JSON.parse(body);
   } catch {
     return {
-      outcome: fail("the JWKS is not JSON", "republish it: irsa-anywhere publish", { sts: STS_ERRORS.noKey }),
+      outcome: fail("ERR_JWKS_NOT_JSON", "the JWKS is not JSON", "republish it: irsa-anywhere publish", {
+        sts: STS_ERRORS.noKey,
+      }),
     };
   }
   const list = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(list)) {
     return {
-      outcome: fail('the JWKS is not {"keys": [...]}', "republish it: irsa-anywhere publish", {
-        sts: STS_ERRORS.noKey,
-      }),
+      outcome: fail(
+        "ERR_JWKS_NOT_A_SET",
+        'the JWKS is not {"keys": [...]}',
+        "republish it: irsa-anywhere publish",
+        {
+          sts: STS_ERRORS.noKey,
+        },
+      ),
     };
   }
   if (list.length === 0) {
     return {
       outcome: fail(
+        "ERR_JWKS_EMPTY",
         "the JWKS holds no key",
         "publish the cluster's key: irsa-anywhere publish <key source> ...",
         {
@@ -120,6 +130,7 @@ export function judgeJwks(body: string): { outcome: Outcome; published?: Publish
   if (problems.length > 0) {
     return {
       outcome: fail(
+        leaked ? "ERR_JWKS_PRIVATE_KEY" : "ERR_JWKS_KEY_INVALID",
         leaked
           ? `the JWKS publishes private key material: ${problems.join("; ")}`
           : `the JWKS has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}: ${problems.join("; ")}`,
@@ -133,9 +144,14 @@ export function judgeJwks(body: string): { outcome: Outcome; published?: Publish
   }
   if (cautions.length > 0) {
     return {
-      outcome: warn(cautions.join("; "), "republish with irsa-anywhere publish, which names each key's alg", {
-        details: counts,
-      }),
+      outcome: warn(
+        "WARN_JWKS_NO_ALG",
+        cautions.join("; "),
+        "republish with irsa-anywhere publish, which names each key's alg",
+        {
+          details: counts,
+        },
+      ),
       published,
     };
   }
@@ -159,12 +175,17 @@ export function judgeEmptyKid(published: PublishedKeys, currentKid: string | und
   const twins = published.emptyKid;
   if (twins.length === 0) {
     return warn(
+      "WARN_EMPTY_KID_MISSING",
       "no key is published with an empty kid, so tokens without a kid header (clusters before Kubernetes 1.16) cannot be verified",
       fix,
     );
   }
   if (twins.length > 1) {
-    return warn(`${twins.length} keys are published with an empty kid; STS may pick any of them`, fix);
+    return warn(
+      "WARN_EMPTY_KID_AMBIGUOUS",
+      `${twins.length} keys are published with an empty kid; STS may pick any of them`,
+      fix,
+    );
   }
   const twin = twins[0] as PublicSigningKey;
   const twinKid = kidForPublicKey(twin.publicKey);
@@ -172,11 +193,21 @@ export function judgeEmptyKid(published: PublishedKeys, currentKid: string | und
   if (currentKid !== undefined) {
     return twinKid === currentKid
       ? pass(`the empty-kid twin is the current key ${currentKid}`, { details })
-      : warn(`the empty-kid twin is key ${twinKid}, not the current key ${currentKid}`, fix, { details });
+      : warn(
+          "WARN_EMPTY_KID_NOT_CURRENT",
+          `the empty-kid twin is key ${twinKid}, not the current key ${currentKid}`,
+          fix,
+          { details },
+        );
   }
   return published.named.has(twinKid)
     ? pass(`the empty-kid twin is key ${twinKid}`, { details })
-    : warn(`the empty-kid key matches none of the named keys (it is ${twinKid})`, fix, { details });
+    : warn(
+        "WARN_EMPTY_KID_UNKNOWN",
+        `the empty-kid key matches none of the named keys (it is ${twinKid})`,
+        fix,
+        { details },
+      );
 }
 
 function algorithmFits(alg: string, jwk: Record<string, unknown>): boolean {
@@ -187,3 +218,20 @@ function algorithmFits(alg: string, jwk: Record<string, unknown>): boolean {
 function jwkAlg(published: PublishedKeys, key: PublicSigningKey): unknown {
   return published.jwks.find((jwk) => jwk.kid === key.kid)?.alg ?? key.alg;
 }
+
+export const jwksKeysCheck = defineCheck({
+  id: "jwks-keys",
+  needs: ["jwksAnswer"],
+  provides: { jwks: { reason: "the JWKS could not be read", code: "SKIP_NO_JWKS" } },
+  run: ({ jwksAnswer }) => {
+    const { outcome, published } = judgeJwks(jwksAnswer.body);
+    return published ? { ...outcome, facts: { jwks: published } } : outcome;
+  },
+});
+
+export const jwksEmptyKidCheck = defineCheck({
+  id: "jwks-empty-kid",
+  needs: ["jwks"],
+  uses: ["keys"],
+  run: ({ jwks, keys }) => judgeEmptyKid(jwks, keys ? currentSigningKey(keys).kid : undefined),
+});

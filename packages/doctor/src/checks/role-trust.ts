@@ -1,6 +1,8 @@
 import {
   awsFix,
   evaluateTrustPolicy,
+  lookUpRole,
+  oidcProviderArn,
   type RoleArn,
   type RoleLookup,
   type ServiceAccountRef,
@@ -8,6 +10,7 @@ import {
   type TrustPolicyEvaluation,
 } from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** A service account no cluster has, to find out whether a policy lets in any. */
@@ -45,6 +48,7 @@ export function judgeRoleTrust(
   if (lookup.kind === "error") {
     return {
       outcome: notChecked(
+        "NOT_CHECKED_AWS",
         `iam:GetRole ${role.arn}: ${lookup.failure.summary}`,
         awsFix(lookup.failure, ["iam:GetRole"]),
       ),
@@ -53,6 +57,7 @@ export function judgeRoleTrust(
   if (lookup.kind === "missing") {
     return {
       outcome: fail(
+        "ERR_ROLE_MISSING",
         `there is no role ${role.name} in account ${role.accountId}`,
         `check the role ARN, or create it with the policy of ${newPolicy}`,
         {
@@ -83,13 +88,17 @@ export function judgeRoleTrust(
   };
   if (evaluation.decision === "denied") {
     return {
-      outcome: fail(evaluation.reason, mergeCommand, { sts: STS_ERRORS.notAuthorized, details }),
+      outcome: fail("ERR_TRUST_DENIED", evaluation.reason, mergeCommand, {
+        sts: STS_ERRORS.notAuthorized,
+        details,
+      }),
       evaluation,
     };
   }
   if (evaluation.decision === "unknown") {
     return {
       outcome: warn(
+        "WARN_TRUST_UNDECIDED",
         `cannot be decided here: ${evaluation.reason}`,
         "check that condition by hand, or run --smoke-test against AWS",
         {
@@ -114,6 +123,7 @@ export function judgeRoleTrust(
   if (broad.length > 0) {
     return {
       outcome: warn(
+        "WARN_TRUST_TOO_BROAD",
         `${evaluation.reason}, but ${broad.join("; and ")}`,
         `narrow it by hand: replace the statement that lets in more with the one ${newPolicy} prints, keeping the other statements`,
         {
@@ -125,3 +135,29 @@ export function judgeRoleTrust(
   }
   return { outcome: pass(evaluation.reason, { details }), evaluation };
 }
+
+export const roleTrustPolicyCheck = defineCheck({
+  id: "role-trust-policy",
+  needs: ["serviceAccount", "role", "aws", "hostPath", "audience"],
+  provides: {
+    trust: {
+      reason: "the role's trust policy refuses the token (see role-trust-policy); not sent",
+      code: "SKIP_TRUST_DENIED",
+    },
+  },
+  run: async ({ serviceAccount, role, hostPath, audience }, env) => {
+    const lookup = await lookUpRole(await env.iam(), role.name);
+    const judged = judgeRoleTrust(lookup, {
+      issuer: env.issuer,
+      hostPath,
+      role,
+      providerArn: oidcProviderArn(role.partition, role.accountId, hostPath),
+      account: serviceAccount,
+      audience,
+    });
+    // A policy that could not be read or decided does not stop the smoke test: STS decides.
+    return judged.evaluation?.decision === "denied"
+      ? judged.outcome
+      : { ...judged.outcome, facts: { trust: true } };
+  },
+});

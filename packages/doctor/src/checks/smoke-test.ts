@@ -3,8 +3,9 @@ import { quoteInput } from "@irsa-anywhere/errors";
 import { describeAwsFailure } from "@irsa-anywhere/iam";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
+import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass } from "../lib/outcome.js";
-import { SMOKE_TOKEN_LIFETIME_S } from "../lib/service-account-token.js";
+import { mintServiceAccountToken, SMOKE_TOKEN_LIFETIME_S } from "../lib/service-account-token.js";
 import { type PublishedKeys, STS_ALGORITHMS } from "./jwks.js";
 
 /** @internal What STS would use to verify the token. */
@@ -37,20 +38,27 @@ export async function verifyAsSts(token: string, verifier: Verifier): Promise<Ou
   };
   if (verifier.discoveryIssuer !== verifier.issuer) {
     return fail(
+      "ERR_TOKEN_NO_DISCOVERY",
       "STS would find no discovery document naming the token's issuer (see discovery checks above)",
       "fix the discovery document first",
       { sts: STS_ERRORS.noKey, details },
     );
   }
   if (!verifier.published) {
-    return fail("STS would find no usable JWKS (see the JWKS checks above)", "fix the JWKS first", {
-      sts: STS_ERRORS.noKey,
-      details,
-    });
+    return fail(
+      "ERR_TOKEN_NO_JWKS",
+      "STS would find no usable JWKS (see the JWKS checks above)",
+      "fix the JWKS first",
+      {
+        sts: STS_ERRORS.noKey,
+        details,
+      },
+    );
   }
   const jwk = verifier.published.jwks.find((candidate) => (candidate.kid ?? "") === kid);
   if (!jwk) {
     return fail(
+      "ERR_TOKEN_KEY_MISSING",
       `the JWKS has no key with kid ${quoteInput(kid)}, the kid kube-apiserver puts in tokens signed with this key`,
       "publish the cluster's current key: irsa-anywhere publish <key source> ...",
       { sts: STS_ERRORS.noKey, details },
@@ -70,6 +78,7 @@ export async function verifyAsSts(token: string, verifier: Verifier): Promise<Ou
     const claim = (error as { claim?: string }).claim;
     if (code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && claim === "aud") {
       return fail(
+        "ERR_TOKEN_AUDIENCE",
         `the token's audience is not one the IAM provider lists (${verifier.audiences.join(", ")})`,
         "add the audience to the provider (irsa-anywhere publish --audience A) or mint tokens for one it lists",
         { sts: STS_ERRORS.audience, details },
@@ -77,12 +86,14 @@ export async function verifyAsSts(token: string, verifier: Verifier): Promise<Ou
     }
     if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
       return fail(
+        "ERR_TOKEN_SIGNATURE",
         `the published key ${quoteInput(kid)} does not verify the signature: the JWKS holds another key under this kid`,
         "republish the cluster's keys: irsa-anywhere publish <key source> ...",
         { sts: STS_ERRORS.noKey, details },
       );
     }
     return fail(
+      "ERR_TOKEN_REFUSED",
       `STS would refuse the token: ${code ?? "error"}${claim ? ` (claim ${claim})` : ""}`,
       "check the checks above",
       { details },
@@ -122,19 +133,30 @@ export async function assumeRoleWithToken(
     const message = redact(((error as { message?: string }).message ?? "").split("\n")[0] ?? "");
     const said = `${failure.name}${message && message !== failure.name ? `: ${message}` : ""}`;
     if (failure.name === "InvalidIdentityToken" || failure.name === "InvalidIdentityTokenException") {
-      return fail(`STS refused the token: ${said}`, "fix the checks above that name this STS error", {
-        sts: said,
-        details: { roleArn },
-      });
+      return fail(
+        "ERR_STS_INVALID_TOKEN",
+        `STS refused the token: ${said}`,
+        "fix the checks above that name this STS error",
+        {
+          sts: said,
+          details: { roleArn },
+        },
+      );
     }
     if (failure.kind === "access-denied") {
-      return fail(`STS refused: ${said}`, "fix the role's trust policy (see role-trust-policy)", {
-        sts: STS_ERRORS.notAuthorized,
-        details: { roleArn },
-      });
+      return fail(
+        "ERR_STS_ACCESS_DENIED",
+        `STS refused: ${said}`,
+        "fix the role's trust policy (see role-trust-policy)",
+        {
+          sts: STS_ERRORS.notAuthorized,
+          details: { roleArn },
+        },
+      );
     }
     if (failure.name === "IDPCommunicationError" || failure.name === "IDPCommunicationErrorException") {
       return fail(
+        "ERR_STS_IDP_COMMUNICATION",
         `STS could not fetch the issuer's documents: ${said}`,
         "make the documents reachable (see discovery checks)",
         {
@@ -144,6 +166,7 @@ export async function assumeRoleWithToken(
       );
     }
     return fail(
+      "ERR_STS_FAILED",
       `AssumeRoleWithWebIdentity failed: ${redact(failure.summary)}`,
       "check the network and AWS_REGION / AWS_ENDPOINT_URL",
       {
@@ -152,3 +175,50 @@ export async function assumeRoleWithToken(
     );
   }
 }
+
+export const smokeTokenCheck = defineCheck({
+  id: "smoke-token",
+  needs: ["smokeTest", "serviceAccount", "hostPath", "audience"],
+  uses: ["annotations", "jwks", "discoveryDocument", "provider"],
+  provides: {
+    smokeToken: {
+      reason: "STS would refuse the token (see smoke-token); not sent",
+      code: "SKIP_TOKEN_REFUSED",
+    },
+  },
+  run: async (
+    { smokeTest, serviceAccount, audience, annotations, jwks, discoveryDocument, provider },
+    env,
+  ) => {
+    // The token lives in the facts of this run only: it is never printed, logged, stored, or put in a message.
+    const token = await mintServiceAccountToken({
+      signingKey: smokeTest,
+      issuer: env.issuer,
+      audience,
+      account: serviceAccount,
+      uid: annotations?.uid,
+      now: env.now,
+    });
+    const redact = (text: string) =>
+      text
+        .split(token)
+        .join("[token]")
+        .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, "[token]");
+    const verified = await verifyAsSts(token, {
+      issuer: env.issuer,
+      published: jwks,
+      discoveryIssuer: discoveryDocument?.issuer,
+      audiences: provider ? provider.clientIds : [audience],
+      now: env.now,
+    });
+    const outcome = { ...verified, reason: redact(verified.reason) };
+    return verified.status === "fail" ? outcome : { ...outcome, facts: { smokeToken: { token, redact } } };
+  },
+});
+
+export const smokeAssumeRoleCheck = defineCheck({
+  id: "smoke-assume-role",
+  needs: ["smokeToken", "aws", "role", "providerNotMissing", "trust"],
+  run: async ({ smokeToken, role }, env) =>
+    assumeRoleWithToken(smokeToken.token, await env.sts(), role.arn, smokeToken.redact),
+});

@@ -1,4 +1,4 @@
-import type { Check, CheckId } from "../check.js";
+import type { Check, CheckCode, CheckId } from "../check.js";
 
 /** @internal A check's result before it is given its id and title. */
 export type Outcome = Omit<Check, "id" | "title">;
@@ -8,36 +8,55 @@ type Extra = Pick<Check, "fix" | "sts" | "details">;
 /** @internal */
 export const pass = (reason: string, extra: Pick<Check, "details"> = {}): Outcome => ({
   status: "pass",
+  code: "OK",
   reason,
   ...extra,
 });
 
 /** @internal */
-export const warn = (reason: string, fix: string, extra: Omit<Extra, "fix"> = {}): Outcome => ({
+export const warn = (
+  code: CheckCode,
+  reason: string,
+  fix: string,
+  extra: Omit<Extra, "fix"> = {},
+): Outcome => ({
   status: "warn",
+  code,
   reason,
   fix,
   ...extra,
 });
 
 /** @internal */
-export const fail = (reason: string, fix: string, extra: Omit<Extra, "fix"> = {}): Outcome => ({
+export const fail = (
+  code: CheckCode,
+  reason: string,
+  fix: string,
+  extra: Omit<Extra, "fix"> = {},
+): Outcome => ({
   status: "fail",
+  code,
   reason,
   fix,
   ...extra,
 });
 
 /** @internal */
-export const skip = (reason: string): Outcome => ({ status: "skip", reason });
+export const skip = (reason: string, code: CheckCode): Outcome => ({ status: "skip", code, reason });
 
 /**
  * @internal
  * A check that could not run because of the environment (no credentials, no permission, an
  * unreachable API): a warning, so that what could be checked still counts, and marked so.
  */
-export const notChecked = (reason: string, fix: string, details: Record<string, unknown> = {}): Outcome => ({
+export const notChecked = (
+  code: CheckCode,
+  reason: string,
+  fix: string,
+  details: Record<string, unknown> = {},
+): Outcome => ({
   status: "warn",
+  code,
   reason: `not checked: ${reason}`,
   fix,
   details: { ...details, notChecked: true },
@@ -48,8 +67,14 @@ export const notChecked = (reason: string, fix: string, details: Record<string, 
  * A check the user asked for (a cluster named, a service account given) that could not run:
  * a failure, since nothing it should have proved was proved; `details.notChecked` marks it.
  */
-export const couldNotRun = (reason: string, fix: string, details: Record<string, unknown> = {}): Outcome => ({
+export const couldNotRun = (
+  code: CheckCode,
+  reason: string,
+  fix: string,
+  details: Record<string, unknown> = {},
+): Outcome => ({
   status: "fail",
+  code,
   reason: `could not check: ${reason}`,
   fix,
   details: { ...details, notChecked: true },
