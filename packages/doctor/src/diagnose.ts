@@ -104,10 +104,10 @@ export const STS_TIMEOUT_MS = 5_000;
  *
  * The AWS SDK and the Kubernetes client are loaded only when a check needs them.
  *
- * @throws {DoctorError} for options that cannot work: `ERR_SERVICE_ACCOUNT_INVALID`,
- *   `ERR_ROLE_ARN_INVALID`, `ERR_AUDIENCE_INVALID`, `ERR_SIGNING_KEY_MISSING`,
- *   `ERR_SMOKE_TEST_INCOMPLETE`.
- * @throws {KeysError} `ERR_KUBECONFIG_INVALID`.
+ * @throws {DoctorError} for options that cannot work: `ERR_AUDIENCE_INVALID`,
+ *   `ERR_SIGNING_KEY_MISSING`, `ERR_SMOKE_TEST_INCOMPLETE`.
+ * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID`, `ERR_ROLE_ARN_INVALID` (from `@irsa-anywhere/iam`).
+ * @throws {KubeError} `ERR_KUBECONFIG_INVALID` (from `@irsa-anywhere/kube`).
  *
  * @example
  * const diagnosis = await diagnose({

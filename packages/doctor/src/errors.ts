@@ -30,7 +30,7 @@ const faults: FaultTable<DoctorErrorCode> = {
  *
  * @example
  * try {
- *   await diagnose({ issuer, smokeTest: true });
+ *   await diagnose({ issuer: "https://oidc.example.com/prod", smokeTest: true });
  * } catch (error) {
  *   if (error instanceof DoctorError && error.code === "ERR_SIGNING_KEY_MISSING") console.error(error.message);
  *   else throw error;

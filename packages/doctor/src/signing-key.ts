@@ -19,7 +19,13 @@ export type SigningKey = PrivateSigningKey;
  *
  * @example
  * const signingKey = signingKeyFromPem(await readFile("sa.key", "utf8"), "sa.key");
- * await diagnose({ issuer, serviceAccount: "payments/api", roleArn, smokeTest: true, signingKey });
+ * await diagnose({
+ *   issuer: "https://oidc.example.com/prod",
+ *   serviceAccount: "payments/api",
+ *   roleArn: "arn:aws:iam::111122223333:role/payments-api",
+ *   smokeTest: true,
+ *   signingKey,
+ * });
  */
 export function signingKeyFromPem(text: string, origin: string): SigningKey {
   let signingKey: SigningKey | undefined;
