@@ -1,2 +1,2 @@
 export { type Fault, type FaultTable, IrsaAnywhereError } from "./irsa-anywhere-error.js";
-export { QUOTED_INPUT_MAX, quoteInput } from "./quote-input.js";
+export { quoteInput } from "./quote-input.js";
