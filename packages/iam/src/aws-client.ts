@@ -28,6 +28,7 @@ interface MiddlewareClient {
  * timeout (a request never answered would otherwise wait for ever), and the profile.
  *
  * @example
+ * const region = "us-west-2";
  * const client = watchAwsRequests(new S3Client({ region, ...awsClientConfig({ profile: "prod" }) }), "S3", {});
  */
 export function awsClientConfig(settings: AwsClientSettings) {

@@ -52,7 +52,9 @@ const action = "sts:AssumeRoleWithWebIdentity";
  *   API returns it.
  *
  * @example
- * evaluateTrustPolicy(role.AssumeRolePolicyDocument, {
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * evaluateTrustPolicy(role?.AssumeRolePolicyDocument, {
  *   providerArn: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod",
  *   issuerHostPath: "oidc.example.com/prod",
  *   subject: "system:serviceaccount:payments:api",

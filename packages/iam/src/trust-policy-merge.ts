@@ -67,7 +67,9 @@ const webIdentity = "sts:AssumeRoleWithWebIdentity";
  *   policy (a `Deny`) still refuses a service account after the merge.
  *
  * @example
- * const { policy } = mergeTrustPolicy(role.AssumeRolePolicyDocument, {
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * const { policy } = mergeTrustPolicy(role?.AssumeRolePolicyDocument, {
  *   issuer: "https://oidc.example.com/prod",
  *   serviceAccounts: ["payments/api"],
  *   accountId: "111122223333",

@@ -137,6 +137,7 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
+ * const issuer = "https://oidc.example.com/prod";
  * const policy = await trustPolicy({ issuer, serviceAccounts: ["payments/api"] });
  * console.log(JSON.stringify(policy, null, 2));
  */

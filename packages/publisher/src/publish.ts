@@ -95,6 +95,7 @@ export interface PublishResult extends PublishDocumentsResult {
  * unchanged key writes nothing (and, for a bucket whose documents are public, makes five requests).
  *
  * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
  * const result = await publish({ keys, bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
  * console.log(result.issuer, result.oidcProvider?.arn);
  */
