@@ -28,6 +28,7 @@ export interface StatementEvaluation {
   explanation: string;
 }
 
+/** Whether a trust policy lets a web identity in, and which statements decided it. */
 export interface TrustPolicyEvaluation {
   /** `"unknown"` when the answer hangs on something this evaluator cannot decide. */
   decision: "allowed" | "denied" | "unknown";

@@ -22,6 +22,7 @@ export interface MergedTrustPolicy {
   alreadyAllowed: string[];
 }
 
+/** What `trustPolicyForRole` needs: the role, and the service accounts to let into it. */
 export interface RoleTrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accountId" | "partition"> {
   /** The role: its name (`payments-api`) or its ARN. */
   role: string;
@@ -36,6 +37,7 @@ export interface RoleTrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "a
   clients?: { iam?: IAMClient };
 }
 
+/** A role's trust policy with the service accounts merged in, and the role it belongs to. */
 export interface RoleTrustPolicy extends MergedTrustPolicy {
   /** The role's ARN, as IAM gave it. */
   roleArn: string;

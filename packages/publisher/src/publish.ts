@@ -27,6 +27,7 @@ import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import type { PublishTarget } from "./target.js";
 
+/** What `publish` needs: the keys, and where to publish them (a bucket, a directory or a target). */
 export interface PublishOptions {
   /** The cluster's current keys, e.g. from `publicKeysFromCluster`. */
   keys: readonly PublicSigningKey[];
@@ -71,6 +72,7 @@ export interface PublishOptions {
   aws?: AwsClientSettings | undefined;
 }
 
+/** What `publish` did to the bucket policy with `publicReadPolicy`. */
 export interface BucketPolicyOutcome {
   action: "create" | "update" | "unchanged";
   reason: string;
@@ -78,6 +80,9 @@ export interface BucketPolicyOutcome {
   sid: string;
 }
 
+/**
+ * What `publish` did: the documents' outcomes, where they went and, for a bucket, the IAM provider.
+ */
 export interface PublishResult extends PublishDocumentsResult {
   target:
     | { kind: "directory"; path: string }
