@@ -1,6 +1,15 @@
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
-export { type BucketPolicyOutcome, type PublishOptions, type PublishResult, publish } from "./publish.js";
+export {
+  type BucketPolicyOutcome,
+  type BucketPublishOptions,
+  type DirectoryPublishOptions,
+  type PublishOptions,
+  type PublishResult,
+  publish,
+  type TargetPublishOptions,
+  type UncheckedPublishOptions,
+} from "./publish.js";
 export {
   DOCUMENT_CACHE_CONTROL,
   DOCUMENT_CONTENT_TYPE,
