@@ -167,16 +167,13 @@ export async function publish(input: PublishOptions): Promise<PublishResult> {
   const options: PublishSettings = input;
   const given = [options.outDir, options.bucket, options.target].filter((where) => where !== undefined);
   if (given.length !== 1) {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      "say where to publish: a directory (--out-dir) or a bucket (--bucket), one of them",
-    );
+    throw new PublishError("ERR_TARGET_MISSING", "say where to publish: one of bucket, outDir or target");
   }
   if (options.outDir !== undefined || options.target !== undefined) {
     if (options.issuer === undefined) {
       throw new PublishError(
         "ERR_TARGET_MISSING",
-        "publishing to a directory needs the issuer URL (--issuer) that will serve it",
+        "publishing to a directory or a target needs the issuer URL that will serve it (issuer)",
       );
     }
     const target = options.target ?? directoryTarget(options.outDir as string);
