@@ -12,7 +12,10 @@ import ts from "typescript";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, ".doc-examples");
 
-/** Names Node gives an example without an import, and where a user would import them from. */
+/**
+ * Names an example may use without declaring them, and where a user would import them from:
+ * Node's, and the AWS SDK clients' that a caller passes to or uses beside our functions.
+ */
 const NODE_NAMES = {
   readFile: "node:fs/promises",
   writeFile: "node:fs/promises",
@@ -20,6 +23,12 @@ const NODE_NAMES = {
   createPublicKey: "node:crypto",
   createPrivateKey: "node:crypto",
   generateKeyPairSync: "node:crypto",
+  S3Client: "@aws-sdk/client-s3",
+  IAMClient: "@aws-sdk/client-iam",
+  GetRoleCommand: "@aws-sdk/client-iam",
+  ListOpenIDConnectProvidersCommand: "@aws-sdk/client-iam",
+  STSClient: "@aws-sdk/client-sts",
+  GetCallerIdentityCommand: "@aws-sdk/client-sts",
 };
 
 /** Every package's public names: what its src/index.ts exports, read by the compiler. */

@@ -5,9 +5,9 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import {
+  type BucketPublishOptions,
   confirmRotation,
   DEFAULT_RETAIN_MS,
-  type PublishOptions,
   prepareRotation,
   pruneRotation,
   publish,
@@ -51,7 +51,10 @@ beforeEach(async () => {
   now = new Date("2026-11-23T00:00:00Z");
 });
 
-function options(cluster: PublicSigningKey[], extra: Partial<PublishOptions> = {}): PublishOptions {
+function options(
+  cluster: PublicSigningKey[],
+  extra: Partial<BucketPublishOptions> = {},
+): BucketPublishOptions {
   return {
     keys: cluster,
     bucket,

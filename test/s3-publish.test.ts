@@ -17,7 +17,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { type PublicSigningKey, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
-import { PublishError, type PublishOptions, publish } from "@irsa-anywhere/publisher";
+import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateTestKey, pem } from "./support/keys.js";
 import { type MotoServer, startMoto } from "./support/moto.js";
@@ -55,7 +55,7 @@ beforeEach(async () => {
   proxy.clear();
 });
 
-function options(extra: Partial<PublishOptions> = {}): PublishOptions {
+function options(extra: Partial<BucketPublishOptions> = {}): BucketPublishOptions {
   return {
     keys: keyA,
     bucket,

@@ -98,6 +98,9 @@ export function validateIssuer(issuer: string): string {
  * The path of an issuer as object keys and file names hold it: without its leading slash, each
  * segment percent-decoded as S3 and static servers decode a request (`https://host/c%34` is
  * `c4`); `""` for `https://host`.
+ *
+ * @example
+ * issuerPath("https://oidc.example.com/prod"); // "prod"
  */
 export function issuerPath(issuer: string): string {
   return issuerUrlPath(issuer)
@@ -112,7 +115,12 @@ function issuerUrlPath(issuer: string): string {
   return new URL(validateIssuer(issuer)).pathname.replace(/^\/+/, "").replace(/\/+$/, "");
 }
 
-/** The issuer as IAM names its OIDC provider and as trust policy condition keys start: host and path, no scheme. */
+/**
+ * The issuer as IAM names its OIDC provider and as trust policy condition keys start: host and path, no scheme.
+ *
+ * @example
+ * issuerHostPath("https://oidc.example.com/prod"); // "oidc.example.com/prod"
+ */
 export function issuerHostPath(issuer: string): string {
   return validateIssuer(issuer).replace(/^https:\/\//, "");
 }
@@ -128,6 +136,9 @@ export interface DocumentPaths {
 /**
  * The paths, relative to the web root of the issuer's host, of the discovery document and JWKS,
  * decoded: the object keys and file names (`issuerPath`).
+ *
+ * @example
+ * documentPaths("https://oidc.example.com/prod").jwks; // "prod/keys.json"
  */
 export function documentPaths(issuer: string): DocumentPaths {
   return pathsUnder(issuerPath(issuer));
@@ -136,6 +147,9 @@ export function documentPaths(issuer: string): DocumentPaths {
 /**
  * The request targets STS sends for the two documents (`/c%34/keys.json`), percent-encoded as
  * the issuer is: what a server compares a request's path with.
+ *
+ * @example
+ * documentRequestPaths("https://oidc.example.com/c%34").jwks; // "/c%34/keys.json"
  */
 export function documentRequestPaths(issuer: string): DocumentPaths {
   const paths = pathsUnder(issuerUrlPath(issuer));

@@ -14,6 +14,7 @@ export interface OpenIdConfiguration {
   claims_supported: string[];
 }
 
+/** What `openIdConfiguration` needs: the issuer and the algorithms of the keys it publishes. */
 export interface OpenIdConfigurationOptions {
   /** Exactly as tokens carry it in `iss`. */
   issuer: string;
@@ -54,7 +55,13 @@ export function openIdConfiguration(options: OpenIdConfigurationOptions): OpenId
   };
 }
 
-/** The bytes to publish: two-space indented JSON with a final newline. */
+/**
+ * The bytes to publish: two-space indented JSON with a final newline.
+ *
+ * @example
+ * const document = openIdConfiguration({ issuer: "https://oidc.example.com/prod", algorithms: ["RS256"] });
+ * await writeFile("site/prod/.well-known/openid-configuration", serializeOpenIdConfiguration(document));
+ */
 export function serializeOpenIdConfiguration(document: OpenIdConfiguration): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -1,6 +1,6 @@
 export { InputError, type InputErrorCode } from "./input-error.js";
 export { type Fault, type FaultTable, IrsaAnywhereError } from "./irsa-anywhere-error.js";
 export { measureNesting } from "./nesting-depth.js";
-export { QUOTED_INPUT_MAX, quoteInput } from "./quote-input.js";
+export { quoteInput } from "./quote-input.js";
 export { INPUT_LIMITS, type ReadInputOptions, readInput } from "./read-input.js";
 export { type RequestInFlight, requestsInFlight, trackRequest } from "./requests-in-flight.js";

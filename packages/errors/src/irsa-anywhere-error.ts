@@ -28,8 +28,9 @@ export type FaultTable<Code extends string> = { readonly [C in Code]: Fault };
  * holds key material, credentials or a token.
  *
  * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
  * try {
- *   await publish(options);
+ *   await publish({ keys, outDir: "site", issuer: "https://oidc.example.com/prod" });
  * } catch (error) {
  *   if (!(error instanceof IrsaAnywhereError)) throw error; // a bug: show it in full
  *   console.error(`${error.code}: ${error.message}`);
@@ -45,6 +46,7 @@ export class IrsaAnywhereError<Code extends string = string> extends Error {
 
   /**
    * @example
+   * type GreetingErrorCode = "ERR_NAME_INVALID";
    * const faults: FaultTable<GreetingErrorCode> = { ERR_NAME_INVALID: "input" };
    * class GreetingError extends IrsaAnywhereError<GreetingErrorCode> {
    *   override readonly name = "GreetingError";
@@ -64,7 +66,12 @@ export class IrsaAnywhereError<Code extends string = string> extends Error {
    * written before `fault`.
    *
    * @example
-   * if (error instanceof KeysError && error.isInputError) showUsage();
+   * try {
+   *   validateIssuer("http://oidc.example.com/prod");
+   * } catch (error) {
+   *   if (error instanceof IrsaAnywhereError && error.isInputError) console.error(`usage: ${error.message}`);
+   *   else throw error;
+   * }
    */
   get isInputError(): boolean {
     return this.fault === "input";

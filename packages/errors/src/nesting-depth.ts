@@ -16,6 +16,7 @@ export function nestingDepth(text: string): number {
  * manifest with it, kube a kubeconfig, before either is parsed.
  *
  * @example
+ * const text = await readInput("secret.yaml", { maxBytes: INPUT_LIMITS.manifest, what: "--secret-file" });
  * const { depth, entries } = measureNesting(text);
  * if (depth > 100 || entries > 20_000) throw new Error("no real manifest is this large");
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QUOTED_INPUT_MAX, quoteInput } from "./index.js";
+import { QUOTED_INPUT_MAX, quoteInput } from "./quote-input.js";
 
 describe("quoteInput", () => {
   it("quotes short input whole, with control characters visible", () => {

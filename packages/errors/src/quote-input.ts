@@ -1,8 +1,6 @@
 /**
- * How many characters of a user's input a message quotes; the rest is counted, not printed.
- *
- * @example
- * quoteInput("x".repeat(QUOTED_INPUT_MAX)); // quoted whole
+ * How many characters of a user's input a message quotes; the rest is counted, not printed:
+ * `quoteInput("x".repeat(QUOTED_INPUT_MAX))` is quoted whole.
  */
 export const QUOTED_INPUT_MAX = 80;
 

@@ -2,6 +2,7 @@ import { type RequestInFlight, trackRequest } from "@irsa-anywhere/errors";
 
 /** How long an AWS request may wait for a connection, then for its answer, unless told otherwise. */
 export const AWS_CONNECT_TIMEOUT_MS = 10_000;
+/** How long an AWS request may wait for its answer unless `requestTimeoutMs` says otherwise. */
 export const AWS_REQUEST_TIMEOUT_MS = 30_000;
 
 /** How the AWS clients this project makes are set up; shared by publish, rotate, doctor and trust-policy. */
@@ -28,6 +29,7 @@ interface MiddlewareClient {
  * timeout (a request never answered would otherwise wait for ever), and the profile.
  *
  * @example
+ * const region = "us-west-2";
  * const client = watchAwsRequests(new S3Client({ region, ...awsClientConfig({ profile: "prod" }) }), "S3", {});
  */
 export function awsClientConfig(settings: AwsClientSettings) {
@@ -45,7 +47,10 @@ export function awsClientConfig(settings: AwsClientSettings) {
 
 /**
  * Records each request of `client` while it waits, and on its error, so that a timeout can name
- * the endpoint and the operation that did not answer ({@link noAnswerMessage}).
+ * the endpoint and the operation that did not answer.
+ *
+ * @example
+ * const s3 = watchAwsRequests(new S3Client({ region: "us-west-2", ...awsClientConfig({}) }), "S3", {});
  */
 export function watchAwsRequests<T extends MiddlewareClient>(
   client: T,

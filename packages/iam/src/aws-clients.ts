@@ -39,10 +39,7 @@ export async function makeStsClient(
 
 /**
  * The partition name of the region the SDK would use: `region`, else `AWS_REGION` or the
- * profile's; `aws` when none is set. Sends no request.
- *
- * @example
- * await partitionOfSdkRegion("cn-north-1"); // "aws-cn"
+ * profile's; `aws` when none is set (`"aws-cn"` for `"cn-north-1"`). Sends no request.
  */
 export async function partitionOfSdkRegion(
   region: string | undefined,

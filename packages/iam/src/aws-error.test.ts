@@ -4,7 +4,8 @@ import { type AddressInfo, createServer } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { sdkError } from "../../../test/support/sdk-error.js";
-import { awsError, describeAwsFailure, IamError, translateAwsError } from "./index.js";
+import { awsError, describeAwsFailure, translateAwsError } from "./aws-error.js";
+import { IamError } from "./errors.js";
 
 const operation = {
   action: "s3:PutObject",

@@ -40,8 +40,13 @@ const unreachableFix =
  * never appear in SDK error messages, and only the first line of a message is kept.
  *
  * @example
- * const failure = describeAwsFailure(error);
- * if (failure.kind === "not-found") return undefined;
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * try {
+ *   await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * } catch (error) {
+ *   const failure = describeAwsFailure(error);
+ *   if (failure.kind !== "not-found") throw error;
+ * }
  */
 export function describeAwsFailure(error: unknown): AwsFailure {
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkError;
@@ -96,7 +101,12 @@ export function describeAwsFailure(error: unknown): AwsFailure {
  * What to do about an AWS failure, for a check's fix or an error message.
  *
  * @example
- * awsFix(describeAwsFailure(error), ["iam:GetRole"]); // "grant this identity iam:GetRole"
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * try {
+ *   await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * } catch (error) {
+ *   console.error(awsFix(describeAwsFailure(error), ["iam:GetRole"])); // "grant this identity iam:GetRole"
+ * }
  */
 export function awsFix(failure: AwsFailure, actions: readonly string[]): string {
   switch (failure.kind) {
@@ -112,14 +122,8 @@ export function awsFix(failure: AwsFailure, actions: readonly string[]): string 
 
 /**
  * An AWS failure of a call that cannot go on without it, as an {@link IamError} whose message
- * lists the actions tried, what went wrong and what to do.
- *
- * @example
- * try {
- *   await sts.send(new GetCallerIdentityCommand({}));
- * } catch (error) {
- *   throw awsError(error, ["sts:GetCallerIdentity"]);
- * }
+ * lists the actions tried, what went wrong and what to do: a failed `sts:GetCallerIdentity`
+ * becomes `awsError(error, ["sts:GetCallerIdentity"])`.
  */
 export function awsError(error: unknown, actions: readonly string[]): IamError {
   const failure = describeAwsFailure(error);
@@ -137,7 +141,12 @@ export function awsError(error: unknown, actions: readonly string[]): IamError {
  * changes something (a publish, a provider's registration).
  *
  * @example
- * throw translateAwsError(error, { action: "iam:ListOpenIDConnectProviders", resource: "*" });
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * try {
+ *   await iam.send(new ListOpenIDConnectProvidersCommand({}));
+ * } catch (error) {
+ *   throw translateAwsError(error, { action: "iam:ListOpenIDConnectProviders", resource: "*" });
+ * }
  */
 export function translateAwsError(error: unknown, operation: AwsOperation): IamError {
   const failure = describeAwsFailure(error);

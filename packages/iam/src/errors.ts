@@ -39,6 +39,7 @@ const faults: FaultTable<IamErrorCode> = {
  * and what to do; it never holds credentials or a token.
  *
  * @example
+ * const issuer = "https://oidc.example.com/prod";
  * try {
  *   await trustPolicy({ issuer, serviceAccounts: ["payments/api"] });
  * } catch (error) {

@@ -10,6 +10,7 @@ export type Truth = boolean | "unknown";
  */
 export type ConditionContext = Readonly<Record<string, string | readonly string[]>>;
 
+/** How `evaluateConditions` treats condition keys whose value it does not know. */
 export interface ConditionOptions {
   /**
    * Keys whose presence and value cannot be known here (e.g. `aws:SourceIp`): a clause on one

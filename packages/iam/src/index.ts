@@ -1,21 +1,15 @@
 export { oidcProviderArn, parseRoleArn, providerHostPath, type RoleArn, requireRoleArn } from "./arn.js";
-export { audienceProblem, DEFAULT_AUDIENCE, MAX_AUDIENCE_LENGTH, MAX_AUDIENCES } from "./audience.js";
+export { audienceProblem, DEFAULT_AUDIENCE, MAX_AUDIENCES } from "./audience.js";
 export {
-  AWS_CONNECT_TIMEOUT_MS,
   AWS_REQUEST_TIMEOUT_MS,
   type AwsClientSettings,
-  type AwsRequestInFlight,
   awsClientConfig,
-  describeWait,
-  formatDuration,
-  noAnswerMessage,
   watchAwsRequests,
 } from "./aws-client.js";
-export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";
+export { makeIamClient, makeStsClient } from "./aws-clients.js";
 export {
   type AwsFailure,
   type AwsOperation,
-  awsError,
   awsFix,
   describeAwsFailure,
   translateAwsError,
@@ -31,15 +25,13 @@ export {
 } from "./iam-condition.js";
 export { MAX_JWKS_KEYS } from "./jwks-limit.js";
 export {
-  CLUSTER_TAG_KEY,
   ensureOidcProvider,
   lookUpOidcProvider,
-  MANAGED_BY_TAG,
   type OidcProviderOptions,
   type OidcProviderOutcome,
   type ProviderLookup,
 } from "./oidc-provider.js";
-export { iamRegionOf, PARTITION_NAMES, type Partition, partitionNamed, partitionOf } from "./partition.js";
+export { type Partition, partitionOf } from "./partition.js";
 export { resolvedRegion, validateRegion } from "./region.js";
 export { lookUpRole, type RoleLookup } from "./role.js";
 export { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";

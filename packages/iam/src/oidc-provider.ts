@@ -58,6 +58,7 @@ export async function lookUpOidcProvider(client: IAMClient, hostPath: string): P
   }
 }
 
+/** What `ensureOidcProvider` registers, with which IAM client, and whether it may write. */
 export interface OidcProviderOptions {
   iam: IamModule;
   client: IAMClient;
@@ -68,6 +69,7 @@ export interface OidcProviderOptions {
   dryRun: boolean;
 }
 
+/** What `ensureOidcProvider` did (or, in a dry run, would do) to the IAM OIDC provider. */
 export interface OidcProviderOutcome {
   /** Unknown only on a dry run that would create it. */
   arn: string | undefined;
@@ -83,6 +85,16 @@ export interface OidcProviderOutcome {
  * anything and never deletes a provider. No thumbprint is sent: the IAM API no longer requires
  * one, and STS does not use it for issuers whose certificate chains to a public root CA (as S3's
  * and CloudFront's do); IAM fills it in itself.
+ *
+ * @example
+ * const outcome = await ensureOidcProvider({
+ *   iam: await import("@aws-sdk/client-iam"),
+ *   client: await makeIamClient("aws"),
+ *   issuer: "https://oidc.example.com/prod",
+ *   audiences: [DEFAULT_AUDIENCE],
+ *   dryRun: true,
+ * });
+ * console.log(outcome.action, outcome.arn);
  */
 export async function ensureOidcProvider(options: OidcProviderOptions): Promise<OidcProviderOutcome> {
   const { iam, client, issuer, dryRun } = options;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { iamRegionOf, PARTITION_NAMES, partitionNamed, partitionOf } from "./index.js";
+import { iamRegionOf, PARTITION_NAMES, partitionNamed, partitionOf } from "./partition.js";
 
 describe("partitionOf", () => {
   it.each([

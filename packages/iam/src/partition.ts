@@ -50,20 +50,16 @@ export function partitionOf(region: string): Partition {
 }
 
 /**
- * The partition of this name (an ARN's second field), or `aws` for a name the SDK does not know.
- *
- * @example
- * partitionNamed("aws-us-gov").iamRegion; // "us-gov-west-1"
+ * The partition of this name (an ARN's second field), or `aws` for a name the SDK does not know:
+ * `partitionNamed("aws-us-gov").iamRegion` is `"us-gov-west-1"`.
  */
 export function partitionNamed(name: string): Partition {
   return partitionOf(regionOfPartition[name] ?? "us-east-1");
 }
 
 /**
- * IAM is global; its clients are made in the partition's own region for global services.
- *
- * @example
- * iamRegionOf("aws"); // "us-east-1"
+ * IAM is global; its clients are made in the partition's own region for global services
+ * (`"us-east-1"` for `"aws"`).
  */
 export function iamRegionOf(partition: string): string {
   return partitionNamed(partition).iamRegion;

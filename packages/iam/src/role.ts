@@ -13,7 +13,15 @@ export type RoleLookup =
  *
  * @example
  * const lookup = await lookUpRole(await makeIamClient("aws"), "payments-api");
- * if (lookup.kind === "found") console.log(evaluateTrustPolicy(lookup.document, request));
+ * if (lookup.kind === "found") {
+ *   const evaluation = evaluateTrustPolicy(lookup.document, {
+ *     providerArn: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod",
+ *     issuerHostPath: "oidc.example.com/prod",
+ *     subject: "system:serviceaccount:payments:api",
+ *     audience: "sts.amazonaws.com",
+ *   });
+ *   console.log(evaluation.decision);
+ * }
  */
 export async function lookUpRole(client: IAMClient, roleName: string): Promise<RoleLookup> {
   const iam = await import("@aws-sdk/client-iam");

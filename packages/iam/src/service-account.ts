@@ -55,7 +55,12 @@ export function assertNamespace(namespace: string): void {
   }
 }
 
-/** The `sub` claim of the service account's tokens, as kube-apiserver writes it. */
+/**
+ * The `sub` claim of the service account's tokens, as kube-apiserver writes it.
+ *
+ * @example
+ * serviceAccountSubject(parseServiceAccount("payments/api")); // "system:serviceaccount:payments:api"
+ */
 export function serviceAccountSubject(account: ServiceAccountRef): string {
   return `system:serviceaccount:${account.namespace}:${account.name}`;
 }

@@ -28,6 +28,7 @@ export interface StatementEvaluation {
   explanation: string;
 }
 
+/** Whether a trust policy lets a web identity in, and which statements decided it. */
 export interface TrustPolicyEvaluation {
   /** `"unknown"` when the answer hangs on something this evaluator cannot decide. */
   decision: "allowed" | "denied" | "unknown";
@@ -52,7 +53,9 @@ const action = "sts:AssumeRoleWithWebIdentity";
  *   API returns it.
  *
  * @example
- * evaluateTrustPolicy(role.AssumeRolePolicyDocument, {
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * evaluateTrustPolicy(role?.AssumeRolePolicyDocument, {
  *   providerArn: "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod",
  *   issuerHostPath: "oidc.example.com/prod",
  *   subject: "system:serviceaccount:payments:api",

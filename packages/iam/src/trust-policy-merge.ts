@@ -22,6 +22,7 @@ export interface MergedTrustPolicy {
   alreadyAllowed: string[];
 }
 
+/** What `trustPolicyForRole` needs: the role, and the service accounts to let into it. */
 export interface RoleTrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accountId" | "partition"> {
   /** The role: its name (`payments-api`) or its ARN. */
   role: string;
@@ -36,6 +37,7 @@ export interface RoleTrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "a
   clients?: { iam?: IAMClient };
 }
 
+/** A role's trust policy with the service accounts merged in, and the role it belongs to. */
 export interface RoleTrustPolicy extends MergedTrustPolicy {
   /** The role's ARN, as IAM gave it. */
   roleArn: string;
@@ -67,7 +69,9 @@ const webIdentity = "sts:AssumeRoleWithWebIdentity";
  *   policy (a `Deny`) still refuses a service account after the merge.
  *
  * @example
- * const { policy } = mergeTrustPolicy(role.AssumeRolePolicyDocument, {
+ * const iam = new IAMClient({ region: "us-east-1", ...awsClientConfig({}) });
+ * const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: "payments-api" }));
+ * const { policy } = mergeTrustPolicy(role?.AssumeRolePolicyDocument, {
  *   issuer: "https://oidc.example.com/prod",
  *   serviceAccounts: ["payments/api"],
  *   accountId: "111122223333",

@@ -21,6 +21,7 @@ export interface TrustPolicyDocument {
   Statement: TrustPolicyStatement[];
 }
 
+/** One `sts:AssumeRoleWithWebIdentity` statement of a role trust policy. */
 export interface TrustPolicyStatement {
   Effect: "Allow";
   Principal: { Federated: string };
@@ -28,6 +29,9 @@ export interface TrustPolicyStatement {
   Condition: Record<string, Record<string, string | string[]>>;
 }
 
+/**
+ * What `buildTrustPolicy` needs: the issuer, the service accounts, and the account to trust it in.
+ */
 export interface BuildTrustPolicyOptions {
   /** The issuer, exactly as the cluster's tokens carry it. */
   issuer: string;
@@ -45,6 +49,7 @@ export interface BuildTrustPolicyOptions {
   partition?: string;
 }
 
+/** What `trustPolicy` needs; the account is the caller's AWS account unless given. */
 export interface TrustPolicyOptions extends Omit<BuildTrustPolicyOptions, "accountId" | "partition"> {
   /** Default: the account of the caller's credentials (STS `GetCallerIdentity`). */
   accountId?: string;
@@ -137,6 +142,7 @@ export function buildTrustPolicy(options: BuildTrustPolicyOptions): TrustPolicyD
  *   `ERR_AWS_REQUEST_FAILED` when the account cannot be looked up.
  *
  * @example
+ * const issuer = "https://oidc.example.com/prod";
  * const policy = await trustPolicy({ issuer, serviceAccounts: ["payments/api"] });
  * console.log(JSON.stringify(policy, null, 2));
  */

@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { buildJwks, type PublicSigningKey, serializeJwks, toPublicSigningKey } from "@irsa-anywhere/keys";
 import { describe, expect, it } from "vitest";
-import { decideState, loadState, PublishError, type PublisherState, type StateInput } from "./index.js";
+import { decideState, type StateInput } from "./decide-state.js";
+import { PublishError } from "./errors.js";
+import { loadState, type PublisherState } from "./state.js";
 
 const newKey = (): PublicSigningKey =>
   toPublicSigningKey(generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey, "test key");

@@ -23,7 +23,8 @@ const LEGACY_VERSION = "in-directory:";
  * is read once from there, and removed when its successor is written.
  *
  * @example
- * await publish({ issuer, keys, target: directoryTarget("./site") });
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * await publish({ issuer: "https://oidc.example.com/prod", keys, target: directoryTarget("./site") });
  */
 export function directoryTarget(
   directory: string,

@@ -45,8 +45,9 @@ const faults: FaultTable<PublishErrorCode> = {
  * The one error class of `@irsa-anywhere/publisher`. Messages never contain credentials or keys.
  *
  * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
  * try {
- *   await publish(options);
+ *   await publish({ keys, bucket: "my-oidc", prefix: "prod" });
  * } catch (error) {
  *   if (error instanceof PublishError && error.code === "ERR_BUCKET_NOT_FOUND") console.error(error.message);
  *   else throw error;

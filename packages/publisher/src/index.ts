@@ -1,18 +1,14 @@
-export { mergeBucketPolicy, type PolicyStatement, publicReadStatement } from "./bucket-policy.js";
-export {
-  decideState,
-  pendingKids,
-  type RotationStep,
-  type StateDecision,
-  type StateInput,
-} from "./decide-state.js";
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
   type BucketPolicyOutcome,
+  type BucketPublishOptions,
+  type DirectoryPublishOptions,
   type PublishOptions,
   type PublishResult,
   publish,
+  type TargetPublishOptions,
+  type UncheckedPublishOptions,
 } from "./publish.js";
 export {
   DOCUMENT_CACHE_CONTROL,
@@ -26,7 +22,7 @@ export {
   publishDocuments,
   statePath,
 } from "./publish-documents.js";
-export { DEFAULT_RETAIN_MS, parseDuration, WARN_JWKS_KEYS } from "./retention.js";
+export { DEFAULT_RETAIN_MS, parseDuration } from "./retention.js";
 export {
   confirmRotation,
   type PruneOutcome,
@@ -37,22 +33,4 @@ export {
   rotationStatus,
   withdrawRotation,
 } from "./rotation.js";
-export { type S3Operation, translateS3Error } from "./s3-error.js";
-export {
-  normalizePrefix,
-  objectPrefixForIssuer,
-  type S3IssuerUrl,
-  s3Issuer,
-  s3IssuerUrl,
-} from "./s3-location.js";
-export { type S3Target, type S3TargetOptions, s3Target } from "./s3-target.js";
-export {
-  type KeyRecord,
-  loadState,
-  type PublisherState,
-  type RotationRecord,
-  renderDiscovery,
-  renderJwks,
-  serializeState,
-} from "./state.js";
 export type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";

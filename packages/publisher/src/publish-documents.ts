@@ -23,6 +23,7 @@ import type { PublishTarget, StoredDocument } from "./target.js";
  * well before the API server signs with it. Key retention adds this time to the token lifetime.
  */
 export const DOCUMENT_CACHE_CONTROL = "public, max-age=300";
+/** The `Content-Type` both documents are published and served with. */
 export const DOCUMENT_CONTENT_TYPE = "application/json";
 
 /**
@@ -38,9 +39,12 @@ function conflictBackoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
+/** The two documents an issuer publishes. */
 export type DocumentName = "keys.json" | "openid-configuration";
+/** What a publish did to a document: wrote it new, replaced it, or left it as it was. */
 export type DocumentAction = "create" | "update" | "unchanged";
 
+/** What a publish did to one document, and where. */
 export interface DocumentOutcome {
   name: DocumentName;
   /** Relative to the issuer host's web root: `prod/keys.json`. */
@@ -54,6 +58,7 @@ export interface DocumentOutcome {
   written: boolean;
 }
 
+/** What `publishDocuments` needs: the issuer, the keys, and the target to write them to. */
 export interface PublishDocumentsOptions {
   /** The issuer URL, exactly as the cluster's tokens carry it. */
   issuer: string;
@@ -81,6 +86,7 @@ export interface PublishDocumentsOptions {
   keepPublishedIssuer?: boolean;
 }
 
+/** What `publishDocuments` did: the issuer, each document's outcome, and the keys now published. */
 export interface PublishDocumentsResult {
   issuer: string;
   dryRun: boolean;
@@ -97,6 +103,7 @@ export interface PublishDocumentsResult {
   warnings: string[];
 }
 
+/** The keys a publish left published, and why each is there. */
 export type PublishedKeys = Pick<
   StateDecision,
   "current" | "published" | "added" | "retained" | "pending" | "pruned" | "waiting" | "promoted"

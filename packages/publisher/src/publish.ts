@@ -27,21 +27,22 @@ import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import type { PublishTarget } from "./target.js";
 
-export interface PublishOptions {
-  /** The cluster's current keys, e.g. from `publicKeysFromCluster`. */
+/** What every publish takes, wherever it publishes. */
+interface CommonPublishOptions {
+  /** The cluster's current keys, e.g. from `publicKeysFromPem` or `publicKeysFromCluster`. */
   keys: readonly PublicSigningKey[];
-  /**
-   * The issuer, exactly as the cluster's tokens carry it. Required with `outDir`; with `bucket`
-   * it defaults to the bucket's S3 URL (with `prefix`), and must be on that host unless
-   * `externalIssuer` says something else (CloudFront) serves the bucket.
-   */
-  issuer?: string | undefined;
-  /** Publish into this directory, for any static web host. */
-  outDir?: string | undefined;
-  /** Publish into this target (your own store, or a wrapped `directoryTarget`); needs `issuer`. */
-  target?: PublishTarget | undefined;
-  /** Publish into this S3 bucket and register the IAM OIDC provider. */
-  bucket?: string | undefined;
+  emptyKidTwin?: boolean | undefined;
+  /** A rotation phase, decided on the same state as the publish (the rotate phases). */
+  rotation?: RotationStep | undefined;
+  /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
+  retainMs?: number | undefined;
+  /** The clock (tests). */
+  now?: (() => Date) | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** What a publish to an S3 bucket takes besides the keys. */
+interface BucketSettings {
   /** Object key prefix in the bucket, so several clusters can share one. */
   prefix?: string | undefined;
   /** The bucket's region; default the SDK's (`AWS_REGION`, the profile's). */
@@ -57,20 +58,79 @@ export interface PublishOptions {
   oidcProvider?: boolean | undefined;
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
-  emptyKidTwin?: boolean | undefined;
-  /** A rotation phase, decided on the same state as the publish (the rotate phases). */
-  rotation?: RotationStep | undefined;
-  /** How long a key stays published after it left the cluster; default `DEFAULT_RETAIN_MS`. */
-  retainMs?: number | undefined;
-  /** The clock (tests). */
-  now?: (() => Date) | undefined;
-  dryRun?: boolean | undefined;
   /** Clients to use instead of ones made from the environment (custom credentials, tests). */
   clients?: { s3?: S3Client; iam?: IAMClient } | undefined;
   /** The profile and timeouts of the clients made here. */
   aws?: AwsClientSettings | undefined;
 }
 
+/** A publish into an S3 bucket, which also registers the IAM OIDC provider. */
+export interface BucketPublishOptions extends CommonPublishOptions, BucketSettings {
+  /** Publish into this S3 bucket and register the IAM OIDC provider. */
+  bucket: string;
+  /**
+   * The issuer, exactly as the cluster's tokens carry it. Defaults to the bucket's S3 URL (with
+   * `prefix`), and must be on that host unless `externalIssuer` says something else (CloudFront)
+   * serves the bucket.
+   */
+  issuer?: string | undefined;
+  outDir?: undefined;
+  target?: undefined;
+}
+
+/** A publish into a local directory, for any static web host. */
+export interface DirectoryPublishOptions extends CommonPublishOptions {
+  /** Publish into this directory. */
+  outDir: string;
+  /** The issuer, exactly as the cluster's tokens carry it: the URL that will serve the directory. */
+  issuer: string;
+  bucket?: undefined;
+  target?: undefined;
+}
+
+/** A publish into a target of your own (or a wrapped `directoryTarget`). */
+export interface TargetPublishOptions extends CommonPublishOptions {
+  /** Publish into this target. */
+  target: PublishTarget;
+  /** The issuer, exactly as the cluster's tokens carry it. */
+  issuer: string;
+  bucket?: undefined;
+  outDir?: undefined;
+}
+
+/**
+ * Options as a command line holds them: the bucket and the directory both named, either
+ * `undefined`, checked when `publish` runs (`ERR_TARGET_MISSING`). What the CLI passes on; a
+ * program that knows where it publishes uses one of the other three.
+ */
+export interface UncheckedPublishOptions extends CommonPublishOptions, BucketSettings {
+  bucket: string | undefined;
+  outDir: string | undefined;
+  issuer?: string | undefined;
+  target?: PublishTarget | undefined;
+}
+
+/**
+ * What `publish` needs: the keys, and where to publish them: a `bucket`, an `outDir` or a
+ * `target` (the last two with the `issuer` that serves them). A call that names none of them
+ * does not compile.
+ */
+export type PublishOptions =
+  | BucketPublishOptions
+  | DirectoryPublishOptions
+  | TargetPublishOptions
+  | UncheckedPublishOptions;
+
+/** Every option `publish` reads, as one record: what its run-time checks see. */
+type PublishSettings = CommonPublishOptions &
+  BucketSettings & {
+    bucket?: string | undefined;
+    outDir?: string | undefined;
+    target?: PublishTarget | undefined;
+    issuer?: string | undefined;
+  };
+
+/** What `publish` did to the bucket policy with `publicReadPolicy`. */
 export interface BucketPolicyOutcome {
   action: "create" | "update" | "unchanged";
   reason: string;
@@ -78,6 +138,9 @@ export interface BucketPolicyOutcome {
   sid: string;
 }
 
+/**
+ * What `publish` did: the documents' outcomes, where they went and, for a bucket, the IAM provider.
+ */
 export interface PublishResult extends PublishDocumentsResult {
   target:
     | { kind: "directory"; path: string }
@@ -95,22 +158,22 @@ export interface PublishResult extends PublishDocumentsResult {
  * unchanged key writes nothing (and, for a bucket whose documents are public, makes five requests).
  *
  * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
  * const result = await publish({ keys, bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
  * console.log(result.issuer, result.oidcProvider?.arn);
  */
-export async function publish(options: PublishOptions): Promise<PublishResult> {
+export async function publish(input: PublishOptions): Promise<PublishResult> {
+  // JavaScript callers and command lines reach here with any shape: the checks below are theirs.
+  const options: PublishSettings = input;
   const given = [options.outDir, options.bucket, options.target].filter((where) => where !== undefined);
   if (given.length !== 1) {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      "say where to publish: a directory (--out-dir) or a bucket (--bucket), one of them",
-    );
+    throw new PublishError("ERR_TARGET_MISSING", "say where to publish: one of bucket, outDir or target");
   }
   if (options.outDir !== undefined || options.target !== undefined) {
     if (options.issuer === undefined) {
       throw new PublishError(
         "ERR_TARGET_MISSING",
-        "publishing to a directory needs the issuer URL (--issuer) that will serve it",
+        "publishing to a directory or a target needs the issuer URL that will serve it (issuer)",
       );
     }
     const target = options.target ?? directoryTarget(options.outDir as string);
@@ -125,7 +188,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   return publishToBucket(options, options.bucket as string);
 }
 
-async function publishToBucket(options: PublishOptions, bucket: string): Promise<PublishResult> {
+async function publishToBucket(options: PublishSettings, bucket: string): Promise<PublishResult> {
   const dryRun = options.dryRun ?? false;
   if (options.issuer !== undefined) validateIssuer(options.issuer);
   // The name, not its existence: S3 says whether it exists, and older buckets in us-east-1 may
@@ -275,7 +338,7 @@ async function publishToBucket(options: PublishOptions, bucket: string): Promise
 }
 
 /** The options that publishDocuments takes as they are, whatever the target. */
-function documentOptions(options: PublishOptions) {
+function documentOptions(options: PublishSettings) {
   return {
     keys: options.keys,
     emptyKidTwin: options.emptyKidTwin ?? true,

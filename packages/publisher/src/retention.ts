@@ -20,6 +20,9 @@ export const LAST_SEEN_REFRESH_MS = 6 * 3_600_000;
 /**
  * Parses a duration into milliseconds: `90m`, `26h`, `2d`, `3600s`, compound ones such as
  * `25h5m`, `1d2h` or `1h30m` (the parts add up), or plain seconds (`3600`).
+ *
+ * @example
+ * parseDuration("25h5m"); // 90_300_000
  */
 export function parseDuration(text: string): number {
   const trimmed = text.trim();

@@ -14,6 +14,7 @@ export type RotationStage =
   /** An old key has left the cluster and stays published until tokens it signed expire. */
   | "retiring";
 
+/** Where a key rotation stands after a rotation step: the stage, the keys, and what to do next. */
 export interface RotationReport {
   stage: RotationStage;
   /** One line: where the cluster is. */
@@ -32,6 +33,7 @@ export interface RotationReport {
   removableAt?: string;
 }
 
+/** What `pruneRotation` did: removed keys, waits for their retention, or had nothing to remove. */
 export type PruneOutcome = "pruned" | "nothing-yet" | "nothing-to-remove";
 
 const cacheMinutes = Number(/max-age=(\d+)/.exec(DOCUMENT_CACHE_CONTROL)?.[1] ?? 300) / 60;
@@ -43,6 +45,12 @@ const cacheMinutes = Number(/max-age=(\d+)/.exec(DOCUMENT_CACHE_CONTROL)?.[1] ??
  *
  * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the next key is the current one, or a
  *   rotation to another key is open.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const options = { keys, bucket: "my-oidc", prefix: "prod" };
+ * const nextKeys = publicKeysFromPem(await readFile("sa-next.pub", "utf8"), "sa-next.pub");
+ * console.log((await prepareRotation({ ...options, nextKeys })).summary);
  */
 export async function prepareRotation(
   options: PublishOptions & { nextKeys: readonly PublicSigningKey[] },
@@ -72,6 +80,11 @@ export async function prepareRotation(
  *
  * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when the cluster still signs with the old
  *   key, signs with a key that was never published, or no private key tells which key signs.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const options = { keys, bucket: "my-oidc", prefix: "prod" };
+ * console.log((await confirmRotation(options)).summary);
  */
 export async function confirmRotation(options: PublishOptions): Promise<RotationReport> {
   const result = await publish({ ...options, rotation: { phase: "confirm" } });
@@ -97,6 +110,11 @@ export async function confirmRotation(options: PublishOptions): Promise<Rotation
  * Phase 3: removes keys whose retention has passed since they left the cluster, and closes a
  * confirmed rotation once no key waits. Safe to re-run. Waiting for the retention is not a
  * failure: the report's `outcome` is `nothing-yet` and `removableAt` says when a key may go.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const options = { keys, bucket: "my-oidc", prefix: "prod" };
+ * console.log((await pruneRotation(options)).removableAt);
  */
 export async function pruneRotation(options: PublishOptions): Promise<RotationReport> {
   // A publish, not a plan: the first run that sees a key gone records when, so the retention
@@ -133,6 +151,11 @@ export async function pruneRotation(options: PublishOptions): Promise<RotationRe
  *
  * @throws {PublishError} `ERR_ROTATION_PRECONDITION` when no rotation is prepared, or the
  *   cluster already has the next key (confirm it instead).
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const options = { keys, bucket: "my-oidc", prefix: "prod" };
+ * console.log((await withdrawRotation(options)).summary);
  */
 export async function withdrawRotation(options: PublishOptions): Promise<RotationReport> {
   const result = await publish({ ...options, rotation: { phase: "withdraw" } });
@@ -148,7 +171,14 @@ export async function withdrawRotation(options: PublishOptions): Promise<Rotatio
   };
 }
 
-/** Where the rotation stands, from a dry run: nothing is written. */
+/**
+ * Where the rotation stands, from a dry run: nothing is written.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const options = { keys, bucket: "my-oidc", prefix: "prod" };
+ * console.log((await rotationStatus(options)).stage);
+ */
 export async function rotationStatus(options: PublishOptions): Promise<RotationReport> {
   const plan = await publish({ ...options, dryRun: true });
   const cluster = distinctKeys(options.keys).map((key) => key.kid);

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  mergeBucketPolicy,
-  objectPrefixForIssuer,
-  PublishError,
-  publicReadStatement,
-  s3Issuer,
-} from "./index.js";
+import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
+import { PublishError } from "./errors.js";
+import { objectPrefixForIssuer, s3Issuer } from "./s3-location.js";
 
 describe("s3Issuer", () => {
   it.each([

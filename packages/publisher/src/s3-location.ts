@@ -43,11 +43,9 @@ const S3_ENDPOINT =
 /**
  * Reads an issuer URL the way S3 reads a request URL: virtual-hosted (`BUCKET.s3.REGION.
  * amazonaws.com/PREFIX`, also `s3-REGION`, `s3`, dualstack and FIPS hosts) or path-style
- * (`s3.REGION.amazonaws.com/BUCKET/PREFIX`). `undefined` when the host is not S3's.
- *
- * @example
- * s3IssuerUrl("https://s3-us-west-2.amazonaws.com/my-bucket/prod");
- * // { bucket: "my-bucket", region: "us-west-2", dnsSuffix: "amazonaws.com", prefix: "prod" }
+ * (`s3.REGION.amazonaws.com/BUCKET/PREFIX`). `undefined` when the host is not S3's. For
+ * `https://s3-us-west-2.amazonaws.com/my-bucket/prod`: `{ bucket: "my-bucket", region:
+ * "us-west-2", dnsSuffix: "amazonaws.com", prefix: "prod" }`.
  */
 export function s3IssuerUrl(issuer: string): S3IssuerUrl | undefined {
   const match = S3_ENDPOINT.exec(new URL(validateIssuer(issuer)).hostname);

@@ -179,7 +179,12 @@ function parsePublished(body: string, origin: string) {
   }
 }
 
-/** The state document's path beside `keys.json` in a bucket. */
+/**
+ * The state document's path beside `keys.json` in a bucket.
+ *
+ * @example
+ * statePath("prod/keys.json"); // "prod/.irsa-anywhere-state.json"
+ */
 export function statePath(jwksPath: string): string {
   return jwksPath.replace(/keys\.json$/, ".irsa-anywhere-state.json");
 }

@@ -5,6 +5,7 @@ export interface StoredDocument {
   version: string;
 }
 
+/** How a `PublishTarget` writes a document: its headers, and the version it must replace. */
 export interface ConditionalWrite {
   contentType: string;
   cacheControl: string;

@@ -1,20 +1,6 @@
 export type { DirectoryDocumentSource, DocumentSource, KeysDocumentSource } from "./document-source.js";
 export { ServeError, type ServeErrorCode } from "./errors.js";
-export {
-  etagMatches,
-  HEALTH_PATH,
-  type IssuerRequest,
-  issuerResponse,
-  READY_PATH,
-} from "./issuer-response.js";
-export { isLoopbackHost, type ListenAddress, parseListenAddress } from "./listen-address.js";
-export {
-  type IssuerDocumentBodies,
-  type IssuerDocuments,
-  type PreparedDocument,
-  prepareIssuerDocuments,
-} from "./prepare-documents.js";
-export type { PreparedResponse } from "./prepared-response.js";
+export { type ListenAddress, parseListenAddress } from "./listen-address.js";
 export type { ServerLogEntry, ServerLogger } from "./server-log.js";
 export { serverLogLine } from "./server-log-line.js";
 export {

@@ -2,7 +2,8 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
 import { buildJwks, publicKeysFromPem, serializeJwks } from "@irsa-anywhere/keys";
 import { describe, expect, it } from "vitest";
-import { etagMatches, type IssuerDocuments, issuerResponse, prepareIssuerDocuments } from "./index.js";
+import { etagMatches, issuerResponse } from "./issuer-response.js";
+import { type IssuerDocuments, prepareIssuerDocuments } from "./prepare-documents.js";
 
 const issuer = "https://oidc.example.com/clusters/prod";
 const pem = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({

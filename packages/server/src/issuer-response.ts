@@ -47,11 +47,8 @@ export const HTTP_VERSION_NOT_SUPPORTED = textResponse(505, "only HTTP/1.0 and H
  * without allocating: exactly the two document paths (GET and HEAD, `304` when `If-None-Match`
  * names the current ETag), `/healthz` and `/readyz`; `405` for another method on those paths,
  * `404` for any other path. The path is compared byte for byte, so no encoding or `..` can reach
- * anything else; a query string is ignored.
- *
- * @example
- * const answer = issuerResponse(documents, { method: "GET", url: "/prod/keys.json" }, true);
- * response.writeHead(answer.status, answer.headers).end(answer.body);
+ * anything else; a query string is ignored. The server writes the answer as it is:
+ * `response.writeHead(answer.status, answer.headers).end(answer.body)`.
  */
 export function issuerResponse(
   documents: IssuerDocuments,

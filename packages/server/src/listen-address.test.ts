@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, parseListenAddress, ServeError } from "./index.js";
+import { ServeError } from "./errors.js";
+import { isLoopbackHost, parseListenAddress } from "./listen-address.js";
 
 describe("parseListenAddress", () => {
   it.each([

@@ -2,7 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { openIdConfiguration, serializeOpenIdConfiguration } from "@irsa-anywhere/discovery";
 import { buildJwks, kidForPublicKey, publicKeysFromPem, serializeJwks } from "@irsa-anywhere/keys";
 import { describe, expect, it } from "vitest";
-import { prepareIssuerDocuments, ServeError } from "./index.js";
+import { ServeError } from "./errors.js";
+import { prepareIssuerDocuments } from "./prepare-documents.js";
 
 const issuer = "https://oidc.example.com";
 const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });

@@ -44,10 +44,6 @@ export interface IssuerDocuments {
  *
  * @param origin Where the documents came from, for messages (`directory ./site`).
  * @throws {ServeError} `ERR_DOCUMENTS_INVALID`.
- *
- * @example
- * const documents = prepareIssuerDocuments("https://oidc.example.com/prod", { discovery, jwks });
- * documents.jwks.path; // "/prod/keys.json"
  */
 export function prepareIssuerDocuments(
   issuer: string,

@@ -7,7 +7,14 @@ import type { ServerLogEntry } from "./server-log.js";
  * much; the bytes are those `JSON.stringify({ time, ...entry })` would give.
  *
  * @example
- * startIssuerServer({ ..., log: (entry) => process.stderr.write(serverLogLine(entry)) });
+ * const server = await startIssuerServer({
+ *   issuer: "https://oidc.example.com/prod",
+ *   source: { kind: "directory", directory: "./site" },
+ *   listen: { host: "0.0.0.0", port: 8443 },
+ *   tls: { certFile: "tls.crt", keyFile: "tls.key" },
+ *   log: (entry) => process.stderr.write(serverLogLine(entry)),
+ * });
+ * process.once("SIGTERM", () => void server.close());
  */
 export function serverLogLine(entry: ServerLogEntry, time: string = isoTimeNow()): string {
   if (entry.event !== "request") return `{"time":${JSON.stringify(time)},${JSON.stringify(entry).slice(1)}\n`;

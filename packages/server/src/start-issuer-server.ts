@@ -31,6 +31,7 @@ export interface ServerLimits {
   handshakeTimeoutMs: number;
 }
 
+/** The limits a server has unless `IssuerServerOptions.limits` changes some of them. */
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxHeaderBytes: 8 * 1024,
   maxBodyBytes: 1024,
@@ -40,6 +41,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
 });
 
+/** What `startIssuerServer` serves (the issuer and its document source), where, and how. */
 export interface IssuerServerOptions {
   /** The issuer URL, exactly as the cluster's tokens carry it; its path is where the documents are served. */
   issuer: string;
@@ -71,6 +73,7 @@ export interface ReloadOutcome {
   tlsChanged: boolean;
 }
 
+/** A running issuer server: where it listens, and how to reload or close it. */
 export interface IssuerServer {
   /** Where this server listens, `https://127.0.0.1:8443` (not the issuer, which a proxy may front). */
   readonly url: string;
