@@ -118,11 +118,18 @@ export async function publishOptionsFromArgs(
   }
   const aws = await awsSettingsFromArgs(args);
   const { parseDuration } = await import("@irsa-anywhere/publisher");
-  return {
+  const common = {
     keys,
+    retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
+    emptyKidTwin: args["empty-kid"],
+    dryRun: args["dry-run"],
+  };
+  const outDir = args["out-dir"];
+  if (outDir !== undefined) return { ...common, outDir, issuer: args.issuer as string };
+  return {
+    ...common,
+    bucket: args.bucket as string,
     issuer: args.issuer,
-    outDir: args["out-dir"],
-    bucket: args.bucket,
     prefix: args.prefix,
     region: args.region,
     endpointUrl: args["endpoint-url"],
@@ -131,9 +138,6 @@ export async function publishOptionsFromArgs(
     publicReadPolicy: args["public-read-policy"],
     oidcProvider: args["oidc-provider"],
     clusterName: args.cluster,
-    retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
-    emptyKidTwin: args["empty-kid"],
-    dryRun: args["dry-run"],
     aws,
   };
 }

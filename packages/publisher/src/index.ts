@@ -8,7 +8,6 @@ export {
   type PublishResult,
   publish,
   type TargetPublishOptions,
-  type UncheckedPublishOptions,
 } from "./publish.js";
 export {
   DOCUMENT_CACHE_CONTROL,

@@ -99,27 +99,11 @@ export interface TargetPublishOptions extends CommonPublishOptions {
 }
 
 /**
- * Options as a command line holds them: the bucket and the directory both named, either
- * `undefined`, checked when `publish` runs (`ERR_TARGET_MISSING`). What the CLI passes on; a
- * program that knows where it publishes uses one of the other three.
- */
-export interface UncheckedPublishOptions extends CommonPublishOptions, BucketSettings {
-  bucket: string | undefined;
-  outDir: string | undefined;
-  issuer?: string | undefined;
-  target?: PublishTarget | undefined;
-}
-
-/**
  * What `publish` needs: the keys, and where to publish them: a `bucket`, an `outDir` or a
  * `target` (the last two with the `issuer` that serves them). A call that names none of them
  * does not compile.
  */
-export type PublishOptions =
-  | BucketPublishOptions
-  | DirectoryPublishOptions
-  | TargetPublishOptions
-  | UncheckedPublishOptions;
+export type PublishOptions = BucketPublishOptions | DirectoryPublishOptions | TargetPublishOptions;
 
 /** Every option `publish` reads, as one record: what its run-time checks see. */
 type PublishSettings = CommonPublishOptions &
