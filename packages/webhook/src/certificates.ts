@@ -10,10 +10,20 @@ import forge from "node-forge";
 import { WebhookError } from "./errors.js";
 import { assertDnsLabel } from "./names.js";
 
-/** The key types the webhook's certificates can have. */
+/**
+ * The key types the webhook's certificates can have.
+ *
+ * @example
+ * const keyType: WebhookKeyType = "rsa-2048"; // for API servers that cannot take ECDSA
+ */
 export type WebhookKeyType = "ecdsa-p256" | "rsa-2048";
 
-/** What {@link makeWebhookCertificates} needs. */
+/**
+ * What {@link makeWebhookCertificates} needs.
+ *
+ * @example
+ * const options: WebhookCertificateOptions = { serviceName: "pod-identity-webhook", namespace: "irsa-anywhere", keyType: "ecdsa-p256" };
+ */
 export interface WebhookCertificateOptions {
   /** The webhook's Service name, a DNS-1123 label. */
   serviceName: string;
@@ -25,7 +35,13 @@ export interface WebhookCertificateOptions {
   now?: Date;
 }
 
-/** A CA and the serving certificate it signed, as PEM. */
+/**
+ * A CA and the serving certificate it signed, as PEM.
+ *
+ * @example
+ * const certificates: WebhookCertificates = makeWebhookCertificates({ serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" });
+ * await writeFile("ca.crt", certificates.caCertificatePem);
+ */
 export interface WebhookCertificates {
   /** The CA's certificate: the `caBundle` of the webhook configuration. */
   caCertificatePem: string;
@@ -39,9 +55,19 @@ export interface WebhookCertificates {
   notAfter: Date;
 }
 
-/** How long the CA lasts, in years. */
+/**
+ * How long the CA lasts, in years.
+ *
+ * @example
+ * const caExpiry = new Date(Date.UTC(new Date().getUTCFullYear() + CA_VALIDITY_YEARS, 0));
+ */
 export const CA_VALIDITY_YEARS = 10;
-/** How long a serving certificate lasts, in years. */
+/**
+ * How long a serving certificate lasts, in years.
+ *
+ * @example
+ * const renewalsPerCa = CA_VALIDITY_YEARS / SERVING_VALIDITY_YEARS;
+ */
 export const SERVING_VALIDITY_YEARS = 1;
 
 /**

@@ -3,6 +3,9 @@ import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
 /**
  * Stable codes for every failure of this package; assert on these, not on message text: an
  * option of the webhook's manifests or certificates that Kubernetes or the webhook would refuse.
+ *
+ * @example
+ * const code: WebhookErrorCode = "ERR_WEBHOOK_OPTION_INVALID";
  */
 export type WebhookErrorCode = "ERR_WEBHOOK_OPTION_INVALID";
 

@@ -10,31 +10,74 @@ import {
   RoleBinding,
 } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
-import type { WebhookCertificates } from "./certificates.js";
+import { serviceDnsNames, type WebhookCertificates } from "./certificates.js";
 import { WebhookError } from "./errors.js";
 import { assertDnsLabel } from "./names.js";
 
-/** The webhook image when none is given: the latest release when this was written. */
+/**
+ * The webhook image when none is given: the latest release when this was written.
+ *
+ * @example
+ * const image = DEFAULT_WEBHOOK_IMAGE.replace(/:v[\d.]+$/, ":v0.6.8");
+ */
 export const DEFAULT_WEBHOOK_IMAGE = "public.ecr.aws/eks/amazon-eks-pod-identity-webhook:v0.6.9";
-/** The namespace the webhook runs in when none is given. */
+/**
+ * The namespace the webhook runs in when none is given.
+ *
+ * @example
+ * const certificates = makeWebhookCertificates({ serviceName: WEBHOOK_NAME, namespace: DEFAULT_WEBHOOK_NAMESPACE });
+ */
 export const DEFAULT_WEBHOOK_NAMESPACE = "irsa-anywhere";
-/** The name of every namespaced object, and of the Service the certificates are made for. */
+/**
+ * The name of every namespaced object, and of the Service the certificates are made for.
+ *
+ * @example
+ * const names = serviceDnsNames(WEBHOOK_NAME, "irsa-anywhere");
+ */
 export const WEBHOOK_NAME = "pod-identity-webhook";
-/** The label every object carries, with the value `irsa-anywhere`: what `uninstall` removes. */
+/**
+ * The label every object carries, with the value `irsa-anywhere`: what `uninstall` removes.
+ *
+ * @example
+ * const selector = `${MANAGED_BY_LABEL}=irsa-anywhere`; // for kubectl get -l
+ */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-/** The annotation every object carries, saying irsa-anywhere manages it. */
+/**
+ * The annotation every object carries, saying irsa-anywhere manages it.
+ *
+ * @example
+ * const ours = webhookManifests({ tls: { mode: "cert-manager" } }).every(
+ *   (object) => object.metadata?.annotations?.[MANAGED_ANNOTATION] === "true",
+ * );
+ */
 export const MANAGED_ANNOTATION = "irsa-anywhere.dev/managed";
-/** The pod label upstream honours to leave a pod alone. */
+/**
+ * The pod label upstream honours to leave a pod alone.
+ *
+ * @example
+ * const podLabels = { app: "batch", [SKIP_LABEL]: "true" }; // this pod keeps its own credentials
+ */
 export const SKIP_LABEL = "eks.amazonaws.com/skip-pod-identity-webhook";
 
-/** Where the webhook's TLS comes from. */
+/**
+ * Where the webhook's TLS comes from.
+ *
+ * @example
+ * const tls: WebhookTls = { mode: "cert-manager" };
+ */
 export type WebhookTls =
   /** cert-manager issues and renews the serving certificate and injects the CA bundle. */
   | { mode: "cert-manager" }
   /** A serving certificate made by {@link makeWebhookCertificates}, stored in a Secret. */
   | { mode: "secret"; certificates: WebhookCertificates };
 
-/** The options of {@link webhookManifests}; every one but `tls` has a default. */
+/**
+ * The options of {@link webhookManifests}; every one but `tls` has a default.
+ *
+ * @example
+ * const options: WebhookManifestOptions = { namespace: "iam", replicas: 3, region: "eu-west-1", tls: { mode: "cert-manager" } };
+ * const objects = webhookManifests(options);
+ */
 export interface WebhookManifestOptions {
   /** A DNS-1123 label; `irsa-anywhere` by default. */
   namespace?: string;
@@ -54,7 +97,14 @@ export interface WebhookManifestOptions {
   tls: WebhookTls;
 }
 
-/** cert-manager's Issuer, as a typed plain object (cert-manager is not in kubernetes-models). */
+/**
+ * cert-manager's Issuer, as a typed plain object (cert-manager is not in kubernetes-models).
+ *
+ * @example
+ * const issuers = webhookManifests({ tls: { mode: "cert-manager" } }).filter(
+ *   (object): object is CertManagerIssuer => object.kind === "Issuer",
+ * );
+ */
 export interface CertManagerIssuer {
   apiVersion: "cert-manager.io/v1";
   kind: "Issuer";
@@ -67,7 +117,14 @@ export interface CertManagerIssuer {
   spec: { selfSigned: Record<string, never> } | { ca: { secretName: string } };
 }
 
-/** cert-manager's Certificate, as a typed plain object. */
+/**
+ * cert-manager's Certificate, as a typed plain object.
+ *
+ * @example
+ * const serving = webhookManifests({ tls: { mode: "cert-manager" } }).find(
+ *   (object): object is CertManagerCertificate => object.kind === "Certificate" && object.spec.dnsNames !== undefined,
+ * );
+ */
 export interface CertManagerCertificate {
   apiVersion: "cert-manager.io/v1";
   kind: "Certificate";
@@ -90,7 +147,12 @@ export interface CertManagerCertificate {
   };
 }
 
-/** One object of the webhook's installation. */
+/**
+ * One object of the webhook's installation.
+ *
+ * @example
+ * const kinds = webhookManifests({ tls: { mode: "cert-manager" } }).map((object: WebhookObject) => object.kind);
+ */
 export type WebhookObject =
   | Namespace
   | ServiceAccount
@@ -389,12 +451,7 @@ function certManagerObjects(
   const issuerRef = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
   const privateKey = { algorithm: "ECDSA" as const, size: 256 as const, rotationPolicy: "Always" as const };
   const caSecret = `${WEBHOOK_NAME}-ca`;
-  const dnsNames = [
-    WEBHOOK_NAME,
-    `${WEBHOOK_NAME}.${namespace}`,
-    `${WEBHOOK_NAME}.${namespace}.svc`,
-    `${WEBHOOK_NAME}.${namespace}.svc.cluster.local`,
-  ];
+  const dnsNames = serviceDnsNames(WEBHOOK_NAME, namespace);
   return [
     {
       apiVersion: "cert-manager.io/v1",
