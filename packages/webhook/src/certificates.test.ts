@@ -6,7 +6,6 @@ import { connect } from "node:tls";
 import { MutatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1";
 import { describe, expect, it } from "vitest";
 import { makeWebhookCertificates, serviceDnsNames, type WebhookKeyType } from "./certificates.js";
-import { WebhookError } from "./errors.js";
 import { WEBHOOK_NAME, webhookManifests } from "./manifests.js";
 
 const now = new Date("2026-03-01T12:00:00Z");
@@ -79,16 +78,13 @@ describe("makeWebhookCertificates refusals", () => {
     [{ serviceName: WEBHOOK_NAME, namespace: "x".repeat(64) }, /namespace "x{64}"/],
     [{ serviceName: WEBHOOK_NAME, namespace, keyType: "ed25519" as WebhookKeyType }, /key type "ed25519"/],
   ])("refuses %j", (options, message) => {
-    let thrown: unknown;
-    try {
-      makeWebhookCertificates(options);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(WebhookError);
-    expect((thrown as WebhookError).code).toBe("ERR_WEBHOOK_OPTION_INVALID");
-    expect((thrown as WebhookError).fault).toBe("input");
-    expect((thrown as WebhookError).message).toMatch(message);
-    expect((thrown as WebhookError).message).not.toContain("\n");
+    expect(() => makeWebhookCertificates(options)).toThrow(
+      expect.objectContaining({
+        name: "WebhookError",
+        code: "ERR_WEBHOOK_OPTION_INVALID",
+        fault: "input",
+        message: expect.stringMatching(new RegExp(`^(?=.*${message.source})[^\n]*$`)),
+      }),
+    );
   });
 });

@@ -4,7 +4,6 @@ import { ClusterRole, Role } from "kubernetes-models/rbac.authorization.k8s.io/v
 import { Secret } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { makeWebhookCertificates } from "./certificates.js";
-import { WebhookError } from "./errors.js";
 import {
   DEFAULT_WEBHOOK_IMAGE,
   MANAGED_ANNOTATION,
@@ -214,17 +213,16 @@ describe("webhookManifests", () => {
       /certificate mode "vault" is not cert-manager or secret/,
     ],
   ])("refuses %s with one line", (_, options, message) => {
-    let thrown: unknown;
-    try {
-      webhookManifests({ tls: secretMode, ...options } as unknown as WebhookManifestOptions);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(WebhookError);
-    const error = thrown as WebhookError;
-    expect([error.code, error.fault]).toEqual(["ERR_WEBHOOK_OPTION_INVALID", "input"]);
-    expect(error.message).toMatch(message);
-    expect(error.message).not.toContain("\n");
-    expect(error.message).not.toContain("PRIVATE KEY");
+    expect(() =>
+      webhookManifests({ tls: secretMode, ...options } as unknown as WebhookManifestOptions),
+    ).toThrow(
+      expect.objectContaining({
+        name: "WebhookError",
+        code: "ERR_WEBHOOK_OPTION_INVALID",
+        fault: "input",
+        // one line, that names what was wrong and never quotes a private key
+        message: expect.stringMatching(new RegExp(`^(?=.*${message.source})(?!.*PRIVATE KEY)[^\n]*$`)),
+      }),
+    );
   });
 });
