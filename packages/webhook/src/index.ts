@@ -15,6 +15,7 @@ export {
   DEFAULT_WEBHOOK_NAMESPACE,
   MANAGED_ANNOTATION,
   MANAGED_BY_LABEL,
+  type NamespacedMetadata,
   SKIP_LABEL,
   WEBHOOK_NAME,
   type WebhookManifestOptions,

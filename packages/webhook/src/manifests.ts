@@ -98,6 +98,21 @@ export interface WebhookManifestOptions {
 }
 
 /**
+ * The metadata of a namespaced object of the installation: its name, namespace, and the
+ * {@link MANAGED_BY_LABEL} label and {@link MANAGED_ANNOTATION} annotation.
+ *
+ * @example
+ * const issuer = webhookManifests({ tls: { mode: "cert-manager" } }).find((object) => object.kind === "Issuer");
+ * const metadata: NamespacedMetadata | undefined = issuer?.kind === "Issuer" ? issuer.metadata : undefined;
+ */
+export interface NamespacedMetadata {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/**
  * cert-manager's Issuer, as a typed plain object (cert-manager is not in kubernetes-models).
  *
  * @example
@@ -108,12 +123,7 @@ export interface WebhookManifestOptions {
 export interface CertManagerIssuer {
   apiVersion: "cert-manager.io/v1";
   kind: "Issuer";
-  metadata: {
-    name: string;
-    namespace: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
+  metadata: NamespacedMetadata;
   spec: { selfSigned: Record<string, never> } | { ca: { secretName: string } };
 }
 
@@ -128,12 +138,7 @@ export interface CertManagerIssuer {
 export interface CertManagerCertificate {
   apiVersion: "cert-manager.io/v1";
   kind: "Certificate";
-  metadata: {
-    name: string;
-    namespace: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
+  metadata: NamespacedMetadata;
   spec: {
     secretName: string;
     commonName?: string;
@@ -257,12 +262,7 @@ export function webhookManifests(options: WebhookManifestOptions): WebhookObject
 
 const selectorLabels = { "app.kubernetes.io/name": WEBHOOK_NAME };
 
-type Metadata = {
-  name: string;
-  namespace?: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-};
+type Metadata = Omit<NamespacedMetadata, "namespace"> & { namespace?: string };
 
 interface Settings {
   namespace: string;
