@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/errors";
+import { isDnsLabel, isDnsSubdomain, quoteInput } from "@irsa-anywhere/errors";
 import { IamError } from "./errors.js";
 
 /** A Kubernetes service account. */
@@ -8,8 +8,6 @@ export interface ServiceAccountRef {
 }
 
 // A namespace is a DNS label; a service account's name a DNS subdomain (RFC 1123).
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * Reads a service account as users write it: `NAMESPACE/NAME` (as kubectl names objects),
@@ -33,7 +31,7 @@ export function parseServiceAccount(text: string): ServiceAccountRef {
     );
   }
   assertNamespace(namespace);
-  if (name.length > 253 || !dnsSubdomain.test(name)) {
+  if (!isDnsSubdomain(name)) {
     throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       `service account name ${quoteInput(name)} is not a valid Kubernetes name (lower-case letters, digits, "-" and ".")`,
@@ -47,7 +45,7 @@ export function parseServiceAccount(text: string): ServiceAccountRef {
  * @throws {IamError} `ERR_SERVICE_ACCOUNT_INVALID` for a name Kubernetes would refuse.
  */
 export function assertNamespace(namespace: string): void {
-  if (namespace.length > 63 || !dnsLabel.test(namespace)) {
+  if (!isDnsLabel(namespace)) {
     throw new IamError(
       "ERR_SERVICE_ACCOUNT_INVALID",
       `namespace ${quoteInput(namespace)} is not a valid Kubernetes namespace (up to 63 lower-case letters, digits and "-")`,

@@ -1,3 +1,4 @@
+import { isDnsLabel, isDnsSubdomain } from "@irsa-anywhere/errors";
 import { KeysError } from "./errors.js";
 import type { PublicSigningKey } from "./signing-key.js";
 
@@ -14,10 +15,6 @@ export interface SigningKeySecretOptions {
    */
   publicKeys: readonly PublicSigningKey[];
 }
-
-// RFC 1123, as Kubernetes validates object names (a subdomain) and namespaces (a label).
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * A Secret manifest (YAML) in the shape of Cluster API's and EKS Anywhere's `<cluster>-sa`
@@ -36,13 +33,13 @@ const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
  */
 export function signingKeySecretManifest(options: SigningKeySecretOptions): string {
   const { name, namespace } = options;
-  if (name.length > 253 || !dnsSubdomain.test(name)) {
+  if (!isDnsSubdomain(name)) {
     throw new KeysError(
       "ERR_SECRET_NAME_INVALID",
       `secret name ${JSON.stringify(name)} is not one Kubernetes accepts: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters (e.g. prod-sa)`,
     );
   }
-  if (namespace.length > 63 || !dnsLabel.test(namespace)) {
+  if (!isDnsLabel(namespace)) {
     throw new KeysError(
       "ERR_SECRET_NAME_INVALID",
       `namespace ${JSON.stringify(namespace)} is not one Kubernetes accepts: lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters (e.g. eksa-system)`,

@@ -1,4 +1,4 @@
-import { quoteInput } from "@irsa-anywhere/errors";
+import { isDnsSubdomain, quoteInput } from "@irsa-anywhere/errors";
 import { audienceProblem, DEFAULT_AUDIENCE, IamError, validateRegion } from "@irsa-anywhere/iam";
 import { MutatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
@@ -279,7 +279,6 @@ interface Settings {
 // port), path components, then a tag and/or a sha256 digest.
 const imageReference =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::([\w][\w.-]{0,127}))?(@sha256:[a-f0-9]{64})?$/;
-const annotationPrefixPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function invalid(message: string, cause?: unknown): WebhookError {
   return new WebhookError("ERR_WEBHOOK_OPTION_INVALID", message, cause === undefined ? undefined : { cause });
@@ -327,7 +326,7 @@ function checkedOptions(options: WebhookManifestOptions): Settings {
     }
   }
   const annotationPrefix = options.annotationPrefix ?? "eks.amazonaws.com";
-  if (annotationPrefix.length > 253 || !annotationPrefixPattern.test(annotationPrefix)) {
+  if (!isDnsSubdomain(annotationPrefix)) {
     throw invalid(
       `annotation prefix ${quoteInput(annotationPrefix)} is not a DNS subdomain, as an annotation's prefix must be; eks.amazonaws.com is the default`,
     );
