@@ -1,9 +1,7 @@
 import { request as httpRequest, type RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { trackRequest } from "@irsa-anywhere/errors";
-import { firstLine } from "./lib/first-line.js";
+import { firstLine, formatMs, trackRequest } from "@irsa-anywhere/errors";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { formatMs } from "./lib/request.js";
 
 /** An API server's answer to a GET, or why there was none. */
 export type KubeAnswer = { status: number; body: unknown } | { error: string };

@@ -1,5 +1,5 @@
+import { firstLine } from "@irsa-anywhere/errors";
 import { KubeError } from "./errors.js";
-import { firstLine } from "./lib/first-line.js";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 import { httpStatus, kubeRequest } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";

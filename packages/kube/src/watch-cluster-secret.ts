@@ -1,4 +1,4 @@
-import { firstLine } from "./lib/first-line.js";
+import { firstLine } from "@irsa-anywhere/errors";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
 
 const FIRST_RETRY_MS = 1_000;

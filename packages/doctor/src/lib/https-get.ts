@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { request } from "node:https";
 import { rootCertificates } from "node:tls";
+import { formatMs } from "@irsa-anywhere/errors";
 
 /** @internal An answer to an anonymous GET. */
 export interface HttpsAnswer {
@@ -147,9 +148,4 @@ function networkFailure(error: Error, elapsedMs: number): HttpsFailure {
           ? "the connection was reset"
           : `${code || error.name}: ${error.message.split("\n")[0]}`;
   return { kind: "unreachable", message: reason, elapsedMs };
-}
-
-/** @internal "300 ms", "5 s". */
-export function formatMs(ms: number): string {
-  return ms < 1000 || ms % 1000 !== 0 ? `${ms} ms` : `${ms / 1000} s`;
 }

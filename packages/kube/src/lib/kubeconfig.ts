@@ -1,8 +1,14 @@
 import { dirname } from "node:path";
-import { INPUT_LIMITS, type InputError, measureNesting, quoteInput, readInput } from "@irsa-anywhere/errors";
+import {
+  firstLine,
+  INPUT_LIMITS,
+  type InputError,
+  measureNesting,
+  quoteInput,
+  readInput,
+} from "@irsa-anywhere/errors";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeError } from "../errors.js";
-import { firstLine } from "./first-line.js";
 
 /** Kubeconfigs nest about five levels deep, in about ten lines per cluster, context and user. */
 const MAX_KUBECONFIG_DEPTH = 100;

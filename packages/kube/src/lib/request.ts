@@ -1,4 +1,4 @@
-import { trackRequest } from "@irsa-anywhere/errors";
+import { formatMs, trackRequest } from "@irsa-anywhere/errors";
 
 /**
  * @internal
@@ -29,9 +29,4 @@ export async function kubeRequest<T>(
 export function httpStatus(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
-}
-
-/** @internal */
-export function formatMs(ms: number): string {
-  return ms < 1000 || ms % 1000 !== 0 ? `${ms} ms` : `${ms / 1000} s`;
 }

@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContextOptions } from "node:tls";
-import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
+import { firstLine, INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
 import { ServeError } from "../errors.js";
 
 /** @internal The certificate chain and key as read, PEM. */
@@ -40,9 +40,4 @@ export async function readTlsMaterial(files: { certFile: string; keyFile: string
 /** @internal */
 export function secureContextOptions(material: TlsMaterial): SecureContextOptions {
   return { cert: material.cert, key: material.key, minVersion: MIN_TLS_VERSION };
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0] ?? "unknown error";
 }
