@@ -8,6 +8,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { type AppliedObject, ApplyExtension, type FakeResource } from "./fake-kubernetes-apply.js";
 import { startHttpsServer } from "./https-server.js";
 import { validateKubernetesObject } from "./kubernetes-models.js";
 import { type CertificateAuthority, issueServerCertificate } from "./tls.js";
@@ -51,6 +52,15 @@ export interface FakeKubernetes {
   readonly watchers: number;
   /** A kubeconfig (YAML) for this server, its CA and token, as `kubectl config view --raw` prints it. */
   kubeconfig(): string;
+  /**
+   * Every server-side apply (PATCH `application/apply-patch+yaml`), dry runs included, in order
+   * (fake-kubernetes-apply.ts: discovery, apply, access reviews, lists by label, deletes).
+   */
+  readonly applied: AppliedObject[];
+  /** Whether applied Deployments become ready (default) or never do, as with a pod that cannot start. */
+  setDeploymentsReady(ready: boolean): void;
+  /** Serves custom resources, as their CRDs would: e.g. CERT_MANAGER_RESOURCES. */
+  installCustomResources(resources: readonly FakeResource[]): void;
   close(): Promise<void>;
 }
 
@@ -80,6 +90,7 @@ export async function startFakeKubernetes(
   const requests: FakeKubernetes["requests"] = [];
   const objects = new KubernetesObjects();
   const forbidden = new Set<string>();
+  const extension = new ApplyExtension(objects, forbidden, nextResourceVersion);
   const seen: FakeKubernetes["seen"] = [];
   let failure: number | undefined;
   let jwks: object | undefined;
@@ -109,6 +120,11 @@ export async function startFakeKubernetes(
       response.writeHead(code, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     };
+    const answeredByExtension = () => {
+      const answer = extension.answer(request.method, path, query, body, request.headers["content-type"]);
+      if (answer !== undefined) reply(answer.code, answer.body);
+      return answer !== undefined;
+    };
     const name = path.split("/").at(-1);
     if (request.headers.authorization !== `Bearer ${token}` && clientCommonName === undefined) {
       reply(401, status(401, "Unauthorized", "Unauthorized"));
@@ -116,6 +132,8 @@ export async function startFakeKubernetes(
       reply(failure, status(failure, "InternalError", "the fake API server was told to fail"));
     } else if (forbidden.has(path)) {
       reply(403, status(403, "Forbidden", `${path} is forbidden: User "reader" cannot get it`));
+    } else if (new URLSearchParams(query).get("watch") !== "true" && answeredByExtension()) {
+      // answered by fake-kubernetes-apply.ts
     } else if (request.method === "GET" && new URLSearchParams(query).get("watch") === "true") {
       // A watch of one secret, as kube-apiserver streams it: the secret as ADDED, then each change.
       const selector = new URLSearchParams(query).get("fieldSelector") ?? "";
@@ -162,6 +180,13 @@ export async function startFakeKubernetes(
     seen,
     get watchers() {
       return watches.size;
+    },
+    applied: extension.applied,
+    setDeploymentsReady(ready) {
+      extension.deploymentsBecomeReady = ready;
+    },
+    installCustomResources(resources) {
+      extension.installCustomResources(resources);
     },
     setSecret(namespace, name, data) {
       const collection = `/api/v1/namespaces/${namespace}/secrets`;

@@ -1,3 +1,12 @@
+export {
+  type ClusterObjects,
+  type ClusterObjectsOptions,
+  connectClusterObjects,
+  describeRef,
+  type KubeObject,
+  type KubeObjectRef,
+  refOf,
+} from "./cluster-objects.js";
 export { connectKube, type KubeAnswer, type KubeApi } from "./connect-kube.js";
 export { KubeError, type KubeErrorCode } from "./errors.js";
 export type { KubeconfigOptions } from "./lib/kubeconfig.js";
@@ -5,3 +14,8 @@ export { type ClusterJwksReadOptions, type ClusterJwksText, readClusterJwks } fr
 export { type ClusterSecretOptions, readClusterSecret, type SecretData } from "./read-cluster-secret.js";
 export { KUBERNETES_TIMEOUT_MS, kubernetesTimeoutMs } from "./timeout.js";
 export { type SecretWatch, type SecretWatchOptions, watchClusterSecret } from "./watch-cluster-secret.js";
+export {
+  type DeploymentProgress,
+  type DeploymentWaitOptions,
+  waitForDeployment,
+} from "./wait-for-deployment.js";
