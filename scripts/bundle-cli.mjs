@@ -42,6 +42,11 @@ await build({
   outdir: "packages/cli/dist/bundle",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
+  // CommonJS dependencies bundled into ES modules (node-forge, for the webhook's certificates)
+  // require Node's built-ins; an ES module has no `require` of its own, so each file gets one.
+  banner: {
+    js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);',
+  },
 });
 
 await build({

@@ -55,6 +55,8 @@ type Answer = { code: number; body: object };
 export class ApplyExtension {
   /** Every server-side apply, in order, dry runs included. */
   readonly applied: AppliedObject[] = [];
+  /** Paths this identity may read but not write. */
+  readonly readOnly = new Set<string>();
   /** Whether an applied Deployment's pods become ready (the controller's status says so). */
   deploymentsBecomeReady = true;
   private readonly custom: FakeResource[] = [];
@@ -83,6 +85,19 @@ export class ApplyExtension {
     contentType: string | undefined,
   ): Answer | undefined {
     const params = new URLSearchParams(query);
+    // Names with colons (RBAC's) arrive escaped; the fake keeps objects under their plain paths.
+    const escaped = path;
+    path = decodeURIComponent(path);
+    if (method === "GET" && path !== escaped && this.objects.has(path)) {
+      return { code: 200, body: this.objects.get(path) as object };
+    }
+    if (method !== "GET" && this.readOnly.has(path)) {
+      return refuse(
+        403,
+        "Forbidden",
+        `${path} is forbidden: User "reader" cannot ${method?.toLowerCase()} it`,
+      );
+    }
     if (method === "GET" && !this.objects.has(path)) {
       const discovery = this.discovery(path);
       if (discovery) return { code: 200, body: discovery };
@@ -198,7 +213,7 @@ export class ApplyExtension {
         (r.apiVersion.includes("/") ? r.apiVersion.split("/")[0] : "") === (attributes.group ?? ""),
     );
     const path = resource && pathOf(resource, attributes.namespace, attributes.name);
-    const allowed = path !== undefined && !this.forbidden.has(path);
+    const allowed = path !== undefined && !this.forbidden.has(path) && !this.readOnly.has(path);
     return {
       ...(body as object),
       status: { allowed, ...(allowed ? {} : { reason: "forbidden by the fake" }) },

@@ -57,6 +57,8 @@ export interface FakeKubernetes {
    * (fake-kubernetes-apply.ts: discovery, apply, access reviews, lists by label, deletes).
    */
   readonly applied: AppliedObject[];
+  /** Paths this identity may read but not write: 403 to a write, and access reviews say no. */
+  readonly readOnly: Set<string>;
   /** Whether applied Deployments become ready (default) or never do, as with a pod that cannot start. */
   setDeploymentsReady(ready: boolean): void;
   /** Serves custom resources, as their CRDs would: e.g. CERT_MANAGER_RESOURCES. */
@@ -182,6 +184,7 @@ export async function startFakeKubernetes(
       return watches.size;
     },
     applied: extension.applied,
+    readOnly: extension.readOnly,
     setDeploymentsReady(ready) {
       extension.deploymentsBecomeReady = ready;
     },
@@ -321,7 +324,8 @@ class KubernetesObjects extends Map<string, object> {
     const isList = resource.name === undefined;
     const itemKind = isList && given.kind?.endsWith("List") ? given.kind.slice(0, -4) : kind;
     const ofKind = given.kind ?? (kind && (isList ? `${kind}List` : kind));
-    if (ofKind === undefined || itemKind === undefined) {
+    // An object that names its own kind needs no table; a list's items need theirs known.
+    if (ofKind === undefined || (isList && itemKind === undefined)) {
       throw new Error(
         `the fake API server does not know the kind of ${resource.plural}: give ${path} a kind`,
       );

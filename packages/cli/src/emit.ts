@@ -24,9 +24,14 @@ const MAX_LINKS = 40;
  * Writes the command's data to stdout, or atomically to a file (write, then rename). A symlink
  * is written through: the file it points to is replaced, and the link stays (a rename onto the
  * link itself would replace the link with a regular file). Anything but a regular file at the
- * end (a directory, a device node, a FIFO, a socket) is refused, not replaced.
+ * end (a directory, a device node, a FIFO, a socket) is refused, not replaced. `mode` 0o600 for a
+ * file that holds a private key.
  */
-export async function emit(data: string, outFile: string | undefined): Promise<void> {
+export async function emit(
+  data: string,
+  outFile: string | undefined,
+  options: { mode?: number } = {},
+): Promise<void> {
   if (outFile === undefined || outFile === "-") {
     process.stdout.write(data);
     return;
@@ -34,7 +39,7 @@ export async function emit(data: string, outFile: string | undefined): Promise<v
   const target = await writableTarget(outFile);
   const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await writeFile(temporary, data, { mode: 0o644, flag: "wx" });
+    await writeFile(temporary, data, { mode: options.mode ?? 0o644, flag: "wx" });
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -13,6 +13,7 @@ import { publishCommand } from "./commands/publish.js";
 import { rotateCommand, rotatePhaseCommands } from "./commands/rotate.js";
 import { serveCommand } from "./commands/serve.js";
 import { trustPolicyCommand } from "./commands/trust-policy.js";
+import { webhookCommand, webhookSubcommands } from "./commands/webhook.js";
 import { applyTimeout, TIMEOUT_OPTION } from "./deadline.js";
 import { reportError, reportFailuresAsJson } from "./failure.js";
 import { LOG_FORMAT_OPTION } from "./log.js";
@@ -52,6 +53,7 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .command(serveCommand)
   .command(keygenCommand)
   .command(rotateCommand)
+  .command(webhookCommand)
   .demandCommand(1, "say which command to run")
   .recommendCommands()
   .strict()
@@ -78,7 +80,11 @@ rememberCommands(
   new Map(
     registered.map((name) => [
       name,
-      name === rotateCommand.command ? rotatePhaseCommands.map((phase) => phase.command) : [],
+      name === rotateCommand.command
+        ? rotatePhaseCommands.map((phase) => phase.command)
+        : name === webhookCommand.command
+          ? webhookSubcommands.map((subcommand) => subcommand.command)
+          : [],
     ]),
   ),
 );

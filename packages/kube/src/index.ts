@@ -13,9 +13,9 @@ export type { KubeconfigOptions } from "./lib/kubeconfig.js";
 export { type ClusterJwksReadOptions, type ClusterJwksText, readClusterJwks } from "./read-cluster-jwks.js";
 export { type ClusterSecretOptions, readClusterSecret, type SecretData } from "./read-cluster-secret.js";
 export { KUBERNETES_TIMEOUT_MS, kubernetesTimeoutMs } from "./timeout.js";
-export { type SecretWatch, type SecretWatchOptions, watchClusterSecret } from "./watch-cluster-secret.js";
 export {
   type DeploymentProgress,
   type DeploymentWaitOptions,
   waitForDeployment,
 } from "./wait-for-deployment.js";
+export { type SecretWatch, type SecretWatchOptions, watchClusterSecret } from "./watch-cluster-secret.js";

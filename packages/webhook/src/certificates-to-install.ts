@@ -28,6 +28,7 @@ export interface FoundCertificates {
  * certificate; `none`: a new CA and serving certificate.
  *
  * @example
+ * const found: FoundCertificates = { ca: undefined, servingCertificatePem: undefined, servingKeyPem: undefined };
  * const { kept }: CertificateDecision = certificatesToInstall(found, { serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" });
  */
 export interface CertificateDecision {

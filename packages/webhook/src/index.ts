@@ -2,8 +2,8 @@ export {
   CA_VALIDITY_YEARS,
   issueServingCertificate,
   makeWebhookCertificates,
-  type ServingCertificateOptions,
   SERVING_VALIDITY_YEARS,
+  type ServingCertificateOptions,
   serviceDnsNames,
   type WebhookCa,
   type WebhookCertificateOptions,
@@ -16,6 +16,25 @@ export {
   type FoundCertificates,
 } from "./certificates-to-install.js";
 export { WebhookError, type WebhookErrorCode } from "./errors.js";
+export {
+  type CertManagerChoice,
+  installWebhook,
+  type PlannedChange,
+  planWebhookInstall,
+  WEBHOOK_FIELD_MANAGER,
+  type WebhookInstallOptions,
+  type WebhookInstallPlan,
+  webhookManifestsOffline,
+} from "./install-webhook.js";
+export {
+  imageVersion,
+  judgeWebhookHealth,
+  RENEW_WITHIN_MS,
+  type WebhookCheck,
+  type WebhookCheckId,
+  type WebhookHealth,
+  type WebhookObservation,
+} from "./installation-health.js";
 export {
   type CertManagerCertificate,
   type CertManagerIssuer,
@@ -31,14 +50,9 @@ export {
   type WebhookManifestOptions,
   type WebhookObject,
   type WebhookTls,
+  webhookConfigurationName,
   webhookManifests,
 } from "./manifests.js";
-export {
-  imageVersion,
-  judgeWebhookHealth,
-  RENEW_WITHIN_MS,
-  type WebhookCheck,
-  type WebhookCheckId,
-  type WebhookHealth,
-  type WebhookObservation,
-} from "./installation-health.js";
+export { renewWebhookCertificate, type WebhookRenewal } from "./renew-webhook-certificate.js";
+export { planWebhookUninstall, uninstallWebhook } from "./uninstall-webhook.js";
+export { webhookStatus } from "./webhook-status.js";

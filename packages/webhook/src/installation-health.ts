@@ -90,7 +90,12 @@ interface WebhookConfigurationFields {
  * Pure: no cluster needed.
  *
  * @example
- * const health = judgeWebhookHealth({ namespace: "irsa-anywhere", deployment, servingCertificatePem, webhookConfiguration });
+ * const health = judgeWebhookHealth({
+ *   namespace: "irsa-anywhere",
+ *   deployment: undefined, // as read from the cluster
+ *   servingCertificatePem: await readFile("tls.crt", "utf8"),
+ *   webhookConfiguration: undefined,
+ * });
  * for (const check of health.checks) console.log(check.status, check.message);
  */
 export function judgeWebhookHealth(observation: WebhookObservation, now: Date = new Date()): WebhookHealth {

@@ -283,12 +283,23 @@ export function webhookManifests(options: WebhookManifestOptions): WebhookObject
         ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }],
       },
     }),
-    webhookConfiguration(namespace, tls, metadata(clusterWide, false)),
+    webhookConfiguration(namespace, tls, metadata(webhookConfigurationName(namespace), false)),
   );
   return objects;
 }
 
 const selectorLabels = { "app.kubernetes.io/name": WEBHOOK_NAME };
+
+/**
+ * The name of the MutatingWebhookConfiguration of the installation in `namespace`: a DNS
+ * subdomain, as the API server requires of it (unlike the RBAC objects, which may hold colons).
+ *
+ * @example
+ * webhookConfigurationName("irsa-anywhere"); // "irsa-anywhere.pod-identity-webhook.irsa-anywhere"
+ */
+export function webhookConfigurationName(namespace: string): string {
+  return `irsa-anywhere.${WEBHOOK_NAME}.${namespace}`;
+}
 
 type Metadata = Omit<NamespacedMetadata, "namespace"> & { namespace?: string };
 
