@@ -342,6 +342,59 @@ describe("webhook status", () => {
   });
 });
 
+describe("doctor", () => {
+  const doctorWebhookCheck = async () => {
+    const result = await runCli(
+      [
+        "doctor",
+        "--issuer",
+        "https://oidc.example.com/prod",
+        "--no-aws",
+        "--json",
+        "--kubeconfig",
+        kubeconfig,
+        "--timeout",
+        "20s",
+      ],
+      { isolated: true },
+    );
+    const checks = JSON.parse(result.stdout).checks as Array<{
+      id: string;
+      status: string;
+      code: string;
+      reason: string;
+    }>;
+    return checks.find((check) => check.id === "pod-identity-webhook");
+  };
+
+  it("judges the installed webhook with the same checks as webhook status", async () => {
+    expect((await webhook("install")).code).toBe(0);
+    expect(await doctorWebhookCheck()).toMatchObject({
+      status: "pass",
+      reason: expect.stringMatching(/v0\.6\.9, 2 of 2 replicas ready, certificate valid until/),
+    });
+    const configuration = stored(paths.configuration) as StoredObject;
+    const [first] = configuration.webhooks;
+    const other = createCertificateAuthority();
+    api.objects.set(paths.configuration, {
+      ...configuration,
+      webhooks: [
+        {
+          ...first,
+          clientConfig: { ...first?.clientConfig, caBundle: Buffer.from(other.certPem).toString("base64") },
+        },
+      ],
+    });
+    expect(await doctorWebhookCheck()).toMatchObject({
+      status: "fail",
+      code: "ERR_WEBHOOK_UNHEALTHY",
+      reason: expect.stringMatching(
+        /the CA bundle the API server trusts does not verify the serving certificate/,
+      ),
+    });
+  });
+});
+
 describe("webhook renew-cert", () => {
   it("replaces the serving certificate, keeps the CA, and the bundle the API server trusts still verifies it", async () => {
     expect((await webhook("install")).code).toBe(0);
