@@ -4,12 +4,13 @@ import { issueServingCertificate } from "./certificates.js";
 import { WebhookError } from "./errors.js";
 import { asKubeObject } from "./install-webhook.js";
 import { judgeWebhookHealth } from "./installation-health.js";
-import { readInstallation, readSecretText } from "./installed-objects.js";
+import { readSecretText } from "./installed-objects.js";
 import {
   DEFAULT_WEBHOOK_NAMESPACE,
   WEBHOOK_CA_SECRET,
   WEBHOOK_NAME,
   WEBHOOK_TLS_SECRET,
+  webhookConfigurationName,
   webhookManifests,
 } from "./manifests.js";
 import { assertDnsLabel } from "./names.js";
@@ -40,8 +41,8 @@ export interface WebhookRenewal {
  * @throws {WebhookError} `ERR_WEBHOOK_NOT_INSTALLED`; `ERR_WEBHOOK_CERT_MANAGED` where cert-manager
  *   renews the certificate; `ERR_WEBHOOK_CA_INVALID` when the CA Secret is missing or broken, or
  *   the CA bundle is not that CA's (install again).
- * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN` (it needs get on both Secrets and patch on the serving
- *   one), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret meanwhile), `ERR_CLUSTER_UNREACHABLE`.
+ * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN` (it needs get on both Secrets and the webhook
+ *   configuration, and patch on the serving Secret: examples/webhook/rbac.yaml), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret meanwhile), `ERR_CLUSTER_UNREACHABLE`.
  *
  * @example
  * const cluster = await connectClusterObjects({ kubeconfig: "prod.kubeconfig", fieldManager: WEBHOOK_FIELD_MANAGER });
@@ -53,24 +54,27 @@ export async function renewWebhookCertificate(
   now: Date = new Date(),
 ): Promise<WebhookRenewal> {
   assertDnsLabel(namespace, "namespace");
-  const found = await readInstallation(cluster, namespace);
-  const serving = found.servingSecret;
+  // Only what it needs, so that a job running it needs few rights (examples/webhook/rbac.yaml).
+  const secret = (name: string) => cluster.read({ apiVersion: "v1", kind: "Secret", namespace, name });
+  const [serving, caSecret, webhookConfiguration] = await Promise.all([
+    secret(WEBHOOK_TLS_SECRET),
+    secret(WEBHOOK_CA_SECRET),
+    cluster.read({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "MutatingWebhookConfiguration",
+      name: webhookConfigurationName(namespace),
+    }),
+  ]);
   if (serving === undefined) throw notInstalled(namespace, cluster.server);
   const certManaged =
     serving.metadata.annotations?.["cert-manager.io/certificate-name"] !== undefined ||
-    found.webhookConfiguration?.metadata.annotations?.["cert-manager.io/inject-ca-from"] !== undefined;
+    webhookConfiguration?.metadata.annotations?.["cert-manager.io/inject-ca-from"] !== undefined;
   if (certManaged) {
     throw new WebhookError(
       "ERR_WEBHOOK_CERT_MANAGED",
       `cert-manager issues and renews the webhook's certificate in namespace ${namespace} (Certificate ${WEBHOOK_TLS_SECRET}); nothing to do: see kubectl -n ${namespace} get certificate`,
     );
   }
-  const caSecret = await cluster.read({
-    apiVersion: "v1",
-    kind: "Secret",
-    namespace,
-    name: WEBHOOK_CA_SECRET,
-  });
   const ca = caSecret && readSecretText(caSecret);
   if (ca?.["ca.crt"] === undefined || ca["ca.key"] === undefined) {
     throw new WebhookError(
@@ -87,9 +91,9 @@ export async function renewWebhookCertificate(
   const bundleCheck = judgeWebhookHealth(
     {
       namespace,
-      deployment: found.deployment,
+      deployment: undefined,
       servingCertificatePem: certificates.certificatePem,
-      webhookConfiguration: found.webhookConfiguration,
+      webhookConfiguration,
     },
     now,
   ).checks.find((check) => check.id === "ca-bundle");
