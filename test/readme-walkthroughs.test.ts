@@ -388,6 +388,21 @@ function expectTrustsPaymentsApi(world: World, policyText: string): void {
   ]);
 }
 
+const webhookChecks: Checks = {
+  webhook: async (world, result) => {
+    expect(result.stdout).toMatch(/installed in irsa-anywhere .*every replica ready/);
+    expect(
+      world.prod.objects.get("/apis/apps/v1/namespaces/irsa-anywhere/deployments/pod-identity-webhook"),
+    ).toMatchObject({
+      spec: {
+        template: {
+          spec: { containers: [{ args: expect.arrayContaining(["--aws-default-region=us-west-2"]) }] },
+        },
+      },
+    });
+  },
+};
+
 const roleChecks: Checks = {
   "trust-policy": async (world) => expectTrustsPaymentsApi(world, await readText(world, "trust.json")),
 };
@@ -443,12 +458,14 @@ describe("the README's EKS Anywhere walkthrough", () => {
     const world = await makeWorld({ issuer });
     const ran = [
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere"), publishChecks)),
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-webhook"), webhookChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-roles"), roleChecks)),
     ];
     await expectRoleForServiceAccount(world);
     ran.push(...(await walk(world, walkthroughSteps(readme, "rotation"), rotationChecks)));
     expect(ran.map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
       "publish --cluster",
+      "webhook install",
       "trust-policy --issuer",
       "keygen --out-dir",
       "rotate prepare",
