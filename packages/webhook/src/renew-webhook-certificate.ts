@@ -55,10 +55,10 @@ export async function renewWebhookCertificate(
 ): Promise<WebhookRenewal> {
   assertDnsLabel(namespace, "namespace");
   // Only what it needs, so that a job running it needs few rights (examples/webhook/rbac.yaml).
-  const secret = (name: string) => cluster.read({ apiVersion: "v1", kind: "Secret", namespace, name });
+  const readSecret = (name: string) => cluster.read({ apiVersion: "v1", kind: "Secret", namespace, name });
   const [serving, caSecret, webhookConfiguration] = await Promise.all([
-    secret(WEBHOOK_TLS_SECRET),
-    secret(WEBHOOK_CA_SECRET),
+    readSecret(WEBHOOK_TLS_SECRET),
+    readSecret(WEBHOOK_CA_SECRET),
     cluster.read({
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "MutatingWebhookConfiguration",
