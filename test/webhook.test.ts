@@ -102,20 +102,11 @@ describe("webhook install", () => {
       /installed in irsa-anywhere on https:\/\/127\.0\.0\.1:\d+: 12 created, 0 changed, 0 unchanged/,
     );
     expect(realApplies().every((apply) => apply.fieldManager === "irsa-anywhere")).toBe(true);
-    expect(realApplies().map((apply) => apply.object.kind)).toEqual([
-      "Namespace",
-      "ServiceAccount",
-      "ClusterRole",
-      "ClusterRoleBinding",
-      "Role",
-      "RoleBinding",
-      "Secret",
-      "Secret",
-      "Deployment",
-      "PodDisruptionBudget",
-      "Service",
-      "MutatingWebhookConfiguration",
-    ]);
+    // In the order planned: the Namespace first, the webhook configuration (which makes the API
+    // server call the webhook) last, after the Deployment it calls.
+    const kinds = realApplies().map((apply) => apply.object.kind);
+    expect([kinds.length, kinds[0], kinds.at(-1)]).toEqual([12, "Namespace", "MutatingWebhookConfiguration"]);
+    expect(kinds.indexOf("Deployment")).toBeGreaterThan(kinds.lastIndexOf("Secret"));
     expect(stored(paths.deployment)?.spec.template.spec.containers[0]?.args).toContain(
       "--aws-default-region=eu-west-1",
     );

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { formatMs } from "@irsa-anywhere/errors";
+import { formatMs, pemCertificateBlocks } from "@irsa-anywhere/errors";
 import { serviceDnsNames } from "./certificates.js";
 import { WEBHOOK_NAME, WEBHOOK_TLS_SECRET } from "./manifests.js";
 
@@ -241,7 +241,7 @@ function judgeBundle(
     };
   }
   const bundle = Buffer.from(caBundle, "base64").toString("utf8");
-  const trusted = (bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [])
+  const trusted = pemCertificateBlocks(bundle)
     .map((pem) => parseCertificate(pem))
     .some((ca) => ca !== undefined && serving.checkIssued(ca) && serving.verify(ca.publicKey));
   return trusted

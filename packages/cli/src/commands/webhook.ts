@@ -12,7 +12,7 @@ import { emit } from "../emit.js";
 import { EXIT_FAILURE } from "../exit-codes.js";
 import { jsonOptions } from "../json-output.js";
 import { type LogFormat, logEvent } from "../log.js";
-import { paint } from "../terminal.js";
+import { statusMark } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
 interface ClusterArgs {
@@ -268,12 +268,6 @@ const statusCommand = defineCommand({
   },
 });
 
-const marks: Record<WebhookCheck["status"], [string, number]> = {
-  pass: ["PASS", 32],
-  warn: ["WARN", 33],
-  fail: ["FAIL", 31],
-};
-
 function describeChecks(
   namespace: string,
   checks: readonly WebhookCheck[],
@@ -282,8 +276,7 @@ function describeChecks(
   const out = process.stdout;
   const lines = [`pod identity webhook in ${namespace}${version === undefined ? "" : `: ${version}`}`, ""];
   for (const check of checks) {
-    const [mark, colour] = marks[check.status];
-    lines.push(`${paint(out, colour, mark)}  ${check.id}: ${check.message}`);
+    lines.push(`${statusMark(out, check.status)}  ${check.id}: ${check.message}`);
     if (check.fix !== undefined && check.status !== "pass") lines.push(`      fix: ${check.fix}`);
   }
   return `${lines.join("\n")}\n`;
