@@ -271,6 +271,16 @@ describe("webhook install --manifests", () => {
     }
   });
 
+  it("asks the cluster, with --cert-manager auto, only what it must read: no write, no access review", async () => {
+    api.installCustomResources(CERT_MANAGER_RESOURCES);
+    const file = join(dir, "auto.yaml");
+    const result = await webhook("install", "--manifests", file);
+    expect(result.code).toBe(0);
+    const kinds = parseAllDocuments(await readFile(file, "utf8")).map((document) => document.toJS().kind);
+    expect(kinds).toContain("Certificate");
+    expect(api.requests.filter((request) => request.method !== "GET")).toEqual([]);
+  });
+
   it("keeps the private keys of --cert-manager no out of standard output, and writes them to a file only its owner reads", async () => {
     const refused = await runCli(["webhook", "install", "--cert-manager", "no", "--manifests", "-"], {
       isolated: true,

@@ -21,6 +21,7 @@ export {
   installWebhook,
   type PlannedChange,
   planWebhookInstall,
+  resolveWebhookObjects,
   WEBHOOK_FIELD_MANAGER,
   type WebhookInstallOptions,
   type WebhookInstallPlan,

@@ -113,24 +113,22 @@ export function webhookManifestsOffline(
 }
 
 /**
- * Works out an install without changing anything: cert-manager or not (`auto` asks the API
- * server's discovery), the certificates (those in the cluster are kept while they serve), the
- * objects, whether this identity may write each of them (a SelfSubjectAccessReview: nothing is
- * applied unless everything can be), and what applying each would do (a server-side dry run,
- * compared with the object as it is).
+ * The objects an install would apply to this cluster, without asking for more than reads:
+ * cert-manager or not (`auto` asks the API server's discovery) and, without cert-manager, the
+ * certificates (those in the cluster kept while they serve, see {@link certificatesToInstall}).
+ * What `--manifests` writes for `--cert-manager auto`; {@link planWebhookInstall} goes on from it.
  *
  * @throws {WebhookError} `ERR_WEBHOOK_OPTION_INVALID`, before any request.
- * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN` when this identity may not write an object, naming it;
- *   `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_WRITE_REFUSED`.
+ * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_UNREACHABLE`.
  *
  * @example
  * const cluster = await connectClusterObjects({ kubeconfig: "prod.kubeconfig", fieldManager: WEBHOOK_FIELD_MANAGER });
- * const plan = await planWebhookInstall(cluster, { namespace: "irsa-anywhere", certManager: "auto" });
+ * const { objects } = await resolveWebhookObjects(cluster, { certManager: "auto" });
  */
-export async function planWebhookInstall(
+export async function resolveWebhookObjects(
   cluster: ClusterObjects,
   options: WebhookInstallOptions,
-): Promise<WebhookInstallPlan> {
+): Promise<Omit<WebhookInstallPlan, "changes">> {
   const { certManager, keyType, now, ...manifestOptions } = options;
   // Every option is checked before the first request.
   const namespace = webhookManifests({ ...manifestOptions, tls: { mode: "cert-manager" } })[0]?.metadata
@@ -165,6 +163,28 @@ export async function planWebhookInstall(
       tls: { mode: "secret", certificates: decision.certificates },
     });
   }
+  return { namespace, tls: useCertManager ? "cert-manager" : "secret", certificates, objects };
+}
+
+/**
+ * Works out an install without changing anything: the objects ({@link resolveWebhookObjects}),
+ * whether this identity may write each of them (a SelfSubjectAccessReview: nothing is
+ * applied unless everything can be), and what applying each would do (a server-side dry run,
+ * compared with the object as it is).
+ *
+ * @throws {WebhookError} `ERR_WEBHOOK_OPTION_INVALID`, before any request.
+ * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN` when this identity may not write an object, naming it;
+ *   `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_WRITE_REFUSED`.
+ *
+ * @example
+ * const cluster = await connectClusterObjects({ kubeconfig: "prod.kubeconfig", fieldManager: WEBHOOK_FIELD_MANAGER });
+ * const plan = await planWebhookInstall(cluster, { namespace: "irsa-anywhere", certManager: "auto" });
+ */
+export async function planWebhookInstall(
+  cluster: ClusterObjects,
+  options: WebhookInstallOptions,
+): Promise<WebhookInstallPlan> {
+  const { namespace, tls, certificates, objects } = await resolveWebhookObjects(cluster, options);
   const current = await Promise.all(objects.map((object) => cluster.read(refOf(asKubeObject(object)))));
   await assertMayWrite(
     cluster,
@@ -186,7 +206,7 @@ export async function planWebhookInstall(
     const after = await cluster.apply(asKubeObject(object), { dryRun: true });
     changes.push({ ref, action: sameContent(before, after) ? "unchanged" : "change" });
   }
-  return { namespace, tls: useCertManager ? "cert-manager" : "secret", certificates, objects, changes };
+  return { namespace, tls, certificates, objects, changes };
 }
 
 /**

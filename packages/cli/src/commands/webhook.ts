@@ -178,7 +178,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
     const certManager = args["cert-manager"];
     const objects =
       certManager === "auto"
-        ? (await webhook.planWebhookInstall(await connect(args), options)).objects
+        ? (await webhook.resolveWebhookObjects(await connect(args), options)).objects
         : webhook.webhookManifestsOffline({ ...options, certManager });
     const holdsKeys = objects.some((object) => object.kind === "Secret");
     if (holdsKeys && args.manifests === "-") {
