@@ -130,7 +130,19 @@ describe("webhook install", () => {
     const again = await webhook("install");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("0 created, 0 changed, 12 unchanged");
-    expect(realApplies().map((apply) => apply.object)).toEqual(first);
+    // The same objects; the Secrets and the webhook configuration now name the version they are
+    // written over (a compare-and-swap), which the first run had none of to name.
+    const withoutVersion = (object: Record<string, unknown>) => {
+      const { resourceVersion, ...metadata } = object.metadata as Record<string, unknown>;
+      return { ...object, metadata };
+    };
+    expect(realApplies().map((apply) => withoutVersion(apply.object))).toEqual(first);
+    const preconditions = realApplies()
+      .filter(
+        (apply) => (apply.object.metadata as { resourceVersion?: string }).resourceVersion !== undefined,
+      )
+      .map((apply) => apply.object.kind);
+    expect(preconditions).toEqual(["Secret", "Secret", "MutatingWebhookConfiguration"]);
     expect(
       [...api.objects.entries()].map(([path, object]) => [
         path,

@@ -60,6 +60,8 @@ export interface WebhookInstallOptions extends Omit<WebhookManifestOptions, "tls
 export interface PlannedChange {
   ref: KubeObjectRef;
   action: "create" | "change" | "unchanged";
+  /** The resourceVersion the object had when planned, if it existed. */
+  resourceVersion?: string;
 }
 
 /**
@@ -204,14 +206,22 @@ export async function planWebhookInstall(
       continue;
     }
     const after = await cluster.apply(asKubeObject(object), { dryRun: true });
-    changes.push({ ref, action: sameContent(before, after) ? "unchanged" : "change" });
+    changes.push({
+      ref,
+      action: sameContent(before, after) ? "unchanged" : "change",
+      ...(before.metadata.resourceVersion !== undefined && {
+        resourceVersion: before.metadata.resourceVersion,
+      }),
+    });
   }
   return { namespace, tls, certificates, objects, changes };
 }
 
 /**
  * Applies a plan's objects in order (server-side apply, as {@link WEBHOOK_FIELD_MANAGER}), then
- * waits for the Deployment's replicas to be ready.
+ * waits for the Deployment's replicas to be ready. The Secrets and the webhook configuration are
+ * written only over the versions the plan read (a compare-and-swap): when another run changed
+ * them meanwhile, this one fails with `ERR_CLUSTER_WRITE_REFUSED`, to be run again.
  *
  * @throws {KubeError} `ERR_DEPLOYMENT_NOT_READY` when the replicas are not ready within
  *   `timeoutMs`; `ERR_CLUSTER_FORBIDDEN`, `ERR_CLUSTER_UNREACHABLE`, `ERR_CLUSTER_WRITE_REFUSED`.
@@ -226,13 +236,26 @@ export async function installWebhook(
   plan: WebhookInstallPlan,
   options: { timeoutMs: number; onProgress?: (progress: DeploymentProgress) => void },
 ): Promise<void> {
-  for (const object of plan.objects) await cluster.apply(asKubeObject(object));
+  for (const [index, object] of plan.objects.entries()) {
+    const applied = asKubeObject(object);
+    // The Secrets and the webhook configuration's CA bundle were decided from what was read:
+    // each is written only over the version read, so that a run which read something else (a new
+    // CA another run made meanwhile) fails instead of leaving a bundle that is not the CA's.
+    const planned = plan.changes[index]?.resourceVersion;
+    if (carriesCertificates(applied) && planned !== undefined) applied.metadata.resourceVersion = planned;
+    await cluster.apply(applied);
+  }
   await waitForDeployment(cluster, {
     namespace: plan.namespace,
     name: WEBHOOK_NAME,
     timeoutMs: options.timeoutMs,
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
+}
+
+/** The objects whose content follows from the certificates: the Secrets and the CA bundle. */
+function carriesCertificates(object: KubeObject): boolean {
+  return object.kind === "Secret" || object.kind === "MutatingWebhookConfiguration";
 }
 
 /** A typed manifest as the plain JSON the API server takes. */

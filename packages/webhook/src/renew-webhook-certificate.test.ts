@@ -12,6 +12,7 @@ import { type FakeKubernetes, startFakeKubernetes } from "../../../test/support/
 import { createCertificateAuthority } from "../../../test/support/tls.js";
 import { installWebhook, planWebhookInstall, WEBHOOK_FIELD_MANAGER } from "./install-webhook.js";
 import { renewWebhookCertificate } from "./renew-webhook-certificate.js";
+import { webhookStatus } from "./webhook-status.js";
 
 let api: FakeKubernetes;
 let dir: string;
@@ -32,8 +33,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A connection whose writes wait at a gate the test opens. */
-function gated(connection: ClusterObjects) {
+/** A connection whose writes (of the kind given, or all) wait at a gate the test opens. */
+function gated(connection: ClusterObjects, kind?: string) {
   let open: () => void = () => {};
   let arrived: () => void = () => {};
   const atGate = new Promise<void>((resolve) => {
@@ -46,8 +47,10 @@ function gated(connection: ClusterObjects) {
     ...connection,
     server: connection.server,
     apply: async (object, options) => {
-      arrived();
-      await gate;
+      if (kind === undefined || (object.kind === kind && !options?.dryRun)) {
+        arrived();
+        await gate;
+      }
       return connection.apply(object, options);
     },
   };
@@ -87,5 +90,26 @@ describe("renewWebhookCertificate, two at once", () => {
     );
     expect(certificate.checkPrivateKey(createPrivateKey(secretText("tls.key")))).toBe(true);
     expect(certificate.verify(new X509Certificate(secretText("ca.crt")).publicKey)).toBe(true);
+  });
+});
+
+describe("installWebhook, while another install makes a new CA", () => {
+  it("does not write its CA bundle over the other's: its plan read another version, so that write is refused", async () => {
+    const planA = await planWebhookInstall(cluster, { certManager: "no" });
+    expect(planA.certificates).toBe("kept");
+    const a = gated(cluster, "MutatingWebhookConfiguration");
+    const runA = installWebhook(a.wrapped, planA, { timeoutMs: 10_000 });
+    await a.atGate; // A has written the Secrets it read, and waits to write the bundle
+
+    // B finds no CA (someone deleted it), makes a new one, and installs everything.
+    api.objects.delete("/api/v1/namespaces/irsa-anywhere/secrets/pod-identity-webhook-ca");
+    const planB = await planWebhookInstall(cluster, { certManager: "no" });
+    expect(planB.certificates).toBe("new CA");
+    await installWebhook(cluster, planB, { timeoutMs: 10_000 });
+
+    a.open();
+    await expect(runA).rejects.toMatchObject({ code: "ERR_CLUSTER_WRITE_REFUSED" });
+    const health = await webhookStatus(cluster, "irsa-anywhere");
+    expect(health.checks.find((check) => check.id === "ca-bundle")).toMatchObject({ status: "pass" });
   });
 });
