@@ -127,6 +127,20 @@ const launcher = [
   "    while os.read(0, 4096): pass",
   "    os._exit(0)",
   "threading.Thread(target=exit_at_eof, daemon=True).start()",
+  // moto 5.2.1's CloudFront drops an origin's OriginAccessControlId and S3OriginConfig, and lists
+  // distributions without their configuration (comment, origins, aliases). Real CloudFront keeps
+  // and lists all of it, and the publisher and doctor read it: keep it, as CloudFront does.
+  "import moto.cloudfront.models as cloudfront",
+  "original_origin = cloudfront.Origin.__init__",
+  "def origin_keeping_access_control(self, origin):",
+  "    original_origin(self, origin)",
+  "    self.origin_access_control_id = origin.get('OriginAccessControlId', '')",
+  "    if 'S3OriginConfig' in origin: self.s3_origin_config = origin['S3OriginConfig']",
+  "cloudfront.Origin.__init__ = origin_keeping_access_control",
+  "def summary_member(self, name):",
+  "    if name.startswith('_') or name == 'distribution_config': raise AttributeError(name)",
+  "    return getattr(self.distribution_config, name)",
+  "cloudfront.Distribution.__getattr__ = summary_member",
   "from moto.server import main",
   "main(sys.argv[1:])",
 ].join("\n");
