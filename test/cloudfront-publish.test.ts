@@ -1,0 +1,324 @@
+// publish({ cloudFront }) against moto's CloudFront, ACM, S3 and IAM through the real AWS SDK,
+// with a recording proxy in front to count what a publish sent, and a local HTTPS "edge" that
+// plays CloudFront's part for the read-back: it reads the bucket as the distribution's origin
+// access control does (allowed only by the bucket policy statement for that distribution),
+// caches by the objects' Cache-Control, and drops what an invalidation in moto names.
+
+import { request as httpsRequest } from "node:https";
+import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
+import {
+  CloudFrontClient,
+  GetDistributionConfigCommand,
+  ListDistributionsCommand,
+  ListInvalidationsCommand,
+  ListOriginAccessControlsCommand,
+} from "@aws-sdk/client-cloudfront";
+import { IAMClient, ListOpenIDConnectProvidersCommand } from "@aws-sdk/client-iam";
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
+import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startHttpsServer, type RunningHttpsServer } from "./support/https-server.js";
+import { generateTestKey, pem } from "./support/keys.js";
+import { type MotoServer, startMoto } from "./support/moto.js";
+import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
+import { createCertificateAuthority, issueServerCertificate } from "./support/tls.js";
+
+const region = "us-west-2";
+const bucket = "private-oidc-bucket";
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+const ca = createCertificateAuthority();
+let moto: MotoServer;
+let proxy: RecordingProxy;
+let s3: S3Client;
+let iam: IAMClient;
+let cloudFront: CloudFrontClient;
+let acm: ACMClient;
+let edge: Edge;
+
+const newKey = (): PublicSigningKey[] =>
+  publicKeysFromPem(pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"), "sa.pub");
+const keyA = newKey();
+const keyB = newKey();
+
+interface Edge {
+  server: RunningHttpsServer;
+  /** Served bodies by path, as cached; dropped by an invalidation. */
+  cache: Map<string, { body: string; cachedAt: number }>;
+  served: Array<{ path: string; status: number; fromCache: boolean }>;
+  fetch: typeof fetch;
+}
+
+/** The bucket policy lets this distribution read this key, as S3 decides for an OAC's request. */
+async function distributionMayRead(distributionArn: string, key: string): Promise<boolean> {
+  let policy: { Statement?: Array<Record<string, unknown>> };
+  try {
+    policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+  } catch {
+    return false;
+  }
+  return (policy.Statement ?? []).some((statement) => {
+    const principal = statement.Principal as { Service?: string } | undefined;
+    const condition = statement.Condition as { StringEquals?: Record<string, string> } | undefined;
+    return (
+      statement.Effect === "Allow" &&
+      principal?.Service === "cloudfront.amazonaws.com" &&
+      condition?.StringEquals?.["AWS:SourceArn"] === distributionArn &&
+      [statement.Resource].flat().includes(`arn:aws:s3:::${bucket}/${key}`)
+    );
+  });
+}
+
+async function startEdge(): Promise<Edge> {
+  const cache = new Map<string, { body: string; cachedAt: number }>();
+  const served: Edge["served"] = [];
+  const tls = issueServerCertificate(ca, { hosts: ["127.0.0.1"] });
+  const server = await startHttpsServer(
+    async (request, response) => {
+      const path = request.url?.split("?")[0] ?? "/";
+      const list = await cloudFront.send(new ListDistributionsCommand({}));
+      const distribution = list.DistributionList?.Items?.[0];
+      // Invalidations made since a path was cached drop it.
+      const invalidations = distribution?.Id
+        ? ((await cloudFront.send(new ListInvalidationsCommand({ DistributionId: distribution.Id })))
+            .InvalidationList?.Items ?? [])
+        : [];
+      for (const summary of invalidations) {
+        const made = summary.CreateTime?.getTime() ?? 0;
+        const invalidation = await cloudFront.send(
+          new (await import("@aws-sdk/client-cloudfront")).GetInvalidationCommand({
+            DistributionId: distribution?.Id,
+            Id: summary.Id,
+          }),
+        );
+        for (const invalidated of invalidation.Invalidation?.InvalidationBatch?.Paths?.Items ?? []) {
+          const cached = cache.get(invalidated);
+          if (cached && cached.cachedAt <= made) cache.delete(invalidated);
+        }
+      }
+      const cached = cache.get(path);
+      if (cached) {
+        served.push({ path, status: 200, fromCache: true });
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(cached.body);
+        return;
+      }
+      const key = decodeURIComponent(path.slice(1));
+      if (!distribution?.ARN || !(await distributionMayRead(distribution.ARN, key))) {
+        served.push({ path, status: 403, fromCache: false });
+        response.writeHead(403, { "content-type": "application/xml" });
+        response.end("<Error><Code>AccessDenied</Code></Error>");
+        return;
+      }
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = (await object.Body?.transformToString()) ?? "";
+      if (/max-age=\d+/.test(object.CacheControl ?? "")) cache.set(path, { body, cachedAt: Date.now() });
+      served.push({ path, status: 200, fromCache: false });
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(body);
+    },
+    { cert: tls.certPem, key: tls.keyPem },
+  );
+  // What DNS would do: the distribution's host (or the custom domain) reaches the edge.
+  const edgeFetch = (async (input: string | URL | Request) => {
+    const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+    const target = new URL(`${url.pathname}${url.search}`, server.url);
+    return new Promise<Response>((resolve, reject) => {
+      const outgoing = httpsRequest(target, { ca: ca.certPem, method: "GET" }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () =>
+          resolve(new Response(Buffer.concat(chunks), { status: answer.statusCode ?? 502 })),
+        );
+        answer.on("error", reject);
+      });
+      outgoing.on("error", reject);
+      outgoing.end();
+    });
+  }) as typeof fetch;
+  return { server, cache, served, fetch: edgeFetch };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  proxy = await startRecordingProxy(moto.endpoint);
+  s3 = new S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials });
+  iam = new IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  cloudFront = new CloudFrontClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  acm = new ACMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  edge = await startEdge();
+});
+afterAll(async () => {
+  await edge?.server.close();
+  await proxy?.close();
+  await moto?.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  edge.cache.clear();
+  edge.served.length = 0;
+  await s3.send(
+    new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: region } }),
+  );
+  // Block Public Access fully on: what organisations that forbid public buckets have.
+  await s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: bucket,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
+  proxy.clear();
+  // moto does not apply Block Public Access to anonymous reads; the proxy refuses them as S3 would.
+  proxy.denyAnonymous = true;
+});
+
+function options(extra: Partial<BucketPublishOptions> = {}): BucketPublishOptions {
+  return {
+    keys: keyA,
+    bucket,
+    prefix: "prod",
+    region,
+    endpointUrl: proxy.url,
+    clients: { s3, iam, cloudFront, acm, fetch: edge.fetch },
+    cloudFront: { pollIntervalMs: 10, waitTimeoutMs: 5_000 },
+    ...extra,
+  };
+}
+
+const changes = () =>
+  proxy.requests.filter(
+    (r) =>
+      r.method === "PUT" ||
+      r.method === "DELETE" ||
+      (r.method === "POST" &&
+        !/Action=(List|Get)/.test(r.body) &&
+        !/DescribeCertificate/.test(String(r.headers["x-amz-target"]))),
+  );
+const invalidations = () =>
+  proxy.requests.filter((r) => r.method === "POST" && /\/invalidation$/.test(r.path));
+
+describe("publish through CloudFront from a private bucket", () => {
+  it("creates the distribution, publishes with Block Public Access on, and makes no public grant", async () => {
+    const result = await publish(options());
+    expect(result.warnings).toEqual([]);
+    const distribution = result.distribution;
+    expect(distribution).toMatchObject({ action: "create", status: "Deployed" });
+    expect(distribution?.domainName).toMatch(/\.cloudfront\.net$/);
+    expect(result.issuer).toBe(`https://${distribution?.domainName}/prod`);
+    expect(result.documents.map((d) => d.action)).toEqual(["create", "create"]);
+
+    const config = (await cloudFront.send(new GetDistributionConfigCommand({ Id: distribution?.id })))
+      .DistributionConfig;
+    const origin = config?.Origins?.Items?.[0];
+    expect(origin?.DomainName).toBe(`${bucket}.s3.${region}.amazonaws.com`);
+    const controls = (await cloudFront.send(new ListOriginAccessControlsCommand({}))).OriginAccessControlList
+      ?.Items;
+    expect(controls?.find((c) => c.Id === origin?.OriginAccessControlId)).toMatchObject({
+      SigningProtocol: "sigv4",
+      SigningBehavior: "always",
+      OriginAccessControlOriginType: "s3",
+    });
+    expect(config?.DefaultCacheBehavior).toMatchObject({
+      ViewerProtocolPolicy: "redirect-to-https",
+      CachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+      AllowedMethods: { Items: ["GET", "HEAD"] },
+    });
+    expect(config?.PriceClass).toBe("PriceClass_100");
+
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+    expect(policy.Statement).toEqual([
+      {
+        Sid: result.bucketPolicy?.sid,
+        Effect: "Allow",
+        Principal: { Service: "cloudfront.amazonaws.com" },
+        Action: "s3:GetObject",
+        Resource: [
+          `arn:aws:s3:::${bucket}/prod/.well-known/openid-configuration`,
+          `arn:aws:s3:::${bucket}/prod/keys.json`,
+        ],
+        Condition: { StringEquals: { "AWS:SourceArn": distribution?.arn } },
+      },
+    ]);
+    // No public grant of any kind: no ACL header, no public-access-block change.
+    expect(
+      proxy.requests.filter((r) => /[?&](acl|publicAccessBlock)/.test(r.path) && r.method === "PUT"),
+    ).toEqual([]);
+
+    // The edge served the documents to the read-back, and never the publisher's private state.
+    expect(edge.served.map((s) => [s.path, s.status])).toEqual([
+      ["/prod/keys.json", 200],
+      ["/prod/.well-known/openid-configuration", 200],
+    ]);
+    const state = await edge.fetch(`${result.issuer}/.irsa-anywhere-state.json`);
+    expect(state.status).toBe(403);
+
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([
+      `arn:aws:iam::123456789012:oidc-provider/${distribution?.domainName}/prod`,
+    ]);
+    expect(invalidations()).toEqual([]);
+  });
+
+  it("a re-run finds the same distribution, changes nothing and makes only reads", async () => {
+    const first = await publish(options());
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const rerun = await publish(options());
+    expect(rerun.distribution).toMatchObject({ id: first.distribution?.id, action: "unchanged" });
+    expect(rerun.issuer).toBe(first.issuer);
+    expect(rerun.changed).toBe(false);
+    expect(changes()).toEqual([]);
+    expect(invalidations()).toEqual([]);
+    const list = await cloudFront.send(new ListDistributionsCommand({}));
+    expect(list.DistributionList?.Items).toHaveLength(1);
+  });
+
+  it("a JWKS change makes exactly one invalidation, of exactly keys.json, and the read-back sees the new bytes", async () => {
+    await publish(options());
+    // The edge now holds the old keys.json for five minutes.
+    expect(edge.cache.has("/prod/keys.json")).toBe(true);
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const result = await publish(options({ keys: keyB }));
+    expect(result.warnings).toEqual([]);
+    expect(result.documents.map((d) => d.action)).toEqual(["update", "unchanged"]);
+    expect(invalidations()).toHaveLength(1);
+    expect(result.distribution?.invalidation).toMatchObject({ paths: ["/prod/keys.json"], completed: true });
+    const sent = invalidations()[0]?.body ?? "";
+    expect([...sent.matchAll(/<Path>([^<]*)<\/Path>/g)].map((m) => m[1])).toEqual(["/prod/keys.json"]);
+    // The read-back was answered from the bucket's new bytes, not the edge's old copy.
+    const read = edge.served.filter((s) => s.path === "/prod/keys.json").at(-1);
+    expect(read).toMatchObject({ status: 200, fromCache: false });
+  });
+});
+
+describe("refusals before anything is created", () => {
+  it("a certificate outside us-east-1: ERR_CERTIFICATE_UNUSABLE, no request at all", async () => {
+    const failure = publish(
+      options({
+        cloudFront: {
+          domain: "oidc.example.com",
+          certificateArn:
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000011112222",
+        },
+      }),
+    );
+    await expect(failure).rejects.toBeInstanceOf(PublishError);
+    await expect(failure).rejects.toMatchObject({ code: "ERR_CERTIFICATE_UNUSABLE", isInputError: true });
+    await expect(failure).rejects.toThrow(
+      /is in eu-west-1, and CloudFront uses certificates from us-east-1 only/,
+    );
+    expect(changes()).toEqual([]);
+  });
+});
