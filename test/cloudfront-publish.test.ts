@@ -4,7 +4,10 @@
 // access control does (allowed only by the bucket policy statement for that distribution),
 // caches by the objects' Cache-Control, and drops what an invalidation in moto names.
 
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
 import {
   CloudFrontClient,
@@ -18,6 +21,7 @@ import {
   CreateBucketCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -26,7 +30,8 @@ import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startHttpsServer, type RunningHttpsServer } from "./support/https-server.js";
 import { generateTestKey, pem } from "./support/keys.js";
-import { type MotoServer, startMoto } from "./support/moto.js";
+import { runCli } from "./support/cli.js";
+import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
 import { createCertificateAuthority, issueServerCertificate } from "./support/tls.js";
 
@@ -303,6 +308,54 @@ describe("publish through CloudFront from a private bucket", () => {
   });
 });
 
+describe("a custom issuer domain", () => {
+  const importCertificate = async (hosts: string[]) => {
+    const issued = issueServerCertificate(ca, { hosts });
+    const answer = await acm.send(
+      new ImportCertificateCommand({
+        Certificate: Buffer.from(issued.certPem),
+        PrivateKey: Buffer.from(issued.keyPem),
+        CertificateChain: Buffer.from(ca.certPem),
+      }),
+    );
+    return answer.CertificateArn ?? "";
+  };
+
+  it("serves https://DOMAIN/PREFIX with an issued us-east-1 certificate that covers it", async () => {
+    const certificateArn = await importCertificate(["example.com", "*.example.com"]);
+    const result = await publish(
+      options({ cloudFront: { domain: "oidc.example.com", certificateArn, pollIntervalMs: 10 } }),
+    );
+    expect(result.issuer).toBe("https://oidc.example.com/prod");
+    expect(result.distribution).toMatchObject({ alias: "oidc.example.com", action: "create" });
+    const config = (await cloudFront.send(new GetDistributionConfigCommand({ Id: result.distribution?.id })))
+      .DistributionConfig;
+    expect(config?.Aliases?.Items).toEqual(["oidc.example.com"]);
+    expect(config?.ViewerCertificate).toMatchObject({
+      ACMCertificateArn: certificateArn,
+      SSLSupportMethod: "sni-only",
+    });
+    const discovery = JSON.parse(
+      (await (
+        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "prod/.well-known/openid-configuration" }))
+      ).Body?.transformToString()) ?? "{}",
+    );
+    expect(discovery).toMatchObject({
+      issuer: "https://oidc.example.com/prod",
+      jwks_uri: "https://oidc.example.com/prod/keys.json",
+    });
+  });
+
+  it("refuses a certificate that does not cover the domain, before anything is created", async () => {
+    const certificateArn = await importCertificate(["other.example.org"]);
+    proxy.clear();
+    const failure = publish(options({ cloudFront: { domain: "oidc.example.com", certificateArn } }));
+    await expect(failure).rejects.toMatchObject({ code: "ERR_CERTIFICATE_UNUSABLE" });
+    await expect(failure).rejects.toThrow(/is for other\.example\.org, not oidc\.example\.com/);
+    expect(changes()).toEqual([]);
+  });
+});
+
 describe("refusals before anything is created", () => {
   it("a certificate outside us-east-1: ERR_CERTIFICATE_UNUSABLE, no request at all", async () => {
     const failure = publish(
@@ -320,5 +373,133 @@ describe("refusals before anything is created", () => {
       /is in eu-west-1, and CloudFront uses certificates from us-east-1 only/,
     );
     expect(changes()).toEqual([]);
+  });
+});
+
+describe("the command line", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "irsa-cloudfront-"));
+    await writeFile(join(dir, "sa.pub"), pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"));
+  });
+  afterAll(async () => {
+    await moto?.setTransition("cloudfront::distribution", undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const publishCli = (...extra: string[]) =>
+    runCli(
+      [
+        "publish",
+        "--key",
+        "sa.pub",
+        "--bucket",
+        bucket,
+        "--prefix",
+        "prod",
+        "--region",
+        region,
+        "--cloudfront",
+        ...extra,
+      ],
+      { env: { ...awsTestEnv(proxy.url), HOME: dir }, isolated: true, cwd: dir },
+    );
+  const objectKeys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
+  const providers = async () =>
+    (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
+
+  it("a custom domain with a certificate in another region: one line, exit 2, nothing created", async () => {
+    const result = await publishCli(
+      "--domain",
+      "oidc.example.com",
+      "--certificate-arn",
+      "arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-000011112222",
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/is in eu-west-1, and CloudFront uses certificates from us-east-1 only/);
+    expect(changes()).toEqual([]);
+    expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items ?? []).toEqual(
+      [],
+    );
+  });
+
+  it("a distribution not deployed within --timeout: exit 1 naming what exists; a re-run continues with it", async () => {
+    await moto.setTransition("cloudfront::distribution", { progression: "manual", times: 1_000_000 });
+    const held = await publishCli("--timeout", "4s");
+    expect(held.code).toBe(1);
+    const lines = held.stderr.trimEnd().split("\n");
+    expect(lines.slice(0, -1).every((line) => line.startsWith("waiting for CloudFront distribution"))).toBe(
+      true,
+    );
+    const [distribution] =
+      (await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items ?? [];
+    expect(lines.at(-1)).toMatch(
+      new RegExp(
+        `distribution ${distribution?.Id} \\(${distribution?.DomainName}\\) for s3://${bucket}/prod exists, with its bucket policy statement, but is still InProgress .*run the same command again`,
+      ),
+    );
+    expect(await objectKeys()).toEqual([]);
+    expect(await providers()).toEqual([]);
+
+    await moto.setTransition("cloudfront::distribution", undefined);
+    const rerun = await publishCli();
+    expect(rerun.code).toBe(0);
+    // The issuer's host is moto's invention and resolves nowhere: the read-back can only warn.
+    expect(rerun.stderr).toMatch(
+      /^warning: could not read https:\/\/\w+\.cloudfront\.net\/prod\/keys\.json from here/,
+    );
+    expect(rerun.stdout).toMatch(new RegExp(`unchanged +CloudFront distribution ${distribution?.Id}`));
+    expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items).toHaveLength(1);
+    expect(await objectKeys()).toEqual([
+      "prod/.irsa-anywhere-state.json",
+      "prod/.well-known/openid-configuration",
+      "prod/keys.json",
+    ]);
+    expect((await providers()).map((p) => p.Arn)).toEqual([
+      `arn:aws:iam::123456789012:oidc-provider/${distribution?.DomainName}/prod`,
+    ]);
+  });
+
+  it("rotate takes the same options: rotate prepare through CloudFront invalidates keys.json once", async () => {
+    expect((await publishCli()).code).toBe(0);
+    await writeFile(
+      join(dir, "next.pub"),
+      pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
+    );
+    proxy.clear();
+    const result = await runCli(
+      [
+        "rotate",
+        "prepare",
+        "--key",
+        "sa.pub",
+        "--next-key",
+        "next.pub",
+        "--bucket",
+        bucket,
+        "--prefix",
+        "prod",
+        "--region",
+        region,
+        "--cloudfront",
+      ],
+      { env: { ...awsTestEnv(proxy.url), HOME: dir }, isolated: true, cwd: dir },
+    );
+    expect(result.code).toBe(0);
+    expect(invalidations()).toHaveLength(1);
+    expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items).toHaveLength(1);
+  });
+
+  it("--no-wait publishes the documents and says what is left", async () => {
+    await moto.setTransition("cloudfront::distribution", { progression: "manual", times: 1_000_000 });
+    const result = await publishCli("--no-wait");
+    await moto.setTransition("cloudfront::distribution", undefined);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^warning: CloudFront distribution \w+ \(\w+\.cloudfront\.net\) is still InProgress: the documents are in the bucket, but the IAM OIDC provider is not registered/,
+    );
+    expect(await objectKeys()).toHaveLength(3);
+    expect(await providers()).toEqual([]);
   });
 });
