@@ -4,7 +4,7 @@
 // access control does (allowed only by the bucket policy statement for that distribution),
 // caches by the objects' Cache-Control, and drops what an invalidation in moto names.
 
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,7 +64,7 @@ interface Edge {
 async function distributionMayRead(distributionArn: string, key: string): Promise<boolean> {
   let policy: { Statement?: Array<Record<string, unknown>> };
   try {
-    policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+    policy = JSON.parse((await edgeS3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
   } catch {
     return false;
   }
@@ -80,6 +80,10 @@ async function distributionMayRead(distributionArn: string, key: string): Promis
   });
 }
 
+// The edge's own reads go to moto directly, so that the proxy records only what a publish sent.
+let edgeS3: S3Client;
+let edgeCloudFront: CloudFrontClient;
+
 async function startEdge(): Promise<Edge> {
   const cache = new Map<string, { body: string; cachedAt: number }>();
   const served: Edge["served"] = [];
@@ -87,16 +91,16 @@ async function startEdge(): Promise<Edge> {
   const server = await startHttpsServer(
     async (request, response) => {
       const path = request.url?.split("?")[0] ?? "/";
-      const list = await cloudFront.send(new ListDistributionsCommand({}));
+      const list = await edgeCloudFront.send(new ListDistributionsCommand({}));
       const distribution = list.DistributionList?.Items?.[0];
       // Invalidations made since a path was cached drop it.
       const invalidations = distribution?.Id
-        ? ((await cloudFront.send(new ListInvalidationsCommand({ DistributionId: distribution.Id })))
+        ? ((await edgeCloudFront.send(new ListInvalidationsCommand({ DistributionId: distribution.Id })))
             .InvalidationList?.Items ?? [])
         : [];
       for (const summary of invalidations) {
         const made = summary.CreateTime?.getTime() ?? 0;
-        const invalidation = await cloudFront.send(
+        const invalidation = await edgeCloudFront.send(
           new (await import("@aws-sdk/client-cloudfront")).GetInvalidationCommand({
             DistributionId: distribution?.Id,
             Id: summary.Id,
@@ -121,7 +125,7 @@ async function startEdge(): Promise<Edge> {
         response.end("<Error><Code>AccessDenied</Code></Error>");
         return;
       }
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const object = await edgeS3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       const body = (await object.Body?.transformToString()) ?? "";
       if (/max-age=\d+/.test(object.CacheControl ?? "")) cache.set(path, { body, cachedAt: Date.now() });
       served.push({ path, status: 200, fromCache: false });
@@ -157,6 +161,8 @@ beforeAll(async () => {
   iam = new IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
   cloudFront = new CloudFrontClient({ region: "us-east-1", endpoint: proxy.url, credentials });
   acm = new ACMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  edgeS3 = new S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials });
+  edgeCloudFront = new CloudFrontClient({ region: "us-east-1", endpoint: moto.endpoint, credentials });
   edge = await startEdge();
 });
 afterAll(async () => {
@@ -353,6 +359,62 @@ describe("a custom issuer domain", () => {
     await expect(failure).rejects.toMatchObject({ code: "ERR_CERTIFICATE_UNUSABLE" });
     await expect(failure).rejects.toThrow(/is for other\.example\.org, not oidc\.example\.com/);
     expect(changes()).toEqual([]);
+  });
+});
+
+/** The IAM action of each CloudFront (REST) or ACM (JSON) request a publish sent. */
+function cloudFrontAndAcmActions(requests: typeof proxy.requests): string[] {
+  return requests.flatMap((r) => {
+    const target = String(r.headers["x-amz-target"] ?? "");
+    if (target.startsWith("CertificateManager."))
+      return [`acm:${target.slice("CertificateManager.".length)}`];
+    const path = r.path.split("?")[0] ?? "";
+    if (!path.startsWith("/2020-05-31/")) return [];
+    const rest = path.slice("/2020-05-31/".length);
+    const table: Array<[string, RegExp, string[]]> = [
+      ["GET", /^distribution$/, ["cloudfront:ListDistributions"]],
+      // CreateDistributionWithTags is authorised as both.
+      ["POST", /^distribution$/, ["cloudfront:CreateDistribution", "cloudfront:TagResource"]],
+      ["GET", /^distribution\/[^/]+$/, ["cloudfront:GetDistribution"]],
+      ["POST", /^distribution\/[^/]+\/invalidation$/, ["cloudfront:CreateInvalidation"]],
+      ["GET", /^distribution\/[^/]+\/invalidation\/[^/]+$/, ["cloudfront:GetInvalidation"]],
+      ["GET", /^origin-access-control$/, ["cloudfront:ListOriginAccessControls"]],
+      ["POST", /^origin-access-control$/, ["cloudfront:CreateOriginAccessControl"]],
+    ];
+    const row = table.find(([method, pattern]) => method === r.method && pattern.test(rest));
+    if (!row) throw new Error(`no IAM action known for CloudFront ${r.method} ${path}`);
+    return row[2];
+  });
+}
+
+describe("examples/iam/publisher-policy.json", () => {
+  it("grants every CloudFront and ACM action a publish makes, and no other", async () => {
+    const example = JSON.parse(
+      await readFile(new URL("../examples/iam/publisher-policy.json", import.meta.url), "utf8"),
+    ) as { Statement: Array<{ Action: string | string[] }> };
+    const granted = new Set(example.Statement.flatMap((statement) => [statement.Action].flat()));
+    const issued = issueServerCertificate(ca, { hosts: ["oidc.example.com"] });
+    const certificateArn =
+      (
+        await acm.send(
+          new ImportCertificateCommand({
+            Certificate: Buffer.from(issued.certPem),
+            PrivateKey: Buffer.from(issued.keyPem),
+          }),
+        )
+      ).CertificateArn ?? "";
+    const custom = { domain: "oidc.example.com", certificateArn, pollIntervalMs: 10 };
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    // A first publish (created, waited for), a key change (invalidated) and a re-run.
+    await publish(options({ cloudFront: custom }));
+    await publish(options({ cloudFront: custom, keys: keyB }));
+    await publish(options({ cloudFront: custom, keys: keyB }));
+    const used = new Set(cloudFrontAndAcmActions(proxy.requests));
+    expect([...used].filter((action) => !granted.has(action))).toEqual([]);
+    expect([...granted].filter((action) => /^(cloudfront|acm):/.test(action) && !used.has(action))).toEqual(
+      [],
+    );
   });
 });
 
