@@ -15,6 +15,8 @@ import {
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListOriginAccessControlsCommand,
+  UpdateDistributionCommand,
+  type DistributionConfig,
 } from "@aws-sdk/client-cloudfront";
 import { IAMClient, ListOpenIDConnectProvidersCommand } from "@aws-sdk/client-iam";
 import {
@@ -22,13 +24,16 @@ import {
   GetBucketPolicyCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { diagnose } from "@irsa-anywhere/doctor";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startHttpsServer, type RunningHttpsServer } from "./support/https-server.js";
+import { startHttpsIssuer } from "./support/https-issuer.js";
 import { generateTestKey, pem } from "./support/keys.js";
 import { runCli } from "./support/cli.js";
 import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
@@ -84,10 +89,18 @@ async function distributionMayRead(distributionArn: string, key: string): Promis
 let edgeS3: S3Client;
 let edgeCloudFront: CloudFrontClient;
 
+// What CloudFront answers with (CachingOptimized passes the origin's Cache-Control on).
+const cloudFrontHeaders = {
+  "content-type": "application/json",
+  "cache-control": "public, max-age=300",
+  "x-amz-cf-id": "edge-request-id",
+  via: "1.1 edge.cloudfront.net (CloudFront)",
+};
+
 async function startEdge(): Promise<Edge> {
   const cache = new Map<string, { body: string; cachedAt: number }>();
   const served: Edge["served"] = [];
-  const tls = issueServerCertificate(ca, { hosts: ["127.0.0.1"] });
+  const tls = issueServerCertificate(ca, { hosts: ["127.0.0.1", "localhost"] });
   const server = await startHttpsServer(
     async (request, response) => {
       const path = request.url?.split("?")[0] ?? "/";
@@ -114,7 +127,7 @@ async function startEdge(): Promise<Edge> {
       const cached = cache.get(path);
       if (cached) {
         served.push({ path, status: 200, fromCache: true });
-        response.writeHead(200, { "content-type": "application/json" });
+        response.writeHead(200, cloudFrontHeaders);
         response.end(cached.body);
         return;
       }
@@ -129,7 +142,7 @@ async function startEdge(): Promise<Edge> {
       const body = (await object.Body?.transformToString()) ?? "";
       if (/max-age=\d+/.test(object.CacheControl ?? "")) cache.set(path, { body, cachedAt: Date.now() });
       served.push({ path, status: 200, fromCache: false });
-      response.writeHead(200, { "content-type": "application/json" });
+      response.writeHead(200, cloudFrontHeaders);
       response.end(body);
     },
     { cert: tls.certPem, key: tls.keyPem },
@@ -563,5 +576,73 @@ describe("the command line", () => {
     );
     expect(await objectKeys()).toHaveLength(3);
     expect(await providers()).toEqual([]);
+  });
+});
+
+describe("doctor with a CloudFront issuer", () => {
+  it("passes for a deployed distribution that reads the bucket through its OAC, and fails on a stale edge", async () => {
+    const { distribution } = await publish(options());
+    // The edge answers here for the distribution: give it that name, as --domain would.
+    const issuer = `https://localhost:${new URL(edge.server.url).port}/prod`;
+    const { DistributionConfig: config, ETag } = await cloudFront.send(
+      new GetDistributionConfigCommand({ Id: distribution?.id }),
+    );
+    await cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: distribution?.id,
+        IfMatch: ETag,
+        DistributionConfig: {
+          ...config,
+          Aliases: { Quantity: 1, Items: ["localhost"] },
+        } as DistributionConfig,
+      }),
+    );
+    // Republished for the new name; the edge's copies of the old documents go, as an invalidation would.
+    edge.cache.clear();
+    await publish(options({ issuer, externalIssuer: true, cloudFront: undefined }));
+    const diagnoseHere = () =>
+      diagnose({ issuer, keys: keyA, ca: ca.certPem, clients: { iam, cloudFront, s3 } });
+
+    const healthy = await diagnoseHere();
+    expect(healthy.checks.find((c) => c.id === "cloudfront-distribution")).toMatchObject({
+      status: "pass",
+      details: { id: distribution?.id, bucket, status: "Deployed" },
+    });
+
+    // The bucket changes behind the edge's copy, and nothing invalidates it.
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "prod/keys.json",
+        Body: '{"keys":[]}',
+        CacheControl: "public, max-age=300",
+      }),
+    );
+    const stale = await diagnoseHere();
+    const check = stale.checks.find((c) => c.id === "cloudfront-distribution");
+    expect(check).toMatchObject({ status: "fail", code: "ERR_DISTRIBUTION_STALE" });
+    expect(check?.fix).toContain(
+      `aws cloudfront create-invalidation --distribution-id ${distribution?.id} --paths /prod/keys.json`,
+    );
+  });
+
+  it("skips an issuer that CloudFront does not serve", async () => {
+    const issuer = await startHttpsIssuer({ ca });
+    try {
+      issuer.publish(keyA);
+      const diagnosis = await diagnose({
+        issuer: issuer.issuer,
+        keys: keyA,
+        ca: ca.certPem,
+        clients: { iam, cloudFront, s3 },
+      });
+      expect(diagnosis.checks.find((c) => c.id === "cloudfront-distribution")).toMatchObject({
+        status: "skip",
+        code: "SKIP_NOT_CLOUDFRONT",
+      });
+      expect(proxy.requests.filter((r) => r.path.startsWith("/2020-05-31/"))).toEqual([]);
+    } finally {
+      await issuer.close();
+    }
   });
 });
