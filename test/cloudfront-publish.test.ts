@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
 import {
   CloudFrontClient,
+  type DistributionConfig,
   GetDistributionConfigCommand,
   ListDistributionsCommand,
   ListInvalidationsCommand,
   ListOriginAccessControlsCommand,
   UpdateDistributionCommand,
-  type DistributionConfig,
 } from "@aws-sdk/client-cloudfront";
 import { IAMClient, ListOpenIDConnectProvidersCommand } from "@aws-sdk/client-iam";
 import {
@@ -32,10 +32,10 @@ import { diagnose } from "@irsa-anywhere/doctor";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startHttpsServer, type RunningHttpsServer } from "./support/https-server.js";
-import { startHttpsIssuer } from "./support/https-issuer.js";
-import { generateTestKey, pem } from "./support/keys.js";
 import { runCli } from "./support/cli.js";
+import { startHttpsIssuer } from "./support/https-issuer.js";
+import { type RunningHttpsServer, startHttpsServer } from "./support/https-server.js";
+import { generateTestKey, pem } from "./support/keys.js";
 import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
 import { createCertificateAuthority, issueServerCertificate } from "./support/tls.js";
@@ -274,6 +274,22 @@ describe("publish through CloudFront from a private bucket", () => {
         Condition: { StringEquals: { "AWS:SourceArn": distribution?.arn } },
       },
     ]);
+    // examples/iam/cloudfront-bucket-policy.json shows this statement, up to its Sid and ARN.
+    const example = JSON.parse(
+      await readFile(new URL("../examples/iam/cloudfront-bucket-policy.json", import.meta.url), "utf8"),
+    );
+    const shape = (statement: Record<string, unknown>) => ({
+      ...statement,
+      Sid: "",
+      Condition: Object.keys(statement.Condition as object),
+    });
+    expect(shape(example.Statement[0])).toEqual({
+      ...shape(policy.Statement[0]),
+      Resource: [
+        `arn:aws:s3:::my-oidc-bucket/prod/.well-known/openid-configuration`,
+        `arn:aws:s3:::my-oidc-bucket/prod/keys.json`,
+      ],
+    });
     // No public grant of any kind: no ACL header, no public-access-block change.
     expect(
       proxy.requests.filter((r) => /[?&](acl|publicAccessBlock)/.test(r.path) && r.method === "PUT"),

@@ -20,8 +20,8 @@ import {
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { publicReadStatement } from "./bucket-policy.js";
 import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
-import type { RotationStep } from "./decide-state.js";
 import { type CloudFrontOptions, type DistributionOutcome, prepareDistribution } from "./cloudfront.js";
+import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
@@ -454,7 +454,7 @@ async function ensurePublicReadPolicy(options: {
   objectKeys: string[];
   dryRun: boolean;
 }): Promise<BucketPolicyOutcome> {
-  const { s3, client, bucket, region } = options;
+  const { bucket, region } = options;
   const statement = publicReadStatement({
     partition: partitionOf(region).name,
     bucket,
@@ -464,7 +464,7 @@ async function ensurePublicReadPolicy(options: {
   if (blocking.length > 0) {
     throw new PublishError(
       "ERR_PUBLIC_ACCESS_BLOCKED",
-      `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront`,
+      `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront (--cloudfront instead of --public-read-policy)`,
     );
   }
   return ensureBucketStatement({
