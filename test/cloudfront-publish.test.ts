@@ -343,6 +343,72 @@ describe("publish through CloudFront from a private bucket", () => {
   });
 });
 
+describe("two publishes at once", () => {
+  it("both racing to create the distribution end with one, and both succeed", async () => {
+    // Hold each CreateDistribution until both runs have listed, found none and sent theirs; then
+    // let the first through, and the second only once the first has its answer.
+    const held: Array<{ release: () => void; answered: Promise<void> }> = [];
+    let bothHeld: () => void = () => {};
+    const both = new Promise<void>((resolve) => {
+      bothHeld = resolve;
+    });
+    proxy.hold = async (request) => {
+      if (request.method !== "POST" || request.path.split("?")[0] !== "/2020-05-31/distribution")
+        return undefined;
+      let release: () => void = () => {};
+      let answer: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const answered = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      held.push({ release, answered });
+      if (held.length === 2) bothHeld();
+      await gate;
+      return answer;
+    };
+    try {
+      const runs = Promise.all([publish(options()), publish(options())]);
+      await both;
+      held[0]?.release();
+      await held[0]?.answered;
+      held[1]?.release();
+      const [first, second] = await runs;
+      expect(second.distribution?.id).toBe(first.distribution?.id);
+      expect([first.distribution?.action, second.distribution?.action].sort()).toEqual([
+        "create",
+        "unchanged",
+      ]);
+      expect(second.issuer).toBe(first.issuer);
+      expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items).toHaveLength(
+        1,
+      );
+      const policy = JSON.parse(
+        (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}",
+      );
+      expect(policy.Statement).toHaveLength(1);
+    } finally {
+      proxy.hold = undefined;
+    }
+  });
+});
+
+describe("a dry run", () => {
+  it("plans the distribution and creates nothing", async () => {
+    const result = await publish(options({ dryRun: true }));
+    expect(result.distribution).toMatchObject({ action: "create" });
+    expect(result.documents.map((d) => [d.action, d.written])).toEqual([
+      ["create", false],
+      ["create", false],
+    ]);
+    expect(changes()).toEqual([]);
+    expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items ?? []).toEqual(
+      [],
+    );
+  });
+});
+
 describe("a custom issuer domain", () => {
   const importCertificate = async (hosts: string[]) => {
     const issued = issueServerCertificate(ca, { hosts });
@@ -477,23 +543,10 @@ describe("the command line", () => {
     await moto?.setTransition("cloudfront::distribution", undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
-  const publishCli = (...extra: string[]) =>
-    runCli(
-      [
-        "publish",
-        "--key",
-        "sa.pub",
-        "--bucket",
-        bucket,
-        "--prefix",
-        "prod",
-        "--region",
-        region,
-        "--cloudfront",
-        ...extra,
-      ],
-      { env: { ...awsTestEnv(proxy.url), HOME: dir }, isolated: true, cwd: dir },
-    );
+  const where = ["--bucket", bucket, "--prefix", "prod", "--region", region, "--cloudfront"];
+  const cli = (...args: string[]) =>
+    runCli(args, { env: { ...awsTestEnv(proxy.url), HOME: dir }, isolated: true, cwd: dir });
+  const publishCli = (...extra: string[]) => cli("publish", "--key", "sa.pub", ...where, ...extra);
   const objectKeys = async () =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
   const providers = async () =>
@@ -559,24 +612,7 @@ describe("the command line", () => {
       pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
     );
     proxy.clear();
-    const result = await runCli(
-      [
-        "rotate",
-        "prepare",
-        "--key",
-        "sa.pub",
-        "--next-key",
-        "next.pub",
-        "--bucket",
-        bucket,
-        "--prefix",
-        "prod",
-        "--region",
-        region,
-        "--cloudfront",
-      ],
-      { env: { ...awsTestEnv(proxy.url), HOME: dir }, isolated: true, cwd: dir },
-    );
+    const result = await cli("rotate", "prepare", "--key", "sa.pub", "--next-key", "next.pub", ...where);
     expect(result.code).toBe(0);
     expect(invalidations()).toHaveLength(1);
     expect((await cloudFront.send(new ListDistributionsCommand({}))).DistributionList?.Items).toHaveLength(1);

@@ -146,7 +146,7 @@ export async function prepareDistribution(options: {
       invalidate: async () => [],
     };
   } else {
-    summary = await createDistribution(cf, client, {
+    const made = await createDistribution(cf, client, {
       marker,
       bucket,
       prefix,
@@ -155,7 +155,8 @@ export async function prepareDistribution(options: {
       domain: settings.domain,
       certificateArn: settings.certificateArn,
     });
-    action = "create";
+    summary = made.summary;
+    action = made.created ? "create" : "unchanged";
   }
   const id = summary.Id ?? "";
   const arn = summary.ARN ?? "";
@@ -348,7 +349,7 @@ async function createDistribution(
     domain: string | undefined;
     certificateArn: string | undefined;
   },
-): Promise<DistributionSummary> {
+): Promise<{ summary: DistributionSummary; created: boolean }> {
   const controlId = await ensureOriginAccessControl(cf, client, options.bucket);
   const config: DistributionConfig = {
     // The same reference for the same issuer: two runs racing to create it get one distribution.
@@ -401,17 +402,18 @@ async function createDistribution(
       }),
     );
     const distribution = created.Distribution;
-    return {
+    const summary = {
       Id: distribution?.Id,
       ARN: distribution?.ARN,
       DomainName: distribution?.DomainName,
       Status: distribution?.Status,
     } as DistributionSummary;
+    return { summary, created: true };
   } catch (error) {
     if ((error as { name?: string }).name === "DistributionAlreadyExists") {
-      // Another run created it between our list and this call: use that one.
+      // Another run created it between our list and this call (the same caller reference): use that one.
       const found = await findDistribution(cf, client, options.marker);
-      if (found) return found;
+      if (found) return { summary: found, created: false };
     }
     throw translateAwsError(error, {
       action: "cloudfront:CreateDistribution and cloudfront:TagResource",
@@ -431,18 +433,8 @@ async function ensureOriginAccessControl(
     full.length <= 64
       ? full
       : `irsa-anywhere-${createHash("sha256").update(bucket).digest("hex").slice(0, 32)}`;
-  let next: string | undefined;
-  try {
-    for (let page = 0; page < 100; page++) {
-      const list = await client.send(new cf.ListOriginAccessControlsCommand(next ? { Marker: next } : {}));
-      const found = list.OriginAccessControlList?.Items?.find((item) => item.Name === name);
-      if (found?.Id) return found.Id;
-      if (!list.OriginAccessControlList?.IsTruncated || !list.OriginAccessControlList.NextMarker) break;
-      next = list.OriginAccessControlList.NextMarker;
-    }
-  } catch (error) {
-    throw translateAwsError(error, { action: "cloudfront:ListOriginAccessControls", resource: "*" });
-  }
+  const found = await findOriginAccessControl(cf, client, name);
+  if (found) return found;
   try {
     const created = await client.send(
       new cf.CreateOriginAccessControlCommand({
@@ -460,6 +452,11 @@ async function ensureOriginAccessControl(
     );
     return created.OriginAccessControl?.Id ?? "";
   } catch (error) {
+    if ((error as { name?: string }).name === "OriginAccessControlAlreadyExists") {
+      // Another run made it between our list and this call: use that one.
+      const made = await findOriginAccessControl(cf, client, name);
+      if (made) return made;
+    }
     throw translateAwsError(error, {
       action: "cloudfront:CreateOriginAccessControl",
       resource: "arn:aws:cloudfront::ACCOUNT:origin-access-control/*",
@@ -467,7 +464,55 @@ async function ensureOriginAccessControl(
   }
 }
 
-/** Polls until CloudFront says `Deployed`, telling `onProgress` each time; bounded by `timeoutMs`. */
+async function findOriginAccessControl(
+  cf: CloudFrontModule,
+  client: CloudFrontClient,
+  name: string,
+): Promise<string | undefined> {
+  let next: string | undefined;
+  try {
+    for (let page = 0; page < 100; page++) {
+      const list = await client.send(new cf.ListOriginAccessControlsCommand(next ? { Marker: next } : {}));
+      const found = list.OriginAccessControlList?.Items?.find((item) => item.Name === name);
+      if (found?.Id) return found.Id;
+      if (!list.OriginAccessControlList?.IsTruncated || !list.OriginAccessControlList.NextMarker)
+        return undefined;
+      next = list.OriginAccessControlList.NextMarker;
+    }
+  } catch (error) {
+    throw translateAwsError(error, { action: "cloudfront:ListOriginAccessControls", resource: "*" });
+  }
+  return undefined;
+}
+
+/**
+ * Reads a status until `done` says so, telling `onProgress` before each pause; gives up after
+ * `timeoutMs`. The last status read, and whether it was done.
+ */
+async function pollStatus(options: {
+  read: () => Promise<string>;
+  done: (status: string) => boolean;
+  timeoutMs: number;
+  pollMs: number;
+  waitingFor: string;
+  onProgress: ((message: string) => void) | undefined;
+}): Promise<{ status: string; done: boolean; elapsedMs: number }> {
+  const started = Date.now();
+  const deadline = started + options.timeoutMs;
+  for (;;) {
+    const status = await options.read();
+    const elapsedMs = Date.now() - started;
+    if (options.done(status)) return { status, done: true, elapsedMs };
+    const left = deadline - Date.now();
+    if (left <= 0) return { status, done: false, elapsedMs };
+    options.onProgress?.(
+      `waiting for ${options.waitingFor}: ${status}, ${formatMs(elapsedMs)} so far, at most ${formatMs(options.timeoutMs)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs, left)));
+  }
+}
+
+/** Polls until CloudFront says `Deployed`, bounded by `timeoutMs`. */
 async function waitUntilDeployed(
   cf: CloudFrontModule,
   client: CloudFrontClient,
@@ -481,33 +526,29 @@ async function waitUntilDeployed(
     onProgress: ((message: string) => void) | undefined;
   },
 ): Promise<string> {
-  const started = Date.now();
-  const deadline = started + options.timeoutMs;
-  for (;;) {
-    let status: string;
-    try {
-      status =
-        (await client.send(new cf.GetDistributionCommand({ Id: options.id }))).Distribution?.Status ??
-        "InProgress";
-    } catch (error) {
-      throw translateAwsError(error, {
-        action: "cloudfront:GetDistribution",
-        resource: `distribution ${options.id}`,
-      });
-    }
-    if (status === "Deployed") return status;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new PublishError(
-        "ERR_DISTRIBUTION_NOT_DEPLOYED",
-        `CloudFront distribution ${options.id} (${options.domainName}) for s3://${options.bucket}/${options.prefix} exists, with its bucket policy statement, but is still ${status} after ${formatMs(Date.now() - started)}, so no document was published and no IAM provider registered; run the same command again later (it continues with this distribution), give a longer --timeout, or add --no-wait`,
-      );
-    }
-    options.onProgress?.(
-      `waiting for CloudFront distribution ${options.id} (${options.domainName}) to deploy: ${status}, ${formatMs(Date.now() - started)} so far, at most ${formatMs(options.timeoutMs)}`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs, left)));
-  }
+  const polled = await pollStatus({
+    read: async () => {
+      try {
+        const answer = await client.send(new cf.GetDistributionCommand({ Id: options.id }));
+        return answer.Distribution?.Status ?? "InProgress";
+      } catch (error) {
+        throw translateAwsError(error, {
+          action: "cloudfront:GetDistribution",
+          resource: `distribution ${options.id}`,
+        });
+      }
+    },
+    done: (status) => status === "Deployed",
+    timeoutMs: options.timeoutMs,
+    pollMs: options.pollMs,
+    waitingFor: `CloudFront distribution ${options.id} (${options.domainName}) to deploy`,
+    onProgress: options.onProgress,
+  });
+  if (polled.done) return polled.status;
+  throw new PublishError(
+    "ERR_DISTRIBUTION_NOT_DEPLOYED",
+    `CloudFront distribution ${options.id} (${options.domainName}) for s3://${options.bucket}/${options.prefix} exists, with its bucket policy statement, but is still ${polled.status} after ${formatMs(polled.elapsedMs)}, so no document was published and no IAM provider registered; run the same command again later (it continues with this distribution), give a longer --timeout, or add --no-wait`,
+  );
 }
 
 async function createInvalidation(
@@ -536,6 +577,7 @@ async function createInvalidation(
   }
 }
 
+/** Polls until the invalidation has completed; false when `timeoutMs` ran out first. */
 async function waitForInvalidation(
   cf: CloudFrontModule,
   client: CloudFrontClient,
@@ -547,27 +589,29 @@ async function waitForInvalidation(
     onProgress: ((message: string) => void) | undefined;
   },
 ): Promise<boolean> {
-  const started = Date.now();
-  const deadline = started + options.timeoutMs;
-  for (;;) {
-    let status: string;
-    try {
-      const answer = await client.send(
-        new cf.GetInvalidationCommand({ DistributionId: options.distributionId, Id: options.invalidationId }),
-      );
-      status = answer.Invalidation?.Status ?? "InProgress";
-    } catch (error) {
-      throw translateAwsError(error, {
-        action: "cloudfront:GetInvalidation",
-        resource: `distribution ${options.distributionId}`,
-      });
-    }
-    if (status.toLowerCase() === "completed") return true;
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    options.onProgress?.(
-      `waiting for CloudFront invalidation ${options.invalidationId} to complete: ${status}, ${formatMs(Date.now() - started)} so far, at most ${formatMs(options.timeoutMs)}`,
-    );
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs, left)));
-  }
+  const polled = await pollStatus({
+    read: async () => {
+      try {
+        const answer = await client.send(
+          new cf.GetInvalidationCommand({
+            DistributionId: options.distributionId,
+            Id: options.invalidationId,
+          }),
+        );
+        return answer.Invalidation?.Status ?? "InProgress";
+      } catch (error) {
+        throw translateAwsError(error, {
+          action: "cloudfront:GetInvalidation",
+          resource: `distribution ${options.distributionId}`,
+        });
+      }
+    },
+    // CloudFront says "Completed" (moto "COMPLETED").
+    done: (status) => status.toLowerCase() === "completed",
+    timeoutMs: options.timeoutMs,
+    pollMs: options.pollMs,
+    waitingFor: `CloudFront invalidation ${options.invalidationId} to complete`,
+    onProgress: options.onProgress,
+  });
+  return polled.done;
 }
