@@ -225,6 +225,38 @@ export async function prepareDistribution(options: {
   };
 }
 
+/**
+ * Refuses, before any request, options that name another way to serve the bucket than the distribution.
+ *
+ * @throws {PublishError} `ERR_CLOUDFRONT_INVALID`.
+ */
+export function refuseWithCloudFront(options: {
+  issuer?: string | undefined;
+  publicReadPolicy?: boolean | undefined;
+  externalIssuer?: boolean | undefined;
+}): void {
+  const other = [
+    ...(options.issuer === undefined
+      ? []
+      : ["--issuer (the distribution's URL, or --domain's, is the issuer)"]),
+    ...(options.publicReadPolicy
+      ? ["--public-read-policy (the bucket stays private behind CloudFront)"]
+      : []),
+    ...(options.externalIssuer ? ["--external-issuer"] : []),
+  ];
+  if (other.length > 0) {
+    throw new PublishError(
+      "ERR_CLOUDFRONT_INVALID",
+      `--cloudfront does not go with ${other.join(" or ")}; leave it out`,
+    );
+  }
+}
+
+/** What is left to do after a publish that did not wait for the distribution to deploy. */
+export function undeployedWarning(distribution: DistributionOutcome): string {
+  return `CloudFront distribution ${distribution.id} (${distribution.domainName}) is still ${distribution.status}: the documents are in the bucket, but the IAM OIDC provider is not registered and the issuer URL not checked; run the same command again once it is Deployed (aws cloudfront wait distribution-deployed --id ${distribution.id})`;
+}
+
 function cloudFrontSettings(options: CloudFrontOptions) {
   if ((options.domain === undefined) !== (options.certificateArn === undefined)) {
     throw new PublishError(

@@ -20,7 +20,13 @@ import {
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { publicReadStatement } from "./bucket-policy.js";
 import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
-import { type CloudFrontOptions, type DistributionOutcome, prepareDistribution } from "./cloudfront.js";
+import {
+  type CloudFrontOptions,
+  type DistributionOutcome,
+  prepareDistribution,
+  refuseWithCloudFront,
+  undeployedWarning,
+} from "./cloudfront.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
@@ -358,29 +364,6 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...(oidcProvider ? { oidcProvider } : {}),
     warnings: [...documents.warnings, ...warnings],
   };
-}
-
-/** Options that name another way to serve the bucket than the distribution. */
-function refuseWithCloudFront(options: PublishSettings): void {
-  const other = [
-    ...(options.issuer === undefined
-      ? []
-      : ["--issuer (the distribution's URL, or --domain's, is the issuer)"]),
-    ...(options.publicReadPolicy
-      ? ["--public-read-policy (the bucket stays private behind CloudFront)"]
-      : []),
-    ...(options.externalIssuer ? ["--external-issuer"] : []),
-  ];
-  if (other.length > 0) {
-    throw new PublishError(
-      "ERR_CLOUDFRONT_INVALID",
-      `--cloudfront does not go with ${other.join(" or ")}; leave it out`,
-    );
-  }
-}
-
-function undeployedWarning(distribution: DistributionOutcome): string {
-  return `CloudFront distribution ${distribution.id} (${distribution.domainName}) is still ${distribution.status}: the documents are in the bucket, but the IAM OIDC provider is not registered and the issuer URL not checked; run the same command again once it is Deployed (aws cloudfront wait distribution-deployed --id ${distribution.id})`;
 }
 
 /** The options that publishDocuments takes as they are, whatever the target. */
