@@ -343,6 +343,39 @@ describe("publish through CloudFront from a private bucket", () => {
   });
 });
 
+describe("an invalidation that does not complete in time", () => {
+  it("says until when the edge may serve the old bytes, and does not judge its stale copy", async () => {
+    await publish(options());
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    // CloudFront still working on it, whenever asked.
+    proxy.rewrite = (request, body) =>
+      /\/invalidation(\/|$)/.test(request.path)
+        ? body.replace(/<Status>[^<]*<\/Status>/, "<Status>InProgress</Status>")
+        : undefined;
+    edge.served.length = 0;
+    try {
+      const result = await publish(
+        options({ keys: keyB, cloudFront: { pollIntervalMs: 10, waitTimeoutMs: 200 } }),
+      );
+      expect(result.distribution?.invalidation).toMatchObject({
+        paths: ["/prod/keys.json"],
+        completed: false,
+      });
+      expect(result.warnings).toHaveLength(1);
+      expect(result.warnings[0]).toMatch(
+        /^invalidation \w+ of \/prod\/keys\.json has not completed within .*edges that cached the old bytes may serve them until it completes, and at the latest until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/,
+      );
+      // No read-back of what an edge may still hold: it proves nothing either way.
+      expect(edge.served).toEqual([]);
+      // The provider is registered all the same: the documents in the bucket are right.
+      expect(result.oidcProvider).toBeDefined();
+    } finally {
+      proxy.rewrite = undefined;
+    }
+  });
+});
+
 describe("two publishes at once", () => {
   it("both racing to create the distribution end with one, and both succeed", async () => {
     // Hold each CreateDistribution until both runs have listed, found none and sent theirs; then
