@@ -665,7 +665,8 @@ describe("the command line", () => {
 });
 
 describe("doctor with a CloudFront issuer", () => {
-  it("passes for a deployed distribution that reads the bucket through its OAC, and fails on a stale edge", async () => {
+  /** A distribution published through, answering at the local edge under the name `localhost`. */
+  async function servedThroughCloudFront() {
     const { distribution } = await publish(options());
     // The edge answers here for the distribution: give it that name, as --domain would.
     const issuer = `https://localhost:${new URL(edge.server.url).port}/prod`;
@@ -687,6 +688,11 @@ describe("doctor with a CloudFront issuer", () => {
     await publish(options({ issuer, externalIssuer: true, cloudFront: undefined }));
     const diagnoseHere = () =>
       diagnose({ issuer, keys: keyA, ca: ca.certPem, clients: { iam, cloudFront, s3 } });
+    return { distribution, diagnoseHere };
+  }
+
+  it("passes for a deployed distribution that reads the bucket through its OAC, and fails on a stale edge", async () => {
+    const { distribution, diagnoseHere } = await servedThroughCloudFront();
 
     const healthy = await diagnoseHere();
     expect(healthy.checks.find((c) => c.id === "cloudfront-distribution")).toMatchObject({
@@ -709,6 +715,37 @@ describe("doctor with a CloudFront issuer", () => {
     expect(check?.fix).toContain(
       `aws cloudfront create-invalidation --distribution-id ${distribution?.id} --paths /prod/keys.json`,
     );
+  });
+
+  it.each([
+    [
+      "not deployed",
+      /<Status>Deployed<\/Status>/g,
+      "<Status>InProgress</Status>",
+      "ERR_DISTRIBUTION_NOT_DEPLOYED",
+    ],
+    [
+      "reading the bucket without an OAC",
+      /<OriginAccessControlId>[^<]*<\/OriginAccessControlId>/g,
+      "",
+      "ERR_DISTRIBUTION_ORIGIN",
+    ],
+  ])("fails for a distribution %s", async (_name, pattern, replacement, code) => {
+    const { diagnoseHere } = await servedThroughCloudFront();
+    // What CloudFront would list for such a distribution.
+    proxy.rewrite = (request, body) =>
+      request.path.split("?")[0] === "/2020-05-31/distribution"
+        ? body.replace(pattern, replacement)
+        : undefined;
+    try {
+      const diagnosis = await diagnoseHere();
+      expect(diagnosis.checks.find((c) => c.id === "cloudfront-distribution")).toMatchObject({
+        status: "fail",
+        code,
+      });
+    } finally {
+      proxy.rewrite = undefined;
+    }
   });
 
   it("skips an issuer that CloudFront does not serve", async () => {
