@@ -29,7 +29,21 @@ const DEFAULT_POLL_MS = 15_000;
 const ORIGIN_ID = "irsa-anywhere-s3";
 const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"];
 
-/** How to serve a bucket's issuer through CloudFront (`publish --cloudfront`). */
+/**
+ * How to serve a bucket's issuer through CloudFront (`publish --cloudfront`): the bucket stays
+ * private, and the issuer is the distribution's URL (or `domain`'s).
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const result = await publish({
+ *   keys,
+ *   bucket: "my-oidc",
+ *   prefix: "prod",
+ *   region: "us-west-2",
+ *   cloudFront: { onProgress: (line) => console.error(line) },
+ * });
+ * console.log(result.issuer); // https://d111111abcdef8.cloudfront.net/prod
+ */
 export interface CloudFrontOptions {
   /** A custom issuer host, e.g. `oidc.example.com`; needs `certificateArn`. Default the distribution's own `dXXXX.cloudfront.net`. */
   domain?: string | undefined;
