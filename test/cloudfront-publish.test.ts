@@ -24,6 +24,7 @@ import {
   GetBucketPolicyCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -308,6 +309,40 @@ describe("publish through CloudFront from a private bucket", () => {
       `arn:aws:iam::123456789012:oidc-provider/${distribution?.domainName}/prod`,
     ]);
     expect(invalidations()).toEqual([]);
+  });
+
+  it("keeps the bucket's own statements, and warns of one that still makes the documents public", async () => {
+    const theirs = {
+      Sid: "Theirs",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:DeleteObject",
+      Resource: `arn:aws:s3:::${bucket}/*`,
+    };
+    const leftover = {
+      Sid: "OldPublicRead",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: "s3:Get*",
+      Resource: `arn:aws:s3:::${bucket}/prod/*`,
+    };
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({ Version: "2012-10-17", Statement: [theirs, leftover] }),
+      }),
+    );
+    const result = await publish(options());
+    expect(result.bucketPolicy).toMatchObject({ action: "update", written: true });
+    expect(result.warnings).toEqual([
+      `bucket ${bucket}'s policy statement "OldPublicRead" still lets anyone read the documents, which CloudFront now serves from the private bucket; remove it (aws s3api get-bucket-policy / put-bucket-policy --bucket ${bucket})`,
+    ]);
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? "{}");
+    expect(policy.Statement.map((statement: { Sid: string }) => statement.Sid)).toEqual([
+      "Theirs",
+      "OldPublicRead",
+      result.bucketPolicy?.sid,
+    ]);
   });
 
   it("a re-run finds the same distribution, changes nothing and makes only reads", async () => {

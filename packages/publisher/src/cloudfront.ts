@@ -6,6 +6,7 @@ import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   awsClientConfig,
+  matchesWildcard,
   partitionOf,
   translateAwsError,
   watchAwsRequests,
@@ -83,6 +84,8 @@ export interface PreparedDistribution {
   bucketPolicy: BucketPolicyOutcome;
   /** Deployed: the issuer URL serves (or will once the documents are there). */
   deployed: boolean;
+  /** Things the user should fix that do not stop the publish, such as a public grant left in the policy. */
+  warnings: string[];
   /** Invalidates the documents that were written, and waits (bounded) until the edge drops them. */
   invalidate(documents: readonly DocumentOutcome[]): Promise<string[]>;
 }
@@ -157,6 +160,7 @@ export async function prepareDistribution(options: {
       distribution: { id: "(new)", arn: "(new)", domainName: "(new)", action: "create", status: "(new)" },
       bucketPolicy: { action: "create", reason: "the new distribution needs it", written: false, sid: "" },
       deployed: false,
+      warnings: [],
       invalidate: async () => [],
     };
   } else {
@@ -178,7 +182,7 @@ export async function prepareDistribution(options: {
   const issuer = issuerAt(settings.domain ?? domainName, prefix);
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const objectKeys = [`${keyPrefix}keys.json`, `${keyPrefix}.well-known/openid-configuration`];
-  const bucketPolicy = await ensureBucketStatement({
+  const { others, ...bucketPolicy } = await ensureBucketStatement({
     s3: options.s3,
     client: options.s3Client,
     bucket,
@@ -212,11 +216,18 @@ export async function prepareDistribution(options: {
     });
   }
   const deployed = outcome.status === "Deployed";
+  const objectArns = objectKeys.map((key) => `arn:${partitionOf(region).name}:s3:::${bucket}/${key}`);
   return {
     issuer,
     distribution: outcome,
     bucketPolicy,
     deployed,
+    warnings: others
+      .filter((statement) => grantsPublicRead(statement, objectArns))
+      .map(
+        (statement) =>
+          `bucket ${bucket}'s policy statement ${statement.Sid ? quoteInput(statement.Sid) : "(no Sid)"} still lets anyone read the documents, which CloudFront now serves from the private bucket; remove it (aws s3api get-bucket-policy / put-bucket-policy --bucket ${bucket})`,
+      ),
     async invalidate(documents) {
       // A distribution made by this run has cached nothing yet.
       const paths = documents.filter((d) => d.written).map((d) => `/${d.path}`);
@@ -269,6 +280,20 @@ export function refuseWithCloudFront(options: {
 /** What is left to do after a publish that did not wait for the distribution to deploy. */
 export function undeployedWarning(distribution: DistributionOutcome): string {
   return `CloudFront distribution ${distribution.id} (${distribution.domainName}) is still ${distribution.status}: the documents are in the bucket, but the IAM OIDC provider is not registered and the issuer URL not checked; run the same command again once it is Deployed (aws cloudfront wait distribution-deployed --id ${distribution.id})`;
+}
+
+/** An Allow to everyone (`*`) of s3:GetObject on one of the objects (or a wildcard over it). */
+function grantsPublicRead(statement: PolicyStatement, objectArns: readonly string[]): boolean {
+  const principal = statement.Principal as string | { AWS?: string | string[] } | undefined;
+  const everyone =
+    principal === "*" || [typeof principal === "object" ? principal.AWS : undefined].flat().includes("*");
+  const reads = [statement.Action ?? []]
+    .flat()
+    .some((action) => matchesWildcard(action, "s3:GetObject", { ignoreCase: true }));
+  const covers = [statement.Resource ?? []]
+    .flat()
+    .some((resource) => objectArns.some((arn) => matchesWildcard(resource, arn)));
+  return statement.Effect === "Allow" && everyone && reads && covers && statement.Condition === undefined;
 }
 
 function cloudFrontSettings(options: CloudFrontOptions) {

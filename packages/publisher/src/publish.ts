@@ -289,7 +289,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
 
   // The edge drops what changed before anything reads it back (or says until when it may not).
   const stale = cloudFront && !dryRun ? await cloudFront.invalidate(documents.documents) : [];
-  warnings.push(...stale);
+  warnings.push(...(cloudFront?.warnings ?? []), ...stale);
   const undeployed = cloudFront !== undefined && !cloudFront.deployed && !dryRun;
   if (undeployed) warnings.push(undeployedWarning(cloudFront.distribution));
   // What was read anonymously and left alone is what STS reads; anything else is read again.
@@ -450,7 +450,7 @@ async function ensurePublicReadPolicy(options: {
       `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront (--cloudfront instead of --public-read-policy)`,
     );
   }
-  return ensureBucketStatement({
+  const { others: _, ...outcome } = await ensureBucketStatement({
     ...options,
     statement,
     what: "public-read",
@@ -461,6 +461,7 @@ async function ensurePublicReadPolicy(options: {
         { cause: error },
       ),
   });
+  return outcome;
 }
 
 async function blockingPublicAccessSettings(options: {
