@@ -465,7 +465,7 @@ describe("two publishes at once", () => {
 describe("a dry run", () => {
   it("plans the distribution and creates nothing", async () => {
     const result = await publish(options({ dryRun: true }));
-    expect(result.distribution).toMatchObject({ action: "create" });
+    expect(result.distribution).toMatchObject({ id: "", action: "create", status: "not created (dry run)" });
     expect(result.documents.map((d) => [d.action, d.written])).toEqual([
       ["create", false],
       ["create", false],

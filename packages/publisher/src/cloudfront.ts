@@ -64,6 +64,7 @@ export interface CloudFrontOptions {
 
 /** What a publish did with the CloudFront distribution that serves the issuer. */
 export interface DistributionOutcome {
+  /** Empty on a dry run that would create it: CloudFront names it when it is made. */
   id: string;
   arn: string;
   /** `dXXXX.cloudfront.net`. */
@@ -157,7 +158,15 @@ export async function prepareDistribution(options: {
     const host = settings.domain ?? "new-distribution.cloudfront.net";
     return {
       issuer: issuerAt(host, prefix),
-      distribution: { id: "(new)", arn: "(new)", domainName: "(new)", action: "create", status: "(new)" },
+      // Not made on a dry run: CloudFront names it (and so the issuer) when it is created.
+      distribution: {
+        id: "",
+        arn: "",
+        domainName: "",
+        ...(settings.domain ? { alias: settings.domain } : {}),
+        action: "create",
+        status: "not created (dry run)",
+      },
       bucketPolicy: { action: "create", reason: "the new distribution needs it", written: false, sid: "" },
       deployed: false,
       warnings: [],

@@ -138,7 +138,7 @@ export function describeResult(result: PublishResult): string {
   if (result.distribution) {
     const d = result.distribution;
     lines.push(
-      `${verb(d.action)} CloudFront distribution ${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})  (${d.status})`,
+      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
     );
   }
   for (const doc of result.documents) lines.push(`${verb(doc.action)} ${doc.location}  (${doc.reason})`);
