@@ -69,6 +69,9 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_ROTATION_PRECONDITION: 1,
   ERR_DOCUMENTS_NOT_SERVED: 1,
   ERR_AUDIENCE_INVALID: 2,
+  ERR_CLOUDFRONT_INVALID: 2,
+  ERR_CERTIFICATE_UNUSABLE: 2,
+  ERR_DISTRIBUTION_NOT_DEPLOYED: 1,
 };
 
 const iam: Record<IamErrorCode, ExitCode> = {

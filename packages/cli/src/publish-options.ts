@@ -1,9 +1,10 @@
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import type { PublishOptions } from "@irsa-anywhere/publisher";
+import type { CloudFrontOptions, PublishOptions } from "@irsa-anywhere/publisher";
 import type { Argv } from "yargs";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "./aws-options.js";
 import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
 import type { KeySourceArgs } from "./key-sources.js";
+import { note } from "./terminal.js";
 import { UsageError } from "./usage-error.js";
 
 export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
@@ -16,6 +17,11 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   "external-issuer": boolean;
   audience?: string | string[] | undefined;
   "public-read-policy": boolean;
+  cloudfront: boolean;
+  domain?: string | undefined;
+  "certificate-arn"?: string | undefined;
+  "price-class"?: string | undefined;
+  wait: boolean;
   "oidc-provider": boolean;
   retain?: string | undefined;
   "empty-kid": boolean;
@@ -82,6 +88,40 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
       describe: "Add a bucket policy statement making exactly the two documents public",
       group: "AWS:",
     })
+    .option("cloudfront", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Keep the bucket private and serve the issuer through a CloudFront distribution (found or created), at https://dXXXX.cloudfront.net[/PREFIX]",
+      group: "CloudFront:",
+    })
+    .option("domain", {
+      type: "string",
+      requiresArg: true,
+      describe:
+        "With --cloudfront: the issuer's own host, e.g. oidc.example.com (point its DNS at the distribution)",
+      group: "CloudFront:",
+    })
+    .option("certificate-arn", {
+      type: "string",
+      requiresArg: true,
+      describe: "With --domain: an ACM certificate in us-east-1, issued, covering the domain",
+      group: "CloudFront:",
+    })
+    .option("price-class", {
+      type: "string",
+      requiresArg: true,
+      choices: ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
+      describe: "With --cloudfront: the edge locations of a new distribution (default PriceClass_100)",
+      group: "CloudFront:",
+    })
+    .option("wait", {
+      type: "boolean",
+      default: true,
+      describe:
+        "With --cloudfront: wait (within --timeout) for the distribution to deploy; --no-wait publishes the documents and says what is left",
+      group: "CloudFront:",
+    })
     .option("oidc-provider", {
       type: "boolean",
       default: true,
@@ -113,6 +153,15 @@ export async function publishOptionsFromArgs(
   if (args["out-dir"] !== undefined && args.issuer === undefined) {
     throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
   }
+  const cloudFrontOnly = (["domain", "certificate-arn", "price-class"] as const).filter(
+    (name) => args[name] !== undefined,
+  );
+  if (!args.cloudfront && cloudFrontOnly.length > 0) {
+    throw new UsageError(`--${cloudFrontOnly[0]} is for --cloudfront; add --cloudfront, or leave it out`);
+  }
+  if (args.cloudfront && args["out-dir"] !== undefined) {
+    throw new UsageError("--cloudfront serves a bucket; give --bucket, not --out-dir");
+  }
   if (args["endpoint-url"] !== undefined && args["endpoint-url"].trim() === "") {
     throw new UsageError("--endpoint-url is empty; give the endpoint's URL, or leave it out for AWS's");
   }
@@ -136,8 +185,26 @@ export async function publishOptionsFromArgs(
     externalIssuer: args["external-issuer"],
     audiences: args.audience === undefined ? undefined : [args.audience].flat(),
     publicReadPolicy: args["public-read-policy"],
+    cloudFront: args.cloudfront ? cloudFrontOptionsFromArgs(args) : undefined,
     oidcProvider: args["oidc-provider"],
     clusterName: args.cluster,
     aws,
+  };
+}
+
+/**
+ * The waits for the distribution to deploy and its invalidations to complete end within
+ * --timeout, leaving the rest of the run (documents, IAM, the read-back) a minute of it.
+ */
+function cloudFrontOptionsFromArgs(args: PublishTargetArgs): CloudFrontOptions {
+  const timeoutMs = args.timeoutMs ?? 5 * 60_000;
+  return {
+    domain: args.domain,
+    certificateArn: args["certificate-arn"],
+    priceClass: args["price-class"],
+    wait: args.wait,
+    waitTimeoutMs: timeoutMs > 120_000 ? timeoutMs - 60_000 : Math.floor(timeoutMs / 2),
+    pollIntervalMs: Math.min(15_000, Math.max(1_000, Math.floor(timeoutMs / 20))),
+    onProgress: note,
   };
 }

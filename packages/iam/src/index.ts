@@ -56,3 +56,4 @@ export {
   type RoleTrustPolicyOptions,
   trustPolicyForRole,
 } from "./trust-policy-merge.js";
+export { matchesWildcard } from "./wildcard.js";

@@ -20,7 +20,10 @@ export type PublishErrorCode =
   | "ERR_TOO_MANY_KEYS"
   | "ERR_ROTATION_PRECONDITION"
   | "ERR_DOCUMENTS_NOT_SERVED"
-  | "ERR_AUDIENCE_INVALID";
+  | "ERR_AUDIENCE_INVALID"
+  | "ERR_CLOUDFRONT_INVALID"
+  | "ERR_CERTIFICATE_UNUSABLE"
+  | "ERR_DISTRIBUTION_NOT_DEPLOYED";
 
 const faults: FaultTable<PublishErrorCode> = {
   ERR_PRECONDITION_FAILED: "environment",
@@ -39,6 +42,9 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_ROTATION_PRECONDITION: "environment",
   ERR_DOCUMENTS_NOT_SERVED: "environment",
   ERR_AUDIENCE_INVALID: "input",
+  ERR_CLOUDFRONT_INVALID: "input",
+  ERR_CERTIFICATE_UNUSABLE: "input",
+  ERR_DISTRIBUTION_NOT_DEPLOYED: "environment",
 };
 
 /**

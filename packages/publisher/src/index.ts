@@ -1,3 +1,10 @@
+export {
+  CACHING_OPTIMIZED_POLICY_ID,
+  type CloudFrontOptions,
+  DEFAULT_CLOUDFRONT_WAIT_MS,
+  DEFAULT_PRICE_CLASS,
+  type DistributionOutcome,
+} from "./cloudfront.js";
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
