@@ -2,25 +2,11 @@
 // change: each test compares the whole file before and after, line by line.
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { lineDiff } from "../../../test/support/line-diff.js";
 import { setClusterSpecIssuer, setKubeadmIssuer } from "./cluster-config.js";
 
 const issuer = "https://my-oidc.s3.us-west-2.amazonaws.com/prod";
 const jwksUri = `${issuer}/keys.json`;
-
-/** The lines of `after` that are not in `before` and the other way round, as `diff` shows them. */
-function lineDiff(before: string, after: string): { removed: string[]; added: string[] } {
-  const a = before.split("\n");
-  const b = after.split("\n");
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  return { removed: a.slice(start, endA), added: b.slice(start, endB) };
-}
 
 const machineConfig = `---
 # The machines: untouched by init.
