@@ -2,7 +2,7 @@ import type { PublicAccessBlockConfiguration, S3Client } from "@aws-sdk/client-s
 import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
 import type { S3Module } from "./lib/s3-client.js";
-import { translateS3Error } from "./s3-error.js";
+import { type S3Operation, translateS3Error } from "./s3-error.js";
 
 /**
  * How the issuer's documents are read: straight from S3 through a public-read bucket policy
@@ -78,12 +78,6 @@ export async function ensureIssuerBucket(options: {
   const { s3, client, bucket, region, mode } = options;
   const dryRun = options.dryRun ?? false;
   const wanted = BLOCK_PUBLIC_ACCESS[mode];
-  const context = (action: string) => ({
-    action,
-    resource: `arn:${partitionOf(region).name}:s3:::${bucket}`,
-    bucket,
-    region,
-  });
   const existing = await bucketRegion(options);
   if (existing === undefined) {
     if (!dryRun) {
@@ -98,9 +92,9 @@ export async function ensureIssuerBucket(options: {
           }),
         );
       } catch (error) {
-        throw translateS3Error(error, context("s3:CreateBucket"));
+        throw translateS3Error(error, bucketOperation(options, "s3:CreateBucket"));
       }
-      await putBlockPublicAccess(options, wanted, context);
+      await putBlockPublicAccess(options, wanted);
     }
     return {
       bucket,
@@ -117,7 +111,7 @@ export async function ensureIssuerBucket(options: {
       `bucket ${bucket} already exists in ${existing}, not ${region}; run again with --region ${existing}, or choose another --bucket`,
     );
   }
-  const current = await readBlockPublicAccess(options, context);
+  const current = await readBlockPublicAccess(options);
   const loosen =
     mode === "public-read-policy" && (current.BlockPublicPolicy || current.RestrictPublicBuckets);
   if (!loosen) {
@@ -134,7 +128,7 @@ export async function ensureIssuerBucket(options: {
     };
   }
   const next = { ...current, BlockPublicPolicy: false, RestrictPublicBuckets: false };
-  if (!dryRun) await putBlockPublicAccess(options, next, context);
+  if (!dryRun) await putBlockPublicAccess(options, next);
   return {
     bucket,
     region,
@@ -167,35 +161,37 @@ async function bucketRegion(options: {
         { cause: error },
       );
     }
-    throw translateS3Error(error, {
-      action: "s3:ListBucket",
-      resource: `arn:${partitionOf(region).name}:s3:::${bucket}`,
-      bucket,
-      region,
-    });
+    throw translateS3Error(error, bucketOperation(options, "s3:ListBucket"));
   }
 }
 
-async function readBlockPublicAccess(
-  options: { s3: S3Module; client: S3Client; bucket: string },
-  context: (action: string) => Parameters<typeof translateS3Error>[1],
-): Promise<BlockPublicAccess> {
+/** An S3 call on the bucket itself, for the one translation of its failures. */
+function bucketOperation(options: { bucket: string; region: string }, action: string): S3Operation {
+  const { bucket, region } = options;
+  return { action, resource: `arn:${partitionOf(region).name}:s3:::${bucket}`, bucket, region };
+}
+
+/** A bucket's Block Public Access settings; a bucket with no configuration has every one off. */
+export async function readBlockPublicAccess(options: {
+  s3: S3Module;
+  client: S3Client;
+  bucket: string;
+  region: string;
+}): Promise<BlockPublicAccess> {
   try {
     const answer = await options.client.send(
       new options.s3.GetPublicAccessBlockCommand({ Bucket: options.bucket }),
     );
     return settingsOf(answer.PublicAccessBlockConfiguration ?? {});
   } catch (error) {
-    // A bucket with no configuration has every setting off.
     if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return settingsOf({});
-    throw translateS3Error(error, context("s3:GetBucketPublicAccessBlock"));
+    throw translateS3Error(error, bucketOperation(options, "s3:GetBucketPublicAccessBlock"));
   }
 }
 
 async function putBlockPublicAccess(
-  options: { s3: S3Module; client: S3Client; bucket: string },
+  options: { s3: S3Module; client: S3Client; bucket: string; region: string },
   settings: BlockPublicAccess,
-  context: (action: string) => Parameters<typeof translateS3Error>[1],
 ): Promise<void> {
   try {
     await options.client.send(
@@ -205,7 +201,7 @@ async function putBlockPublicAccess(
       }),
     );
   } catch (error) {
-    throw translateS3Error(error, context("s3:PutBucketPublicAccessBlock"));
+    throw translateS3Error(error, bucketOperation(options, "s3:PutBucketPublicAccessBlock"));
   }
 }
 

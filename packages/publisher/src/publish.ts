@@ -18,6 +18,7 @@ import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
+import { readBlockPublicAccess } from "./issuer-bucket.js";
 import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import { translateS3Error } from "./s3-error.js";
@@ -412,22 +413,9 @@ async function blockingPublicAccessSettings(options: {
   bucket: string;
   region: string;
 }): Promise<string[]> {
-  try {
-    const answer = await options.client.send(
-      new options.s3.GetPublicAccessBlockCommand({ Bucket: options.bucket }),
-    );
-    const config = answer.PublicAccessBlockConfiguration ?? {};
-    return [
-      ...(config.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
-      ...(config.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
-    ];
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return [];
-    throw translateS3Error(error, {
-      action: "s3:GetBucketPublicAccessBlock",
-      resource: `arn:${partitionOf(options.region).name}:s3:::${options.bucket}`,
-      bucket: options.bucket,
-      region: options.region,
-    });
-  }
+  const settings = await readBlockPublicAccess(options);
+  return [
+    ...(settings.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
+    ...(settings.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
+  ];
 }
