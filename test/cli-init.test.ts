@@ -9,8 +9,6 @@ import { join } from "node:path";
 import {
   CreateBucketCommand,
   GetBucketLocationCommand,
-  GetPublicAccessBlockCommand,
-  ListBucketsCommand,
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -19,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { lineDiff } from "./support/line-diff.js";
 import { awsTestEnv, type MotoServer, s3TestClientConfig, startMoto } from "./support/moto.js";
+import { blockPublicAccess, bucketNames } from "./support/s3-state.js";
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -76,14 +75,6 @@ async function writesSince(since: number): Promise<string[]> {
     .map((request) => `${request.method} ${request.path}`);
 }
 
-async function bucketNames(): Promise<string[]> {
-  return ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((bucket) => bucket.Name ?? "");
-}
-
-async function blockPublicAccess(bucket: string) {
-  return (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration;
-}
-
 describe("irsa-anywhere init --cluster-spec", () => {
   it("creates the bucket in its region for the public-read policy and adds the one line to the Cluster", async () => {
     const file = join(work, "prod.yaml");
@@ -114,7 +105,7 @@ describe("irsa-anywhere init --cluster-spec", () => {
     expect((await s3.send(new GetBucketLocationCommand({ Bucket: "prod-oidc" }))).LocationConstraint).toBe(
       "us-west-2",
     );
-    expect(await blockPublicAccess("prod-oidc")).toEqual({
+    expect(await blockPublicAccess(s3, "prod-oidc")).toEqual({
       BlockPublicAcls: true,
       IgnorePublicAcls: true,
       BlockPublicPolicy: false,
@@ -171,7 +162,7 @@ describe("irsa-anywhere init --cluster-spec", () => {
     expect(result.stdout).toMatch(
       /updated\s+bucket locked-oidc .*BlockPublicPolicy and RestrictPublicBuckets turned off/,
     );
-    expect(await blockPublicAccess("locked-oidc")).toEqual({
+    expect(await blockPublicAccess(s3, "locked-oidc")).toEqual({
       ...allOn,
       BlockPublicPolicy: false,
       RestrictPublicBuckets: false,
@@ -194,7 +185,7 @@ describe("irsa-anywhere init --cluster-spec", () => {
     expect(result.stdout).toMatch(/would create\s+bucket dry-oidc in us-west-2/);
     expect(result.stdout).toMatch(/would update\s+prod\.yaml: spec\.podIamConfig\.serviceAccountIssuer/);
     expect(await writesSince(0)).toEqual([]);
-    expect(await bucketNames()).toEqual([]);
+    expect(await bucketNames(s3)).toEqual([]);
     expect(await readFile(file, "utf8")).toBe(clusterSpec);
   });
 
@@ -336,7 +327,7 @@ describe("irsa-anywhere init refuses bad input", () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trimEnd()).toMatch(message);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(await bucketNames()).toEqual([]);
+    expect(await bucketNames(s3)).toEqual([]);
     expect(await readFile(join(work, "prod.yaml"), "utf8")).toBe(clusterSpec);
     expect(await readFile(join(work, "kubeadm.yaml"), "utf8")).toBe(kubeadm);
     await expect(stat(join(work, "pki"))).rejects.toMatchObject({ code: "ENOENT" });

@@ -2,17 +2,12 @@
 // private (CloudFront) bucket mode, the seam where the distribution decides the issuer, and the
 // answers of a bucket that someone else holds, which moto cannot give by itself.
 
-import {
-  CreateBucketCommand,
-  GetPublicAccessBlockCommand,
-  ListBucketsCommand,
-  PutPublicAccessBlockCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutPublicAccessBlockCommand, S3Client } from "@aws-sdk/client-s3";
 import { type DistributionRequest, prepareIssuer } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type MotoServer, s3TestClientConfig, startMoto } from "./support/moto.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
+import { blockPublicAccess, bucketNames } from "./support/s3-state.js";
 
 let moto: MotoServer;
 let proxy: RecordingProxy;
@@ -34,11 +29,6 @@ beforeEach(async () => {
 
 const writes = () =>
   proxy.requests.filter((request) => request.method !== "GET" && request.method !== "HEAD");
-const bucketNames = async () =>
-  ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((bucket) => bucket.Name);
-const blockPublicAccess = async (bucket: string) =>
-  (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration;
-
 /** A distribution finder/creator that answers as one that made `dabc123.cloudfront.net`. */
 function distributionAt(domainName: string) {
   const asked: DistributionRequest[] = [];
@@ -68,7 +58,7 @@ describe("prepareIssuer with cloudfront", () => {
     expect(distribution.asked).toEqual([
       { bucket: "private-oidc", region: "eu-west-1", prefix: "prod", domain: undefined, dryRun: false },
     ]);
-    expect(await blockPublicAccess("private-oidc")).toEqual({
+    expect(await blockPublicAccess(s3, "private-oidc")).toEqual({
       BlockPublicAcls: true,
       IgnorePublicAcls: true,
       BlockPublicPolicy: true,
@@ -133,7 +123,7 @@ describe("prepareIssuer refuses a bucket it cannot have, and changes nothing", (
       code: "ERR_BUCKET_TAKEN",
       fault: "input",
     });
-    expect(await bucketNames()).toEqual([]);
+    expect(await bucketNames(s3)).toEqual([]);
   });
 
   it("a dry run reads only, and says what it would make", async () => {
@@ -149,6 +139,6 @@ describe("prepareIssuer refuses a bucket it cannot have, and changes nothing", (
       bucket: { action: "create", written: false },
     });
     expect(writes()).toEqual([]);
-    expect(await bucketNames()).toEqual([]);
+    expect(await bucketNames(s3)).toEqual([]);
   });
 });

@@ -38,12 +38,7 @@ import {
   GetRoleCommand,
   IAMClient,
 } from "@aws-sdk/client-iam";
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  GetPublicAccessBlockCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type CliResult, cliPath } from "./support/cli.js";
@@ -56,6 +51,7 @@ import {
   s3TestClientConfig,
   startMoto,
 } from "./support/moto.js";
+import { blockPublicAccess } from "./support/s3-state.js";
 import { createCertificateAuthority } from "./support/tls.js";
 
 const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));
@@ -393,8 +389,7 @@ const initChecks: Checks = {
       removed: [],
       added: ["  podIamConfig:", `    serviceAccountIssuer: ${world.issuer}`],
     });
-    const access = await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }));
-    expect(access.PublicAccessBlockConfiguration).toMatchObject({
+    expect(await blockPublicAccess(s3, bucket)).toMatchObject({
       BlockPublicPolicy: false,
       BlockPublicAcls: true,
     });

@@ -10,6 +10,7 @@ import { emit } from "../emit.js";
 import { jsonOptions } from "../json-output.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
+import { BUCKET_REGION_OPTION, ENDPOINT_URL_OPTION, PREFIX_OPTION } from "../publish-options.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
@@ -47,12 +48,7 @@ export const initCommand = defineCommand({
         describe: "S3 bucket that will serve the issuer (created if missing)",
         group: "Where:",
       })
-      .option("prefix", {
-        type: "string",
-        requiresArg: true,
-        describe: "Object key prefix (several clusters can share a bucket)",
-        group: "Where:",
-      })
+      .option("prefix", PREFIX_OPTION)
       .option("cloudfront", {
         type: "boolean",
         default: false,
@@ -66,18 +62,8 @@ export const initCommand = defineCommand({
         describe: "With --cloudfront: the custom domain that will be the issuer's host",
         group: "Where:",
       })
-      .option("region", {
-        type: "string",
-        requiresArg: true,
-        describe: "The bucket's region (default AWS_REGION or the profile's)",
-        group: "AWS:",
-      })
-      .option("endpoint-url", {
-        type: "string",
-        requiresArg: true,
-        describe: "S3 endpoint for S3-compatible stores and local tests",
-        group: "AWS:",
-      })
+      .option("region", BUCKET_REGION_OPTION)
+      .option("endpoint-url", ENDPOINT_URL_OPTION)
       .option("cluster-spec", {
         type: "string",
         requiresArg: true,
