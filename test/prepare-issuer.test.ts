@@ -142,3 +142,40 @@ describe("prepareIssuer refuses a bucket it cannot have, and changes nothing", (
     expect(await bucketNames(s3)).toEqual([]);
   });
 });
+
+describe("two prepareIssuer runs at once", () => {
+  it("both succeed when the other run creates the bucket between this run's look and its create", async () => {
+    // Run A's create is held until run B's create has been answered: A then meets a bucket
+    // that did not exist when it looked.
+    let createdByB: () => void = () => {};
+    const bCreated = new Promise<void>((resolve) => {
+      createdByB = resolve;
+    });
+    let creates = 0;
+    proxy.hold = async (request) => {
+      if (request.method !== "PUT" || request.path.includes("publicAccessBlock")) return undefined;
+      creates++;
+      if (creates === 1) {
+        await bCreated;
+        return undefined;
+      }
+      return () => createdByB();
+    };
+    try {
+      const run = () => prepareIssuer({ bucket: "race-oidc", region: "us-west-2", clients: { s3 } });
+      const [a, b] = await Promise.all([run(), run()]);
+      expect(creates).toBe(2);
+      expect([a.bucket.action, b.bucket.action].sort()).toEqual(["create", "unchanged"]);
+      expect(a.issuer).toBe(b.issuer);
+    } finally {
+      proxy.hold = undefined;
+    }
+    expect(await bucketNames(s3)).toEqual(["race-oidc"]);
+    expect(await blockPublicAccess(s3, "race-oidc")).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    });
+  });
+});

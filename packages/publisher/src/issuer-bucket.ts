@@ -92,6 +92,9 @@ export async function ensureIssuerBucket(options: {
           }),
         );
       } catch (error) {
+        // Another run made it between the look and the create: from here it is an existing bucket.
+        if ((error as { name?: string }).name === "BucketAlreadyOwnedByYou")
+          return ensureIssuerBucket(options);
         throw translateS3Error(error, bucketOperation(options, "s3:CreateBucket"));
       }
       await putBlockPublicAccess(options, wanted);
