@@ -17,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
 import { lineDiff } from "./support/line-diff.js";
 import { awsTestEnv, type MotoServer, s3TestClientConfig, startMoto } from "./support/moto.js";
+import { startRecordingProxy } from "./support/recording-proxy.js";
 import { blockPublicAccess, bucketNames } from "./support/s3-state.js";
 
 let moto: MotoServer;
@@ -213,6 +214,50 @@ describe("irsa-anywhere init --cluster-spec", () => {
     );
     expect(await writesSince(since)).toEqual([]);
     expect(await readFile(file, "utf8")).toBe(clusterSpec);
+  });
+});
+
+describe("irsa-anywhere init and someone else editing the file", () => {
+  it("leaves a file that changed while init ran as it is, and says to run again", async () => {
+    const file = join(work, "prod.yaml");
+    await writeFile(file, clusterSpec);
+    // init is held at its first AWS request, after it read the file; the file changes then.
+    const proxy = await startRecordingProxy(moto.endpoint);
+    let arrived: () => void = () => {};
+    const atAws = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    proxy.hold = async () => {
+      arrived();
+      await released;
+      return undefined;
+    };
+    try {
+      const run = runCli(
+        ["init", "--bucket", "prod-oidc", "--region", "us-east-1", "--cluster-spec", "prod.yaml"],
+        {
+          env: { ...env, AWS_ENDPOINT_URL: proxy.url },
+          isolated: true,
+          cwd: work,
+        },
+      );
+      await atAws;
+      const edited = clusterSpec.replace("name: md-0", "name: md-1");
+      await writeFile(file, edited);
+      release();
+      const result = await run;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        "irsa-anywhere: prod.yaml changed while init ran, so it was left as it is; run init again to add the issuer to the file as it is now\n",
+      );
+      expect(await readFile(file, "utf8")).toBe(edited);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -111,6 +111,7 @@ const server: Record<ServeErrorCode, ExitCode> = {
 const cli: Record<CliErrorCode, ExitCode> = {
   ERR_USAGE: 2,
   ERR_OUTPUT_UNWRITABLE: 2,
+  ERR_INPUT_CHANGED: 1,
 };
 
 function rows<Code extends string>(

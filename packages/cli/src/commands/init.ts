@@ -7,6 +7,7 @@ import { type AwsArgs, awsSettingsFromArgs, profileOption } from "../aws-options
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { emit } from "../emit.js";
+import { CliError } from "../errors.js";
 import { jsonOptions } from "../json-output.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
@@ -174,6 +175,7 @@ export async function runInit(args: InitArgs): Promise<void> {
 /** A configuration file, read and checked against a placeholder issuer. */
 interface ReadConfig {
   file: string;
+  what: string;
   text: string;
   mode: number;
   edit: (issuer: string, jwksUri: string) => Promise<IssuerConfigEdit>;
@@ -194,7 +196,7 @@ async function readConfig(args: InitArgs): Promise<ReadConfig | undefined> {
   await edit(PLACEHOLDER_ISSUER, `${PLACEHOLDER_ISSUER}/keys.json`);
   const { stat } = await import("node:fs/promises");
   const mode = (await stat(file)).mode & 0o7777;
-  return { file, text, mode, edit };
+  return { file, what, text, mode, edit };
 }
 
 async function writeConfig(
@@ -210,7 +212,18 @@ async function writeConfig(
     action: edit.changed ? ("update" as const) : ("unchanged" as const),
     written: edit.changed && !dryRun,
   };
-  if (outcome.written) await emit(edit.text, config.file, { mode: config.mode });
+  if (outcome.written) {
+    // The edit was made on the text read before the AWS calls: if the file changed since (an
+    // editor, another init), writing would lose that change.
+    const now = await readInput(config.file, { maxBytes: INPUT_LIMITS.manifest, what: config.what });
+    if (now !== config.text) {
+      throw new CliError(
+        "ERR_INPUT_CHANGED",
+        `${config.file} changed while init ran, so it was left as it is; run init again to add the issuer to the file as it is now`,
+      );
+    }
+    await emit(edit.text, config.file, { mode: config.mode });
+  }
   return outcome;
 }
 
