@@ -2,6 +2,7 @@
 // private (CloudFront) bucket mode, the seam where the distribution decides the issuer, and the
 // answers of a bucket that someone else holds, which moto cannot give by itself.
 
+import { readFile } from "node:fs/promises";
 import { CreateBucketCommand, PutPublicAccessBlockCommand, S3Client } from "@aws-sdk/client-s3";
 import { type DistributionRequest, prepareIssuer } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -86,6 +87,26 @@ describe("prepareIssuer with cloudfront", () => {
     });
     expect(prepared.issuer).toBe("https://oidc.example.com");
     expect(prepared.bucket).toMatchObject({ action: "unchanged", blockPublicAccess: open });
+    expect(writes()).toEqual([]);
+  });
+
+  it("in a dry run, shows a stand-in issuer for a distribution yet to be made, and makes nothing", async () => {
+    const asked: DistributionRequest[] = [];
+    const prepared = await prepareIssuer({
+      bucket: "private-oidc",
+      prefix: "prod",
+      region: "us-east-1",
+      clients: { s3 },
+      dryRun: true,
+      cloudfront: {
+        distribution: async (request) => {
+          asked.push(request);
+          return { domainName: undefined, action: "create", written: false };
+        },
+      },
+    });
+    expect(prepared.issuer).toBe("https://new-distribution.cloudfront.net/prod");
+    expect(asked.map((request) => request.dryRun)).toEqual([true]);
     expect(writes()).toEqual([]);
   });
 
@@ -177,5 +198,43 @@ describe("two prepareIssuer runs at once", () => {
       BlockPublicPolicy: false,
       RestrictPublicBuckets: false,
     });
+  });
+});
+
+describe("examples/iam/init-policy.json", () => {
+  /** The IAM action of each S3 request init makes (all on the bucket itself). */
+  function actionOf(request: { method: string; path: string }): string {
+    const query = request.path.split("?")[1] ?? "";
+    if (query.startsWith("publicAccessBlock")) {
+      return request.method === "PUT" ? "s3:PutBucketPublicAccessBlock" : "s3:GetBucketPublicAccessBlock";
+    }
+    if (request.method === "HEAD" && query === "") return "s3:ListBucket";
+    if (request.method === "PUT" && query === "") return "s3:CreateBucket";
+    return `unknown: ${request.method} ${request.path}`;
+  }
+
+  it("grants exactly the calls init makes, on the bucket alone", async () => {
+    const example = JSON.parse(
+      await readFile(new URL("../examples/iam/init-policy.json", import.meta.url), "utf8"),
+    ) as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> };
+    const granted = new Set(example.Statement.flatMap((statement) => [statement.Action].flat()));
+    expect(example.Statement.flatMap((statement) => [statement.Resource].flat())).toEqual([
+      "arn:aws:s3:::my-oidc-bucket",
+    ]);
+    // A first run, a second, and a run that must loosen an existing bucket.
+    await prepareIssuer({ bucket: "my-oidc-bucket", prefix: "prod", region: "us-west-2", clients: { s3 } });
+    await prepareIssuer({ bucket: "my-oidc-bucket", prefix: "prod", region: "us-west-2", clients: { s3 } });
+    // Straight to moto, past the proxy: the test's own call is not one of init's.
+    const direct = new S3Client(s3TestClientConfig(moto.endpoint));
+    await direct.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: "my-oidc-bucket",
+        PublicAccessBlockConfiguration: { BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      }),
+    );
+    direct.destroy();
+    await prepareIssuer({ bucket: "my-oidc-bucket", prefix: "prod", region: "us-west-2", clients: { s3 } });
+    const used = new Set(proxy.requests.map(actionOf));
+    expect([...used].sort()).toEqual([...granted].sort());
   });
 });

@@ -29,6 +29,12 @@ export interface DistributionOutcome {
 /** Finds the distribution that serves the bucket, or creates it (dry run: says it would). */
 export type FindOrCreateDistribution = (request: DistributionRequest) => Promise<DistributionOutcome>;
 
+/**
+ * The host a dry run shows for a distribution it would create: CloudFront names it only then.
+ * CloudFront's own names are `d` and 13 characters, so this one is never a real distribution's.
+ */
+const NEW_DISTRIBUTION_HOST = "new-distribution.cloudfront.net";
+
 /** What `prepareIssuer` takes. */
 export interface PrepareIssuerOptions extends S3ClientSettings {
   bucket: string;
@@ -50,7 +56,10 @@ export interface PrepareIssuerOptions extends S3ClientSettings {
 
 /** The issuer a new cluster is made with, and what was done to serve it. */
 export interface PreparedIssuer {
-  /** Exactly as the cluster's tokens will carry it in `iss`. */
+  /**
+   * Exactly as the cluster's tokens will carry it in `iss`. In a dry run with CloudFront and no
+   * distribution yet, a stand-in: `https://new-distribution.cloudfront.net[/PREFIX]`.
+   */
   issuer: string;
   /** Where the keys will be: what kube-apiserver's `--service-account-jwks-uri` names. */
   jwksUri: string;
@@ -130,7 +139,7 @@ async function decideIssuer(request: {
   // finder/creator is the publisher's (cloudfront.ts); prepareIssuer refused its absence above.
   const find = cloudfront.distribution as FindOrCreateDistribution;
   const distribution = await find({ bucket, region, prefix, domain: cloudfront.domain, dryRun });
-  const host = cloudfront.domain ?? distribution.domainName ?? "<the new distribution>.cloudfront.net";
+  const host = cloudfront.domain ?? distribution.domainName ?? NEW_DISTRIBUTION_HOST;
   return { issuer: `https://${host}${prefix === "" ? "" : `/${prefix}`}`, distribution };
 }
 
