@@ -163,7 +163,8 @@ export async function runInit(args: InitArgs): Promise<void> {
     endpointUrl: args["endpoint-url"],
     aws,
     dryRun: args["dry-run"],
-    // CloudFront: the publisher's distribution finder/creator goes here as `distribution`.
+    // CloudFront: the publisher's distribution finder/creator (its cloudfront.ts, not on this
+    // branch yet) goes here as `distribution`; without it prepareIssuer refuses --cloudfront.
     ...(args.cloudfront ? { cloudfront: { domain: args.domain } } : {}),
   });
   const result: InitResult = { ...prepared };
@@ -186,14 +187,14 @@ async function readConfig(args: InitArgs): Promise<ReadConfig | undefined> {
   if (file === undefined) return undefined;
   const what = args["cluster-spec"] === undefined ? "--kubeadm-config" : "--cluster-spec";
   const text = await readInput(file, { maxBytes: INPUT_LIMITS.manifest, what });
-  const { setClusterSpecIssuer, setKubeadmIssuer } = await import("@irsa-anywhere/discovery");
+  const { jwksUriOf, setClusterSpecIssuer, setKubeadmIssuer } = await import("@irsa-anywhere/discovery");
   const edit =
     args["cluster-spec"] === undefined
       ? (issuer: string, jwksUri: string) => setKubeadmIssuer(text, { issuer, jwksUri }, file)
       : (issuer: string) => setClusterSpecIssuer(text, issuer, file);
   // The file's shape is refused now, before the bucket is made; the real issuer differs only in
   // the text of one scalar.
-  await edit(PLACEHOLDER_ISSUER, `${PLACEHOLDER_ISSUER}/keys.json`);
+  await edit(PLACEHOLDER_ISSUER, jwksUriOf(PLACEHOLDER_ISSUER));
   const { stat } = await import("node:fs/promises");
   const mode = (await stat(file)).mode & 0o7777;
   return { file, what, text, mode, edit };
