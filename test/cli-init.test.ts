@@ -261,6 +261,39 @@ describe("irsa-anywhere init and someone else editing the file", () => {
   });
 });
 
+describe("irsa-anywhere init and an S3 that does not answer", () => {
+  it("stops at --timeout naming the request, with the file as it was", async () => {
+    const file = join(work, "prod.yaml");
+    await writeFile(file, clusterSpec);
+    const proxy = await startRecordingProxy(moto.endpoint);
+    const never = new Promise<undefined>(() => {});
+    proxy.hold = () => never;
+    try {
+      const result = await runCli(
+        [
+          "init",
+          "--bucket",
+          "prod-oidc",
+          "--region",
+          "us-east-1",
+          "--cluster-spec",
+          "prod.yaml",
+          "--timeout",
+          "2s",
+        ],
+        { env: { ...env, AWS_ENDPOINT_URL: proxy.url }, isolated: true, cwd: work },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^irsa-anywhere: S3 at ${proxy.url} did not answer HeadBucket within`),
+      );
+      expect(await readFile(file, "utf8")).toBe(clusterSpec);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe("irsa-anywhere init --kubeadm-config", () => {
   const issuer = "https://kube-oidc.s3.us-east-1.amazonaws.com/lab";
 
