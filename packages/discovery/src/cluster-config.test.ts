@@ -89,6 +89,15 @@ describe("setClusterSpecIssuer", () => {
     });
   });
 
+  it("keeps a file's CRLF line endings on the lines it adds", async () => {
+    const before = clusterSpec("").replaceAll("\n", "\r\n");
+    const edit = await setClusterSpecIssuer(before, issuer, "prod.yaml");
+    expect(lineDiff(before, edit.text)).toEqual({
+      removed: [],
+      added: ["  podIamConfig:\r", `    serviceAccountIssuer: ${issuer}\r`],
+    });
+  });
+
   it("writes nothing when the issuer is already there", async () => {
     const before = clusterSpec(`  podIamConfig:\n    serviceAccountIssuer: ${issuer}\n`);
     const edit = await setClusterSpecIssuer(before, issuer, "prod.yaml");
@@ -182,6 +191,23 @@ apiServer:
       added: [`      value: ${issuer}`, "    - name: service-account-jwks-uri", `      value: ${jwksUri}`],
     });
     expect((await setKubeadmIssuer(edit.text, { issuer, jwksUri }, "kubeadm.yaml")).changed).toBe(false);
+  });
+
+  it("sets the first of several service-account-issuer items, the one the API server signs with", async () => {
+    const before = `apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+apiServer:
+  extraArgs:
+    - name: service-account-issuer
+      value: https://kubernetes.default.svc
+    - name: service-account-issuer   # still accepted
+      value: https://old.example.com
+`;
+    const edit = await setKubeadmIssuer(before, { issuer, jwksUri }, "kubeadm.yaml");
+    expect(edit.text).toBe(
+      before.replace("value: https://kubernetes.default.svc", `value: ${issuer}`) +
+        `    - name: service-account-jwks-uri\n      value: ${jwksUri}\n`,
+    );
   });
 
   it("adds the extraArgs list to a v1beta4 apiServer with none", async () => {

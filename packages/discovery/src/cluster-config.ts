@@ -44,7 +44,11 @@ export async function setClusterSpecIssuer(
     expected: "an EKS Anywhere cluster spec (apiVersion anywhere.eks.amazonaws.com/v1alpha1, kind: Cluster)",
   });
   const path = ["spec", "podIamConfig", "serviceAccountIssuer"];
-  const edited = setScalar(yaml, text, found.document, path, issuer, file);
+  const edited = finish(yaml, text, setScalar(yaml, text, found.document, path, issuer, file), file, {
+    kind: "Cluster",
+    holds: (document) => document.getIn(path) === issuer,
+    byHand: byHand(path, issuer),
+  });
   return { text: edited, changed: edited !== text, kind: "Cluster", apiVersion: found.apiVersion };
 }
 
@@ -88,7 +92,55 @@ export async function setKubeadmIssuer(
       ? setListArgument(yaml, edited, document, name, value, file)
       : setScalar(yaml, edited, document, ["apiServer", "extraArgs", name], value, file);
   }
+  // The value kube-apiserver gets: of the first item of that name in v1beta4's list.
+  const argument = (document: Document, name: string): unknown => {
+    const extraArgs = document.getIn(["apiServer", "extraArgs"], true);
+    if (yaml.isSeq(extraArgs)) {
+      const item = extraArgs.items.find((entry) => yaml.isMap(entry) && entry.get("name") === name);
+      return yaml.isMap(item) ? item.get("value") : undefined;
+    }
+    return yaml.isMap(extraArgs) ? extraArgs.get(name) : undefined;
+  };
+  edited = finish(yaml, text, edited, file, {
+    kind: "ClusterConfiguration",
+    holds: (document) =>
+      argument(document, "service-account-issuer") === settings.issuer &&
+      argument(document, "service-account-jwks-uri") === settings.jwksUri,
+    byHand: `set apiServer.extraArgs service-account-issuer to ${settings.issuer} and service-account-jwks-uri to ${settings.jwksUri} by hand`,
+  });
   return { text: edited, changed: edited !== text, kind: "ClusterConfiguration", apiVersion };
+}
+
+/**
+ * The edited text, in the line endings of the original, once read back: the edited document
+ * holds the setting and every other document is as it was. A layout the splice got wrong is
+ * refused here, never written.
+ */
+function finish(
+  yaml: Yaml,
+  before: string,
+  spliced: string,
+  file: string,
+  target: { kind: string; holds: (document: Document) => boolean; byHand: string },
+): string {
+  if (spliced === before) return before;
+  // A file with CRLF line endings only gets them on the added lines too.
+  const crlf = before.includes("\r\n") && !/(?<!\r)\n/.test(before);
+  const after = crlf ? spliced.replace(/(?<!\r)\n/g, "\r\n") : spliced;
+  const old = yaml.parseAllDocuments(before) as Document[];
+  const now = yaml.parseAllDocuments(after);
+  const same =
+    Array.isArray(now) &&
+    now.length === old.length &&
+    now.every((document, index) => {
+      const previous = old[index] as Document;
+      if (document.errors.length > 0) return false;
+      if (previous.get("kind") === target.kind && document.get("kind") === target.kind)
+        return target.holds(document);
+      return JSON.stringify(document.toJS()) === JSON.stringify(previous.toJS());
+    });
+  if (!same) throw invalid(file, `the file's layout is one this edit cannot make safely; ${target.byHand}`);
+  return after;
 }
 
 function invalid(file: string, message: string): DiscoveryError {
