@@ -160,6 +160,21 @@ clusterName: prod
     expect((await setKubeadmIssuer(edit.text, { issuer, jwksUri }, "kubeadm.yaml")).changed).toBe(false);
   });
 
+  it.each([
+    ["kubeadm's defaults", "", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/sa.pub"],
+    ["the certificatesDir", "certificatesDir: /srv/pki/\n", "/srv/pki/sa.key", "/srv/pki/sa.pub"],
+    [
+      "the API server's own arguments",
+      "certificatesDir: /srv/pki\napiServer:\n  extraArgs:\n    service-account-signing-key-file: /keys/signer.pem\n    service-account-key-file: /keys/verifier.pem\n",
+      "/keys/signer.pem",
+      "/keys/verifier.pem",
+    ],
+  ])("says where the key pair goes, from %s", async (_name, extra, privateKey, publicKey) => {
+    const config = `apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n${extra}`;
+    const edit = await setKubeadmIssuer(config, { issuer, jwksUri }, "kubeadm.yaml");
+    expect(edit.keyFiles).toEqual({ privateKey, publicKey });
+  });
+
   it("adds apiServer.extraArgs to a v1beta3 ClusterConfiguration with none", async () => {
     const before = `${initConfiguration}apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nclusterName: prod\n`;
     const edit = await setKubeadmIssuer(before, { issuer, jwksUri }, "kubeadm.yaml");

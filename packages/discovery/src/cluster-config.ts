@@ -14,6 +14,12 @@ export interface IssuerConfigEdit {
   /** The document edited: `Cluster` of EKS Anywhere or kubeadm's `ClusterConfiguration`. */
   kind: "Cluster" | "ClusterConfiguration";
   apiVersion: string;
+  /**
+   * kubeadm: where kube-apiserver reads the service-account key pair: its
+   * `service-account-signing-key-file` and `service-account-key-file` arguments, else `sa.key`
+   * and `sa.pub` in the `certificatesDir` (default `/etc/kubernetes/pki`).
+   */
+  keyFiles?: { privateKey: string; publicKey: string };
 }
 
 /**
@@ -108,7 +114,19 @@ export async function setKubeadmIssuer(
       argument(document, "service-account-jwks-uri") === settings.jwksUri,
     byHand: `set apiServer.extraArgs service-account-issuer to ${settings.issuer} and service-account-jwks-uri to ${settings.jwksUri} by hand`,
   });
-  return { text: edited, changed: edited !== text, kind: "ClusterConfiguration", apiVersion };
+  const document = locate(text).document;
+  const certificatesDir = document.get("certificatesDir");
+  const dir =
+    typeof certificatesDir === "string" && certificatesDir !== "" ? certificatesDir : "/etc/kubernetes/pki";
+  const fileArgument = (name: string, fallback: string) => {
+    const value = argument(document, name);
+    return typeof value === "string" && value !== "" ? value : `${dir.replace(/\/+$/, "")}/${fallback}`;
+  };
+  const keyFiles = {
+    privateKey: fileArgument("service-account-signing-key-file", "sa.key"),
+    publicKey: fileArgument("service-account-key-file", "sa.pub"),
+  };
+  return { text: edited, changed: edited !== text, kind: "ClusterConfiguration", apiVersion, keyFiles };
 }
 
 /**

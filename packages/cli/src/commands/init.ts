@@ -30,9 +30,6 @@ export interface InitArgs extends AwsArgs {
   "log-format": LogFormat;
 }
 
-/** Where kubeadm reads the service-account key pair (its defaults for the two API server flags). */
-const KUBEADM_KEY_FILES = { "sa.key": "/etc/kubernetes/pki/sa.key", "sa.pub": "/etc/kubernetes/pki/sa.pub" };
-
 /** An issuer of the right shape, for checking a file's structure before the real one is known. */
 const PLACEHOLDER_ISSUER = "https://issuer.invalid";
 
@@ -168,7 +165,7 @@ export async function runInit(args: InitArgs): Promise<void> {
     ...(args.cloudfront ? { cloudfront: { domain: args.domain } } : {}),
   });
   const result: InitResult = { ...prepared };
-  if (keyDir !== undefined) result.keys = await writeKeys(keyDir, args);
+  if (keyDir !== undefined && config?.keyFiles) result.keys = await writeKeys(keyDir, config.keyFiles, args);
   if (config !== undefined) result.config = await writeConfig(config, prepared, args["dry-run"]);
   report(result, args);
 }
@@ -180,6 +177,8 @@ interface ReadConfig {
   text: string;
   mode: number;
   edit: (issuer: string, jwksUri: string) => Promise<IssuerConfigEdit>;
+  /** kubeadm: where kube-apiserver reads the key pair. */
+  keyFiles: IssuerConfigEdit["keyFiles"];
 }
 
 async function readConfig(args: InitArgs): Promise<ReadConfig | undefined> {
@@ -194,10 +193,10 @@ async function readConfig(args: InitArgs): Promise<ReadConfig | undefined> {
       : (issuer: string) => setClusterSpecIssuer(text, issuer, file);
   // The file's shape is refused now, before the bucket is made; the real issuer differs only in
   // the text of one scalar.
-  await edit(PLACEHOLDER_ISSUER, jwksUriOf(PLACEHOLDER_ISSUER));
+  const { keyFiles } = await edit(PLACEHOLDER_ISSUER, jwksUriOf(PLACEHOLDER_ISSUER));
   const { stat } = await import("node:fs/promises");
   const mode = (await stat(file)).mode & 0o7777;
-  return { file, what, text, mode, edit };
+  return { file, what, text, mode, edit, keyFiles };
 }
 
 async function writeConfig(
@@ -246,10 +245,15 @@ async function keyDirState(dir: string): Promise<{ dir: string; present: boolean
   return { dir, present: key };
 }
 
-async function writeKeys(state: { dir: string; present: boolean }, args: InitArgs): Promise<KeyOutcome> {
-  const install = Object.fromEntries(
-    Object.entries(KUBEADM_KEY_FILES).map(([name, target]) => [join(state.dir, name), target]),
-  );
+async function writeKeys(
+  state: { dir: string; present: boolean },
+  keyFiles: NonNullable<IssuerConfigEdit["keyFiles"]>,
+  args: InitArgs,
+): Promise<KeyOutcome> {
+  const install = {
+    [join(state.dir, "sa.key")]: keyFiles.privateKey,
+    [join(state.dir, "sa.pub")]: keyFiles.publicKey,
+  };
   if (state.present) return { dir: state.dir, action: "unchanged", written: false, install };
   if (args["dry-run"]) return { dir: state.dir, action: "create", written: false, install };
   const { generateSigningKey } = await import("@irsa-anywhere/keys");
@@ -333,7 +337,7 @@ function describeInit(result: InitResult, args: InitArgs): string {
     lines.push("Before kubeadm init, on every control-plane node:");
     for (const [from, to] of Object.entries(keys.install)) {
       lines.push(
-        `  ${from} -> ${to}${to.endsWith(".key") ? " (mode 0600; the API server signs with it)" : ""}`,
+        `  ${from} -> ${to}${from.endsWith("sa.key") ? " (mode 0600; the API server signs with it)" : ""}`,
       );
     }
   }
