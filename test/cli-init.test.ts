@@ -382,6 +382,11 @@ describe("irsa-anywhere init refuses bad input", () => {
       /^irsa-anywhere: cannot read --cluster-spec absent\.yaml/,
     ],
     ["--domain without --cloudfront", ["--domain", "oidc.example.com"], /add --cloudfront$/],
+    [
+      "a URL for --domain",
+      ["--cloudfront", "--domain", "https://oidc.example.com"],
+      /^irsa-anywhere: --domain "https:\/\/oidc\.example\.com" is not a domain name; give the host alone/,
+    ],
     ["--key-dir without --kubeadm-config", ["--key-dir", "pki"], /add --kubeadm-config/],
     [
       "a key directory with half a pair",

@@ -75,7 +75,9 @@ export interface PreparedIssuer {
  * a second call makes reads only.
  *
  * @throws {PublishError} for a bad bucket name or prefix, a bucket in another region or of
- * another account, no region; `@irsa-anywhere/iam`'s `IamError` for other AWS failures.
+ * another account, no region, `ERR_CLOUDFRONT_UNAVAILABLE` for `cloudfront` without a
+ * `distribution` finder; `DiscoveryError` for a `domain` that is no host name;
+ * `@irsa-anywhere/iam`'s `IamError` for a bad region and other AWS failures.
  *
  * @example
  * const { issuer } = await prepareIssuer({ bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
