@@ -38,11 +38,12 @@ import {
   GetRoleCommand,
   IAMClient,
 } from "@aws-sdk/client-iam";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type CliResult, cliPath } from "./support/cli.js";
 import { type FakeKubernetes, signingKeySecret, startFakeKubernetes } from "./support/fake-kubernetes.js";
+import { lineDiff } from "./support/line-diff.js";
 import {
   awsTestClientConfig,
   awsTestEnv,
@@ -50,6 +51,7 @@ import {
   s3TestClientConfig,
   startMoto,
 } from "./support/moto.js";
+import { blockPublicAccess } from "./support/s3-state.js";
 import { createCertificateAuthority } from "./support/tls.js";
 
 const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));
@@ -358,6 +360,42 @@ const providerArn = (world: World) =>
 const documents = (world: World) => ({ issuer: world.issuer, jwksUri: `${world.issuer}/keys.json` });
 const bothKids = (world: World) => [world.oldKid, world.nextKid].sort();
 
+/** The cluster spec `eksctl anywhere generate clusterconfig prod` writes (its first documents). */
+const generatedClusterSpec = `apiVersion: anywhere.eks.amazonaws.com/v1alpha1
+kind: Cluster
+metadata:
+  name: prod
+spec:
+  clusterNetwork:
+    cniConfig:
+      cilium: {}
+    pods:
+      cidrBlocks:
+      - 192.168.0.0/16
+  kubernetesVersion: "1.31"
+---
+apiVersion: anywhere.eks.amazonaws.com/v1alpha1
+kind: VSphereDatacenterConfig
+metadata:
+  name: prod
+spec:
+  datacenter: ""
+`;
+
+const initChecks: Checks = {
+  init: async (world, result) => {
+    expect(result.stdout).toContain(`issuer: ${world.issuer}\n`);
+    expect(lineDiff(generatedClusterSpec, await readText(world, "prod.yaml"))).toEqual({
+      removed: [],
+      added: ["  podIamConfig:", `    serviceAccountIssuer: ${world.issuer}`],
+    });
+    expect(await blockPublicAccess(s3, bucket)).toMatchObject({
+      BlockPublicPolicy: false,
+      BlockPublicAcls: true,
+    });
+  },
+};
+
 const publishChecks: Checks = {
   publish: async (world, result) => {
     expect(result.stdout).toContain(world.issuer);
@@ -441,13 +479,18 @@ const rotationChecks: Checks = {
 describe("the README's EKS Anywhere walkthrough", () => {
   it("publishes, registers the provider and lets the service account into its role, then rotates", async () => {
     const world = await makeWorld({ issuer });
+    // Step 1 as init does it: no bucket yet, and the spec eksctl generated.
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await writeFile(join(world.dir, "prod.yaml"), generatedClusterSpec);
     const ran = [
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-init"), initChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere"), publishChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-roles"), roleChecks)),
     ];
     await expectRoleForServiceAccount(world);
     ran.push(...(await walk(world, walkthroughSteps(readme, "rotation"), rotationChecks)));
     expect(ran.map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
+      "init --bucket",
       "publish --cluster",
       "trust-policy --issuer",
       "keygen --out-dir",

@@ -50,6 +50,7 @@ const kube: Record<KubeErrorCode, ExitCode> = {
 const discovery: Record<DiscoveryErrorCode, ExitCode> = {
   ERR_ISSUER_INVALID: 2,
   ERR_JWKS_URI_INVALID: 2,
+  ERR_CLUSTER_CONFIG_INVALID: 2,
 };
 
 const publisher: Record<PublishErrorCode, ExitCode> = {
@@ -62,6 +63,8 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_ISSUER_MISMATCH: 2,
   ERR_BUCKET_NOT_FOUND: 2,
   ERR_BUCKET_WRONG_REGION: 2,
+  ERR_BUCKET_TAKEN: 2,
+  ERR_CLOUDFRONT_UNAVAILABLE: 1,
   ERR_REGION_MISSING: 2,
   ERR_PUBLIC_ACCESS_BLOCKED: 1,
   ERR_DURATION_INVALID: 2,
@@ -111,6 +114,7 @@ const server: Record<ServeErrorCode, ExitCode> = {
 const cli: Record<CliErrorCode, ExitCode> = {
   ERR_USAGE: 2,
   ERR_OUTPUT_UNWRITABLE: 2,
+  ERR_INPUT_CHANGED: 1,
 };
 
 function rows<Code extends string>(

@@ -7,6 +7,7 @@ import { EXIT_CODES_EPILOGUE } from "./command-help.js";
 import type { GlobalArgs } from "./command-module.js";
 import { discoveryCommand } from "./commands/discovery.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { initCommand } from "./commands/init.js";
 import { keygenCommand } from "./commands/keygen.js";
 import { keysCommand } from "./commands/keys.js";
 import { publishCommand } from "./commands/publish.js";
@@ -44,6 +45,7 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .middleware(applyTimeout as never)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   // In the order the help lists them.
+  .command(initCommand)
   .command(keysCommand)
   .command(discoveryCommand)
   .command(publishCommand)

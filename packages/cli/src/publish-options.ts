@@ -28,6 +28,30 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   "dry-run": boolean;
 }
 
+/** --prefix, of `publish`, `rotate` and `init`. */
+export const PREFIX_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "Object key prefix (several clusters can share a bucket)",
+  group: "Where:",
+} as const;
+
+/** --region, the bucket's, of `publish`, `rotate` and `init`. */
+export const BUCKET_REGION_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "The bucket's region (default AWS_REGION or the profile's)",
+  group: "AWS:",
+} as const;
+
+/** --endpoint-url, of `publish`, `rotate` and `init`. */
+export const ENDPOINT_URL_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "S3 endpoint for S3-compatible stores and local tests",
+  group: "AWS:",
+} as const;
+
 /** Where and how to publish: shared by `publish` and `rotate`. */
 export function publishTargetOptions<T>(yargs: Argv<T>) {
   return profileOption(yargs)
@@ -37,12 +61,7 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
       describe: "S3 bucket to publish to",
       group: "Where:",
     })
-    .option("prefix", {
-      type: "string",
-      requiresArg: true,
-      describe: "Object key prefix (several clusters can share a bucket)",
-      group: "Where:",
-    })
+    .option("prefix", PREFIX_OPTION)
     .option("out-dir", {
       type: "string",
       requiresArg: true,
@@ -63,18 +82,8 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
         "The issuer is served from the bucket by something else, such as CloudFront (not needed for any S3 URL of the bucket)",
       group: "Where:",
     })
-    .option("region", {
-      type: "string",
-      requiresArg: true,
-      describe: "The bucket's region (default AWS_REGION or the profile's)",
-      group: "AWS:",
-    })
-    .option("endpoint-url", {
-      type: "string",
-      requiresArg: true,
-      describe: "S3 endpoint for S3-compatible stores and local tests",
-      group: "AWS:",
-    })
+    .option("region", BUCKET_REGION_OPTION)
+    .option("endpoint-url", ENDPOINT_URL_OPTION)
     .option("audience", {
       type: "string",
       nargs: 1,

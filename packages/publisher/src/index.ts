@@ -8,6 +8,21 @@ export {
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {
+  BLOCK_PUBLIC_ACCESS,
+  type BlockPublicAccess,
+  type BucketAccessMode,
+  ensureIssuerBucket,
+  type IssuerBucketOutcome,
+} from "./issuer-bucket.js";
+export {
+  type DistributionOutcome,
+  type DistributionRequest,
+  type FindOrCreateDistribution,
+  type PreparedIssuer,
+  type PrepareIssuerOptions,
+  prepareIssuer,
+} from "./prepare-issuer.js";
+export {
   type BucketPolicyOutcome,
   type BucketPublishOptions,
   type DirectoryPublishOptions,

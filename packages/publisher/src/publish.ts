@@ -3,7 +3,6 @@ import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { validateIssuer } from "@irsa-anywhere/discovery";
-import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   audienceProblem,
@@ -13,7 +12,6 @@ import {
   MAX_AUDIENCES,
   type OidcProviderOutcome,
   partitionOf,
-  resolvedRegion,
   validateRegion,
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
@@ -30,6 +28,8 @@ import {
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
+import { readBlockPublicAccess } from "./issuer-bucket.js";
+import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
 import { translateS3Error } from "./s3-error.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
@@ -185,37 +185,11 @@ export async function publish(input: PublishOptions): Promise<PublishResult> {
 async function publishToBucket(options: PublishSettings, bucket: string): Promise<PublishResult> {
   const dryRun = options.dryRun ?? false;
   if (options.issuer !== undefined) validateIssuer(options.issuer);
-  // The name, not its existence: S3 says whether it exists, and older buckets in us-east-1 may
-  // have capitals or underscores that today's naming rules refuse.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      `${quoteInput(bucket)} is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
-    );
-  }
+  validateBucketName(bucket);
   validateAudiences(options.audiences);
   if (options.cloudFront) refuseWithCloudFront(options);
   if (options.region !== undefined) validateRegion(options.region);
-  if (options.endpointUrl !== undefined && options.endpointUrl.trim() === "") {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      "the S3 endpoint URL is empty; give one (such as http://127.0.0.1:9000) or leave it out for AWS's",
-    );
-  }
-  const s3 = await import("@aws-sdk/client-s3");
-  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  const client =
-    options.clients?.s3 ??
-    watchAwsRequests(
-      new s3.S3Client({
-        ...(options.region ? { region: options.region } : {}),
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        maxAttempts: 5,
-        ...awsClientConfig(options.aws ?? {}),
-      }),
-      "S3",
-      options.aws ?? {},
-    );
+  const { s3, client, endpoint } = await s3ClientFor(options);
   const region = await resolveRegion(client, options.region);
   // Before the issuer: CloudFront's distribution names it, and must deploy before anything is published.
   const cloudFront = options.cloudFront
@@ -417,18 +391,6 @@ function validateAudiences(audiences: readonly string[] | undefined): void {
   }
 }
 
-async function resolveRegion(client: S3Client, given: string | undefined): Promise<string> {
-  if (given) return given;
-  const region = await resolvedRegion(client);
-  if (!region) {
-    throw new PublishError(
-      "ERR_REGION_MISSING",
-      "no AWS region given; add --region (the bucket's region) or set AWS_REGION",
-    );
-  }
-  return region;
-}
-
 async function ensurePublicReadPolicy(options: {
   s3: typeof import("@aws-sdk/client-s3");
   client: S3Client;
@@ -470,22 +432,9 @@ async function blockingPublicAccessSettings(options: {
   bucket: string;
   region: string;
 }): Promise<string[]> {
-  try {
-    const answer = await options.client.send(
-      new options.s3.GetPublicAccessBlockCommand({ Bucket: options.bucket }),
-    );
-    const config = answer.PublicAccessBlockConfiguration ?? {};
-    return [
-      ...(config.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
-      ...(config.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
-    ];
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return [];
-    throw translateS3Error(error, {
-      action: "s3:GetBucketPublicAccessBlock",
-      resource: `arn:${partitionOf(options.region).name}:s3:::${options.bucket}`,
-      bucket: options.bucket,
-      region: options.region,
-    });
-  }
+  const settings = await readBlockPublicAccess(options);
+  return [
+    ...(settings.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
+    ...(settings.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
+  ];
 }
