@@ -247,6 +247,17 @@ describe("the tarballs installed into an empty folder", () => {
   }, 120_000);
 });
 
+describe("the README's install lines", () => {
+  it("name the CLI's package and the tarball scripts/pack.mjs writes by default", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(readme).toContain("npm install -g irsa-anywhere");
+    expect(readme).toContain(`npm install -g dist/packages/${basename(tarballOf("irsa-anywhere"))}`);
+    expect(readFileSync(join(root, "scripts", "pack.mjs"), "utf8")).toContain(
+      'join(root, "dist", "packages")',
+    );
+  });
+});
+
 describe("npm install -g of the CLI's tarball alone", () => {
   it("puts a working irsa-anywhere on PATH (the CLI carries its own packages inside its bundle)", async () => {
     const prefix = join(work, "global");

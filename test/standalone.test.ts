@@ -4,7 +4,7 @@
 // loads the AWS SDK (against moto), keys --cluster-jwks the Kubernetes client (against the API
 // test server).
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, parse } from "node:path";
@@ -91,5 +91,18 @@ describe("irsa-anywhere.cjs alone in an empty folder", () => {
     const result = await cli(["keys", "--key", input("missing.pub")]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("the README's install lines", () => {
+  const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
+
+  it("name where the build writes the file, and its size", () => {
+    expect(readme).toContain("packages/cli/dist/standalone/irsa-anywhere.cjs");
+    const stated = /`irsa-anywhere\.cjs` \(about ([\d.]+) MB\)/.exec(readme)?.[1];
+    expect(stated, "the README states the size as `irsa-anywhere.cjs` (about N MB)").toBeDefined();
+    const megabytes = statSync(standalone).size / 1024 / 1024;
+    // Within a quarter: a new dependency that grows it by more is news for the README.
+    expect(Math.abs(megabytes - Number(stated)) / megabytes).toBeLessThan(0.25);
   });
 });
