@@ -3,7 +3,7 @@
 // example parses. Users copy these files as they are. The kustomize examples (cronjob, serve) are
 // rendered with `kubectl kustomize`, each overlay, and every object rendered is checked too; an
 // overlay's settings (bucket, prefix, region, image...) must reach every field that carries them.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
@@ -42,7 +42,10 @@ const manifests = filesUnder(examples)
       ),
   );
 
-const kustomizeExamples = ["cronjob", "serve"].map((name) => join(examples, name));
+// Each example with a kustomize base (examples/NAME/base), whose overlays are rendered below.
+const kustomizeExamples = readdirSync(examples)
+  .map((name) => join(examples, name))
+  .filter((example) => existsSync(join(example, "base", "kustomization.yaml")));
 const overlays = kustomizeExamples.flatMap((example) => overlaysOf(example));
 
 describe("examples/", () => {
@@ -72,6 +75,9 @@ describe("the kustomize examples", () => {
   }, 120_000);
 
   it("have an overlay per example, and nothing else in the examples uses kustomize", () => {
+    expect(kustomizeExamples.map((example) => basename(example))).toEqual(
+      expect.arrayContaining(["cronjob", "serve"]),
+    );
     for (const example of kustomizeExamples) expect(overlaysOf(example).length).toBeGreaterThan(0);
     const kustomizations = filesUnder(examples).filter((file) => basename(file) === "kustomization.yaml");
     expect(
