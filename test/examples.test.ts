@@ -8,6 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CronJob } from "kubernetes-models/batch/v1/CronJob";
+import type { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { validateKubernetesObject } from "./support/kubernetes-models.js";
@@ -196,51 +198,31 @@ describe("an overlay's settings, each set once", () => {
 });
 
 describe("examples/cronjob", () => {
-  let objects: RenderedObject[];
+  let cronJob: CronJob;
   beforeAll(async () => {
-    objects = await kustomize(join(examples, "cronjob", "overlays", "example-cluster"));
+    const objects = await kustomize(join(examples, "cronjob", "overlays", "example-cluster"));
+    cronJob = objects.find((object) => object.kind === "CronJob") as unknown as CronJob;
   }, 60_000);
-  const pod = () => {
-    const cronJob = objects.find((object) => object.kind === "CronJob") as unknown as {
-      spec: {
-        concurrencyPolicy: string;
-        jobTemplate: { spec: { template: { spec: Record<string, never> } } };
-      };
-    };
-    return {
-      concurrencyPolicy: cronJob.spec.concurrencyPolicy,
-      spec: cronJob.spec.jobTemplate.spec.template.spec as unknown as {
-        securityContext: { runAsNonRoot: boolean };
-        containers: Array<{
-          args: string[];
-          securityContext: { readOnlyRootFilesystem: boolean };
-          resources: { limits: object };
-        }>;
-      },
-    };
-  };
+  const pod = () => cronJob.spec?.jobTemplate.spec?.template.spec;
 
   it("never runs two publishers at once, as non-root, read-only, within limits", () => {
-    const { concurrencyPolicy, spec } = pod();
-    expect(concurrencyPolicy).toBe("Forbid");
-    expect(spec.securityContext.runAsNonRoot).toBe(true);
-    expect(spec.containers[0]?.securityContext.readOnlyRootFilesystem).toBe(true);
-    expect(spec.containers[0]?.resources.limits).toBeDefined();
+    expect(cronJob.spec?.concurrencyPolicy).toBe("Forbid");
+    expect(pod()?.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod()?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(pod()?.containers[0]?.resources?.limits).toBeDefined();
   });
 
   it("reads the API server's public keys by default, not the secret", () => {
-    const args = pod().spec.containers[0]?.args;
+    const args = pod()?.containers[0]?.args;
     expect(args).toContain("--cluster-jwks");
     expect(args).not.toContain("--cluster");
   });
 
   it("lets the optional role read exactly one secret", () => {
     const role = manifests.find(
-      ([name, m]) => name === "cronjob/role.yaml: Role irsa-anywhere-read-sa-key" && m,
-    )?.[1] as unknown as {
-      rules: Array<{ resources: string[]; resourceNames: string[]; verbs: string[] }>;
-    };
-    expect(role.rules).toEqual([
+      ([name]) => name === "cronjob/role.yaml: Role irsa-anywhere-read-sa-key",
+    )?.[1] as Role | undefined;
+    expect(role?.rules).toEqual([
       { apiGroups: [""], resources: ["secrets"], resourceNames: ["prod-sa"], verbs: ["get"] },
     ]);
   });
