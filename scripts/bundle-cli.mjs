@@ -1,5 +1,6 @@
 // Bundles the CLI. Node spends most of a cold start resolving and compiling modules, so one file
-// starts about twice as fast as the same code spread over a hundred. There are two builds:
+// starts about twice as fast as the same code spread over a hundred. Two builds make the npm
+// package:
 //
 // - dist/bundle/main.js, the full command line (yargs) and every command (src/commands/), with the
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
@@ -16,11 +17,11 @@
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
 //
-// A third build is for hosts with no npm and no network (air-gapped admin hosts): the standalone
+// A third build, not in the npm package, is for hosts with no npm and no network (air-gapped admin hosts): the standalone
 // file, dist/standalone/irsa-anywhere.cjs, the same entry point with everything inside it, the
 // full command line, the AWS SDK, the Kubernetes client and YAML included; `node
-// irsa-anywhere.cjs` runs it from any folder. It is not in the npm package (the package installs
-// those dependencies instead); its size is printed here and stated in the README.
+// irsa-anywhere.cjs` runs it from any folder (the npm package installs those dependencies instead).
+// Its size is printed here and stated in the README.
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
