@@ -17,11 +17,11 @@
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
 //
-// A third build, not in the npm package, is for hosts with no npm and no network (air-gapped admin hosts): the standalone
-// file, dist/standalone/irsa-anywhere.cjs, the same entry point with everything inside it, the
-// full command line, the AWS SDK, the Kubernetes client and YAML included; `node
-// irsa-anywhere.cjs` runs it from any folder (the npm package installs those dependencies instead).
-// Its size is printed here and stated in the README.
+// A third build, not in the npm package, is for hosts with no npm and no network (air-gapped
+// admin hosts): the standalone file, dist/standalone/irsa-anywhere.cjs, the same entry point with
+// everything inside it, the full command line, the AWS SDK, the Kubernetes client and YAML
+// included; `node irsa-anywhere.cjs` runs it from any folder (the npm package installs those
+// dependencies instead). Its size is printed here and stated in the README.
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
