@@ -26,6 +26,13 @@ export async function kustomize(dir: string): Promise<RenderedObject[]> {
   const { stdout } = await run("kubectl", ["kustomize", dir], {
     timeout: 60_000,
     maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") {
+      throw new Error(
+        "kubectl is not on PATH: the examples' tests render them with kubectl kustomize (no cluster)",
+      );
+    }
+    throw error;
   });
   return parseAllDocuments(stdout)
     .map((document) => document.toJS() as RenderedObject | null)
