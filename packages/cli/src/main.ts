@@ -85,8 +85,6 @@ rememberCommands(
   ),
 );
 
-try {
-  await cli.parseAsync();
-} catch (error) {
-  report(error);
-}
+// No top-level await: the standalone file (scripts/bundle-cli.mjs) bundles this module into
+// CommonJS, which has none.
+cli.parseAsync().catch(report);
