@@ -1,21 +1,18 @@
 import { quoteInput } from "@irsa-anywhere/errors";
-import { parseRoleArn, type ServiceAccountRef } from "@irsa-anywhere/iam";
+import {
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  parseRoleArn,
+  SERVICE_ACCOUNT_ANNOTATIONS,
+  type ServiceAccountRef,
+} from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 
-/** The annotations the pod identity webhook reads, under its default prefix. */
-export const ANNOTATIONS = {
-  roleArn: "eks.amazonaws.com/role-arn",
-  audience: "eks.amazonaws.com/audience",
-  regional: "eks.amazonaws.com/sts-regional-endpoints",
-  tokenExpiration: "eks.amazonaws.com/token-expiration",
-  skipContainers: "eks.amazonaws.com/skip-containers",
-} as const;
-
-/** The webhook raises shorter token lifetimes to this (pkg.MinTokenExpiration). */
-const MIN_TOKEN_EXPIRATION = 3600;
+/** The annotations the pod identity webhook reads (iam's one list). */
+export const ANNOTATIONS = SERVICE_ACCOUNT_ANNOTATIONS;
+const MIN_TOKEN_EXPIRATION = MIN_TOKEN_EXPIRATION_SECONDS;
 
 /** @internal What the service account says, for the checks that follow. */
 export interface ServiceAccountFacts {

@@ -1,0 +1,626 @@
+import { issuerHostPath } from "@irsa-anywhere/discovery";
+import { firstLine } from "@irsa-anywhere/errors";
+import {
+  buildTrustPolicy,
+  DEFAULT_AUDIENCE,
+  evaluateTrustPolicy,
+  lookUpRole,
+  MANAGED_BY_TAG,
+  mergeTrustPolicy,
+  parsePolicyText,
+  parseServiceAccount,
+  SERVICE_ACCOUNT_ANNOTATIONS,
+  type ServiceAccountRef,
+  translateAwsError,
+} from "@irsa-anywhere/iam";
+import type { ServiceAccountClient } from "@irsa-anywhere/kube";
+import { type RoleClientOptions, roleClients } from "./clients.js";
+import { RoleError } from "./errors.js";
+import { iamCall, loadIam } from "./lib/iam-calls.js";
+import {
+  assertMaxSessionDuration,
+  assertPartition,
+  assertRoleName,
+  assertTokenExpiration,
+  canonicalJson,
+  inlinePolicyDocument,
+  policyArnPartition,
+} from "./lib/inputs.js";
+import { lineDiff } from "./lib/line-diff.js";
+import { requireProvider } from "./lib/provider.js";
+import { ROLE_TAGS, tagValue, tagWords } from "./lib/tags.js";
+import { rewriteTrustPolicy } from "./lib/trust-policy-writes.js";
+
+/** The name under which `role create` keeps the inline policy it is given. */
+export const INLINE_POLICY_NAME = "irsa-anywhere";
+
+/** What `ensureServiceAccountRole` makes sure of: the role, what it trusts and may do, the service accounts. */
+export interface ServiceAccountRoleOptions extends RoleClientOptions {
+  /** The issuer, exactly as the cluster's tokens carry it. */
+  issuer: string;
+  /** The role's name (no path), as IAM's CreateRole takes it. */
+  roleName: string;
+  /** The service accounts let in, each by exact name: `NS/NAME`, `NS:NAME` or the token's subject. */
+  serviceAccounts?: readonly (ServiceAccountRef | string)[] | undefined;
+  /** Namespaces whose every service account is let in; no service account is annotated for them. */
+  namespaceWide?: readonly string[] | undefined;
+  /** Managed policies to attach (never detached). */
+  attachPolicyArns?: readonly string[] | undefined;
+  /** A permissions policy, JSON text or an object, kept as the inline policy {@link INLINE_POLICY_NAME}. */
+  inlinePolicy?: string | object | undefined;
+  /** Names the inline policy's source in messages; default "the inline policy". */
+  inlinePolicySource?: string | undefined;
+  permissionsBoundaryArn?: string | undefined;
+  /** Seconds, 3600 to 43200. */
+  maxSessionDurationSeconds?: number | undefined;
+  /** The tokens' audience; default `sts.amazonaws.com`. */
+  audience?: string | undefined;
+  /** `eks.amazonaws.com/sts-regional-endpoints`; default true (the global endpoint is legacy). */
+  stsRegionalEndpoints?: boolean | undefined;
+  /** `eks.amazonaws.com/token-expiration`, in seconds; left alone when not given. */
+  tokenExpirationSeconds?: number | undefined;
+  /** Leave the cluster alone: the role only, and the annotations to add in `annotations`. */
+  roleOnly?: boolean | undefined;
+  /** Replace a service account's annotation that names another role. */
+  overwrite?: boolean | undefined;
+  /** Plan only: read, and write nothing. */
+  dryRun?: boolean | undefined;
+}
+
+/** One change to the role or to a service account: planned, or done. */
+export interface RoleChange {
+  /** What it changes: `role`, `trust-policy`, `tags`, `policy`, `inline-policy`, `permissions-boundary`, `max-session-duration`, `service-account`. */
+  target: string;
+  /** One line, as the CLI prints it. */
+  description: string;
+}
+
+/** A service account's annotations, before and as they will be. */
+export interface ServiceAccountAnnotations {
+  namespace: string;
+  name: string;
+  /** False when it will be created. */
+  exists: boolean;
+  /** The annotations the webhook reads, as they are now. */
+  before: Record<string, string>;
+  /** The JSON merge patch of `metadata.annotations`: a value sets, `null` removes. Empty when nothing changes. */
+  patch: Record<string, string | null>;
+  /** `+ key: value` and `- key: value` lines. */
+  diff: string[];
+}
+
+/** What `ensureServiceAccountRole` did, or in a dry run would do. */
+export interface ServiceAccountRoleOutcome {
+  roleName: string;
+  roleArn: string;
+  providerArn: string;
+  /** Whether the role was (or would be) created. */
+  created: boolean;
+  dryRun: boolean;
+  /** Every change, in the order made; empty when everything already was as asked. */
+  changes: RoleChange[];
+  /** The trust policy as it will be, and the diff against the current one. */
+  trustPolicy: { before: unknown; after: Record<string, unknown>; diff: string[] };
+  /** The service accounts' annotations; empty with `roleOnly`. */
+  serviceAccounts: ServiceAccountAnnotations[];
+  /** The annotations each named service account needs (what `roleOnly` leaves to the user). */
+  annotations: Record<string, string>;
+}
+
+/**
+ * Makes sure an IAM role lets the given service accounts of a cluster assume it, and that the
+ * service accounts name it, as `eksctl create iamserviceaccount` does on EKS: creates the role
+ * (or merges the service accounts into its trust policy, dropping nothing), attaches the managed
+ * policies, puts the inline policy, tags the role with the issuer and the service accounts, and
+ * creates or annotates the service accounts with one JSON merge patch each. Everything is read
+ * and checked first, so that bad input changes nothing; a second identical run writes nothing.
+ *
+ * @throws {RoleError} `ERR_ROLE_NAME_INVALID`, `ERR_ROLE_OPTION_INVALID`, `ERR_POLICY_ARN_INVALID`,
+ *   `ERR_ARN_PARTITION_MISMATCH`, `ERR_POLICY_INVALID`, `ERR_NAMESPACE_NOT_FOUND`,
+ *   `ERR_OIDC_PROVIDER_MISSING`, `ERR_ANNOTATION_CONFLICT`, `ERR_TRUST_POLICY_TOO_WIDE` before
+ *   any write; `ERR_TRUST_POLICY_CONFLICT`; `ERR_SERVICE_ACCOUNT_NOT_ANNOTATED` when the role was
+ *   written but the cluster failed (a re-run finishes the job).
+ * @throws {IamError} for bad service accounts or audiences, and for AWS failures.
+ * @throws {KubeError} for a cluster that cannot be read.
+ *
+ * @example
+ * const outcome = await ensureServiceAccountRole({
+ *   issuer: "https://oidc.example.com/prod",
+ *   roleName: "payments-api",
+ *   serviceAccounts: ["payments/api"],
+ *   attachPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+ *   kubernetes: { kubeconfig: "prod.kubeconfig" },
+ * });
+ * for (const change of outcome.changes) console.log(change.description);
+ */
+export async function ensureServiceAccountRole(
+  options: ServiceAccountRoleOptions,
+): Promise<ServiceAccountRoleOutcome> {
+  // Every check of the input first, before any request.
+  const hostPath = issuerHostPath(options.issuer);
+  assertRoleName(options.roleName);
+  const audience = options.audience ?? DEFAULT_AUDIENCE;
+  const accounts = (options.serviceAccounts ?? []).map((account) =>
+    typeof account === "string" ? parseServiceAccount(account) : account,
+  );
+  const namespaces = [...new Set(options.namespaceWide ?? [])];
+  const wanted = { issuer: options.issuer, serviceAccounts: accounts, namespaceWide: namespaces, audience };
+  buildTrustPolicy({ ...wanted, accountId: "000000000000" });
+  const policyArns = [...new Set(options.attachPolicyArns ?? [])].map((arn) => ({
+    arn,
+    partition: policyArnPartition(arn, "--attach-policy-arn"),
+  }));
+  const boundary =
+    options.permissionsBoundaryArn === undefined
+      ? undefined
+      : {
+          arn: options.permissionsBoundaryArn,
+          partition: policyArnPartition(options.permissionsBoundaryArn, "--permissions-boundary"),
+        };
+  const inline =
+    options.inlinePolicy === undefined
+      ? undefined
+      : inlinePolicyDocument(options.inlinePolicy, options.inlinePolicySource ?? "the inline policy");
+  if (options.maxSessionDurationSeconds !== undefined)
+    assertMaxSessionDuration(options.maxSessionDurationSeconds);
+  if (options.tokenExpirationSeconds !== undefined) assertTokenExpiration(options.tokenExpirationSeconds);
+
+  const clients = await roleClients(options);
+  try {
+    const iam = await loadIam();
+    const client = clients.iam;
+    const provider = await requireProvider(client, options.issuer, hostPath, audience);
+    for (const policy of policyArns)
+      assertPartition(policy.arn, policy.partition, provider.partition, "--attach-policy-arn");
+    if (boundary)
+      assertPartition(boundary.arn, boundary.partition, provider.partition, "--permissions-boundary");
+    const roleArn = `arn:${provider.partition}:iam::${provider.accountId}:role/${options.roleName}`;
+    const merge = { ...wanted, accountId: provider.accountId, partition: provider.partition };
+
+    const lookup = await lookUpRole(client, options.roleName);
+    if (lookup.kind === "error") {
+      throw translateAwsError(lookup.error, { action: "iam:GetRole", resource: roleArn });
+    }
+    const found = lookup.kind === "found" ? lookup : undefined;
+    const before = found ? parsePolicyText(found.document) : undefined;
+    if (found)
+      refuseWiderWildcard(found.document, {
+        ...merge,
+        hostPath,
+        providerArn: provider.arn,
+        roleName: options.roleName,
+      });
+    const after = found
+      ? mergeTrustPolicy(found.document, merge).policy
+      : (buildTrustPolicy(merge) as unknown as Record<string, unknown>);
+    const trustDiff = before === undefined || canonicalJson(before) !== canonicalJson(after);
+
+    const existingTags = found?.tags ?? [];
+    const wantedTags = [
+      ...(found ? [] : [MANAGED_BY_TAG]),
+      {
+        Key: ROLE_TAGS.issuers,
+        Value: tagValue(ROLE_TAGS.issuers, [...tagWords(existingTags, ROLE_TAGS.issuers), hostPath]),
+      },
+      ...(accounts.length > 0
+        ? [
+            {
+              Key: ROLE_TAGS.serviceAccounts,
+              Value: tagValue(ROLE_TAGS.serviceAccounts, [
+                ...tagWords(existingTags, ROLE_TAGS.serviceAccounts),
+                ...accounts.map((a) => `${a.namespace}/${a.name}`),
+              ]),
+            },
+          ]
+        : []),
+      ...(namespaces.length > 0
+        ? [
+            {
+              Key: ROLE_TAGS.namespaces,
+              Value: tagValue(ROLE_TAGS.namespaces, [
+                ...tagWords(existingTags, ROLE_TAGS.namespaces),
+                ...namespaces,
+              ]),
+            },
+          ]
+        : []),
+    ];
+    const tagsToSet = wantedTags.filter(
+      (tag) => !existingTags.some((t) => t.Key === tag.Key && t.Value === tag.Value),
+    );
+
+    const attached = found ? await listAttachedPolicyArns(iam, client, options.roleName) : new Set<string>();
+    const toAttach = policyArns.filter((policy) => !attached.has(policy.arn)).map((policy) => policy.arn);
+    const inlineChanged =
+      inline !== undefined && (!found || !(await sameInlinePolicy(iam, client, options.roleName, inline)));
+    const boundaryChanged = boundary !== undefined && found?.permissionsBoundaryArn !== boundary.arn;
+    const sessionChanged =
+      options.maxSessionDurationSeconds !== undefined &&
+      (found?.maxSessionDuration ?? 3600) !== options.maxSessionDurationSeconds;
+
+    const annotations = wantedAnnotations(roleArn, audience, options);
+    const serviceAccounts = options.roleOnly
+      ? []
+      : await planServiceAccounts(
+          await clients.kubernetes(),
+          accounts,
+          namespaces,
+          annotations,
+          roleArn,
+          options.overwrite === true,
+        );
+
+    const changes: RoleChange[] = [];
+    if (!found) {
+      changes.push({ target: "role", description: `role ${options.roleName}: create ${roleArn}` });
+    } else if (trustDiff) {
+      const merged = mergeTrustPolicy(found.document, merge);
+      changes.push({
+        target: "trust-policy",
+        description: `role ${options.roleName}: trust ${merged.added.join(", ")}`,
+      });
+    }
+    if (found && tagsToSet.length > 0) {
+      changes.push({
+        target: "tags",
+        description: `role ${options.roleName}: tag ${tagsToSet.map((t) => `${t.Key}=${t.Value}`).join(", ")}`,
+      });
+    }
+    if (found && boundaryChanged) {
+      changes.push({
+        target: "permissions-boundary",
+        description: `role ${options.roleName}: permissions boundary ${boundary?.arn}`,
+      });
+    }
+    if (found && sessionChanged) {
+      changes.push({
+        target: "max-session-duration",
+        description: `role ${options.roleName}: maximum session ${options.maxSessionDurationSeconds} s`,
+      });
+    }
+    for (const arn of toAttach)
+      changes.push({ target: "policy", description: `role ${options.roleName}: attach ${arn}` });
+    if (inlineChanged)
+      changes.push({
+        target: "inline-policy",
+        description: `role ${options.roleName}: put inline policy ${INLINE_POLICY_NAME}`,
+      });
+    for (const account of serviceAccounts) {
+      if (Object.keys(account.patch).length === 0) continue;
+      const set = Object.entries(account.patch).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`));
+      changes.push({
+        target: "service-account",
+        description: `service account ${account.namespace}/${account.name}: ${account.exists ? "annotate" : "create with"} ${set.join(" ")}`,
+      });
+    }
+    const outcome: ServiceAccountRoleOutcome = {
+      roleName: options.roleName,
+      roleArn,
+      providerArn: provider.arn,
+      created: !found,
+      dryRun: options.dryRun === true,
+      changes,
+      trustPolicy: {
+        before,
+        after,
+        diff: trustDiff
+          ? lineDiff(
+              before === undefined ? "" : JSON.stringify(before, null, 2),
+              JSON.stringify(after, null, 2),
+            )
+          : [],
+      },
+      serviceAccounts,
+      annotations,
+    };
+    if (options.dryRun || changes.length === 0) return outcome;
+
+    // The writes, IAM first: a service account must never name a role that does not let it in.
+    const done: string[] = [];
+    if (!found) {
+      const created = await createRole(iam, client, options, after, wantedTags, boundary?.arn);
+      if (!created) {
+        // Another run created it between our read and our write: merge into what it made.
+        const again = await lookUpRole(client, options.roleName);
+        if (again.kind !== "found")
+          throw new RoleError(
+            "ERR_TRUST_POLICY_CONFLICT",
+            `role ${options.roleName} appeared and vanished while this run created it; run the command again`,
+          );
+        await rewriteTrustPolicy(iam, client, options.roleName, again.document, (current) =>
+          mergedChange(current, merge),
+        );
+      }
+      done.push(`created role ${options.roleName}`);
+    } else if (trustDiff) {
+      await rewriteTrustPolicy(iam, client, options.roleName, found.document, (current) =>
+        mergedChange(current, merge),
+      );
+      done.push(`updated the trust policy of ${options.roleName}`);
+    }
+    if (found && tagsToSet.length > 0) {
+      await iamCall(
+        client,
+        new iam.TagRoleCommand({ RoleName: options.roleName, Tags: tagsToSet }),
+        "TagRole",
+        roleArn,
+      );
+    }
+    if (found && boundaryChanged && boundary) {
+      await iamCall(
+        client,
+        new iam.PutRolePermissionsBoundaryCommand({
+          RoleName: options.roleName,
+          PermissionsBoundary: boundary.arn,
+        }),
+        "PutRolePermissionsBoundary",
+        roleArn,
+      );
+    }
+    if (found && sessionChanged) {
+      await iamCall(
+        client,
+        new iam.UpdateRoleCommand({
+          RoleName: options.roleName,
+          MaxSessionDuration: options.maxSessionDurationSeconds,
+        }),
+        "UpdateRole",
+        roleArn,
+      );
+    }
+    for (const arn of toAttach) {
+      await iamCall(
+        client,
+        new iam.AttachRolePolicyCommand({ RoleName: options.roleName, PolicyArn: arn }),
+        "AttachRolePolicy",
+        roleArn,
+      );
+      done.push(`attached ${arn}`);
+    }
+    if (inlineChanged && inline) {
+      await iamCall(
+        client,
+        new iam.PutRolePolicyCommand({
+          RoleName: options.roleName,
+          PolicyName: INLINE_POLICY_NAME,
+          PolicyDocument: JSON.stringify(inline),
+        }),
+        "PutRolePolicy",
+        roleArn,
+      );
+      done.push(`put inline policy ${INLINE_POLICY_NAME}`);
+    }
+    for (const account of serviceAccounts) {
+      if (Object.keys(account.patch).length === 0) continue;
+      try {
+        const cluster = await clients.kubernetes();
+        if (account.exists)
+          await cluster.patchServiceAccountAnnotations(account.namespace, account.name, account.patch);
+        else await cluster.createServiceAccount(account.namespace, account.name, annotations);
+      } catch (error) {
+        throw new RoleError(
+          "ERR_SERVICE_ACCOUNT_NOT_ANNOTATED",
+          `${done.length > 0 ? done.join(", ") : `role ${options.roleName} is as asked`}, but service account ${account.namespace}/${account.name} could not be ${account.exists ? "annotated" : "created"}: ${firstLine(error)}; run the same command again to finish the job`,
+          { cause: error },
+        );
+      }
+      done.push(
+        `${account.exists ? "annotated" : "created"} service account ${account.namespace}/${account.name}`,
+      );
+    }
+    return outcome;
+  } finally {
+    clients.close();
+  }
+}
+
+function mergedChange(current: string, merge: Parameters<typeof mergeTrustPolicy>[1]) {
+  const merged = mergeTrustPolicy(current, merge);
+  return { policy: merged.policy, changed: merged.added.length > 0 };
+}
+
+/**
+ * A role whose trust policy already lets in a service account this run did not ask for (a
+ * `sub` wildcard wider than asked) would go on letting it in: refused, rather than made to look
+ * as if it trusted only the named ones. The probes are names no service account can have
+ * (upper case), so only a wildcard lets them in.
+ */
+function refuseWiderWildcard(
+  document: string,
+  at: {
+    hostPath: string;
+    providerArn: string;
+    audience: string;
+    serviceAccounts: ServiceAccountRef[];
+    namespaceWide: string[];
+    roleName: string;
+  },
+): void {
+  const probe = "IRSA-ANYWHERE-PROBE";
+  const probes = [
+    ...new Set([
+      ...at.serviceAccounts
+        .filter((a) => !at.namespaceWide.includes(a.namespace))
+        .map((a) => `system:serviceaccount:${a.namespace}:${probe}`),
+      `system:serviceaccount:${probe.toLowerCase()}-${probe}:${probe}`,
+    ]),
+  ];
+  for (const subject of probes) {
+    const evaluation = evaluateTrustPolicy(document, {
+      providerArn: at.providerArn,
+      issuerHostPath: at.hostPath,
+      subject,
+      audience: at.audience,
+    });
+    if (evaluation.decision === "allowed") {
+      const scope = subject.includes(`${probe.toLowerCase()}-`)
+        ? "every namespace of the cluster"
+        : `every service account of namespace ${subject.split(":")[2]}`;
+      throw new RoleError(
+        "ERR_TRUST_POLICY_TOO_WIDE",
+        `role ${at.roleName} already lets in ${scope} through a wildcard sub (${evaluation.reason}), wider than asked; narrow its trust policy by hand, pass --namespace-wide if that is meant, or use another --role-name`,
+      );
+    }
+  }
+}
+
+function wantedAnnotations(
+  roleArn: string,
+  audience: string,
+  options: ServiceAccountRoleOptions,
+): Record<string, string> {
+  return {
+    [SERVICE_ACCOUNT_ANNOTATIONS.roleArn]: roleArn,
+    ...(audience === DEFAULT_AUDIENCE ? {} : { [SERVICE_ACCOUNT_ANNOTATIONS.audience]: audience }),
+    [SERVICE_ACCOUNT_ANNOTATIONS.regional]: String(options.stsRegionalEndpoints ?? true),
+    ...(options.tokenExpirationSeconds === undefined
+      ? {}
+      : { [SERVICE_ACCOUNT_ANNOTATIONS.tokenExpiration]: String(options.tokenExpirationSeconds) }),
+  };
+}
+
+async function planServiceAccounts(
+  cluster: ServiceAccountClient,
+  accounts: ServiceAccountRef[],
+  namespaces: string[],
+  annotations: Record<string, string>,
+  roleArn: string,
+  overwrite: boolean,
+): Promise<ServiceAccountAnnotations[]> {
+  const checked = new Set<string>();
+  const requireNamespace = async (namespace: string, why: string) => {
+    if (checked.has(namespace)) return;
+    if (!(await cluster.namespaceExists(namespace))) {
+      throw new RoleError(
+        "ERR_NAMESPACE_NOT_FOUND",
+        `namespace ${namespace} does not exist on ${cluster.server} (${why}); create it first (kubectl create namespace ${namespace}), or check --kubeconfig and --context`,
+      );
+    }
+    checked.add(namespace);
+  };
+  for (const namespace of namespaces) await requireNamespace(namespace, "named by --namespace-wide");
+  const planned: ServiceAccountAnnotations[] = [];
+  for (const account of accounts) {
+    const current = await cluster.readServiceAccount(account.namespace, account.name);
+    if (!current)
+      await requireNamespace(account.namespace, `service account ${account.namespace}/${account.name}`);
+    const existing = current?.annotations ?? {};
+    const named = existing[SERVICE_ACCOUNT_ANNOTATIONS.roleArn];
+    if (named !== undefined && named !== roleArn && !overwrite) {
+      throw new RoleError(
+        "ERR_ANNOTATION_CONFLICT",
+        `service account ${account.namespace}/${account.name} already names role ${named}, not ${roleArn}; pass --overwrite to point it at ${roleArn}`,
+      );
+    }
+    const patch: Record<string, string | null> = {};
+    for (const [key, value] of Object.entries(annotations)) if (existing[key] !== value) patch[key] = value;
+    // A leftover audience would make the webhook ask for tokens the role's trust policy refuses.
+    if (
+      !(SERVICE_ACCOUNT_ANNOTATIONS.audience in annotations) &&
+      existing[SERVICE_ACCOUNT_ANNOTATIONS.audience] !== undefined
+    ) {
+      patch[SERVICE_ACCOUNT_ANNOTATIONS.audience] = null;
+    }
+    const before = Object.fromEntries(
+      Object.values(SERVICE_ACCOUNT_ANNOTATIONS).flatMap((key) =>
+        existing[key] === undefined ? [] : [[key, existing[key] as string]],
+      ),
+    );
+    const afterAnnotations = { ...before };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete afterAnnotations[key];
+      else afterAnnotations[key] = value;
+    }
+    const lines = (map: Record<string, string>) =>
+      Object.entries(map)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join("\n");
+    planned.push({
+      namespace: account.namespace,
+      name: account.name,
+      exists: current !== undefined,
+      before,
+      patch: current ? patch : { ...annotations },
+      diff:
+        Object.keys(patch).length === 0 && current
+          ? []
+          : lineDiff(lines(before), lines(afterAnnotations)).filter((l) => !l.startsWith("  ")),
+    });
+  }
+  return planned;
+}
+
+async function listAttachedPolicyArns(
+  iam: Awaited<ReturnType<typeof loadIam>>,
+  client: Parameters<typeof iamCall>[0],
+  roleName: string,
+): Promise<Set<string>> {
+  const arns = new Set<string>();
+  let marker: string | undefined;
+  do {
+    const page = await iamCall<{
+      AttachedPolicies?: { PolicyArn?: string }[];
+      IsTruncated?: boolean;
+      Marker?: string;
+    }>(
+      client,
+      new iam.ListAttachedRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) }),
+      "ListAttachedRolePolicies",
+      roleName,
+    );
+    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) arns.add(policy.PolicyArn);
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return arns;
+}
+
+async function sameInlinePolicy(
+  iam: Awaited<ReturnType<typeof loadIam>>,
+  client: Parameters<typeof iamCall>[0],
+  roleName: string,
+  wanted: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    const answer = await client.send(
+      new iam.GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
+    );
+    return canonicalJson(parsePolicyText(answer.PolicyDocument)) === canonicalJson(wanted);
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchEntityException") return false;
+    throw translateAwsError(error, { action: "iam:GetRolePolicy", resource: roleName });
+  }
+}
+
+/** CreateRole with everything at once; false when another run created it first. */
+async function createRole(
+  iam: Awaited<ReturnType<typeof loadIam>>,
+  client: Parameters<typeof iamCall>[0],
+  options: ServiceAccountRoleOptions,
+  policy: Record<string, unknown>,
+  tags: { Key: string; Value: string }[],
+  boundaryArn: string | undefined,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new iam.CreateRoleCommand({
+        RoleName: options.roleName,
+        AssumeRolePolicyDocument: JSON.stringify(policy),
+        Description:
+          `IRSA role for ${[...(options.serviceAccounts ?? []).map((a) => (typeof a === "string" ? a : `${a.namespace}/${a.name}`)), ...(options.namespaceWide ?? []).map((ns) => `${ns}/*`)].join(", ")}, made by irsa-anywhere`.slice(
+            0,
+            1000,
+          ),
+        Tags: tags,
+        ...(boundaryArn ? { PermissionsBoundary: boundaryArn } : {}),
+        ...(options.maxSessionDurationSeconds
+          ? { MaxSessionDuration: options.maxSessionDurationSeconds }
+          : {}),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === "EntityAlreadyExistsException") return false;
+    throw translateAwsError(error, { action: "iam:CreateRole", resource: options.roleName });
+  }
+}
