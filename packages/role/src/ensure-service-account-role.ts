@@ -174,6 +174,9 @@ export async function ensureServiceAccountRole(
       assertPartition(policy.arn, policy.partition, provider.partition, "--attach-policy-arn");
     if (boundary)
       assertPartition(boundary.arn, boundary.partition, provider.partition, "--permissions-boundary");
+    for (const arn of [...policyArns.map((p) => p.arn), ...(boundary ? [boundary.arn] : [])]) {
+      await requirePolicy(iam, client, arn);
+    }
     const roleArn = `arn:${provider.partition}:iam::${provider.accountId}:role/${options.roleName}`;
     const merge = { ...wanted, accountId: provider.accountId, partition: provider.partition };
 
@@ -589,6 +592,25 @@ async function sameInlinePolicy(
   } catch (error) {
     if ((error as { name?: string }).name === "NoSuchEntityException") return false;
     throw translateAwsError(error, { action: "iam:GetRolePolicy", resource: roleName });
+  }
+}
+
+/** A policy to attach (or a boundary) must exist, so that a typo stops the run before any write. */
+async function requirePolicy(
+  iam: Awaited<ReturnType<typeof loadIam>>,
+  client: Parameters<typeof iamCall>[0],
+  arn: string,
+) {
+  try {
+    await client.send(new iam.GetPolicyCommand({ PolicyArn: arn }));
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchEntityException") {
+      throw new RoleError(
+        "ERR_POLICY_ARN_INVALID",
+        `there is no policy ${arn} in this account or among AWS's managed policies; check the ARN (aws iam list-policies lists them)`,
+      );
+    }
+    throw translateAwsError(error, { action: "iam:GetPolicy", resource: arn });
   }
 }
 

@@ -61,10 +61,11 @@ export function inlinePolicyDocument(policy: string | object, what: string): Rec
   if (typeof policy === "string") {
     try {
       document = JSON.parse(policy);
-    } catch (error) {
+    } catch {
+      // The parser's message quotes the input, which may be anything: it is not repeated.
       throw new RoleError(
         "ERR_POLICY_INVALID",
-        `${what} is not JSON (${(error as Error).message}); give an IAM policy document such as {"Version": "2012-10-17", "Statement": [...]}`,
+        `${what} is not JSON; give an IAM policy document such as {"Version": "2012-10-17", "Statement": [...]}`,
       );
     }
   }
