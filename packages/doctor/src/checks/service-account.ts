@@ -29,7 +29,11 @@ export interface ServiceAccountFacts {
 export function judgeServiceAccount(
   facts: ClusterFacts,
   account: ServiceAccountRef,
-  expected: { roleArn?: string | undefined; clientIds?: readonly string[] | undefined },
+  expected: {
+    roleArn?: string | undefined;
+    clientIds?: readonly string[] | undefined;
+    issuer?: string | undefined;
+  },
 ): { outcome: Outcome; facts?: ServiceAccountFacts } {
   const read = facts.serviceAccount ?? { error: "not read" };
   const name = `${account.namespace}/${account.name}`;
@@ -59,8 +63,14 @@ export function judgeServiceAccount(
   const found: ServiceAccountFacts = {
     ...(metadata.uid ? { uid: metadata.uid } : {}),
   };
-  const annotate = (value: string) =>
-    `kubectl annotate serviceaccount -n ${account.namespace} ${account.name} --overwrite ${ANNOTATIONS.roleArn}=${value}`;
+  // With the role and the issuer known, role create sets every annotation the webhook reads (and
+  // makes sure the role trusts the service account); without them, the one annotation by hand.
+  const annotate = (value: string) => {
+    const role = expected.roleArn === value ? parseRoleArn(value) : undefined;
+    return role && expected.issuer
+      ? `irsa-anywhere role create --role-name ${role.name} --issuer ${expected.issuer} --service-account ${account.namespace}/${account.name} --overwrite`
+      : `kubectl annotate serviceaccount -n ${account.namespace} ${account.name} --overwrite ${ANNOTATIONS.roleArn}=${value}`;
+  };
   const roleArn = annotations[ANNOTATIONS.roleArn];
   const details: Record<string, unknown> = { annotations: pickIrsaAnnotations(annotations) };
   if (roleArn === undefined) {
@@ -197,6 +207,7 @@ export const serviceAccountCheck = defineCheck({
   run: ({ cluster, serviceAccount, providerLookup }, env) => {
     const judged = judgeServiceAccount(cluster, serviceAccount, {
       roleArn: env.expectedRoleArn,
+      issuer: env.issuer,
       clientIds: providerLookup?.kind === "found" ? providerLookup.clientIds : undefined,
     });
     const annotatedRole = judged.facts?.roleArn ? parseRoleArn(judged.facts.roleArn) : undefined;
