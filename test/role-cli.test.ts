@@ -1,37 +1,27 @@
 // The built CLI's `role create`, `role list` and `role delete`, run as a user runs them, against
 // moto's IAM (through a recording proxy) and the local Kubernetes API test server: what they
 // print, their exit codes, and that bad input is one line, exit 2, with nothing changed.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CreateOpenIDConnectProviderCommand,
-  CreatePolicyCommand,
-  GetRoleCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
+import { CreatePolicyCommand, GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
-import { type FakeKubernetes, startFakeKubernetes } from "./support/fake-kubernetes.js";
-import { awsTestClientConfig, awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
-import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
-import { createCertificateAuthority } from "./support/tls.js";
+import type { FakeKubernetes } from "./support/fake-kubernetes.js";
+import { awsTestEnv } from "./support/moto.js";
+import type { RecordingProxy } from "./support/recording-proxy.js";
+import { type RoleWorld, startRoleWorld } from "./support/role-world.js";
 
 const issuer = "https://oidc.example.com/prod";
 const roleArn = "arn:aws:iam::123456789012:role/payments-api";
-let moto: MotoServer;
+let world: RoleWorld;
 let proxy: RecordingProxy;
 let direct: IAMClient;
 let kube: FakeKubernetes;
 let dir: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startRecordingProxy(moto.endpoint);
-  direct = new IAMClient(awsTestClientConfig(moto.endpoint));
-  kube = await startFakeKubernetes(createCertificateAuthority());
-  dir = await mkdtemp(join(tmpdir(), "irsa-role-cli-"));
-  await writeFile(join(dir, "kubeconfig"), kube.kubeconfig());
+  world = await startRoleWorld(issuer);
+  ({ proxy, direct, kube, dir } = world);
   await writeFile(join(dir, "not-json.json"), "Version: 2012-10-17\n");
   await writeFile(
     join(dir, "trust.json"),
@@ -50,24 +40,8 @@ beforeAll(async () => {
     }),
   );
 });
-afterAll(async () => {
-  direct?.destroy();
-  await proxy?.close();
-  await kube?.close();
-  await moto?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  await moto.reset();
-  proxy.clear();
-  kube.objects.clear();
-  kube.requests.length = 0;
-  kube.objects.set("/api/v1/namespaces/payments", { metadata: { name: "payments" } });
-  await direct.send(
-    new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
-  );
-  proxy.clear();
-});
+afterAll(() => world?.close());
+beforeEach(() => world.reset());
 
 const role = (args: string[]) =>
   runCli(["role", ...args, "--kubeconfig", join(dir, "kubeconfig")], {
@@ -85,9 +59,8 @@ const create = (...extra: string[]) =>
     "payments-api",
     ...extra,
   ]);
-const iamWrites = () =>
-  proxy.requests.map((r) => /Action=(\w+)/.exec(r.body)?.[1] ?? "").filter((a) => !/^(Get|List)/.test(a));
-const kubeWrites = () => kube.requests.filter((r) => r.method !== "GET");
+const iamWrites = () => world.iamWrites();
+const kubeWrites = () => world.kubeWrites();
 
 describe("irsa-anywhere role create", () => {
   it("creates the role and the service account, then says a second run has nothing to do", async () => {
@@ -233,28 +206,14 @@ describe("irsa-anywhere role list and delete", () => {
       ].join("\n"),
     );
 
-    const first = await role([
-      "delete",
-      "--issuer",
-      issuer,
-      "--role-name",
-      "payments-api",
-      "--service-account",
-      "payments/api",
-    ]);
+    const remove = (account: string) =>
+      role(["delete", "--issuer", issuer, "--role-name", "payments-api", "--service-account", account]);
+    const first = await remove("payments/api");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(
       "role payments-api stays: its trust policy still lets in system:serviceaccount:payments:worker",
     );
-    const last = await role([
-      "delete",
-      "--issuer",
-      issuer,
-      "--role-name",
-      "payments-api",
-      "--service-account",
-      "payments/worker",
-    ]);
+    const last = await remove("payments/worker");
     expect(last.code).toBe(0);
     expect(last.stdout).toContain(
       "role payments-api: delete (created by irsa-anywhere, nothing else left in its trust policy)",

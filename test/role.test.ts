@@ -2,9 +2,6 @@
 // IAM (through a recording proxy, to see every request) and the local Kubernetes API test server
 // (which validates every object it is sent with kubernetes-models): the role, its trust policy,
 // policies and tags, the service accounts' annotations, idempotence, dry runs and refusals.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
@@ -24,10 +21,10 @@ import {
   type ServiceAccountRoleOptions,
 } from "@irsa-anywhere/role";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeKubernetes, startFakeKubernetes } from "./support/fake-kubernetes.js";
-import { awsTestClientConfig, type MotoServer, startMoto } from "./support/moto.js";
-import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
-import { createCertificateAuthority } from "./support/tls.js";
+import type { FakeKubernetes } from "./support/fake-kubernetes.js";
+import { awsTestClientConfig } from "./support/moto.js";
+import type { RecordingProxy } from "./support/recording-proxy.js";
+import { type RoleWorld, startRoleWorld } from "./support/role-world.js";
 import { decisionFor, lostStatements } from "./support/trust-policy-coverage.js";
 
 const issuer = "https://oidc.example.com/prod";
@@ -38,43 +35,24 @@ const roleArn = `arn:aws:iam::${account}:role/payments-api`;
 const at = { providerArn, hostPath };
 const saPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${name}`;
 
-let moto: MotoServer;
-let proxy: RecordingProxy;
+let world: RoleWorld;
 let iam: IAMClient;
 let direct: IAMClient;
 let kube: FakeKubernetes;
+let proxy: RecordingProxy;
 let cluster: ServiceAccountClient;
-let dir: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  proxy = await startRecordingProxy(moto.endpoint);
+  world = await startRoleWorld(issuer);
+  ({ direct, kube, proxy } = world);
   iam = new IAMClient(awsTestClientConfig(proxy.url));
-  direct = new IAMClient(awsTestClientConfig(moto.endpoint));
-  kube = await startFakeKubernetes(createCertificateAuthority());
-  dir = await mkdtemp(join(tmpdir(), "irsa-role-"));
-  await writeFile(join(dir, "kubeconfig"), kube.kubeconfig());
-  cluster = await connectServiceAccounts({ kubeconfig: join(dir, "kubeconfig") });
+  cluster = await connectServiceAccounts({ kubeconfig: world.kubeconfig });
 });
 afterAll(async () => {
   iam?.destroy();
-  direct?.destroy();
-  await proxy?.close();
-  await kube?.close();
-  await moto?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
-beforeEach(async () => {
-  await moto.reset();
-  proxy.clear();
-  kube.objects.clear();
-  kube.requests.length = 0;
-  kube.failWith(undefined);
-  kube.objects.set("/api/v1/namespaces/payments", { metadata: { name: "payments" } });
-  await direct.send(
-    new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
-  );
-});
+beforeEach(() => world.reset());
 
 const ensure = (options: Partial<ServiceAccountRoleOptions> = {}) =>
   ensureServiceAccountRole({
@@ -91,10 +69,8 @@ const trustPolicyOf = async (name = "payments-api") =>
       (await direct.send(new GetRoleCommand({ RoleName: name }))).Role?.AssumeRolePolicyDocument ?? "",
     ),
   );
-/** IAM calls other than reads (IAM and STS send every call as a POST with `Action=` in the body). */
-const iamWrites = () =>
-  proxy.requests.map((r) => /Action=(\w+)/.exec(r.body)?.[1] ?? "").filter((a) => !/^(Get|List)/.test(a));
-const kubeWrites = () => kube.requests.filter((r) => r.method !== "GET");
+const iamWrites = () => world.iamWrites();
+const kubeWrites = () => world.kubeWrites();
 const refusal = (error: unknown) => {
   const { code, fault, message } = error as RoleError;
   return { code, fault, oneLine: !message.includes("\n") };

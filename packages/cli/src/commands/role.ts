@@ -4,6 +4,7 @@ import { SERVICE_ACCOUNT_FORMS, withExitCodes } from "../command-help.js";
 import { defineCommand, type GlobalArgs } from "../command-module.js";
 import { issuerOption } from "../issuer-option.js";
 import { jsonOptions } from "../json-output.js";
+import { NAMESPACE_WIDE_OPTION, repeated, SERVICE_ACCOUNTS_OPTION } from "../repeated-options.js";
 import { UsageError } from "../usage-error.js";
 
 interface RoleCommonArgs extends AwsArgs {
@@ -34,8 +35,6 @@ export interface RoleDeleteArgs extends RoleCommonArgs {
   "service-account": string;
   "dry-run": boolean;
 }
-
-const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 /** The options every role subcommand takes: the issuer, the cluster, AWS, --role-only and --json. */
 function commonOptions(y: Argv<GlobalArgs>, roleOnly: string) {
@@ -78,17 +77,8 @@ const createCommand = defineCommand({
   builder: (y) =>
     commonOptions(y, "Leave the cluster alone: print the annotations to add instead")
       .option("role-name", roleNameOption)
-      .option("service-account", {
-        type: "string",
-        nargs: 1,
-        describe: `${SERVICE_ACCOUNT_FORMS}; repeatable`,
-      })
-      .option("namespace-wide", {
-        type: "string",
-        nargs: 1,
-        describe:
-          "Let in every service account of NAMESPACE (StringLike system:serviceaccount:NS:*), repeatable",
-      })
+      .option("service-account", SERVICE_ACCOUNTS_OPTION)
+      .option("namespace-wide", NAMESPACE_WIDE_OPTION)
       .option("attach-policy-arn", {
         type: "string",
         nargs: 1,
@@ -238,9 +228,9 @@ export async function runRoleCreate(args: RoleCreateArgs): Promise<void> {
   const outcome = await ensureServiceAccountRole({
     ...(await clientOptions(args)),
     roleName: args["role-name"],
-    serviceAccounts: list(args["service-account"]),
-    namespaceWide: list(args["namespace-wide"]),
-    attachPolicyArns: list(args["attach-policy-arn"]),
+    serviceAccounts: repeated(args["service-account"]),
+    namespaceWide: repeated(args["namespace-wide"]),
+    attachPolicyArns: repeated(args["attach-policy-arn"]),
     ...(inlinePolicy === undefined
       ? {}
       : { inlinePolicy, inlinePolicySource: `--inline-policy ${inlineFile}` }),
@@ -284,7 +274,7 @@ export async function runRoleCreate(args: RoleCreateArgs): Promise<void> {
     const pairs = Object.entries(outcome.annotations).map(([k, v]) => `${k}=${v}`);
     out.push(`annotate each service account (--role-only left the cluster alone):`);
     const { parseServiceAccount } = await import("@irsa-anywhere/iam");
-    for (const { namespace, name } of list(args["service-account"]).map(parseServiceAccount)) {
+    for (const { namespace, name } of repeated(args["service-account"]).map(parseServiceAccount)) {
       out.push(`  kubectl annotate serviceaccount -n ${namespace} ${name} --overwrite ${pairs.join(" ")}`);
     }
   }
