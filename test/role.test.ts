@@ -230,6 +230,33 @@ describe("ensureServiceAccountRole", () => {
     expect(kube.requests).toEqual([]);
   });
 
+  it("says what was done when AWS fails after the role was created, and a re-run finishes the job", async () => {
+    const policy = await direct.send(
+      new CreatePolicyCommand({
+        PolicyName: "payments-read",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }],
+        }),
+      }),
+    );
+    const attachPolicyArns = [policy.Policy?.Arn as string];
+    proxy.failNext(1, {
+      status: 403,
+      match: (request) => request.body.startsWith("Action=AttachRolePolicy"),
+    });
+
+    const error = await ensure({ attachPolicyArns }).catch((e: unknown) => e);
+
+    expect(refusal(error)).toEqual({ code: "ERR_ROLE_INCOMPLETE", fault: "environment", oneLine: true });
+    expect((error as Error).message).toMatch(
+      /^created role payments-api; then: .*iam:AttachRolePolicy.*; once that is fixed, the same command finishes the job$/,
+    );
+    expect(kubeWrites()).toEqual([]);
+    const rerun = await ensure({ attachPolicyArns });
+    expect(rerun.changes.map((c) => c.target)).toEqual(["policy", "service-account"]);
+  });
+
   it("says what was done, and that a re-run finishes the job, when the role was written but the cluster failed", async () => {
     // Reads succeed; the first write to the cluster fails as an overloaded API server does.
     const failing: ServiceAccountClient = {

@@ -118,6 +118,7 @@ const role: Record<RoleErrorCode, ExitCode> = {
   ERR_TRUST_POLICY_TOO_WIDE: 2,
   ERR_TRUST_POLICY_CONFLICT: 1,
   ERR_SERVICE_ACCOUNT_NOT_ANNOTATED: 1,
+  ERR_ROLE_INCOMPLETE: 1,
 };
 
 const cli: Record<CliErrorCode, ExitCode> = {

@@ -1,5 +1,5 @@
 import { issuerHostPath } from "@irsa-anywhere/discovery";
-import { firstLine } from "@irsa-anywhere/errors";
+import { firstLine, IrsaAnywhereError } from "@irsa-anywhere/errors";
 import {
   buildTrustPolicy,
   DEFAULT_AUDIENCE,
@@ -118,7 +118,8 @@ export interface ServiceAccountRoleOutcome {
  * @throws {RoleError} `ERR_ROLE_NAME_INVALID`, `ERR_ROLE_OPTION_INVALID`, `ERR_POLICY_ARN_INVALID`,
  *   `ERR_ARN_PARTITION_MISMATCH`, `ERR_POLICY_INVALID`, `ERR_NAMESPACE_NOT_FOUND`,
  *   `ERR_OIDC_PROVIDER_MISSING`, `ERR_ANNOTATION_CONFLICT`, `ERR_TRUST_POLICY_TOO_WIDE` before
- *   any write; `ERR_TRUST_POLICY_CONFLICT`; `ERR_SERVICE_ACCOUNT_NOT_ANNOTATED` when the role was
+ *   any write; `ERR_TRUST_POLICY_CONFLICT`; `ERR_ROLE_INCOMPLETE` when AWS failed after some of the role's writes (the message
+ *   says which were made); `ERR_SERVICE_ACCOUNT_NOT_ANNOTATED` when the role was
  *   written but the cluster failed (a re-run finishes the job).
  * @throws {IamError} for bad service accounts or audiences, and for AWS failures.
  * @throws {KubeError} for a cluster that cannot be read.
@@ -320,78 +321,82 @@ export async function ensureServiceAccountRole(
 
     // The writes, IAM first: a service account must never name a role that does not let it in.
     const done: string[] = [];
-    if (!found) {
-      const created = await createRole(iam, client, options, after, wantedTags, boundary?.arn);
-      if (!created) {
-        // Another run created it between our read and our write: merge into what it made.
-        const again = await lookUpRole(client, options.roleName);
-        if (again.kind !== "found")
-          throw new RoleError(
-            "ERR_TRUST_POLICY_CONFLICT",
-            `role ${options.roleName} appeared and vanished while this run created it; run the command again`,
+    try {
+      if (!found) {
+        const created = await createRole(iam, client, options, after, wantedTags, boundary?.arn);
+        if (!created) {
+          // Another run created it between our read and our write: merge into what it made.
+          const again = await lookUpRole(client, options.roleName);
+          if (again.kind !== "found")
+            throw new RoleError(
+              "ERR_TRUST_POLICY_CONFLICT",
+              `role ${options.roleName} appeared and vanished while this run created it; run the command again`,
+            );
+          await rewriteTrustPolicy(iam, client, options.roleName, again.document, (current) =>
+            mergedChange(current, merge),
           );
-        await rewriteTrustPolicy(iam, client, options.roleName, again.document, (current) =>
+        }
+        done.push(`created role ${options.roleName}`);
+      } else if (trustDiff) {
+        await rewriteTrustPolicy(iam, client, options.roleName, found.document, (current) =>
           mergedChange(current, merge),
         );
+        done.push(`updated the trust policy of ${options.roleName}`);
       }
-      done.push(`created role ${options.roleName}`);
-    } else if (trustDiff) {
-      await rewriteTrustPolicy(iam, client, options.roleName, found.document, (current) =>
-        mergedChange(current, merge),
-      );
-      done.push(`updated the trust policy of ${options.roleName}`);
-    }
-    if (found && tagsToSet.length > 0) {
-      await iamCall(
-        client,
-        new iam.TagRoleCommand({ RoleName: options.roleName, Tags: tagsToSet }),
-        "TagRole",
-        roleArn,
-      );
-    }
-    if (found && boundaryChanged && boundary) {
-      await iamCall(
-        client,
-        new iam.PutRolePermissionsBoundaryCommand({
-          RoleName: options.roleName,
-          PermissionsBoundary: boundary.arn,
-        }),
-        "PutRolePermissionsBoundary",
-        roleArn,
-      );
-    }
-    if (found && sessionChanged) {
-      await iamCall(
-        client,
-        new iam.UpdateRoleCommand({
-          RoleName: options.roleName,
-          MaxSessionDuration: options.maxSessionDurationSeconds,
-        }),
-        "UpdateRole",
-        roleArn,
-      );
-    }
-    for (const arn of toAttach) {
-      await iamCall(
-        client,
-        new iam.AttachRolePolicyCommand({ RoleName: options.roleName, PolicyArn: arn }),
-        "AttachRolePolicy",
-        roleArn,
-      );
-      done.push(`attached ${arn}`);
-    }
-    if (inlineChanged && inline) {
-      await iamCall(
-        client,
-        new iam.PutRolePolicyCommand({
-          RoleName: options.roleName,
-          PolicyName: INLINE_POLICY_NAME,
-          PolicyDocument: JSON.stringify(inline),
-        }),
-        "PutRolePolicy",
-        roleArn,
-      );
-      done.push(`put inline policy ${INLINE_POLICY_NAME}`);
+      if (found && tagsToSet.length > 0) {
+        await iamCall(
+          client,
+          new iam.TagRoleCommand({ RoleName: options.roleName, Tags: tagsToSet }),
+          "TagRole",
+          roleArn,
+        );
+      }
+      if (found && boundaryChanged && boundary) {
+        await iamCall(
+          client,
+          new iam.PutRolePermissionsBoundaryCommand({
+            RoleName: options.roleName,
+            PermissionsBoundary: boundary.arn,
+          }),
+          "PutRolePermissionsBoundary",
+          roleArn,
+        );
+      }
+      if (found && sessionChanged) {
+        await iamCall(
+          client,
+          new iam.UpdateRoleCommand({
+            RoleName: options.roleName,
+            MaxSessionDuration: options.maxSessionDurationSeconds,
+          }),
+          "UpdateRole",
+          roleArn,
+        );
+      }
+      for (const arn of toAttach) {
+        await iamCall(
+          client,
+          new iam.AttachRolePolicyCommand({ RoleName: options.roleName, PolicyArn: arn }),
+          "AttachRolePolicy",
+          roleArn,
+        );
+        done.push(`attached ${arn}`);
+      }
+      if (inlineChanged && inline) {
+        await iamCall(
+          client,
+          new iam.PutRolePolicyCommand({
+            RoleName: options.roleName,
+            PolicyName: INLINE_POLICY_NAME,
+            PolicyDocument: JSON.stringify(inline),
+          }),
+          "PutRolePolicy",
+          roleArn,
+        );
+        done.push(`put inline policy ${INLINE_POLICY_NAME}`);
+      }
+    } catch (error) {
+      throw withProgress(error, done);
     }
     for (const account of serviceAccounts) {
       if (Object.keys(account.patch).length === 0) continue;
@@ -415,6 +420,16 @@ export async function ensureServiceAccountRole(
   } finally {
     clients.close();
   }
+}
+
+/** A failure after some of the writes: what was done, and that a re-run finishes the job. */
+function withProgress(error: unknown, done: readonly string[]): unknown {
+  if (done.length === 0 || !(error instanceof IrsaAnywhereError)) return error;
+  return new RoleError(
+    "ERR_ROLE_INCOMPLETE",
+    `${done.join(", ")}; then: ${error.message}; once that is fixed, the same command finishes the job`,
+    { cause: error },
+  );
 }
 
 function mergedChange(current: string, merge: Parameters<typeof mergeTrustPolicy>[1]) {

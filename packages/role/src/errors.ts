@@ -17,7 +17,8 @@ export type RoleErrorCode =
   | "ERR_ANNOTATION_CONFLICT"
   | "ERR_TRUST_POLICY_TOO_WIDE"
   | "ERR_TRUST_POLICY_CONFLICT"
-  | "ERR_SERVICE_ACCOUNT_NOT_ANNOTATED";
+  | "ERR_SERVICE_ACCOUNT_NOT_ANNOTATED"
+  | "ERR_ROLE_INCOMPLETE";
 
 const faults: FaultTable<RoleErrorCode> = {
   ERR_ROLE_NAME_INVALID: "input",
@@ -33,6 +34,8 @@ const faults: FaultTable<RoleErrorCode> = {
   ERR_TRUST_POLICY_CONFLICT: "environment",
   // The role was written; the cluster failed: a re-run finishes the job.
   ERR_SERVICE_ACCOUNT_NOT_ANNOTATED: "environment",
+  // Some of the role's writes were made, then AWS failed: the message says which were.
+  ERR_ROLE_INCOMPLETE: "environment",
 };
 
 /**
