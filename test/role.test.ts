@@ -230,6 +230,19 @@ describe("ensureServiceAccountRole", () => {
     expect(kube.requests).toEqual([]);
   });
 
+  it("stops before any write when the cluster refuses to be read", async () => {
+    kube.forbidden.add(saPath("payments", "api"));
+
+    const error = await ensure().catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: "ERR_CLUSTER_FORBIDDEN", fault: "environment" });
+    expect((error as Error).message).toMatch(
+      /refused to let this identity get serviceaccount payments\/api \(HTTP 403\)/,
+    );
+    expect(iamWrites()).toEqual([]);
+    expect(kubeWrites()).toEqual([]);
+  });
+
   it("says what was done when AWS fails after the role was created, and a re-run finishes the job", async () => {
     const policy = await direct.send(
       new CreatePolicyCommand({

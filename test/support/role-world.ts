@@ -57,6 +57,7 @@ export async function startRoleWorld(issuer: string): Promise<RoleWorld> {
       await moto.reset();
       kube.objects.clear();
       kube.failWith(undefined);
+      kube.forbidden.clear();
       kube.objects.set("/api/v1/namespaces/payments", { metadata: { name: "payments" } });
       await direct.send(
         new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
