@@ -426,6 +426,26 @@ describe("role create over a role that exists", () => {
   );
 });
 
+describe("role create over a role with a path", () => {
+  it("annotates the service account with the role's ARN as IAM has it, path included", async () => {
+    await direct.send(
+      new CreateRoleCommand({
+        RoleName: "payments-api",
+        Path: "/apps/payments/",
+        AssumeRolePolicyDocument: JSON.stringify(existing[0]?.policy),
+      }),
+    );
+
+    const outcome = await ensure();
+
+    const withPath = `arn:aws:iam::${account}:role/apps/payments/payments-api`;
+    expect(outcome.roleArn).toBe(withPath);
+    expect(kube.objects.get(saPath("payments", "api"))).toMatchObject({
+      metadata: { annotations: { "eks.amazonaws.com/role-arn": withPath } },
+    });
+  });
+});
+
 describe("listServiceAccountRoles and removeServiceAccountRole", () => {
   it("lists the roles from their trust policies, with each service account's state, and deletes a role it made once empty", async () => {
     await ensure({ serviceAccounts: ["payments/api", "payments/worker"] });

@@ -178,14 +178,17 @@ export async function ensureServiceAccountRole(
     for (const arn of [...policyArns.map((p) => p.arn), ...(boundary ? [boundary.arn] : [])]) {
       await requirePolicy(iam, client, arn);
     }
-    const roleArn = `arn:${provider.partition}:iam::${provider.accountId}:role/${options.roleName}`;
+    const newRoleArn = `arn:${provider.partition}:iam::${provider.accountId}:role/${options.roleName}`;
     const merge = { ...wanted, accountId: provider.accountId, partition: provider.partition };
 
     const lookup = await lookUpRole(client, options.roleName);
     if (lookup.kind === "error") {
-      throw translateAwsError(lookup.error, { action: "iam:GetRole", resource: roleArn });
+      throw translateAwsError(lookup.error, { action: "iam:GetRole", resource: newRoleArn });
     }
     const found = lookup.kind === "found" ? lookup : undefined;
+    // An existing role's ARN as IAM has it: with its path (role/ops/payments-api), which the
+    // annotation must carry.
+    const roleArn = found?.arn ?? newRoleArn;
     const before = found ? parsePolicyText(found.document) : undefined;
     if (found)
       refuseWiderWildcard(found.document, {
