@@ -270,7 +270,7 @@ export async function runRoleCreate(args: RoleCreateArgs): Promise<void> {
       }
     }
   }
-  if (args["role-only"]) {
+  if (args["role-only"] && repeated(args["service-account"]).length > 0) {
     const pairs = Object.entries(outcome.annotations).map(([k, v]) => `${k}=${v}`);
     out.push(`annotate each service account (--role-only left the cluster alone):`);
     const { parseServiceAccount } = await import("@irsa-anywhere/iam");
