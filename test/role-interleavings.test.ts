@@ -5,8 +5,9 @@
 // - no statement, principal or condition value of the policy the runs started from is lost;
 // - a finished run's service account is let in, unless the other run's write of the trust
 //   policy landed after this run's last read-back. IAM has no conditional write, so that one
-//   order cannot be detected by the run it hurts; the test names it rather than hides it, and a
-//   run started after both (as a re-run is) always ends with both let in and nothing lost.
+//   order cannot be detected by the run it hurts; the test counts it rather than hides it (1 of
+//   the 24 schedules), and a run started after both (as a re-run is) always ends with both let in
+//   and nothing lost.
 import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,

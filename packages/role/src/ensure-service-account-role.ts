@@ -329,21 +329,11 @@ export async function ensureServiceAccountRole(
         const created = await createRole(iam, client, options, after, wantedTags, boundary?.arn);
         if (!created) {
           // Another run created it between our read and our write: merge into what it made.
-          const again = await lookUpRole(client, options.roleName);
-          if (again.kind !== "found")
-            throw new RoleError(
-              "ERR_TRUST_POLICY_CONFLICT",
-              `role ${options.roleName} appeared and vanished while this run created it; run the command again`,
-            );
-          await rewriteTrustPolicy(iam, client, options.roleName, again.document, (current) =>
-            mergedChange(current, merge),
-          );
+          await rewriteTrustPolicy(iam, client, options.roleName, (current) => mergedChange(current, merge));
         }
         done.push(`created role ${options.roleName}`);
       } else if (trustDiff) {
-        await rewriteTrustPolicy(iam, client, options.roleName, found.document, (current) =>
-          mergedChange(current, merge),
-        );
+        await rewriteTrustPolicy(iam, client, options.roleName, (current) => mergedChange(current, merge));
         done.push(`updated the trust policy of ${options.roleName}`);
       }
       if (found && tagsToSet.length > 0) {
@@ -397,6 +387,11 @@ export async function ensureServiceAccountRole(
           roleArn,
         );
         done.push(`put inline policy ${INLINE_POLICY_NAME}`);
+      }
+      if (!found || trustDiff) {
+        // A second look, once the role's other writes are done: a writer that read the policy
+        // before our write and wrote after our read-back replaced it; later is likelier to see it.
+        await rewriteTrustPolicy(iam, client, options.roleName, (current) => mergedChange(current, merge));
       }
     } catch (error) {
       throw withProgress(error, done);

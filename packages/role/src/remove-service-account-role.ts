@@ -161,7 +161,7 @@ export async function removeServiceAccountRole(
       await deleteRole(iam, client, options.roleName, roleArn);
       done.push(`deleted role ${options.roleName}`);
     } else if (removal.removed) {
-      await rewriteTrustPolicy(iam, client, options.roleName, lookup.document, (text) => {
+      await rewriteTrustPolicy(iam, client, options.roleName, (text) => {
         const policy = parsePolicyText(text);
         if (!isObject(policy)) return { policy: {}, changed: false };
         const again = withoutSubject(policy, hostPath, subject);

@@ -14,21 +14,22 @@ export type TrustPolicyChange = (current: string) => { policy: Record<string, un
  * @internal
  * Read, change, write, read back; and when what is read back is not what was written (another
  * writer came in between), change what is there and write again. IAM has no conditional write,
- * so this is the nearest to a compare-and-swap it allows: a statement another writer added
- * between our read and our write is seen in the read-back and kept by the next round.
+ * so this is the nearest to a compare-and-swap it allows: the read is made right before the
+ * write (not reused from the run's plan, which may be seconds old), so that only a write landing
+ * between the two can be overwritten, and a writer that lands between our write and our
+ * read-back is seen and kept by the next round.
  *
  * @returns the policy as it stands and whether this run wrote.
  * @throws {RoleError} `ERR_TRUST_POLICY_CONFLICT` when the policy still changed after
- *   {@link MAX_ATTEMPTS} rounds.
+ *   {@link MAX_ATTEMPTS} rounds, or the role vanished.
  */
 export async function rewriteTrustPolicy(
   iam: IamModule,
   client: IAMClient,
   roleName: string,
-  first: string,
   change: TrustPolicyChange,
 ): Promise<{ written: boolean; policy: string }> {
-  let current = first;
+  let current = await readTrustPolicy(client, roleName);
   let written = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { policy, changed } = change(current);
@@ -41,21 +42,25 @@ export async function rewriteTrustPolicy(
       roleName,
     );
     written = true;
-    const back = await lookUpRole(client, roleName);
-    if (back.kind === "error")
-      throw translateAwsError(back.error, { action: "iam:GetRole", resource: roleName });
-    if (back.kind === "missing") {
-      throw new RoleError(
-        "ERR_TRUST_POLICY_CONFLICT",
-        `role ${roleName} was deleted while its trust policy was being written; run the command again`,
-      );
-    }
-    if (canonicalJson(parsePolicyText(back.document)) === canonicalJson(policy))
-      return { written, policy: back.document };
-    current = back.document;
+    const back = await readTrustPolicy(client, roleName);
+    if (canonicalJson(parsePolicyText(back)) === canonicalJson(policy)) return { written, policy: back };
+    current = back;
   }
   throw new RoleError(
     "ERR_TRUST_POLICY_CONFLICT",
     `role ${roleName}'s trust policy kept changing under this run (${MAX_ATTEMPTS} rounds); something else is writing it: run the command again once it has stopped`,
   );
+}
+
+async function readTrustPolicy(client: IAMClient, roleName: string): Promise<string> {
+  const lookup = await lookUpRole(client, roleName);
+  if (lookup.kind === "error")
+    throw translateAwsError(lookup.error, { action: "iam:GetRole", resource: roleName });
+  if (lookup.kind === "missing") {
+    throw new RoleError(
+      "ERR_TRUST_POLICY_CONFLICT",
+      `role ${roleName} was deleted while its trust policy was being written; run the command again`,
+    );
+  }
+  return lookup.document;
 }
