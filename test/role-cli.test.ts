@@ -213,7 +213,14 @@ describe("irsa-anywhere role list and delete", () => {
     expect(first.stdout).toContain(
       "role payments-api stays: its trust policy still lets in system:serviceaccount:payments:worker",
     );
-    const last = await remove("payments/worker");
+    // Without --issuer: the one the role's tags name, as role create tagged it.
+    const last = await role([
+      "delete",
+      "--role-name",
+      "payments-api",
+      "--service-account",
+      "payments/worker",
+    ]);
     expect(last.code).toBe(0);
     expect(last.stdout).toContain(
       "role payments-api: delete (created by irsa-anywhere, nothing else left in its trust policy)",

@@ -24,8 +24,11 @@ import { trustedSubjects, withoutSubject } from "./lib/trust-subjects.js";
 
 /** What `removeServiceAccountRole` takes away. */
 export interface RemoveServiceAccountRoleOptions extends RoleClientOptions {
-  /** The issuer whose service account it is. */
-  issuer: string;
+  /**
+   * The issuer whose service account it is; default the one the role's `irsa-anywhere/issuers`
+   * tag names, when `role create` made it for one issuer only.
+   */
+  issuer?: string | undefined;
   roleName: string;
   /** The service account to take out of the role's trust policy. */
   serviceAccount: ServiceAccountRef | string;
@@ -54,7 +57,8 @@ export interface RemoveServiceAccountRoleOutcome {
  * (its `managed-by` tag) and its trust policy is left with nothing; otherwise `left` says what
  * remains.
  *
- * @throws {RoleError} `ERR_ROLE_NAME_INVALID`, `ERR_TRUST_POLICY_CONFLICT`,
+ * @throws {RoleError} `ERR_ROLE_NAME_INVALID`, `ERR_ROLE_OPTION_INVALID` (no issuer given, and the
+ *   role's tags name none or several), `ERR_TRUST_POLICY_CONFLICT`,
  *   `ERR_SERVICE_ACCOUNT_NOT_ANNOTATED` (the role was changed, the cluster failed).
  * @throws {IamError} `ERR_ROLE_NOT_FOUND`, and AWS failures.
  *
@@ -70,7 +74,7 @@ export interface RemoveServiceAccountRoleOutcome {
 export async function removeServiceAccountRole(
   options: RemoveServiceAccountRoleOptions,
 ): Promise<RemoveServiceAccountRoleOutcome> {
-  const hostPath = issuerHostPath(options.issuer);
+  const givenHostPath = options.issuer === undefined ? undefined : issuerHostPath(options.issuer);
   assertRoleName(options.roleName);
   const account =
     typeof options.serviceAccount === "string"
@@ -87,9 +91,10 @@ export async function removeServiceAccountRole(
     if (lookup.kind === "missing") {
       throw new IamError(
         "ERR_ROLE_NOT_FOUND",
-        `there is no role ${options.roleName} in the account of these credentials; check --role-name (irsa-anywhere role list --issuer ${options.issuer} lists the roles that trust it)`,
+        `there is no role ${options.roleName} in the account of these credentials; check --role-name (irsa-anywhere role list --issuer URL lists the roles that trust an issuer)`,
       );
     }
+    const hostPath = givenHostPath ?? issuerOfTags(lookup.tags, options.roleName);
     const roleArn = lookup.arn ?? options.roleName;
     const before = parsePolicyText(lookup.document);
     const removal = isObject(before)
@@ -209,6 +214,18 @@ export async function removeServiceAccountRole(
   } finally {
     clients.close();
   }
+}
+
+/** The one issuer the role's tags name, for a delete given no --issuer. */
+function issuerOfTags(tags: readonly { Key: string; Value: string }[], roleName: string): string {
+  const issuers = tagWords(tags, ROLE_TAGS.issuers);
+  if (issuers.length !== 1) {
+    throw new RoleError(
+      "ERR_ROLE_OPTION_INVALID",
+      `say which issuer's service account to take out of role ${roleName}: --issuer URL (${issuers.length === 0 ? "its tags name none" : `its tags name ${issuers.map((i) => `https://${i}`).join(" and ")}`})`,
+    );
+  }
+  return issuers[0] as string;
 }
 
 /** The statements that let in some of this issuer's service accounts. */

@@ -8,14 +8,17 @@ import { NAMESPACE_WIDE_OPTION, repeated, SERVICE_ACCOUNTS_OPTION } from "../rep
 import { UsageError } from "../usage-error.js";
 
 interface RoleCommonArgs extends AwsArgs {
-  issuer: string;
   kubeconfig?: string | undefined;
   context?: string | undefined;
   "role-only": boolean;
   json: boolean;
 }
 
-export interface RoleCreateArgs extends RoleCommonArgs {
+export interface RoleListArgs extends RoleCommonArgs {
+  issuer: string;
+}
+
+export interface RoleCreateArgs extends RoleListArgs {
   "role-name": string;
   "service-account"?: string | string[] | undefined;
   "namespace-wide"?: string | string[] | undefined;
@@ -31,6 +34,7 @@ export interface RoleCreateArgs extends RoleCommonArgs {
 }
 
 export interface RoleDeleteArgs extends RoleCommonArgs {
+  issuer?: string | undefined;
   "role-name": string;
   "service-account": string;
   "dry-run": boolean;
@@ -39,7 +43,6 @@ export interface RoleDeleteArgs extends RoleCommonArgs {
 /** The options every role subcommand takes: the issuer, the cluster, AWS, --role-only and --json. */
 function commonOptions(y: Argv<GlobalArgs>, roleOnly: string) {
   return jsonOptions(withExitCodes(y), "Print the plan or the result as one JSON object")
-    .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
     .option("role-only", { type: "boolean", default: false, describe: roleOnly })
     .option("kubeconfig", {
       type: "string",
@@ -63,6 +66,8 @@ function commonOptions(y: Argv<GlobalArgs>, roleOnly: string) {
     .option("profile", PROFILE_OPTION);
 }
 
+const ISSUER = "Issuer URL, exactly as the cluster's tokens carry it";
+
 const roleNameOption = {
   type: "string",
   demandOption: "say which role: --role-name NAME (IAM's name, no path)",
@@ -76,6 +81,7 @@ const createCommand = defineCommand({
     "Create the role (or merge the service accounts into its trust policy), attach its policies, and create or annotate the service accounts",
   builder: (y) =>
     commonOptions(y, "Leave the cluster alone: print the annotations to add instead")
+      .option("issuer", issuerOption(ISSUER))
       .option("role-name", roleNameOption)
       .option("service-account", SERVICE_ACCOUNTS_OPTION)
       .option("namespace-wide", NAMESPACE_WIDE_OPTION)
@@ -142,10 +148,12 @@ const listCommand = defineCommand({
   describe:
     "List the roles that trust the issuer, the service accounts each lets in, and whether they carry the annotation",
   builder: (y) =>
-    commonOptions(y, "Read IAM only, not the cluster").example(
-      "$0 role list --issuer https://oidc.example.com/prod --kubeconfig prod.kubeconfig",
-      "Every role of this cluster",
-    ),
+    commonOptions(y, "Read IAM only, not the cluster")
+      .option("issuer", issuerOption(ISSUER))
+      .example(
+        "$0 role list --issuer https://oidc.example.com/prod --kubeconfig prod.kubeconfig",
+        "Every role of this cluster",
+      ),
   handler: (args) => runRoleList(args),
 });
 
@@ -155,6 +163,11 @@ const deleteCommand = defineCommand({
     "Take a service account out of a role's trust policy and its annotation off; delete the role when this tool made it and nothing else is left",
   builder: (y) =>
     commonOptions(y, "Change the trust policy only, not the service account")
+      .option("issuer", {
+        type: "string",
+        requiresArg: true,
+        describe: `${ISSUER} (default: the one the role's irsa-anywhere/issuers tag names)`,
+      })
       .option("role-name", roleNameOption)
       .option("service-account", {
         type: "string",
@@ -193,7 +206,6 @@ export const roleCommand = defineCommand({
 
 async function clientOptions(args: RoleCommonArgs) {
   return {
-    issuer: args.issuer,
     roleOnly: args["role-only"],
     awsSettings: await awsSettingsFromArgs(args),
     ...(args.region === undefined ? {} : { region: args.region }),
@@ -227,6 +239,7 @@ export async function runRoleCreate(args: RoleCreateArgs): Promise<void> {
   }
   const outcome = await ensureServiceAccountRole({
     ...(await clientOptions(args)),
+    issuer: args.issuer,
     roleName: args["role-name"],
     serviceAccounts: repeated(args["service-account"]),
     namespaceWide: repeated(args["namespace-wide"]),
@@ -281,9 +294,9 @@ export async function runRoleCreate(args: RoleCreateArgs): Promise<void> {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-export async function runRoleList(args: RoleCommonArgs): Promise<void> {
+export async function runRoleList(args: RoleListArgs): Promise<void> {
   const { listServiceAccountRoles } = await import("@irsa-anywhere/role");
-  const roles = await listServiceAccountRoles(await clientOptions(args));
+  const roles = await listServiceAccountRoles({ ...(await clientOptions(args)), issuer: args.issuer });
   if (args.json) {
     process.stdout.write(`${JSON.stringify(roles, null, 2)}\n`);
     return;
@@ -314,6 +327,7 @@ export async function runRoleDelete(args: RoleDeleteArgs): Promise<void> {
   const { removeServiceAccountRole } = await import("@irsa-anywhere/role");
   const outcome = await removeServiceAccountRole({
     ...(await clientOptions(args)),
+    issuer: args.issuer,
     roleName: args["role-name"],
     serviceAccount: args["service-account"],
     dryRun: args["dry-run"],
