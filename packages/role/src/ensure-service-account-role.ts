@@ -9,11 +9,9 @@ import {
   mergeTrustPolicy,
   parsePolicyText,
   parseServiceAccount,
-  SERVICE_ACCOUNT_ANNOTATIONS,
   type ServiceAccountRef,
   translateAwsError,
 } from "@irsa-anywhere/iam";
-import type { ServiceAccountClient } from "@irsa-anywhere/kube";
 import { type RoleClientOptions, roleClients } from "./clients.js";
 import { RoleError } from "./errors.js";
 import { iamCall, loadIam } from "./lib/iam-calls.js";
@@ -28,11 +26,18 @@ import {
 } from "./lib/inputs.js";
 import { lineDiff } from "./lib/line-diff.js";
 import { requireProvider } from "./lib/provider.js";
+import {
+  createRole,
+  INLINE_POLICY_NAME,
+  listAttachedPolicyArns,
+  requirePolicy,
+  sameInlinePolicy,
+} from "./lib/role-state.js";
+import { planServiceAccounts, wantedAnnotations } from "./lib/service-account-plan.js";
 import { ROLE_TAGS, tagValue, tagWords } from "./lib/tags.js";
 import { rewriteTrustPolicy } from "./lib/trust-policy-writes.js";
 
-/** The name under which `role create` keeps the inline policy it is given. */
-export const INLINE_POLICY_NAME = "irsa-anywhere";
+export { INLINE_POLICY_NAME } from "./lib/role-state.js";
 
 /** What `ensureServiceAccountRole` makes sure of: the role, what it trusts and may do, the service accounts. */
 export interface ServiceAccountRoleOptions extends RoleClientOptions {
@@ -477,185 +482,5 @@ function refuseWiderWildcard(
         `role ${at.roleName} already lets in ${scope} through a wildcard sub (${evaluation.reason}), wider than asked; narrow its trust policy by hand, pass --namespace-wide if that is meant, or use another --role-name`,
       );
     }
-  }
-}
-
-function wantedAnnotations(
-  roleArn: string,
-  audience: string,
-  options: ServiceAccountRoleOptions,
-): Record<string, string> {
-  return {
-    [SERVICE_ACCOUNT_ANNOTATIONS.roleArn]: roleArn,
-    ...(audience === DEFAULT_AUDIENCE ? {} : { [SERVICE_ACCOUNT_ANNOTATIONS.audience]: audience }),
-    [SERVICE_ACCOUNT_ANNOTATIONS.regional]: String(options.stsRegionalEndpoints ?? true),
-    ...(options.tokenExpirationSeconds === undefined
-      ? {}
-      : { [SERVICE_ACCOUNT_ANNOTATIONS.tokenExpiration]: String(options.tokenExpirationSeconds) }),
-  };
-}
-
-async function planServiceAccounts(
-  cluster: ServiceAccountClient,
-  accounts: ServiceAccountRef[],
-  namespaces: string[],
-  annotations: Record<string, string>,
-  roleArn: string,
-  overwrite: boolean,
-): Promise<ServiceAccountAnnotations[]> {
-  const checked = new Set<string>();
-  const requireNamespace = async (namespace: string, why: string) => {
-    if (checked.has(namespace)) return;
-    if (!(await cluster.namespaceExists(namespace))) {
-      throw new RoleError(
-        "ERR_NAMESPACE_NOT_FOUND",
-        `namespace ${namespace} does not exist on ${cluster.server} (${why}); create it first (kubectl create namespace ${namespace}), or check --kubeconfig and --context`,
-      );
-    }
-    checked.add(namespace);
-  };
-  for (const namespace of namespaces) await requireNamespace(namespace, "named by --namespace-wide");
-  const planned: ServiceAccountAnnotations[] = [];
-  for (const account of accounts) {
-    const current = await cluster.readServiceAccount(account.namespace, account.name);
-    if (!current)
-      await requireNamespace(account.namespace, `service account ${account.namespace}/${account.name}`);
-    const existing = current?.annotations ?? {};
-    const named = existing[SERVICE_ACCOUNT_ANNOTATIONS.roleArn];
-    if (named !== undefined && named !== roleArn && !overwrite) {
-      throw new RoleError(
-        "ERR_ANNOTATION_CONFLICT",
-        `service account ${account.namespace}/${account.name} already names role ${named}, not ${roleArn}; pass --overwrite to point it at ${roleArn}`,
-      );
-    }
-    const patch: Record<string, string | null> = {};
-    for (const [key, value] of Object.entries(annotations)) if (existing[key] !== value) patch[key] = value;
-    // A leftover audience would make the webhook ask for tokens the role's trust policy refuses.
-    if (
-      !(SERVICE_ACCOUNT_ANNOTATIONS.audience in annotations) &&
-      existing[SERVICE_ACCOUNT_ANNOTATIONS.audience] !== undefined
-    ) {
-      patch[SERVICE_ACCOUNT_ANNOTATIONS.audience] = null;
-    }
-    const before = Object.fromEntries(
-      Object.values(SERVICE_ACCOUNT_ANNOTATIONS).flatMap((key) =>
-        existing[key] === undefined ? [] : [[key, existing[key] as string]],
-      ),
-    );
-    const afterAnnotations = { ...before };
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === null) delete afterAnnotations[key];
-      else afterAnnotations[key] = value;
-    }
-    const lines = (map: Record<string, string>) =>
-      Object.entries(map)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => `${k}: ${v}`)
-        .join("\n");
-    planned.push({
-      namespace: account.namespace,
-      name: account.name,
-      exists: current !== undefined,
-      before,
-      patch: current ? patch : { ...annotations },
-      diff:
-        Object.keys(patch).length === 0 && current
-          ? []
-          : lineDiff(lines(before), lines(afterAnnotations)).filter((l) => !l.startsWith("  ")),
-    });
-  }
-  return planned;
-}
-
-async function listAttachedPolicyArns(
-  iam: Awaited<ReturnType<typeof loadIam>>,
-  client: Parameters<typeof iamCall>[0],
-  roleName: string,
-): Promise<Set<string>> {
-  const arns = new Set<string>();
-  let marker: string | undefined;
-  do {
-    const page = await iamCall<{
-      AttachedPolicies?: { PolicyArn?: string }[];
-      IsTruncated?: boolean;
-      Marker?: string;
-    }>(
-      client,
-      new iam.ListAttachedRolePoliciesCommand({ RoleName: roleName, ...(marker ? { Marker: marker } : {}) }),
-      "ListAttachedRolePolicies",
-      roleName,
-    );
-    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) arns.add(policy.PolicyArn);
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
-  return arns;
-}
-
-async function sameInlinePolicy(
-  iam: Awaited<ReturnType<typeof loadIam>>,
-  client: Parameters<typeof iamCall>[0],
-  roleName: string,
-  wanted: Record<string, unknown>,
-): Promise<boolean> {
-  try {
-    const answer = await client.send(
-      new iam.GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
-    );
-    return canonicalJson(parsePolicyText(answer.PolicyDocument)) === canonicalJson(wanted);
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchEntityException") return false;
-    throw translateAwsError(error, { action: "iam:GetRolePolicy", resource: roleName });
-  }
-}
-
-/** A policy to attach (or a boundary) must exist, so that a typo stops the run before any write. */
-async function requirePolicy(
-  iam: Awaited<ReturnType<typeof loadIam>>,
-  client: Parameters<typeof iamCall>[0],
-  arn: string,
-) {
-  try {
-    await client.send(new iam.GetPolicyCommand({ PolicyArn: arn }));
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchEntityException") {
-      throw new RoleError(
-        "ERR_POLICY_ARN_INVALID",
-        `there is no policy ${arn} in this account or among AWS's managed policies; check the ARN (aws iam list-policies lists them)`,
-      );
-    }
-    throw translateAwsError(error, { action: "iam:GetPolicy", resource: arn });
-  }
-}
-
-/** CreateRole with everything at once; false when another run created it first. */
-async function createRole(
-  iam: Awaited<ReturnType<typeof loadIam>>,
-  client: Parameters<typeof iamCall>[0],
-  options: ServiceAccountRoleOptions,
-  policy: Record<string, unknown>,
-  tags: { Key: string; Value: string }[],
-  boundaryArn: string | undefined,
-): Promise<boolean> {
-  try {
-    await client.send(
-      new iam.CreateRoleCommand({
-        RoleName: options.roleName,
-        AssumeRolePolicyDocument: JSON.stringify(policy),
-        Description:
-          `IRSA role for ${[...(options.serviceAccounts ?? []).map((a) => (typeof a === "string" ? a : `${a.namespace}/${a.name}`)), ...(options.namespaceWide ?? []).map((ns) => `${ns}/*`)].join(", ")}, made by irsa-anywhere`.slice(
-            0,
-            1000,
-          ),
-        Tags: tags,
-        ...(boundaryArn ? { PermissionsBoundary: boundaryArn } : {}),
-        ...(options.maxSessionDurationSeconds
-          ? { MaxSessionDuration: options.maxSessionDurationSeconds }
-          : {}),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as { name?: string }).name === "EntityAlreadyExistsException") return false;
-    throw translateAwsError(error, { action: "iam:CreateRole", resource: options.roleName });
   }
 }

@@ -1,4 +1,3 @@
-import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { firstLine } from "@irsa-anywhere/errors";
 import {
@@ -15,9 +14,10 @@ import {
 import { type RoleClientOptions, roleClients } from "./clients.js";
 import type { RoleChange } from "./ensure-service-account-role.js";
 import { RoleError } from "./errors.js";
-import { type IamModule, iamCall, loadIam } from "./lib/iam-calls.js";
+import { iamCall, loadIam } from "./lib/iam-calls.js";
 import { assertRoleName, isObject } from "./lib/inputs.js";
 import { lineDiff } from "./lib/line-diff.js";
+import { deleteRole } from "./lib/role-state.js";
 import { ROLE_TAGS, tagValue, tagWords } from "./lib/tags.js";
 import { rewriteTrustPolicy } from "./lib/trust-policy-writes.js";
 import { trustedSubjects, withoutSubject } from "./lib/trust-subjects.js";
@@ -234,43 +234,4 @@ function trustedStatementCount(policy: unknown, hostPath: string): number {
   return [policy.Statement]
     .flat()
     .filter((statement) => trustedSubjects({ Statement: [statement] }, hostPath).length > 0).length;
-}
-
-/** DeleteRole needs the role bare: its managed policies detached and inline policies deleted first. */
-async function deleteRole(
-  iam: IamModule,
-  client: IAMClient,
-  roleName: string,
-  roleArn: string,
-): Promise<void> {
-  const attached = await iamCall<{ AttachedPolicies?: { PolicyArn?: string }[] }>(
-    client,
-    new iam.ListAttachedRolePoliciesCommand({ RoleName: roleName }),
-    "ListAttachedRolePolicies",
-    roleArn,
-  );
-  for (const policy of attached.AttachedPolicies ?? []) {
-    if (!policy.PolicyArn) continue;
-    await iamCall(
-      client,
-      new iam.DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy.PolicyArn }),
-      "DetachRolePolicy",
-      roleArn,
-    );
-  }
-  const inline = await iamCall<{ PolicyNames?: string[] }>(
-    client,
-    new iam.ListRolePoliciesCommand({ RoleName: roleName }),
-    "ListRolePolicies",
-    roleArn,
-  );
-  for (const name of inline.PolicyNames ?? []) {
-    await iamCall(
-      client,
-      new iam.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name }),
-      "DeleteRolePolicy",
-      roleArn,
-    );
-  }
-  await iamCall(client, new iam.DeleteRoleCommand({ RoleName: roleName }), "DeleteRole", roleArn);
 }
