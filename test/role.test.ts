@@ -152,6 +152,11 @@ describe("ensureServiceAccountRole", () => {
     expect(again.changes).toEqual([]);
     expect(iamWrites()).toEqual([]);
     expect(kubeWrites()).toEqual([]);
+    // --namespace-wide payments: any service account of payments, and none of a neighbouring namespace.
+    const trust = await trustPolicyOf();
+    expect(decisionFor(trust, at, "payments/batch")).toBe("allowed");
+    expect(decisionFor(trust, at, "billing/api")).toBe("denied");
+    expect(decisionFor(trust, at, "payments/api", "vault")).toBe("denied");
   });
 
   it("keeps the other annotations and labels of an existing service account (one JSON merge patch)", async () => {
