@@ -8,6 +8,7 @@ import { IamError, type IamErrorCode } from "@irsa-anywhere/iam";
 import { KeysError, type KeysErrorCode } from "@irsa-anywhere/keys";
 import { KubeError, type KubeErrorCode } from "@irsa-anywhere/kube";
 import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
+import { RoleError, type RoleErrorCode } from "@irsa-anywhere/role";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { emit } from "./emit.js";
@@ -111,6 +112,21 @@ const server: Record<ServeErrorCode, ExitCode> = {
   ERR_SERVER_CLOSED: 1,
 };
 
+const role: Record<RoleErrorCode, ExitCode> = {
+  ERR_ROLE_NAME_INVALID: 2,
+  ERR_ROLE_OPTION_INVALID: 2,
+  ERR_POLICY_ARN_INVALID: 2,
+  ERR_ARN_PARTITION_MISMATCH: 2,
+  ERR_POLICY_INVALID: 2,
+  ERR_NAMESPACE_NOT_FOUND: 2,
+  ERR_OIDC_PROVIDER_MISSING: 2,
+  ERR_ANNOTATION_CONFLICT: 2,
+  ERR_TRUST_POLICY_TOO_WIDE: 2,
+  ERR_TRUST_POLICY_CONFLICT: 1,
+  ERR_SERVICE_ACCOUNT_NOT_ANNOTATED: 1,
+  ERR_ROLE_INCOMPLETE: 1,
+};
+
 const cli: Record<CliErrorCode, ExitCode> = {
   ERR_USAGE: 2,
   ERR_OUTPUT_UNWRITABLE: 2,
@@ -138,6 +154,7 @@ describe("exitCodeFor", () => {
     ...rows(iam, (code) => new IamError(code, "m")),
     ...rows(doctor, (code) => new DoctorError(code, "m")),
     ...rows(server, (code) => new ServeError(code, "m")),
+    ...rows(role, (code) => new RoleError(code, "m")),
     ...rows(cli, (code) => new CliError(code, "m")),
     ["ERR_USAGE", new UsageError("m"), 2],
   ])("gives %s exit %s", (_code, error, exitCode) => {

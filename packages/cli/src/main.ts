@@ -11,6 +11,7 @@ import { initCommand } from "./commands/init.js";
 import { keygenCommand } from "./commands/keygen.js";
 import { keysCommand } from "./commands/keys.js";
 import { publishCommand } from "./commands/publish.js";
+import { roleCommand, roleSubcommands } from "./commands/role.js";
 import { rotateCommand, rotatePhaseCommands } from "./commands/rotate.js";
 import { serveCommand } from "./commands/serve.js";
 import { trustPolicyCommand } from "./commands/trust-policy.js";
@@ -51,6 +52,7 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .command(publishCommand)
   .command(doctorCommand)
   .command(trustPolicyCommand)
+  .command(roleCommand)
   .command(serveCommand)
   .command(keygenCommand)
   .command(rotateCommand)
@@ -80,7 +82,11 @@ rememberCommands(
   new Map(
     registered.map((name) => [
       name,
-      name === rotateCommand.command ? rotatePhaseCommands.map((phase) => phase.command) : [],
+      name === rotateCommand.command
+        ? rotatePhaseCommands.map((phase) => phase.command)
+        : name === roleCommand.command
+          ? roleSubcommands.map((command) => command.command)
+          : [],
     ]),
   ),
 );

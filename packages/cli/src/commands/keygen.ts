@@ -12,6 +12,7 @@ import { defineCommand } from "../command-module.js";
 import { jsonOptions } from "../json-output.js";
 import { hasKeySource, readKeys } from "../key-sources.js";
 import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
+import { repeated } from "../repeated-options.js";
 import { UsageError } from "../usage-error.js";
 
 export interface KeygenArgs {
@@ -30,8 +31,6 @@ export interface KeygenArgs {
   context?: string | undefined;
   json: boolean;
 }
-
-const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export const keygenCommand = defineCommand({
   command: "keygen",
@@ -117,8 +116,8 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
     );
   }
   const keeps =
-    list(args["keep-public-key"]).length > 0 ||
-    list(args["secret-file"]).length > 0 ||
+    repeated(args["keep-public-key"]).length > 0 ||
+    repeated(args["secret-file"]).length > 0 ||
     args.cluster !== undefined;
   if (keeps && args["secret-manifest"] === undefined) {
     throw new UsageError(
@@ -179,13 +178,13 @@ async function previousKeys(args: KeygenArgs): Promise<PublicSigningKey[]> {
   };
   const sources = [
     ...(args.cluster === undefined ? [] : [{ ...common, cluster: args.cluster }]),
-    ...list(args["secret-file"]).map((file) => ({ ...common, "secret-file": file })),
+    ...repeated(args["secret-file"]).map((file) => ({ ...common, "secret-file": file })),
   ];
   const keys: PublicSigningKey[] = [];
   for (const source of sources) {
     if (hasKeySource(source)) keys.push(currentSigningKey(await readKeys(source)));
   }
-  for (const file of list(args["keep-public-key"])) {
+  for (const file of repeated(args["keep-public-key"])) {
     keys.push(...(await readKeys({ ...common, key: file })));
   }
   return distinctKeys(keys);
