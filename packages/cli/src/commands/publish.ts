@@ -66,6 +66,17 @@ function logLines(result: PublishResult) {
       message: result.bucketPolicy.reason,
     });
   }
+  if (result.distribution) {
+    const d = result.distribution;
+    lines.push({
+      action: "cloudfront-distribution",
+      id: d.id,
+      domainName: d.domainName,
+      outcome: d.action,
+      status: d.status,
+      message: `${d.domainName}${d.alias ? ` serving ${d.alias}` : ""}, ${d.status}`,
+    });
+  }
   for (const doc of result.documents) {
     lines.push({
       action: "document",
@@ -74,6 +85,16 @@ function logLines(result: PublishResult) {
       outcome: doc.action,
       written: doc.written,
       message: doc.reason,
+    });
+  }
+  if (result.distribution?.invalidation) {
+    const i = result.distribution.invalidation;
+    lines.push({
+      action: "cloudfront-invalidation",
+      id: i.id,
+      paths: i.paths,
+      completed: i.completed,
+      message: `invalidated ${i.paths.join(", ")}${i.completed ? "" : " (not complete yet)"}`,
     });
   }
   if (result.oidcProvider) {
@@ -114,7 +135,19 @@ export function describeResult(result: PublishResult): string {
       `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason})`,
     );
   }
+  if (result.distribution) {
+    const d = result.distribution;
+    lines.push(
+      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
+    );
+  }
   for (const doc of result.documents) lines.push(`${verb(doc.action)} ${doc.location}  (${doc.reason})`);
+  if (result.distribution?.invalidation) {
+    const i = result.distribution.invalidation;
+    lines.push(
+      `${paint(out, 32, "invalidated".padEnd(14))} ${i.paths.join(" ")}  (${i.id}${i.completed ? ", completed" : ", still in progress"})`,
+    );
+  }
   if (result.oidcProvider) {
     const provider = result.oidcProvider;
     lines.push(`${verb(provider.action)} IAM OIDC provider ${provider.arn ?? "(new)"}  (${provider.reason})`);
