@@ -100,6 +100,15 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
       throw objectError(error, operation, server);
     }
   };
+  // A read or delete of what is not there is an answer (undefined), not a failure.
+  const absentOn404 = async <T>(operation: string, answer: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await kubeRequest({ server, operation, timeoutMs }, answer());
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined;
+      throw objectError(error, operation, server);
+    }
+  };
   const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as KubeObject;
   const spec = (ref: KubeObjectRef) => ({
     apiVersion: ref.apiVersion,
@@ -122,25 +131,14 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
       return plain(applied);
     },
     async read(ref) {
-      try {
-        return plain(await call(`get ${describeRef(ref)}`, () => api.read(spec(ref))));
-      } catch (error) {
-        if (error instanceof KubeError && (error.cause as { status?: number } | undefined)?.status === 404)
-          return undefined;
-        throw error;
-      }
+      const found = await absentOn404(`get ${describeRef(ref)}`, () => api.read(spec(ref)));
+      return found === undefined ? undefined : plain(found);
     },
     async remove(ref, { dryRun = false } = {}) {
-      try {
-        await call(`delete ${describeRef(ref)}`, () =>
-          api.delete(spec(ref), undefined, dryRun ? "All" : undefined, undefined, undefined, "Foreground"),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof KubeError && (error.cause as { status?: number } | undefined)?.status === 404)
-          return false;
-        throw error;
-      }
+      const removed = await absentOn404(`delete ${describeRef(ref)}`, () =>
+        api.delete(spec(ref), undefined, dryRun ? "All" : undefined, undefined, undefined, "Foreground"),
+      );
+      return removed !== undefined;
     },
     async list(kind, labelSelector, namespace) {
       const where = namespace === undefined ? "" : ` in namespace ${namespace}`;
@@ -247,19 +245,18 @@ function objectError(error: unknown, operation: string, server: string): KubeErr
       return undefined;
     }
   })();
-  const cause = { status, error };
   if (status === 401 || status === 403) {
     return new KubeError(
       "ERR_CLUSTER_FORBIDDEN",
       `${server} refused to let this identity ${operation} (HTTP ${status}); use a kubeconfig whose identity may, such as a cluster admin's`,
-      { cause },
+      { cause: error },
     );
   }
   if (status === 404 || status === 409 || status === 422 || status === 400 || status === 415) {
     return new KubeError(
       "ERR_CLUSTER_WRITE_REFUSED",
       `${server} refused to ${operation} (HTTP ${status})${said === undefined ? "" : `: ${said}`}`,
-      { cause },
+      { cause: error },
     );
   }
   const reason =
@@ -267,6 +264,6 @@ function objectError(error: unknown, operation: string, server: string): KubeErr
   return new KubeError(
     "ERR_CLUSTER_UNREACHABLE",
     `cannot ${operation} on ${server}: ${reason}; check that the cluster is up and the kubeconfig points at it`,
-    { cause },
+    { cause: error },
   );
 }
