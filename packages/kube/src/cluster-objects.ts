@@ -1,7 +1,6 @@
-import { firstLine } from "@irsa-anywhere/errors";
 import { KubeError } from "./errors.js";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { httpStatus, kubeRequest } from "./lib/request.js";
+import { clusterError, httpStatus, kubeRequest } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
 /**
@@ -97,7 +96,7 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
     try {
       return await kubeRequest({ server, operation, timeoutMs }, answer());
     } catch (error) {
-      throw objectError(error, operation, server);
+      throw clusterError(error, operation, server);
     }
   };
   // A read or delete of what is not there is an answer (undefined), not a failure.
@@ -106,7 +105,7 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
       return await kubeRequest({ server, operation, timeoutMs }, answer());
     } catch (error) {
       if (httpStatus(error) === 404) return undefined;
-      throw objectError(error, operation, server);
+      throw clusterError(error, operation, server);
     }
   };
   const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as KubeObject;
@@ -231,39 +230,4 @@ export function refOf(object: {
  */
 export function describeRef(ref: KubeObjectRef): string {
   return `${ref.kind} ${ref.namespace === undefined ? "" : `${ref.namespace}/`}${ref.name}`;
-}
-
-function objectError(error: unknown, operation: string, server: string): KubeError {
-  const status = httpStatus(error);
-  const body = (error as { body?: unknown } | null)?.body;
-  const said = (() => {
-    const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
-    try {
-      const message = (JSON.parse(text) as { message?: unknown }).message;
-      return typeof message === "string" ? firstLine(message) : undefined;
-    } catch {
-      return undefined;
-    }
-  })();
-  if (status === 401 || status === 403) {
-    return new KubeError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${server} refused to let this identity ${operation} (HTTP ${status}); use a kubeconfig whose identity may, such as a cluster admin's`,
-      { cause: error },
-    );
-  }
-  if (status === 404 || status === 409 || status === 422 || status === 400 || status === 415) {
-    return new KubeError(
-      "ERR_CLUSTER_WRITE_REFUSED",
-      `${server} refused to ${operation} (HTTP ${status})${said === undefined ? "" : `: ${said}`}`,
-      { cause: error },
-    );
-  }
-  const reason =
-    status === undefined ? firstLine(error) : `HTTP ${status}${said === undefined ? "" : `: ${said}`}`;
-  return new KubeError(
-    "ERR_CLUSTER_UNREACHABLE",
-    `cannot ${operation} on ${server}: ${reason}; check that the cluster is up and the kubeconfig points at it`,
-    { cause: error },
-  );
 }

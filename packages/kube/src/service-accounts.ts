@@ -1,7 +1,5 @@
-import { firstLine } from "@irsa-anywhere/errors";
-import { KubeError } from "./errors.js";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { httpStatus, kubeRequest } from "./lib/request.js";
+import { clusterError, httpStatus, kubeRequest } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
 /** A service account as the role commands see it: its name and its metadata's maps. */
@@ -124,19 +122,4 @@ function stateOf(
     annotations: { ...object.metadata?.annotations },
     labels: { ...object.metadata?.labels },
   };
-}
-
-function clusterError(error: unknown, operation: string, server: string): KubeError {
-  const status = httpStatus(error);
-  if (status === 401 || status === 403) {
-    return new KubeError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${server} refused to let this identity ${operation} (HTTP ${status}); grant it, or use a kubeconfig that has it`,
-    );
-  }
-  return new KubeError(
-    "ERR_CLUSTER_UNREACHABLE",
-    `cannot ${operation} on ${server}: ${firstLine(error)}; check that the cluster is up and the kubeconfig points at it`,
-    { cause: error },
-  );
 }
