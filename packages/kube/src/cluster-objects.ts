@@ -1,6 +1,6 @@
 import { KubeError } from "./errors.js";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { clusterError, httpStatus, kubeRequest } from "./lib/request.js";
+import { requests } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
 /**
@@ -92,22 +92,7 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
   const { k8s, config, server } = await loadKubeconfig(options);
   const api = k8s.KubernetesObjectApi.makeApiClient(config);
   const timeoutMs = kubernetesTimeoutMs(options.timeoutMs);
-  const call = async <T>(operation: string, answer: () => Promise<T>): Promise<T> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      throw clusterError(error, operation, server);
-    }
-  };
-  // A read or delete of what is not there is an answer (undefined), not a failure.
-  const absentOn404 = async <T>(operation: string, answer: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      if (httpStatus(error) === 404) return undefined;
-      throw clusterError(error, operation, server);
-    }
-  };
+  const { call, absentOn404 } = requests(server, timeoutMs);
   const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as KubeObject;
   const spec = (ref: KubeObjectRef) => ({
     apiVersion: ref.apiVersion,

@@ -1,5 +1,5 @@
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { clusterError, httpStatus, kubeRequest } from "./lib/request.js";
+import { requests } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
 /** A service account as the role commands see it: its name and its metadata's maps. */
@@ -61,21 +61,7 @@ export async function connectServiceAccounts(
   const { k8s, config, server } = await loadKubeconfig(options);
   const api = config.makeApiClient(k8s.CoreV1Api);
   const timeoutMs = kubernetesTimeoutMs(options.timeoutMs);
-  const call = async <T>(operation: string, answer: () => Promise<T>): Promise<T> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      throw clusterError(error, operation, server);
-    }
-  };
-  const absentOn404 = async <T>(operation: string, answer: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      if (httpStatus(error) === 404) return undefined;
-      throw clusterError(error, operation, server);
-    }
-  };
+  const { call, absentOn404 } = requests(server, timeoutMs);
   return {
     server,
     async namespaceExists(namespace) {

@@ -73,3 +73,28 @@ export function clusterError(error: unknown, operation: string, server: string):
     { cause: error },
   );
 }
+
+/**
+ * @internal
+ * The two ways a connection makes its requests, under the one timeout policy: `call`, whose
+ * failure is a {@link clusterError}, and `absentOn404`, for which an object that is not there is
+ * `undefined` (a read or delete of nothing is an answer, not a failure).
+ */
+export function requests(server: string, timeoutMs: number) {
+  const call = async <T>(operation: string, answer: () => Promise<T>): Promise<T> => {
+    try {
+      return await kubeRequest({ server, operation, timeoutMs }, answer());
+    } catch (error) {
+      throw clusterError(error, operation, server);
+    }
+  };
+  const absentOn404 = async <T>(operation: string, answer: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await kubeRequest({ server, operation, timeoutMs }, answer());
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined;
+      throw clusterError(error, operation, server);
+    }
+  };
+  return { call, absentOn404 };
+}
