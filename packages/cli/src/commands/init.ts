@@ -11,8 +11,16 @@ import { CliError } from "../errors.js";
 import { jsonOptions } from "../json-output.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
-import { BUCKET_REGION_OPTION, ENDPOINT_URL_OPTION, PREFIX_OPTION } from "../publish-options.js";
-import { paint } from "../terminal.js";
+import {
+  BUCKET_REGION_OPTION,
+  CERTIFICATE_ARN_OPTION,
+  DOMAIN_OPTION,
+  ENDPOINT_URL_OPTION,
+  PREFIX_OPTION,
+  PRICE_CLASS_OPTION,
+  refuseCloudFrontOnlyOptions,
+} from "../publish-options.js";
+import { paint, warn } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
 export interface InitArgs extends AwsArgs {
@@ -21,6 +29,8 @@ export interface InitArgs extends AwsArgs {
   "endpoint-url"?: string | undefined;
   cloudfront: boolean;
   domain?: string | undefined;
+  "certificate-arn"?: string | undefined;
+  "price-class"?: string | undefined;
   "cluster-spec"?: string | undefined;
   "kubeadm-config"?: string | undefined;
   "key-dir"?: string | undefined;
@@ -51,15 +61,12 @@ export const initCommand = defineCommand({
         type: "boolean",
         default: false,
         describe:
-          "Serve the issuer through CloudFront from a private bucket (Block Public Access all on); the distribution is made now",
-        group: "Where:",
+          "Serve the issuer through CloudFront from a private bucket (Block Public Access all on): the distribution is found or created now (not waited for; publish waits)",
+        group: "CloudFront:",
       })
-      .option("domain", {
-        type: "string",
-        requiresArg: true,
-        describe: "With --cloudfront: the custom domain that will be the issuer's host",
-        group: "Where:",
-      })
+      .option("domain", DOMAIN_OPTION)
+      .option("certificate-arn", CERTIFICATE_ARN_OPTION)
+      .option("price-class", PRICE_CLASS_OPTION)
       .option("region", BUCKET_REGION_OPTION)
       .option("endpoint-url", ENDPOINT_URL_OPTION)
       .option("cluster-spec", {
@@ -137,9 +144,7 @@ interface InitResult extends PreparedIssuer {
  * file changed.
  */
 export async function runInit(args: InitArgs): Promise<void> {
-  if (args.domain !== undefined && !args.cloudfront) {
-    throw new UsageError("--domain names the CloudFront distribution's custom domain; add --cloudfront");
-  }
+  refuseCloudFrontOnlyOptions(args);
   if (args["key-dir"] !== undefined && args["kubeadm-config"] === undefined) {
     throw new UsageError(
       "--key-dir generates the key pair for kubeadm; add --kubeadm-config (EKS Anywhere makes its own key)",
@@ -160,9 +165,15 @@ export async function runInit(args: InitArgs): Promise<void> {
     endpointUrl: args["endpoint-url"],
     aws,
     dryRun: args["dry-run"],
-    // CloudFront: the publisher's distribution finder/creator (its cloudfront.ts, not on this
-    // branch yet) goes here as `distribution`; without it prepareIssuer refuses --cloudfront.
-    ...(args.cloudfront ? { cloudfront: { domain: args.domain } } : {}),
+    ...(args.cloudfront
+      ? {
+          cloudFront: {
+            domain: args.domain,
+            certificateArn: args["certificate-arn"],
+            priceClass: args["price-class"],
+          },
+        }
+      : {}),
   });
   const result: InitResult = { ...prepared };
   if (keyDir !== undefined && config?.keyFiles) result.keys = await writeKeys(keyDir, config.keyFiles, args);
@@ -277,6 +288,28 @@ function report(result: InitResult, args: InitArgs): void {
     written: bucket.written,
     message: bucket.reason,
   });
+  if (result.bucketPolicy)
+    logEvent(format, {
+      action: "bucket-policy",
+      outcome: result.bucketPolicy.action,
+      written: result.bucketPolicy.written,
+      message: result.bucketPolicy.reason,
+    });
+  if (result.distribution) {
+    const d = result.distribution;
+    logEvent(format, {
+      action: "cloudfront-distribution",
+      id: d.id,
+      domainName: d.domainName,
+      outcome: d.action,
+      status: d.status,
+      message: `${d.domainName || "(new)"}${d.alias ? ` serving ${d.alias}` : ""}, ${d.status}`,
+    });
+  }
+  for (const warning of result.warnings) {
+    if (format === "json") logEvent(format, { action: "warning", level: "warn", message: warning });
+    else warn(warning);
+  }
   if (config)
     logEvent(format, {
       action: "cluster-config",
@@ -315,7 +348,14 @@ function describeInit(result: InitResult, args: InitArgs): string {
   lines.push(`${verb(bucket.action)} bucket ${bucket.bucket} in ${bucket.region}  (${bucket.reason})`);
   if (result.distribution) {
     const d = result.distribution;
-    lines.push(`${verb(d.action)} CloudFront distribution ${d.domainName ?? "(new)"}`);
+    lines.push(
+      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
+    );
+  }
+  if (result.bucketPolicy) {
+    lines.push(
+      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid || "for the distribution"}  (${result.bucketPolicy.reason})`,
+    );
   }
   if (keys) {
     lines.push(
@@ -348,7 +388,12 @@ function describeInit(result: InitResult, args: InitArgs): string {
     ...(args.prefix === undefined ? [] : [`--prefix ${args.prefix}`]),
     `--region ${bucket.region}`,
     ...(result.mode === "s3" ? ["--public-read-policy"] : ["--cloudfront"]),
+    ...(args.domain === undefined ? [] : [`--domain ${args.domain}`]),
+    ...(args["certificate-arn"] === undefined ? [] : [`--certificate-arn ${args["certificate-arn"]}`]),
   ];
   lines.push(`Once the cluster is up: ${publish.join(" ")}`);
+  if (result.distribution && result.distribution.status !== "Deployed") {
+    lines.push("(publish waits for the distribution to deploy, which takes CloudFront a few minutes)");
+  }
   return `${lines.join("\n")}\n`;
 }
