@@ -6,6 +6,12 @@ import type { PreparedIssuer } from "@irsa-anywhere/publisher";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "../aws-options.js";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
+import {
+  describeBucketPolicy,
+  describeDistribution,
+  distributionLogLines,
+  reportWarnings,
+} from "../distribution-report.js";
 import { emit } from "../emit.js";
 import { CliError } from "../errors.js";
 import { jsonOptions } from "../json-output.js";
@@ -20,7 +26,7 @@ import {
   PRICE_CLASS_OPTION,
   refuseCloudFrontOnlyOptions,
 } from "../publish-options.js";
-import { paint, warn } from "../terminal.js";
+import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
 export interface InitArgs extends AwsArgs {
@@ -104,6 +110,10 @@ export const initCommand = defineCommand({
       .example(
         "$0 init --bucket my-oidc --prefix prod --region us-west-2 --cluster-spec prod.yaml",
         "Before eksctl anywhere create cluster -f prod.yaml",
+      )
+      .example(
+        "$0 init --bucket my-private-oidc --prefix prod --region us-west-2 --cloudfront --cluster-spec prod.yaml",
+        "The same behind CloudFront: a private bucket, and the distribution's https://dXXXX.cloudfront.net/prod as the issuer",
       )
       .example(
         "$0 init --bucket my-oidc --prefix prod --kubeadm-config kubeadm.yaml --key-dir pki/",
@@ -288,28 +298,8 @@ function report(result: InitResult, args: InitArgs): void {
     written: bucket.written,
     message: bucket.reason,
   });
-  if (result.bucketPolicy)
-    logEvent(format, {
-      action: "bucket-policy",
-      outcome: result.bucketPolicy.action,
-      written: result.bucketPolicy.written,
-      message: result.bucketPolicy.reason,
-    });
-  if (result.distribution) {
-    const d = result.distribution;
-    logEvent(format, {
-      action: "cloudfront-distribution",
-      id: d.id,
-      domainName: d.domainName,
-      outcome: d.action,
-      status: d.status,
-      message: `${d.domainName || "(new)"}${d.alias ? ` serving ${d.alias}` : ""}, ${d.status}`,
-    });
-  }
-  for (const warning of result.warnings) {
-    if (format === "json") logEvent(format, { action: "warning", level: "warn", message: warning });
-    else warn(warning);
-  }
+  for (const line of distributionLogLines(result.bucketPolicy, result.distribution)) logEvent(format, line);
+  reportWarnings(format, result.warnings);
   if (config)
     logEvent(format, {
       action: "cluster-config",
@@ -346,17 +336,10 @@ function describeInit(result: InitResult, args: InitArgs): string {
   const lines: string[] = [];
   if (result.dryRun) lines.push("Dry run: nothing was created or written.");
   lines.push(`${verb(bucket.action)} bucket ${bucket.bucket} in ${bucket.region}  (${bucket.reason})`);
-  if (result.distribution) {
-    const d = result.distribution;
-    lines.push(
-      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
-    );
-  }
-  if (result.bucketPolicy) {
-    lines.push(
-      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid || "for the distribution"}  (${result.bucketPolicy.reason})`,
-    );
-  }
+  if (result.distribution)
+    lines.push(describeDistribution(verb(result.distribution.action), result.distribution));
+  if (result.bucketPolicy)
+    lines.push(describeBucketPolicy(verb(result.bucketPolicy.action), result.bucketPolicy));
   if (keys) {
     lines.push(
       `${verb(keys.action)} ${Object.keys(keys.install).join(", ")}${keys.kid ? `  (kid ${keys.kid})` : ""}`,
@@ -392,7 +375,7 @@ function describeInit(result: InitResult, args: InitArgs): string {
     ...(args["certificate-arn"] === undefined ? [] : [`--certificate-arn ${args["certificate-arn"]}`]),
   ];
   lines.push(`Once the cluster is up: ${publish.join(" ")}`);
-  if (result.distribution && result.distribution.status !== "Deployed") {
+  if (result.distribution && result.distribution.status !== "Deployed" && !result.dryRun) {
     lines.push("(publish waits for the distribution to deploy, which takes CloudFront a few minutes)");
   }
   return `${lines.join("\n")}\n`;
