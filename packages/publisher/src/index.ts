@@ -15,9 +15,6 @@ export {
   type IssuerBucketOutcome,
 } from "./issuer-bucket.js";
 export {
-  type DistributionOutcome,
-  type DistributionRequest,
-  type FindOrCreateDistribution,
   type PreparedIssuer,
   type PrepareIssuerOptions,
   prepareIssuer,
