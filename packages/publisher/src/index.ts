@@ -15,8 +15,6 @@ export {
   type IssuerBucketOutcome,
 } from "./issuer-bucket.js";
 export {
-  type DistributionRequest,
-  type FindOrCreateDistribution,
   type PreparedIssuer,
   type PrepareIssuerOptions,
   prepareIssuer,

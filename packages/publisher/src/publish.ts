@@ -31,7 +31,6 @@ import { PublishError } from "./errors.js";
 import { readBlockPublicAccess } from "./issuer-bucket.js";
 import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
-import { translateS3Error } from "./s3-error.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
