@@ -2,13 +2,12 @@ import { X509Certificate } from "node:crypto";
 import {
   type ClusterObjects,
   type DeploymentProgress,
-  KubeError,
   type KubeObject,
   waitForDeployment,
 } from "@irsa-anywhere/kube";
 import { certificateFingerprint, issueServingCertificate } from "./certificates.js";
 import { WebhookError } from "./errors.js";
-import { asKubeObject, assertMayWrite } from "./install-webhook.js";
+import { asKubeObject, assertMayWrite, WEBHOOK_FIELD_MANAGER } from "./install-webhook.js";
 import { judgeWebhookHealth } from "./installation-health.js";
 import { readSecretText } from "./installed-objects.js";
 import {
@@ -176,13 +175,16 @@ export async function renewWebhookCertificate(
 const deploymentRef = (namespace: string) =>
   ({ apiVersion: "apps/v1", kind: "Deployment", namespace, name: WEBHOOK_NAME }) as const;
 
+/** The field manager of renew-cert's one field, the pod template's certificate annotation. */
+export const RENEW_FIELD_MANAGER = `${WEBHOOK_FIELD_MANAGER}-renew-cert`;
+
 /**
- * Sets the pod template's certificate annotation to `fingerprint`, a rolling restart. The options
- * install was run with (image, replicas, region…) are not known here, so the Deployment applied is
- * the one in the cluster with that one annotation changed, and the metadata install gives it: the
- * same field manager applying less would take the rest away. Applied over the version read (a
- * compare-and-swap, so that a change made meanwhile is not undone); a version the Deployment
- * controller moved on meanwhile (a status update) is read again, a few times.
+ * Sets the pod template's certificate annotation to `fingerprint`, a rolling restart. The applied
+ * object holds that one annotation and nothing else, as a field manager of its own: the options
+ * install was run with (image, replicas, region…) are not known here, and applying the whole live
+ * Deployment would make its every field, a sidecar another tool added included, ours, to be
+ * removed by the next install. The next `webhook install` (which forces) takes the annotation
+ * back with the same value, since it reads the same certificate.
  */
 async function restartWithCertificate(
   cluster: ClusterObjects,
@@ -190,35 +192,15 @@ async function restartWithCertificate(
   fingerprint: string,
 ): Promise<void> {
   const namespace = manifest.metadata.namespace as string;
-  for (let attempt = 1; ; attempt++) {
-    const live = await cluster.read(deploymentRef(namespace));
-    if (live === undefined) throw notInstalled(namespace, cluster.server);
-    const spec = structuredClone(live.spec) as {
-      template?: { metadata?: { annotations?: Record<string, string> } };
-    };
-    spec.template ??= {};
-    spec.template.metadata ??= {};
-    spec.template.metadata.annotations = {
-      ...spec.template.metadata.annotations,
-      [SERVING_CERTIFICATE_ANNOTATION]: fingerprint,
-    };
-    const next: KubeObject = {
+  if ((await cluster.read(deploymentRef(namespace))) === undefined)
+    throw notInstalled(namespace, cluster.server);
+  await cluster.apply(
+    {
       apiVersion: manifest.apiVersion,
       kind: manifest.kind,
-      metadata: {
-        ...manifest.metadata,
-        ...(live.metadata.resourceVersion !== undefined && {
-          resourceVersion: live.metadata.resourceVersion,
-        }),
-      },
-      spec,
-    };
-    try {
-      await cluster.apply(next);
-      return;
-    } catch (error) {
-      if (!(error instanceof KubeError && error.code === "ERR_CLUSTER_WRITE_REFUSED") || attempt === 3)
-        throw error;
-    }
-  }
+      metadata: { name: manifest.metadata.name, namespace },
+      spec: { template: { metadata: { annotations: { [SERVING_CERTIFICATE_ANNOTATION]: fingerprint } } } },
+    },
+    { fieldManager: RENEW_FIELD_MANAGER },
+  );
 }
