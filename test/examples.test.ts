@@ -246,7 +246,7 @@ describe("examples/webhook", () => {
     ]);
   });
 
-  it("lets the job patch only the serving Secret, and read only the CA's beside it", () => {
+  it("lets the job patch only the serving Secret and the webhook's Deployment, and read only the CA's beside them", () => {
     const role = inWebhook("Role") as unknown as { rules: object[] };
     expect(role.rules).toEqual([
       {
@@ -256,6 +256,12 @@ describe("examples/webhook", () => {
         verbs: ["get", "patch"],
       },
       { apiGroups: [""], resources: ["secrets"], resourceNames: ["pod-identity-webhook-ca"], verbs: ["get"] },
+      {
+        apiGroups: ["apps"],
+        resources: ["deployments"],
+        resourceNames: ["pod-identity-webhook"],
+        verbs: ["get", "patch"],
+      },
     ]);
   });
 });

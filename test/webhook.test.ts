@@ -54,7 +54,13 @@ const webhook = (...args: string[]) =>
 interface StoredObject {
   metadata: { annotations: Record<string, string>; resourceVersion?: string };
   data?: Record<string, string>;
-  spec: { replicas?: number; template: { spec: { containers: Array<{ args: string[] }> } } };
+  spec: {
+    replicas?: number;
+    template: {
+      metadata: { annotations?: Record<string, string> };
+      spec: { containers: Array<{ args: string[] }> };
+    };
+  };
   webhooks: Array<{ clientConfig: { caBundle?: string } }>;
 }
 const stored = (path: string) => api.objects.get(path) as StoredObject | undefined;
@@ -65,6 +71,10 @@ const writes = () =>
 const realApplies = () => api.applied.filter((apply) => !apply.dryRun);
 const secretText = (path: string, key: string) =>
   Buffer.from(stored(path)?.data?.[key] ?? "", "base64").toString();
+const templateFingerprint = () =>
+  stored(paths.deployment)?.spec.template.metadata.annotations?.[
+    "irsa-anywhere.dev/serving-certificate-sha256"
+  ];
 const caBundle = () =>
   Buffer.from(stored(paths.configuration)?.webhooks[0]?.clientConfig.caBundle ?? "", "base64").toString();
 
@@ -321,6 +331,7 @@ describe("webhook status", () => {
       ["deployment", "pass"],
       ["replicas", "pass"],
       ["certificate", "pass"],
+      ["served-certificate", "pass"],
       ["ca-bundle", "pass"],
       ["service", "pass"],
     ]);
@@ -346,6 +357,28 @@ describe("webhook status", () => {
     expect(result.stdout).toMatch(
       /^FAIL {2}ca-bundle: the CA bundle the API server trusts does not verify the serving certificate/m,
     );
+  });
+
+  it("warns when the pods were started with another certificate than the Secret's", async () => {
+    expect((await webhook("install")).code).toBe(0);
+    // As after the Secret was replaced by hand: the template names the certificate before.
+    const deployment = structuredClone(stored(paths.deployment)) as StoredObject;
+    deployment.spec.template.metadata.annotations = {
+      "irsa-anywhere.dev/serving-certificate-sha256": "AB:CD",
+    };
+    api.objects.set(paths.deployment, deployment);
+    const result = await webhook("status", "--json");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).checks).toContainEqual({
+      id: "served-certificate",
+      status: "warn",
+      message: expect.stringMatching(
+        /started with another certificate .*pods may still serve the old certificate/,
+      ),
+      fix: expect.stringMatching(
+        /webhook renew-cert --namespace irsa-anywhere: a new certificate, and the pods restarted/,
+      ),
+    });
   });
 
   it("says, exit 2, when nothing is installed in the namespace given", async () => {
@@ -417,14 +450,23 @@ describe("webhook renew-cert", () => {
     const result = await webhook("renew-cert");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/renewed the serving certificate in irsa-anywhere: valid until/);
-    // One write: the serving Secret, certificate and key together.
+    expect(result.stderr).toMatch(
+      /waiting for Deployment irsa-anywhere\/pod-identity-webhook: 2 of 2 replicas ready/,
+    );
+    // The serving Secret, certificate and key together, then the Deployment, whose new pods mount it.
     expect(
       writes()
         .slice(writesBefore)
         .map((request) => [request.method, request.path]),
-    ).toEqual([["PATCH", paths.tls]]);
+    ).toEqual([
+      ["PATCH", paths.tls],
+      ["PATCH", paths.deployment],
+    ]);
     const served = { cert: secretText(paths.tls, "tls.crt"), key: secretText(paths.tls, "tls.key") };
     expect(served.cert).not.toBe(oldServing);
+    // A new pod template (a rolling restart), naming the certificate its pods start with.
+    expect(templateFingerprint()).toBe(new X509Certificate(served.cert).fingerprint256);
+    expect(templateFingerprint()).not.toBe(new X509Certificate(oldServing).fingerprint256);
     expect(secretText(paths.ca, "ca.crt")).toBe(caPem);
     for (const name of [
       "pod-identity-webhook.irsa-anywhere.svc",
@@ -433,6 +475,43 @@ describe("webhook renew-cert", () => {
       expect([name, await handshake(served, caBundle(), name)]).toEqual([name, "ok"]);
     }
     expect(JSON.parse((await webhook("status", "--json")).stdout)).toMatchObject({ healthy: true });
+  });
+
+  it("leaves nothing for install to change afterwards: the same certificate, the same pod template", async () => {
+    expect((await webhook("install", "--replicas", "3")).code).toBe(0);
+    expect((await webhook("renew-cert")).code).toBe(0);
+    // The Deployment as install made it, options and all, but for the certificate it names.
+    expect(stored(paths.deployment)?.spec.replicas).toBe(3);
+    const renewed = templateFingerprint();
+    const versions = JSON.stringify([...api.objects.entries()]);
+    const again = await webhook("install", "--replicas", "3");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("0 created, 0 changed, 12 unchanged");
+    expect(JSON.stringify([...api.objects.entries()])).toBe(versions);
+    expect(templateFingerprint()).toBe(renewed);
+  });
+
+  it("fails, exit 1, when the restarted pods are not ready within --timeout", async () => {
+    expect((await webhook("install")).code).toBe(0);
+    api.setDeploymentsReady(false);
+    const result = await webhook("renew-cert", "--timeout", "4s");
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n").at(-1)).toMatch(
+      /^irsa-anywhere: Deployment irsa-anywhere\/pod-identity-webhook has 0 of 2 replicas ready after \d/,
+    );
+    // The certificate is renewed; the pods that would serve it are what is wrong.
+    expect(templateFingerprint()).toBe(new X509Certificate(secretText(paths.tls, "tls.crt")).fingerprint256);
+  });
+
+  it("writes nothing, exit 1, when it may renew the Secret but not restart the Deployment", async () => {
+    expect((await webhook("install")).code).toBe(0);
+    const before = JSON.stringify([...api.objects.entries()]);
+    api.readOnly.add(paths.deployment);
+    const result = await webhook("renew-cert");
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/does not let this identity patch Deployment.*nothing was changed/);
+    expect(JSON.stringify([...api.objects.entries()])).toBe(before);
   });
 
   it("refuses, exit 2, where cert-manager renews the certificate", async () => {

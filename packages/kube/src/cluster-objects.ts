@@ -51,8 +51,10 @@ export interface ClusterObjects {
    * Server-side apply (`application/apply-patch+yaml`) as the field manager, with `force` so that
    * this manager takes back the fields it declares. A `metadata.resourceVersion` in the object
    * makes the write a compare-and-swap. `dryRun` asks the API server what it would store.
+   * `fieldManager` applies as another manager than the connection's, for a write that owns only
+   * the few fields it sends (a partial object) and must not take the others from the main manager.
    */
-  apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  apply(object: KubeObject, options?: { dryRun?: boolean; fieldManager?: string }): Promise<KubeObject>;
   /** The object, or `undefined` when there is none. */
   read(ref: KubeObjectRef): Promise<KubeObject | undefined>;
   /** Deletes the object; `false` when there was none. */
@@ -101,13 +103,13 @@ export async function connectClusterObjects(options: ClusterObjectsOptions): Pro
   });
   return {
     server,
-    async apply(object, { dryRun = false } = {}) {
+    async apply(object, { dryRun = false, fieldManager = options.fieldManager } = {}) {
       const applied = await call(`apply ${describeRef(refOf(object))}`, () =>
         api.patch(
           plain(object),
           undefined,
           dryRun ? "All" : undefined,
-          options.fieldManager,
+          fieldManager,
           true,
           k8s.PatchStrategy.ServerSideApply,
         ),

@@ -349,3 +349,18 @@ function replaceSubjectPublicKeyInfo(tbs: forge.asn1.Asn1, spkiDer: Buffer): voi
   const members = tbs.value as forge.asn1.Asn1[];
   members[6] = forge.asn1.fromDer(spkiDer.toString("binary"));
 }
+
+/**
+ * The SHA-256 fingerprint of a PEM certificate, as `openssl x509 -noout -fingerprint -sha256`
+ * prints it (`AB:CD:…`); `undefined` for anything that is not a certificate.
+ *
+ * @example
+ * const fingerprint = certificateFingerprint(makeWebhookCertificates({ serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" }).certificatePem);
+ */
+export function certificateFingerprint(pem: string): string | undefined {
+  try {
+    return new X509Certificate(pem).fingerprint256;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,6 @@
 export {
   CA_VALIDITY_YEARS,
+  certificateFingerprint,
   issueServingCertificate,
   makeWebhookCertificates,
   SERVING_VALIDITY_YEARS,
@@ -44,6 +45,7 @@ export {
   MANAGED_ANNOTATION,
   MANAGED_BY_LABEL,
   type NamespacedMetadata,
+  SERVING_CERTIFICATE_ANNOTATION,
   SKIP_LABEL,
   WEBHOOK_CA_SECRET,
   WEBHOOK_NAME,
@@ -54,6 +56,10 @@ export {
   webhookConfigurationName,
   webhookManifests,
 } from "./manifests.js";
-export { renewWebhookCertificate, type WebhookRenewal } from "./renew-webhook-certificate.js";
+export {
+  renewWebhookCertificate,
+  type WebhookRenewal,
+  type WebhookRenewalOptions,
+} from "./renew-webhook-certificate.js";
 export { planWebhookUninstall, uninstallWebhook } from "./uninstall-webhook.js";
 export { webhookStatus } from "./webhook-status.js";

@@ -54,7 +54,21 @@ describe("judgeWebhookHealth", () => {
         }).certificatePem,
       },
       later,
-      { certificate: "fail", "ca-bundle": "fail" },
+      // Nor is it the certificate the pods were started with.
+      { certificate: "fail", "served-certificate": "warn", "ca-bundle": "fail" },
+    ],
+    [
+      "pods started with another certificate than the Secret's",
+      {
+        servingCertificatePem: issueServingCertificate({
+          ca: { certificatePem: certificates.caCertificatePem, keyPem: certificates.caKeyPem },
+          serviceName: WEBHOOK_NAME,
+          namespace,
+          now: made,
+        }).certificatePem,
+      },
+      later,
+      { "served-certificate": "warn" },
     ],
     ["no Deployment", { deployment: undefined }, later, { deployment: "fail" }],
     [

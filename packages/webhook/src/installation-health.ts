@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { formatMs, pemCertificateBlocks } from "@irsa-anywhere/errors";
-import { serviceDnsNames } from "./certificates.js";
-import { WEBHOOK_NAME, WEBHOOK_TLS_SECRET } from "./manifests.js";
+import { certificateFingerprint, serviceDnsNames } from "./certificates.js";
+import { SERVING_CERTIFICATE_ANNOTATION, WEBHOOK_NAME, WEBHOOK_TLS_SECRET } from "./manifests.js";
 
 /** A serving certificate this close to its end is due for renewal: 30 days. */
 export const RENEW_WITHIN_MS = 30 * 24 * 3_600_000;
@@ -29,7 +29,13 @@ export interface WebhookObservation {
  * @example
  * const ids: WebhookCheckId[] = ["deployment", "replicas", "certificate", "ca-bundle", "service"];
  */
-export type WebhookCheckId = "deployment" | "replicas" | "certificate" | "ca-bundle" | "service";
+export type WebhookCheckId =
+  | "deployment"
+  | "replicas"
+  | "certificate"
+  | "served-certificate"
+  | "ca-bundle"
+  | "service";
 
 /**
  * One finding about the installation: passed, a warning, or a failure, with what to do.
@@ -66,7 +72,10 @@ export interface WebhookHealth {
 interface DeploymentFields {
   spec?: {
     replicas?: number;
-    template?: { spec?: { containers?: Array<{ name?: string; image?: string }> } };
+    template?: {
+      metadata?: { annotations?: Record<string, string> };
+      spec?: { containers?: Array<{ name?: string; image?: string }> };
+    };
   };
   status?: { readyReplicas?: number; updatedReplicas?: number };
 }
@@ -85,7 +94,9 @@ interface WebhookConfigurationFields {
 /**
  * Judges an installation of the pod identity webhook from what was read: the version it runs,
  * replicas ready, when the serving certificate expires (a warning within 30 days), whether the
- * CA bundle the API server trusts verifies the serving certificate, and whether the webhook
+ * pods were started with the certificate in the Secret (a warning when the pod template's
+ * {@link SERVING_CERTIFICATE_ANNOTATION} names another: they may still serve the old one), whether
+ * the CA bundle the API server trusts verifies the serving certificate, and whether the webhook
  * configuration points at the installation's Service. `webhook status` and `doctor` both use it.
  * Pure: no cluster needed.
  *
@@ -174,6 +185,9 @@ export function judgeWebhookHealth(observation: WebhookObservation, now: Date = 
     }
   }
 
+  const served = judgeServedCertificate(deployment, observation.servingCertificatePem, namespace);
+  if (served !== undefined) checks.push(served);
+
   const configuration = observation.webhookConfiguration as WebhookConfigurationFields | undefined;
   const webhook = configuration?.webhooks?.[0];
   if (configuration === undefined || webhook === undefined) {
@@ -214,6 +228,33 @@ export function judgeWebhookHealth(observation: WebhookObservation, now: Date = 
     certificateNotAfter,
     checks,
   };
+}
+
+/**
+ * Whether the pods were started with the Secret's certificate, where the pod template says which
+ * (installs without cert-manager): the webhook is not known to read its files again when the
+ * Secret changes. Nothing to judge without the annotation, or without a certificate.
+ */
+function judgeServedCertificate(
+  deployment: DeploymentFields | undefined,
+  servingCertificatePem: string | undefined,
+  namespace: string,
+): WebhookCheck | undefined {
+  const started = deployment?.spec?.template?.metadata?.annotations?.[SERVING_CERTIFICATE_ANNOTATION];
+  const inSecret = servingCertificatePem && certificateFingerprint(servingCertificatePem);
+  if (started === undefined || !inSecret) return undefined;
+  return started === inSecret
+    ? {
+        id: "served-certificate",
+        status: "pass",
+        message: "the webhook's pods were started with the serving certificate in the Secret",
+      }
+    : {
+        id: "served-certificate",
+        status: "warn",
+        message: `the Deployment's pods were started with another certificate (SHA-256 ${started}) than the one in Secret ${namespace}/${WEBHOOK_TLS_SECRET}: pods may still serve the old certificate`,
+        fix: `run irsa-anywhere webhook renew-cert --namespace ${namespace}: a new certificate, and the pods restarted with it`,
+      };
 }
 
 function judgeBundle(

@@ -3,11 +3,12 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { ClusterRole, Role } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { Secret } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
-import { makeWebhookCertificates } from "./certificates.js";
+import { issueServingCertificate, makeWebhookCertificates } from "./certificates.js";
 import {
   DEFAULT_WEBHOOK_IMAGE,
   MANAGED_ANNOTATION,
   MANAGED_BY_LABEL,
+  SERVING_CERTIFICATE_ANNOTATION,
   SKIP_LABEL,
   type WebhookManifestOptions,
   type WebhookObject,
@@ -175,6 +176,25 @@ describe("webhookManifests", () => {
     ["a digest", `public.ecr.aws/eks/amazon-eks-pod-identity-webhook@sha256:${"a".repeat(64)}`],
   ])("takes an image pinned by %s", (_, image) => {
     expect(containerOf(webhookManifests({ image, tls: secretMode })).image).toBe(image);
+  });
+
+  it("names the serving certificate in the pod template: a new one rolls the pods, the same one changes nothing", () => {
+    const template = (tls: WebhookManifestOptions["tls"]) =>
+      JSON.stringify(only(webhookManifests({ tls }), Deployment).spec?.template);
+    const annotation = (tls: WebhookManifestOptions["tls"]) =>
+      only(webhookManifests({ tls }), Deployment).spec?.template.metadata?.annotations?.[
+        SERVING_CERTIFICATE_ANNOTATION
+      ];
+    // As `openssl x509 -noout -fingerprint -sha256` prints it.
+    expect(annotation(secretMode)).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(template(secretMode)).toBe(template({ mode: "secret", certificates: { ...certificates } }));
+    const renewed = issueServingCertificate({
+      ca: { certificatePem: certificates.caCertificatePem, keyPem: certificates.caKeyPem },
+      serviceName: "pod-identity-webhook",
+      namespace: "irsa-anywhere",
+    });
+    expect(annotation({ mode: "secret", certificates: renewed })).not.toBe(annotation(secretMode));
+    expect(annotation({ mode: "cert-manager" })).toBeUndefined();
   });
 
   it("leaves out --aws-default-region and uses the global STS endpoint without a region", () => {

@@ -10,7 +10,7 @@ import {
   RoleBinding,
 } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
-import { serviceDnsNames, type WebhookCertificates } from "./certificates.js";
+import { certificateFingerprint, serviceDnsNames, type WebhookCertificates } from "./certificates.js";
 import { WebhookError } from "./errors.js";
 import { assertDnsLabel } from "./names.js";
 
@@ -51,6 +51,19 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
  * );
  */
 export const MANAGED_ANNOTATION = "irsa-anywhere.dev/managed";
+/**
+ * The pod template annotation holding the SHA-256 fingerprint of the serving certificate (as
+ * `openssl x509 -noout -fingerprint -sha256` prints it), in `secret` mode. The webhook reads its
+ * certificate files at start, and is not known to read them again when the Secret's volume
+ * changes: a new certificate changes this annotation, so the Deployment rolls its pods, and the
+ * new pods serve the new certificate. The same certificate leaves the Deployment as it is.
+ *
+ * @example
+ * const certificates = makeWebhookCertificates({ serviceName: WEBHOOK_NAME, namespace: "irsa-anywhere" });
+ * const deployment = webhookManifests({ tls: { mode: "secret", certificates } }).find((object) => object.kind === "Deployment");
+ * const fingerprint = deployment?.kind === "Deployment" ? deployment.spec?.template.metadata?.annotations?.[SERVING_CERTIFICATE_ANNOTATION] : undefined;
+ */
+export const SERVING_CERTIFICATE_ANNOTATION = "irsa-anywhere.dev/serving-certificate-sha256";
 /**
  * The pod label upstream honours to leave a pod alone.
  *
@@ -403,6 +416,10 @@ function deployment(settings: Settings, metadata: Metadata): Deployment {
     ...(settings.region === undefined ? [] : [`--aws-default-region=${settings.region}`]),
     "--logtostderr",
   ];
+  const fingerprint =
+    settings.tls.mode === "secret"
+      ? certificateFingerprint(settings.tls.certificates.certificatePem)
+      : undefined;
   const probe = (initialDelaySeconds: number) => ({
     httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" as const },
     initialDelaySeconds,
@@ -417,7 +434,13 @@ function deployment(settings: Settings, metadata: Metadata): Deployment {
       selector: { matchLabels: selectorLabels },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: { ...selectorLabels, [MANAGED_BY_LABEL]: "irsa-anywhere" } },
+        metadata: {
+          labels: { ...selectorLabels, [MANAGED_BY_LABEL]: "irsa-anywhere" },
+          // cert-manager rotates its Secret without touching the Deployment: see the README.
+          ...(fingerprint !== undefined && {
+            annotations: { [SERVING_CERTIFICATE_ANNOTATION]: fingerprint },
+          }),
+        },
         spec: {
           serviceAccountName: WEBHOOK_NAME,
           securityContext: {

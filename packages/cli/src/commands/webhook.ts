@@ -225,20 +225,24 @@ async function runInstall(args: InstallArgs): Promise<void> {
   const text = args["log-format"] === "text";
   if (text) process.stderr.write(`applying to ${cluster.server}: ${summary}\n`);
   logEvent(args["log-format"], { action: "webhook-apply", message: summary, namespace: plan.namespace });
-  const timeoutMs = Math.max(1, (args.timeoutMs ?? 300_000) - (Date.now() - started));
-  await webhook.installWebhook(cluster, plan, {
-    timeoutMs,
-    onProgress: ({ ready, desired }) => {
-      const message = `waiting for Deployment ${plan.namespace}/pod-identity-webhook: ${ready} of ${desired} replicas ready`;
-      if (text) process.stderr.write(`${message}\n`);
-      logEvent(args["log-format"], { action: "webhook-wait", message, ready, desired });
-    },
-  });
+  await webhook.installWebhook(cluster, plan, rolloutWait(args, plan.namespace, started));
   process.stdout.write(
     args.json
       ? `${JSON.stringify({ ...report, ready: true }, null, 2)}\n`
       : `${planText}\n\ninstalled in ${plan.namespace} on ${cluster.server}: ${summary.replace("to create", "created").replace("to change", "changed")}; every replica ready\n`,
   );
+}
+
+/** What is left of --timeout (5 minutes by default) for the replicas, and a line per change in how many are ready. */
+function rolloutWait(args: ClusterArgs, namespace: string, started: number) {
+  return {
+    timeoutMs: Math.max(1, (args.timeoutMs ?? 300_000) - (Date.now() - started)),
+    onProgress: ({ ready, desired }: { ready: number; desired: number }) => {
+      const message = `waiting for Deployment ${namespace}/pod-identity-webhook: ${ready} of ${desired} replicas ready`;
+      if (args["log-format"] === "text") process.stderr.write(`${message}\n`);
+      logEvent(args["log-format"], { action: "webhook-wait", message, ready, desired });
+    },
+  };
 }
 
 /** The objects as multi-document YAML, in the order to apply them. */
@@ -285,16 +289,21 @@ function describeChecks(
 const renewCommand = defineCommand({
   command: "renew-cert",
   describe:
-    "Replace the webhook's serving certificate with a new one from the same CA (not with cert-manager, which renews)",
+    "Replace the webhook's serving certificate with a new one from the same CA and restart its pods to serve it (not with cert-manager, which renews)",
   builder: (y) =>
     clusterOptions(y, "Print the renewal as one JSON object").example(
       "$0 webhook renew-cert --kubeconfig prod.kubeconfig",
-      "A new serving certificate, valid for a year; the CA bundle stays",
+      "A new serving certificate, valid for a year, and a rolling restart of the webhook; the CA bundle stays",
     ),
   handler: async (args) => {
+    const started = Date.now();
     const { renewWebhookCertificate } = await import("@irsa-anywhere/webhook");
-    const renewal = await renewWebhookCertificate(await connect(args), args.namespace);
-    const message = `renewed the serving certificate in ${renewal.namespace}: valid until ${renewal.notAfter.toISOString()}${renewal.previousNotAfter ? ` (was ${renewal.previousNotAfter.toISOString()})` : ""}; the CA and its bundle are unchanged`;
+    const renewal = await renewWebhookCertificate(
+      await connect(args),
+      args.namespace,
+      rolloutWait(args, args.namespace, started),
+    );
+    const message = `renewed the serving certificate in ${renewal.namespace}: valid until ${renewal.notAfter.toISOString()}${renewal.previousNotAfter ? ` (was ${renewal.previousNotAfter.toISOString()})` : ""}; the CA and its bundle are unchanged; every replica restarted with it is ready`;
     logEvent(args["log-format"], { action: "webhook-renew-cert", message, notAfter: renewal.notAfter });
     process.stdout.write(args.json ? `${JSON.stringify(renewal, null, 2)}\n` : `${message}\n`);
   },
