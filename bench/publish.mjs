@@ -3,7 +3,10 @@
 // the same recording proxy. A measurement, not a test: it fails only when a publish (or the naive
 // script) throws, never on the numbers.
 //
-//   pnpm run build && node bench/publish.mjs [--rounds N] [--json]
+//   pnpm run build && node bench/publish.mjs [--rounds N] [--delay-ms MS] [--json]
+//
+// With --delay-ms the proxy holds every request that long, as a distant region would, and the
+// table says how many round trips of that delay each case took: requests sent at once share one.
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { importHarness } from "./harness.mjs";
@@ -19,19 +22,28 @@ const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const { values: options } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" },
+    "delay-ms": { type: "string", default: "0" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (options.help) {
-  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--json]\n");
+  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--json]\n");
   process.exit(0);
 }
 
 const rounds = Number(options.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write(`publish bench: --rounds must be a positive integer, got ${options.rounds}\n`);
+  process.exit(2);
+}
+
+const delayMs = Number(options["delay-ms"]);
+if (!Number.isInteger(delayMs) || delayMs < 0) {
+  process.stderr.write(
+    `publish bench: --delay-ms must be a whole number of milliseconds, got ${options["delay-ms"]}\n`,
+  );
   process.exit(2);
 }
 
@@ -272,6 +284,8 @@ async function measure() {
       step: benchCase.step,
       ...stats[i],
       ratio: benchCase.side === "ours" ? stats[i].medianMs / naive.medianMs : null,
+      // Wall time in round trips of the added delay; moto's own time makes it a little more.
+      roundTrips: delayMs > 0 ? stats[i].medianMs / delayMs : null,
     };
   });
   return { results, notes };
@@ -279,7 +293,7 @@ async function measure() {
 
 function table(results) {
   const rows = [
-    ["case", "median ms", "p90 ms", "requests", "writes", "ratio"],
+    ["case", "median ms", "p90 ms", "requests", "writes", "ratio", ...(delayMs > 0 ? ["round trips"] : [])],
     ...results.map((r) => [
       r.name,
       r.medianMs.toFixed(1),
@@ -287,6 +301,7 @@ function table(results) {
       showRange(r.requests),
       showRange(r.writes),
       r.ratio === null ? "" : `${r.ratio.toFixed(2)}x`,
+      ...(r.roundTrips === null ? [] : [r.roundTrips.toFixed(1)]),
     ]),
   ];
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
@@ -299,7 +314,10 @@ function table(results) {
 try {
   moto = await startMoto();
   proxy = await startRecordingProxy(moto.endpoint);
-  log(`node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round`);
+  proxy.delayMs = delayMs;
+  log(
+    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}`,
+  );
   const { results, notes } = await measure();
 
   log("");
@@ -307,6 +325,7 @@ try {
   log("");
   log("ratio = median of publish() / median of the naive script for the same case");
   log("writes = PUTs, and IAM POSTs other than List* and Get*");
+  if (delayMs > 0) log(`round trips = median / ${delayMs} ms: requests made at once count once`);
   for (const result of results) {
     log("");
     log(`${result.name}, requests in the first round:`);
@@ -314,7 +333,7 @@ try {
   }
   for (const note of notes) log(`note: ${note}`);
   if (options.json) {
-    const report = { node: process.version, rounds, warmupRounds: 1, cases: results, notes };
+    const report = { node: process.version, rounds, warmupRounds: 1, delayMs, cases: results, notes };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
 } catch (error) {
