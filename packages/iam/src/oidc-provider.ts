@@ -67,6 +67,11 @@ export interface OidcProviderOptions {
   audiences: readonly string[];
   clusterName?: string | undefined;
   dryRun: boolean;
+  /**
+   * What `lookUpOidcProvider` found for the issuer, when the caller already asked (a publish asks
+   * while it writes the documents); default: look it up here.
+   */
+  lookup?: ProviderLookup | undefined;
 }
 
 /** What `ensureOidcProvider` did (or, in a dry run, would do) to the IAM OIDC provider. */
@@ -99,7 +104,7 @@ export interface OidcProviderOutcome {
 export async function ensureOidcProvider(options: OidcProviderOptions): Promise<OidcProviderOutcome> {
   const { iam, client, issuer, dryRun } = options;
   const hostPath = issuerHostPath(issuer);
-  const lookup = await lookUpOidcProvider(client, hostPath);
+  const lookup = options.lookup ?? (await lookUpOidcProvider(client, hostPath));
   if (lookup.kind === "error") {
     throw translateAwsError(lookup.error, { action: lookup.action, resource: lookup.resource });
   }
@@ -132,7 +137,7 @@ export async function ensureOidcProvider(options: OidcProviderOptions): Promise<
             resource: `oidc-provider/${hostPath}`,
           });
         }
-        return ensureOidcProvider(options);
+        return ensureOidcProvider({ ...options, lookup: undefined });
       }
     }
     return {

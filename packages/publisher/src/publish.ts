@@ -1,6 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { validateIssuer } from "@irsa-anywhere/discovery";
+import { issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
@@ -8,6 +8,7 @@ import {
   awsClientConfig,
   DEFAULT_AUDIENCE,
   ensureOidcProvider,
+  lookUpOidcProvider,
   MAX_AUDIENCES,
   type OidcProviderOutcome,
   partitionOf,
@@ -232,28 +233,44 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
   });
   const warnings: string[] = [];
+  const stateAt = target.statePath(paths.jwks);
 
-  await target.prefetch([paths.jwks, paths.discovery]);
+  // The provider lookup depends on nothing in the bucket: it runs beside the S3 work, and only
+  // its outcome (a create or an update) waits until STS can read the documents.
+  const provider = (options.oidcProvider ?? true) ? lookUpProvider(options, issuer, region) : undefined;
+  // Awaited below; a failure of the S3 work first must not leave it unhandled.
+  provider?.catch(() => undefined);
+
+  // Round trip 1: the documents as STS reads them (with credentials when STS reads them from
+  // somewhere else), and the state, which every run reads.
+  await Promise.all([
+    target.prefetch([paths.jwks, paths.discovery]),
+    target.prefetchSigned(publicBaseUrl === undefined ? [stateAt, paths.jwks, paths.discovery] : [stateAt]),
+  ]);
   const alreadyPublic =
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
-  let bucketPolicy: BucketPolicyOutcome | undefined;
-  if (options.publicReadPolicy && !alreadyPublic) {
-    // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
-    bucketPolicy = await ensurePublicReadPolicy({
-      s3,
-      client,
-      bucket,
-      region,
-      objectKeys: [paths.jwks, paths.discovery],
-      dryRun,
-    });
-  }
+  // Round trip 2, when the documents were not both read anonymously: what they are, and the
+  // bucket's public access settings and policy.
+  const [bucketPolicy] = await Promise.all([
+    options.publicReadPolicy && !alreadyPublic
+      ? // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
+        ensurePublicReadPolicy({
+          s3,
+          client,
+          bucket,
+          region,
+          objectKeys: [paths.jwks, paths.discovery],
+          dryRun,
+        })
+      : undefined,
+    target.prefetchSigned([paths.jwks, paths.discovery]),
+  ]);
 
   const published = new Map<string, string>();
   const documents = await publishDocuments({
     issuer,
     target: recordingBodies(target, published),
-    paths,
+    paths: { ...paths, state: stateAt },
     keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
   });
@@ -288,19 +305,8 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   }
 
   let oidcProvider: OidcProviderOutcome | undefined;
-  if (options.oidcProvider ?? true) {
-    const iam = await import("@aws-sdk/client-iam");
-    const iamClient =
-      options.clients?.iam ??
-      watchAwsRequests(
-        new iam.IAMClient({
-          region: partitionOf(region).iamRegion,
-          maxAttempts: 5,
-          ...awsClientConfig(options.aws ?? {}),
-        }),
-        "IAM",
-        options.aws ?? {},
-      );
+  if (provider) {
+    const { iam, client: iamClient, lookup } = await provider;
     oidcProvider = await ensureOidcProvider({
       iam,
       client: iamClient,
@@ -308,6 +314,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       audiences: options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE],
       clusterName: options.clusterName,
       dryRun,
+      lookup,
     });
   }
 
@@ -319,6 +326,23 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...(oidcProvider ? { oidcProvider } : {}),
     warnings: [...documents.warnings, ...warnings],
   };
+}
+
+/** The IAM client a bucket publish uses, and what IAM holds for the issuer now. */
+async function lookUpProvider(options: PublishSettings, issuer: string, region: string) {
+  const iam = await import("@aws-sdk/client-iam");
+  const client =
+    options.clients?.iam ??
+    watchAwsRequests(
+      new iam.IAMClient({
+        region: partitionOf(region).iamRegion,
+        maxAttempts: 5,
+        ...awsClientConfig(options.aws ?? {}),
+      }),
+      "IAM",
+      options.aws ?? {},
+    );
+  return { iam, client, lookup: await lookUpOidcProvider(client, issuerHostPath(issuer)) };
 }
 
 /** The options that publishDocuments takes as they are, whatever the target. */
@@ -399,28 +423,26 @@ async function ensurePublicReadPolicy(options: {
     objectKeys: options.objectKeys,
   });
   const bucketArn = `arn:${partitionOf(region).name}:s3:::${bucket}`;
-  const blocking = await blockingPublicAccessSettings(options);
-  if (blocking.length > 0) {
+  // Both reads at once; the settings are judged first, whatever the policy read says.
+  const [blocking, existing] = await Promise.allSettled([
+    blockingPublicAccessSettings(options),
+    currentBucketPolicy({ s3, client, bucket, region }),
+  ]);
+  if (blocking.status === "rejected") throw blocking.reason;
+  if (blocking.value.length > 0) {
     throw new PublishError(
       "ERR_PUBLIC_ACCESS_BLOCKED",
-      `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront`,
+      `bucket ${bucket}'s Block Public Access setting ${blocking.value.join(" and ")} stops a public-read policy; turn ${blocking.value.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront`,
     );
   }
-  let existing: string | undefined;
-  try {
-    existing = (await client.send(new s3.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
-  } catch (error) {
-    if ((error as { name?: string }).name !== "NoSuchBucketPolicy") {
-      throw translateS3Error(error, { action: "s3:GetBucketPolicy", resource: bucketArn, bucket, region });
-    }
-  }
-  const merged = mergeBucketPolicy(existing, statement);
+  if (existing.status === "rejected") throw existing.reason;
+  const merged = mergeBucketPolicy(existing.value, statement);
   const sid = statement.Sid ?? "";
   if (!merged.changed)
     return { action: "unchanged", reason: "the public-read statement is there", written: false, sid };
-  const action = existing === undefined ? "create" : "update";
+  const action = existing.value === undefined ? "create" : "update";
   const reason =
-    existing === undefined
+    existing.value === undefined
       ? "the bucket has no policy"
       : "public-read statement added beside the existing ones";
   if (options.dryRun) return { action, reason, written: false, sid };
@@ -443,6 +465,27 @@ async function ensurePublicReadPolicy(options: {
     throw translated;
   }
   return { action, reason, written: true, sid };
+}
+
+/** The bucket's policy, or undefined when it has none. */
+async function currentBucketPolicy(options: {
+  s3: typeof import("@aws-sdk/client-s3");
+  client: S3Client;
+  bucket: string;
+  region: string;
+}): Promise<string | undefined> {
+  const { s3, client, bucket, region } = options;
+  try {
+    return (await client.send(new s3.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
+  } catch (error) {
+    if ((error as { name?: string }).name === "NoSuchBucketPolicy") return undefined;
+    throw translateS3Error(error, {
+      action: "s3:GetBucketPolicy",
+      resource: `arn:${partitionOf(region).name}:s3:::${bucket}`,
+      bucket,
+      region,
+    });
+  }
 }
 
 async function blockingPublicAccessSettings(options: {

@@ -26,6 +26,11 @@ export interface S3TargetOptions {
 export interface S3Target extends PublishTarget {
   /** Reads the documents anonymously once; the next `read` of each is answered from this. */
   prefetch(keys: readonly string[]): Promise<void>;
+  /**
+   * Reads objects with credentials, at once, except those already prefetched; the next `read` of
+   * each is answered from this, so reads that do not depend on each other share one round trip.
+   */
+  prefetchSigned(keys: readonly string[]): Promise<void>;
   /** Per object key: readable without credentials (true), not (false), or not known. */
   publiclyReadable(key: string): boolean | undefined;
   /** Reads an object anonymously again, e.g. after the first publish. */
@@ -98,6 +103,15 @@ export function s3Target(options: S3TargetOptions): S3Target {
           readable.set(key, result.readable);
           if (result.document) prefetched.set(key, result.document);
         }),
+      );
+    },
+    async prefetchSigned(keys) {
+      await Promise.all(
+        keys
+          .filter((key) => !prefetched.has(key))
+          .map(async (key) => {
+            prefetched.set(key, await signedRead(key));
+          }),
       );
     },
     publiclyReadable: (key) => readable.get(key),

@@ -34,45 +34,49 @@ const MAX_BODY_BYTES = 1024 * 1024;
  */
 export async function verifyServedDocuments(options: VerifyServedDocumentsOptions): Promise<string[]> {
   const doFetch = options.fetch ?? fetch;
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  for (const document of options.documents) {
-    let response: Response;
-    try {
-      response = await doFetch(document.url, {
-        headers: { "cache-control": "no-cache" },
-        redirect: "manual",
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-      warnings.push(
-        `could not read ${document.url} from here (${reason}), so it is not known whether STS can; check that it serves the published document`,
-      );
-      continue;
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      const status = response.status;
-      if (status === 401 || status === 403) {
-        problems.push(
-          `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
-        );
-      } else if (status === 404) {
-        problems.push(`${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`);
-      } else {
-        problems.push(`${document.url} answers HTTP ${status} where STS needs 200 with the document`);
+  // Each document on its own, at once; the findings keep the documents' order.
+  const findings = await Promise.all(
+    options.documents.map(async (document): Promise<{ problem?: string; warning?: string }> => {
+      let response: Response;
+      try {
+        response = await doFetch(document.url, {
+          headers: { "cache-control": "no-cache" },
+          redirect: "manual",
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+        return {
+          warning: `could not read ${document.url} from here (${reason}), so it is not known whether STS can; check that it serves the published document`,
+        };
       }
-      continue;
-    }
-    const body = await readCapped(response);
-    if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
-      problems.push(
-        `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
-      );
-    }
-  }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        const status = response.status;
+        if (status === 401 || status === 403) {
+          return {
+            problem: `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
+          };
+        }
+        if (status === 404) {
+          return {
+            problem: `${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`,
+          };
+        }
+        return { problem: `${document.url} answers HTTP ${status} where STS needs 200 with the document` };
+      }
+      const body = await readCapped(response);
+      if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
+        return {
+          problem: `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
+        };
+      }
+      return {};
+    }),
+  );
+  const problems = findings.flatMap((finding) => (finding.problem ? [finding.problem] : []));
+  const warnings = findings.flatMap((finding) => (finding.warning ? [finding.warning] : []));
   if (problems.length > 0) {
     throw new PublishError(
       "ERR_DOCUMENTS_NOT_SERVED",
