@@ -1,3 +1,10 @@
+export {
+  BUCKET_POLICY_MAX_BYTES,
+  PUBLIC_READ_SCOPES,
+  type PublicReadPlan,
+  type PublicReadScope,
+  planPublicReadPolicy,
+} from "./bucket-policy.js";
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
 export {

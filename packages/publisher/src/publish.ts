@@ -17,7 +17,7 @@ import {
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import { mergeBucketPolicy, publicReadStatement } from "./bucket-policy.js";
+import { PUBLIC_READ_SCOPES, type PublicReadScope, planPublicReadPolicy } from "./bucket-policy.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
@@ -53,8 +53,14 @@ interface BucketSettings {
   externalIssuer?: boolean | undefined;
   /** Audiences (client IDs) of the IAM provider; default `["sts.amazonaws.com"]`. */
   audiences?: readonly string[] | undefined;
-  /** Add a bucket policy statement that makes exactly the two documents publicly readable. */
+  /** Add a bucket policy statement that makes the two documents publicly readable. */
   publicReadPolicy?: boolean | undefined;
+  /**
+   * How that statement names the documents: exactly (one statement per cluster), or by name for
+   * every cluster in the bucket; default `auto`, exact until the policy nears S3's size limit
+   * (see {@link PublicReadScope}).
+   */
+  publicReadScope?: PublicReadScope | undefined;
   /** Register the IAM OIDC provider (default true with a bucket). */
   oidcProvider?: boolean | undefined;
   /** Tags the IAM provider with the cluster's name. */
@@ -120,7 +126,14 @@ export interface BucketPolicyOutcome {
   action: "create" | "update" | "unchanged";
   reason: string;
   written: boolean;
+  /** The statement that makes the documents public. */
   sid: string;
+  /** `exact`: this issuer's two objects; `document-names`: every object so named in the bucket. */
+  scope: "exact" | "document-names";
+  /** The object ARNs (patterns, for `document-names`) the statement lets anyone read. */
+  grants: string[];
+  /** Set when `auto` granted by name since exact grants would outgrow the policy: what that means. */
+  widened?: string;
 }
 
 /**
@@ -185,6 +198,13 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     );
   }
   validateAudiences(options.audiences);
+  const scope = options.publicReadScope;
+  if (scope !== undefined && !PUBLIC_READ_SCOPES.includes(scope)) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      `${quoteInput(String(scope))} is not a public-read scope; give one of ${PUBLIC_READ_SCOPES.join(", ")}`,
+    );
+  }
   if (options.region !== undefined) validateRegion(options.region);
   if (options.endpointUrl !== undefined && options.endpointUrl.trim() === "") {
     throw new PublishError(
@@ -260,6 +280,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
           bucket,
           region,
           objectKeys: [paths.jwks, paths.discovery],
+          scope: options.publicReadScope ?? "auto",
           dryRun,
         })
       : undefined,
@@ -324,7 +345,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     target: { kind: "s3", bucket, prefix, region },
     ...(bucketPolicy ? { bucketPolicy } : {}),
     ...(oidcProvider ? { oidcProvider } : {}),
-    warnings: [...documents.warnings, ...warnings],
+    warnings: [...documents.warnings, ...(bucketPolicy?.widened ? [bucketPolicy.widened] : []), ...warnings],
   };
 }
 
@@ -414,14 +435,10 @@ async function ensurePublicReadPolicy(options: {
   bucket: string;
   region: string;
   objectKeys: string[];
+  scope: PublicReadScope;
   dryRun: boolean;
 }): Promise<BucketPolicyOutcome> {
   const { s3, client, bucket, region } = options;
-  const statement = publicReadStatement({
-    partition: partitionOf(region).name,
-    bucket,
-    objectKeys: options.objectKeys,
-  });
   const bucketArn = `arn:${partitionOf(region).name}:s3:::${bucket}`;
   // Both reads at once; the settings are judged first, whatever the policy read says.
   const [blocking, existing] = await Promise.allSettled([
@@ -436,18 +453,33 @@ async function ensurePublicReadPolicy(options: {
     );
   }
   if (existing.status === "rejected") throw existing.reason;
-  const merged = mergeBucketPolicy(existing.value, statement);
-  const sid = statement.Sid ?? "";
-  if (!merged.changed)
-    return { action: "unchanged", reason: "the public-read statement is there", written: false, sid };
+  const plan = planPublicReadPolicy(existing.value, {
+    partition: partitionOf(region).name,
+    bucket,
+    objectKeys: options.objectKeys,
+    scope: options.scope,
+  });
+  const described = {
+    sid: plan.statement.Sid ?? "",
+    scope: plan.scope,
+    grants: [plan.statement.Resource ?? []].flat(),
+    ...(plan.widened ? { widened: plan.widened } : {}),
+  };
+  if (!plan.changed)
+    return {
+      action: "unchanged",
+      reason: "the public-read statement is there",
+      written: false,
+      ...described,
+    };
   const action = existing.value === undefined ? "create" : "update";
   const reason =
     existing.value === undefined
       ? "the bucket has no policy"
       : "public-read statement added beside the existing ones";
-  if (options.dryRun) return { action, reason, written: false, sid };
+  if (options.dryRun) return { action, reason, written: false, ...described };
   try {
-    await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: merged.policy }));
+    await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: plan.policy }));
   } catch (error) {
     const translated = translateS3Error(error, {
       action: "s3:PutBucketPolicy",
@@ -464,7 +496,7 @@ async function ensurePublicReadPolicy(options: {
     }
     throw translated;
   }
-  return { action, reason, written: true, sid };
+  return { action, reason, written: true, ...described };
 }
 
 /** The bucket's policy, or undefined when it has none. */

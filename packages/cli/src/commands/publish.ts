@@ -63,6 +63,7 @@ function logLines(result: PublishResult) {
       action: "bucket-policy",
       outcome: result.bucketPolicy.action,
       written: result.bucketPolicy.written,
+      scope: result.bucketPolicy.scope,
       message: result.bucketPolicy.reason,
     });
   }
@@ -111,7 +112,7 @@ export function describeResult(result: PublishResult): string {
   if (result.dryRun) lines.push("Dry run: nothing was written.");
   if (result.bucketPolicy) {
     lines.push(
-      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason})`,
+      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason}; it lets anyone read ${result.bucketPolicy.scope === "exact" ? "this issuer's two documents" : "every keys.json and .well-known/openid-configuration in the bucket"})`,
     );
   }
   for (const doc of result.documents) lines.push(`${verb(doc.action)} ${doc.location}  (${doc.reason})`);
