@@ -3,6 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import {
+  DeleteOpenIDConnectProviderCommand,
   GetOpenIDConnectProviderCommand,
   IAMClient,
   ListOpenIDConnectProvidersCommand,
@@ -13,6 +14,7 @@ import {
   GetObjectCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
+  PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -110,15 +112,63 @@ describe("publish to S3", () => {
     expect(proxy.requests.some((r) => /[?&]acl/.test(r.path) || r.headers["x-amz-acl"])).toBe(false);
   });
 
-  it("makes no write and at most five requests when republished with the same key", async () => {
+  it("makes no write and four requests when republished with the same key", async () => {
     await publish(options({ publicReadPolicy: true }));
     proxy.clear();
     const result = await publish(options({ publicReadPolicy: true }));
     expect(result.changed).toBe(false);
     expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
     expect(writes()).toEqual([]);
-    // The two documents (anonymously, as STS reads them), the state, and the IAM provider's two.
-    expect(proxy.requests.length).toBeLessThanOrEqual(5);
+    // The two documents (anonymously, as STS reads them), the state, and the provider the state names.
+    expect(proxy.requests.map((r) => new URLSearchParams(r.body).get("Action") ?? r.method).sort()).toEqual([
+      "GET",
+      "GET",
+      "GET",
+      "GetOpenIDConnectProvider",
+    ]);
+  });
+
+  it("lists the providers again when the one the state names is gone, and records the new one", async () => {
+    const first = await publish(options());
+    const arn = first.oidcProvider?.arn ?? "";
+    expect(JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json")).oidcProviderArn).toBe(arn);
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    proxy.clear();
+    const again = await publish(options());
+    expect(again.oidcProvider).toMatchObject({ action: "create", written: true });
+    const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
+    expect(actions).toEqual([
+      "GetOpenIDConnectProvider",
+      "ListOpenIDConnectProviders",
+      "CreateOpenIDConnectProvider",
+    ]);
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([again.oidcProvider?.arn]);
+  });
+
+  it("never takes another issuer's provider for its own, whatever the state names", async () => {
+    await publish(options({ prefix: "clusters/other" }));
+    const otherState = await objectText("clusters/other/.irsa-anywhere-state.json");
+    // The state of one issuer copied beside another's: its provider ARN names the other issuer.
+    await publish(options());
+    const own = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    const copied = { ...own, oidcProviderArn: JSON.parse(otherState).oidcProviderArn };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "clusters/prod/.irsa-anywhere-state.json",
+        Body: `${JSON.stringify(copied, null, 2)}\n`,
+      }),
+    );
+    proxy.clear();
+    const result = await publish(options());
+    expect(result.oidcProvider?.arn).toMatch(/oidc-provider\/.*\/clusters\/prod$/);
+    const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
+    expect(actions).toEqual(["ListOpenIDConnectProviders", "GetOpenIDConnectProvider"]);
+    // ...and the state names the right one again.
+    expect(JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json")).oidcProviderArn).toBe(
+      result.oidcProvider?.arn,
+    );
   });
 
   it("keeps the previous key when the cluster's key changes", async () => {
@@ -299,11 +349,8 @@ describe("publish to S3", () => {
     const result = await publish(options({ audiences: ["sts.amazonaws.com", "other"] }));
     expect(result.oidcProvider).toMatchObject({ action: "update", audiencesAdded: ["other"] });
     const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
-    expect(actions).toEqual([
-      "ListOpenIDConnectProviders",
-      "GetOpenIDConnectProvider",
-      "AddClientIDToOpenIDConnectProvider",
-    ]);
+    // The state names the provider since the first publish: asked for by name, not listed.
+    expect(actions).toEqual(["GetOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider"]);
     const add = new URLSearchParams(proxy.requests.find((r) => r.body.includes("AddClientID"))?.body);
     expect(add.get("ClientID")).toBe("other");
     expect(add.get("OpenIDConnectProviderArn")).toBe(result.oidcProvider?.arn);

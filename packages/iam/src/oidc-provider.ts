@@ -24,15 +24,26 @@ export type ProviderLookup =
 
 /**
  * Finds the IAM OIDC provider named after the issuer (its URL without `https://`, byte for byte)
- * and the audiences (client IDs) it lists. Never throws for an AWS failure: it is the lookup's
- * `error`, with the action that failed.
+ * and the audiences (client IDs) it lists. Given the ARN an earlier run found (`knownArn`), it asks
+ * for that provider alone, one request instead of two, and lists the account's providers only when
+ * that ARN is another issuer's or the answer is not a provider. Never throws for an AWS failure:
+ * it is the lookup's `error`, with the action that failed.
  *
  * @example
  * const lookup = await lookUpOidcProvider(await makeIamClient("aws"), "oidc.example.com/prod");
  * if (lookup.kind === "found" && !lookup.clientIds.includes("sts.amazonaws.com")) console.log("audience missing");
  */
-export async function lookUpOidcProvider(client: IAMClient, hostPath: string): Promise<ProviderLookup> {
+export async function lookUpOidcProvider(
+  client: IAMClient,
+  hostPath: string,
+  knownArn?: string,
+): Promise<ProviderLookup> {
   const iam = await import("@aws-sdk/client-iam");
+  if (knownArn !== undefined && providerHostPath(knownArn) === hostPath) {
+    const found = await getProvider(iam, client, knownArn);
+    // Gone, in another account, not allowed: the list says what there is.
+    if (found.kind === "found") return found;
+  }
   let arns: string[];
   try {
     const list = await client.send(new iam.ListOpenIDConnectProvidersCommand({}));
@@ -43,6 +54,10 @@ export async function lookUpOidcProvider(client: IAMClient, hostPath: string): P
   }
   const arn = arns.find((candidate) => providerHostPath(candidate) === hostPath);
   if (!arn) return { kind: "missing", otherArns: arns };
+  return getProvider(iam, client, arn);
+}
+
+async function getProvider(iam: IamModule, client: IAMClient, arn: string): Promise<ProviderLookup> {
   try {
     const provider = await client.send(
       new iam.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }),

@@ -15,7 +15,7 @@ import {
 
 export { statePath } from "./state.js";
 
-import type { PublishTarget, StoredDocument } from "./target.js";
+import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
 
 /**
  * `Cache-Control` of both documents. Five minutes: long enough that a CDN or STS absorbs
@@ -186,11 +186,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         await target.write(
           stateAt,
           serializeState({ ...decision.state, generation: before.generation + 1 }),
-          {
-            contentType: DOCUMENT_CONTENT_TYPE,
-            cacheControl: "no-store",
-            expectedVersion: storedState?.version ?? null,
-          },
+          stateWriteCondition(storedState?.version ?? null),
         );
         // keys.json before the discovery document, so that it never points at keys not there yet.
         if (keysOutcome.action !== "unchanged") {
@@ -238,6 +234,11 @@ function refuseAnotherIssuer(stored: StoredDocument | undefined, issuer: string,
     "ERR_ISSUER_MISMATCH",
     `${location} is published for issuer ${quoteInput(published)}, and this run would publish it for ${issuer} (derived from the bucket and region); give --issuer ${quoteInput(published)} to keep the cluster's issuer (or --issuer ${issuer} to move it, which breaks every token the cluster signs until its own issuer changes too)`,
   );
+}
+
+/** How the state is written: never cached, and only over the version read (`null`: must not exist yet). */
+export function stateWriteCondition(expectedVersion: string | null): ConditionalWrite {
+  return { contentType: DOCUMENT_CONTENT_TYPE, cacheControl: "no-store", expectedVersion };
 }
 
 function writeCondition(stored: StoredDocument | undefined) {

@@ -21,11 +21,12 @@ import { PUBLIC_READ_SCOPES, type PublicReadScope, planPublicReadPolicy } from "
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
-import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
+import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } from "./publish-documents.js";
 import { translateS3Error } from "./s3-error.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
+import { recordedProviderArn, stateWithProviderArn } from "./state.js";
 import type { PublishTarget } from "./target.js";
 
 /** What every publish takes, wherever it publishes. */
@@ -255,11 +256,12 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const warnings: string[] = [];
   const stateAt = target.statePath(paths.jwks);
 
-  // The provider lookup depends on nothing in the bucket: it runs beside the S3 work, and only
-  // its outcome (a create or an update) waits until STS can read the documents.
-  const provider = (options.oidcProvider ?? true) ? lookUpProvider(options, issuer, region) : undefined;
+  // The IAM client loads while S3 answers. The provider lookup waits only for the state, which
+  // may name the provider (see recordProviderArn), and its outcome (a create or an update) only
+  // until STS can read the documents.
+  const iamReady = (options.oidcProvider ?? true) ? makeIamClient(options, region) : undefined;
   // Awaited below; a failure of the S3 work first must not leave it unhandled.
-  provider?.catch(() => undefined);
+  iamReady?.catch(() => undefined);
 
   // Round trip 1: the documents as STS reads them (with credentials when STS reads them from
   // somewhere else), and the state, which every run reads.
@@ -267,6 +269,12 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     target.prefetch([paths.jwks, paths.discovery]),
     target.prefetchSigned(publicBaseUrl === undefined ? [stateAt, paths.jwks, paths.discovery] : [stateAt]),
   ]);
+  const knownArn = recordedProviderArn(target.peek(stateAt)?.body);
+  const provider = iamReady?.then(async (iam) => ({
+    ...iam,
+    lookup: await lookUpOidcProvider(iam.client, issuerHostPath(issuer), knownArn),
+  }));
+  provider?.catch(() => undefined);
   const alreadyPublic =
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
   // Round trip 2, when the documents were not both read anonymously: what they are, and the
@@ -288,9 +296,10 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   ]);
 
   const published = new Map<string, string>();
+  const versions = new Map<string, string | undefined>();
   const documents = await publishDocuments({
     issuer,
-    target: recordingBodies(target, published),
+    target: recordingBodies(target, published, versions),
     paths: { ...paths, state: stateAt },
     keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
@@ -337,6 +346,19 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       dryRun,
       lookup,
     });
+    if (
+      !dryRun &&
+      oidcProvider.arn !== undefined &&
+      oidcProvider.arn !== recordedProviderArn(published.get(stateAt))
+    ) {
+      await recordProviderArn(
+        target,
+        stateAt,
+        published.get(stateAt),
+        versions.get(stateAt),
+        oidcProvider.arn,
+      );
+    }
   }
 
   return {
@@ -349,8 +371,29 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   };
 }
 
-/** The IAM client a bucket publish uses, and what IAM holds for the issuer now. */
-async function lookUpProvider(options: PublishSettings, issuer: string, region: string) {
+/**
+ * Records the provider's ARN in the state, so that the next run asks IAM for it by name: one
+ * request instead of two on every republish. Written over the state this run read or wrote, and
+ * left to a later run when another one wrote it in between.
+ */
+async function recordProviderArn(
+  target: S3Target,
+  stateAt: string,
+  body: string | undefined,
+  version: string | undefined,
+  arn: string,
+): Promise<void> {
+  const next = body === undefined ? undefined : stateWithProviderArn(body, target.locate(stateAt), arn);
+  if (next === undefined || version === undefined) return;
+  try {
+    await target.write(stateAt, next, stateWriteCondition(version));
+  } catch (error) {
+    if (!(error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED")) throw error;
+  }
+}
+
+/** The IAM module and client a bucket publish uses. */
+async function makeIamClient(options: PublishSettings, region: string) {
   const iam = await import("@aws-sdk/client-iam");
   const client =
     options.clients?.iam ??
@@ -363,7 +406,7 @@ async function lookUpProvider(options: PublishSettings, issuer: string, region: 
       "IAM",
       options.aws ?? {},
     );
-  return { iam, client, lookup: await lookUpOidcProvider(client, issuerHostPath(issuer)) };
+  return { iam, client };
 }
 
 /** The options that publishDocuments takes as they are, whatever the target. */
@@ -378,20 +421,28 @@ function documentOptions(options: PublishSettings) {
   };
 }
 
-/** A target that remembers the last body read or written per key: what is published there. */
-function recordingBodies(target: S3Target, bodies: Map<string, string>): PublishTarget {
+/** A target that remembers the last body, and its version, read or written per key: what is stored there. */
+function recordingBodies(
+  target: S3Target,
+  bodies: Map<string, string>,
+  versions: Map<string, string | undefined>,
+): PublishTarget {
   return {
     description: target.description,
     locate: target.locate,
     statePath: target.statePath,
     async read(key) {
       const document = await target.read(key);
-      if (document) bodies.set(key, document.body);
+      if (document) {
+        bodies.set(key, document.body);
+        versions.set(key, document.version);
+      }
       return document;
     },
     async write(key, body, condition) {
       await target.write(key, body, condition);
       bodies.set(key, body);
+      versions.set(key, target.versionWritten(key));
     },
   };
 }

@@ -31,6 +31,10 @@ export interface S3Target extends PublishTarget {
    * each is answered from this, so reads that do not depend on each other share one round trip.
    */
   prefetchSigned(keys: readonly string[]): Promise<void>;
+  /** What a prefetch read for the key and no `read` has taken yet; sends no request. */
+  peek(key: string): StoredDocument | undefined;
+  /** The version (ETag) S3 gave the object's last write by this target. */
+  versionWritten(key: string): string | undefined;
   /** Per object key: readable without credentials (true), not (false), or not known. */
   publiclyReadable(key: string): boolean | undefined;
   /** Reads an object anonymously again, e.g. after the first publish. */
@@ -47,6 +51,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
   const doFetch = options.fetch ?? fetch;
   const prefetched = new Map<string, StoredDocument | undefined>();
   const readable = new Map<string, boolean | undefined>();
+  const written = new Map<string, string | undefined>();
   const objectArn = (key: string) => `arn:${partitionOf(region).name}:s3:::${bucket}/${key}`;
   const locate = (key: string) =>
     options.publicBaseUrl ? `${options.publicBaseUrl}/${encodeKey(key)}` : `s3://${bucket}/${key}`;
@@ -114,6 +119,8 @@ export function s3Target(options: S3TargetOptions): S3Target {
           }),
       );
     },
+    peek: (key) => prefetched.get(key),
+    versionWritten: (key) => written.get(key),
     publiclyReadable: (key) => readable.get(key),
     async probePublicRead(key) {
       const result = await anonymousRead(key);
@@ -130,7 +137,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
     },
     async write(key, body, condition) {
       try {
-        await client.send(
+        const answer = await client.send(
           new s3.PutObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -142,6 +149,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
               : { IfMatch: condition.expectedVersion }),
           }),
         );
+        written.set(key, answer.ETag);
       } catch (error) {
         const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode;
