@@ -2,6 +2,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { providerHostPath } from "./arn.js";
 import { type AwsFailure, describeAwsFailure, translateAwsError } from "./aws-error.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 
 type IamModule = typeof import("@aws-sdk/client-iam");
 
@@ -38,7 +39,7 @@ export async function lookUpOidcProvider(
   hostPath: string,
   knownArn?: string,
 ): Promise<ProviderLookup> {
-  const iam = await import("@aws-sdk/client-iam");
+  const iam = loadAwsSdk<IamModule>(import.meta.url, "@aws-sdk/client-iam");
   if (knownArn !== undefined && providerHostPath(knownArn) === hostPath) {
     const found = await getProvider(iam, client, knownArn);
     // Gone, in another account, not allowed: the list says what there is.

@@ -8,6 +8,7 @@ import {
   awsClientConfig,
   DEFAULT_AUDIENCE,
   ensureOidcProvider,
+  loadAwsSdk,
   lookUpOidcProvider,
   MAX_AUDIENCES,
   type OidcProviderOutcome,
@@ -213,7 +214,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       "the S3 endpoint URL is empty; give one (such as http://127.0.0.1:9000) or leave it out for AWS's",
     );
   }
-  const s3 = await import("@aws-sdk/client-s3");
+  const s3 = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =
     options.clients?.s3 ??
@@ -259,7 +260,11 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   // The IAM client loads while S3 answers. The provider lookup waits only for the state, which
   // may name the provider (see recordProviderArn), and its outcome (a create or an update) only
   // until STS can read the documents.
-  const iamReady = (options.oidcProvider ?? true) ? makeIamClient(options, region) : undefined;
+  // Loaded once the first reads are on their way: loading is synchronous (see loadAwsSdk).
+  const iamReady =
+    (options.oidcProvider ?? true)
+      ? new Promise((resolve) => setImmediate(resolve)).then(() => makeIamClient(options, region))
+      : undefined;
   // Awaited below; a failure of the S3 work first must not leave it unhandled.
   iamReady?.catch(() => undefined);
 
@@ -393,8 +398,8 @@ async function recordProviderArn(
 }
 
 /** The IAM module and client a bucket publish uses. */
-async function makeIamClient(options: PublishSettings, region: string) {
-  const iam = await import("@aws-sdk/client-iam");
+function makeIamClient(options: PublishSettings, region: string) {
+  const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
   const client =
     options.clients?.iam ??
     watchAwsRequests(
