@@ -1,5 +1,12 @@
 export { DiscoveryError, type DiscoveryErrorCode } from "./errors.js";
 export {
+  type HttpsAnswer,
+  type HttpsFailure,
+  type HttpsGetOptions,
+  httpsGet,
+  isFailure,
+} from "./https-get.js";
+export {
   type DocumentPaths,
   documentPaths,
   documentRequestPaths,

@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
 import { translateS3Error } from "./s3-error.js";
@@ -17,7 +18,6 @@ export interface S3TargetOptions {
    * amazonaws.com`, or `<endpoint>/<bucket>`); omitted when something else serves the issuer.
    */
   publicBaseUrl?: string | undefined;
-  fetch?: typeof fetch;
   /** How long an anonymous read may wait; default 10 s. */
   anonymousReadTimeoutMs?: number | undefined;
 }
@@ -48,7 +48,6 @@ export interface S3Target extends PublishTarget {
  */
 export function s3Target(options: S3TargetOptions): S3Target {
   const { s3, client, bucket, region } = options;
-  const doFetch = options.fetch ?? fetch;
   const prefetched = new Map<string, StoredDocument | undefined>();
   const readable = new Map<string, boolean | undefined>();
   const written = new Map<string, string | undefined>();
@@ -59,25 +58,19 @@ export function s3Target(options: S3TargetOptions): S3Target {
   /** An unsigned GET, as STS makes it. `undefined`: no conclusion, read with credentials. */
   async function anonymousRead(key: string): Promise<{ document?: StoredDocument; readable?: boolean }> {
     if (!options.publicBaseUrl) return {};
-    let response: Response;
-    try {
-      // STS gives up after 5 s; a network that drops the request must not hold the job longer.
-      response = await doFetch(locate(key), {
-        headers: { "cache-control": "no-cache" },
-        signal: AbortSignal.timeout(options.anonymousReadTimeoutMs ?? 10_000),
-      });
-    } catch {
-      return {};
+    // STS gives up after 5 s; a network that drops the request must not hold the job longer.
+    const answer = await httpsGet(locate(key), {
+      timeoutMs: options.anonymousReadTimeoutMs ?? 10_000,
+      headers: { "cache-control": "no-cache" },
+    });
+    if (isFailure(answer)) return {};
+    if (answer.status === 200) {
+      const etag = answer.headers.etag;
+      return etag ? { document: { body: answer.body, version: etag }, readable: true } : { readable: true };
     }
-    if (response.status === 200) {
-      const body = await response.text();
-      const etag = response.headers.get("etag");
-      return etag ? { document: { body, version: etag }, readable: true } : { readable: true };
-    }
-    await response.body?.cancel();
     // 403 is what S3 answers anonymously for a private object, and for a missing one
     // unless anonymous listing is allowed; either way, read with credentials.
-    return response.status === 403 ? { readable: false } : {};
+    return answer.status === 403 ? { readable: false } : {};
   }
 
   async function signedRead(key: string): Promise<StoredDocument | undefined> {

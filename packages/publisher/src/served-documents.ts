@@ -1,3 +1,4 @@
+import { httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 
@@ -16,7 +17,6 @@ export interface VerifyServedDocumentsOptions {
   documents: readonly ServedDocument[];
   /** What to tell the user when a document is not public or not there. */
   fix: { notPublic: string; notFound: string };
-  fetch?: typeof fetch;
   /** Default 10 s: STS gives up after 5 s; a network that drops the request must not hold the job. */
   timeoutMs?: number;
 }
@@ -33,40 +33,34 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @throws {PublishError} `ERR_DOCUMENTS_NOT_SERVED`, naming each document and the fix.
  */
 export async function verifyServedDocuments(options: VerifyServedDocumentsOptions): Promise<string[]> {
-  const doFetch = options.fetch ?? fetch;
   // Each document on its own, at once; the findings keep the documents' order.
   const findings = await Promise.all(
     options.documents.map(async (document): Promise<{ problem?: string; warning?: string }> => {
-      let response: Response;
-      try {
-        response = await doFetch(document.url, {
-          headers: { "cache-control": "no-cache" },
-          redirect: "manual",
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+      const answer = await httpsGet(document.url, {
+        timeoutMs: options.timeoutMs ?? 10_000,
+        maxBytes: MAX_BODY_BYTES,
+        headers: { "cache-control": "no-cache" },
+      });
+      if (isFailure(answer) && answer.kind !== "too-large") {
         return {
-          warning: `could not read ${document.url} from here (${reason}), so it is not known whether STS can; check that it serves the published document`,
+          warning: `could not read ${document.url} from here (${answer.message}), so it is not known whether STS can; check that it serves the published document`,
         };
       }
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        const status = response.status;
-        if (status === 401 || status === 403) {
-          return {
-            problem: `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
-          };
-        }
-        if (status === 404) {
-          return {
-            problem: `${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`,
-          };
-        }
+      const status = isFailure(answer) ? 200 : answer.status;
+      if (status === 401 || status === 403) {
+        return {
+          problem: `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
+        };
+      }
+      if (status === 404) {
+        return {
+          problem: `${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`,
+        };
+      }
+      if (status !== 200) {
         return { problem: `${document.url} answers HTTP ${status} where STS needs 200 with the document` };
       }
-      const body = await readCapped(response);
+      const body = isFailure(answer) ? undefined : answer.body;
       if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
         return {
           problem: `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
@@ -84,22 +78,4 @@ export async function verifyServedDocuments(options: VerifyServedDocumentsOption
     );
   }
   return warnings;
-}
-
-async function readCapped(response: Response): Promise<string | undefined> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

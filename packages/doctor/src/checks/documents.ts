@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck, type Environment } from "../lib/check-model.js";
-import { type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** Answers slower than this risk STS's 5 s limit on a bad day. */

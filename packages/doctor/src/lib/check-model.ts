@@ -1,5 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
+import type { HttpsAnswer, HttpsGetOptions } from "@irsa-anywhere/discovery";
 import type { ProviderLookup, RoleArn, ServiceAccountRef } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import type { CheckCode, CheckId } from "../check.js";
@@ -8,7 +9,6 @@ import type { DiscoveryDocument } from "../checks/documents.js";
 import type { PublishedKeys } from "../checks/jwks.js";
 import type { ServiceAccountFacts } from "../checks/service-account.js";
 import type { SigningKey } from "../signing-key.js";
-import type { HttpsAnswer, HttpsGetOptions } from "./https-get.js";
 import { couldNotRun, notChecked, type Outcome, skip } from "./outcome.js";
 
 /**
