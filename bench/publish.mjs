@@ -3,11 +3,19 @@
 // the same recording proxy. A measurement, not a test: it fails only when a publish (or the naive
 // script) throws, never on the numbers.
 //
-//   pnpm run build && node bench/publish.mjs [--rounds N] [--delay-ms MS] [--json]
+//   pnpm run build && node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]
+//
+// With --process both sides run as a process of their own, start to exit: the CLI
+// (`irsa-anywhere publish`) and bench/naive-publish-process.mjs, as a user or a job runs them.
 //
 // With --delay-ms the proxy holds every request that long, as a distant region would, and the
 // table says how many round trips of that delay each case took: requests sent at once share one.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { importHarness } from "./harness.mjs";
 
@@ -23,13 +31,14 @@ const { values: options } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
+    process: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (options.help) {
-  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--json]\n");
+  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]\n");
   process.exit(0);
 }
 
@@ -66,8 +75,9 @@ try {
   process.exit(2);
 }
 const { iam, s3, publisher, keys, discovery } = sdk;
-const { generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
+const { cliPath, generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
   "publish bench",
+  "cli",
   "keys",
   "moto",
   "recording-proxy",
@@ -81,10 +91,45 @@ const iamAction = (request) =>
 const isWrite = (request) =>
   request.method === "PUT" || (request.method === "POST" && !/^(List|Get)/.test(iamAction(request) ?? ""));
 
-const clusterKeys = keys.publicKeysFromPem(
-  pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
-  "sa.pub",
-);
+const clusterPem = pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki");
+const clusterKeys = keys.publicKeysFromPem(clusterPem, "sa.pub");
+
+/** For --process: the key and the naive script's documents, in a temp dir removed at the end. */
+const workDir = options.process ? mkdtempSync(join(tmpdir(), "irsa-anywhere-publish-bench-")) : undefined;
+
+/** Runs a process to its end; rejects with its stderr when it fails. */
+function runProcess(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${args.join(" ")} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+/** What both processes run with: the proxy's endpoints and test credentials, no CA bundle or preload. */
+function processEnv() {
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_ENDPOINT_URL_IAM: proxy.url,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+  // As in the cold-start bench: a constant added to both sides would flatter the ratio.
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_OPTIONS;
+  return env;
+}
 
 let moto;
 let proxy;
@@ -95,6 +140,7 @@ const cleanUp = () => {
     for (const client of clients) client.destroy();
     await proxy?.close();
     await moto?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   })();
   return cleaning;
 };
@@ -116,6 +162,7 @@ for (const [signal, code] of [
  * Run again, it writes everything again; the provider then exists already, which it ignores.
  */
 async function naivePublish({ s3Client, iamClient }) {
+  if (options.process) return naivePublishProcess();
   const issuer = `https://${bucket}.s3.${region}.amazonaws.com/${prefix}`;
   const jwks = keys.serializeJwks(keys.buildJwks(clusterKeys));
   const openIdConfiguration = discovery.serializeOpenIdConfiguration(
@@ -155,7 +202,43 @@ async function naivePublish({ s3Client, iamClient }) {
   return { jwks, openIdConfiguration };
 }
 
-function ourPublish({ s3Client, iamClient }) {
+/** The naive script as a process: the documents are built here, once, and read from files there. */
+async function naivePublishProcess() {
+  const issuer = `https://${bucket}.s3.${region}.amazonaws.com/${prefix}`;
+  const jwks = keys.serializeJwks(keys.buildJwks(clusterKeys));
+  const openIdConfiguration = discovery.serializeOpenIdConfiguration(
+    discovery.openIdConfiguration({ issuer, algorithms: clusterKeys.map((key) => key.alg) }),
+  );
+  const [jwksFile, discoveryFile] = [join(workDir, "keys.json"), join(workDir, "openid-configuration")];
+  writeFileSync(jwksFile, jwks);
+  writeFileSync(discoveryFile, openIdConfiguration);
+  const script = fileURLToPath(new URL("naive-publish-process.mjs", import.meta.url));
+  await runProcess([script, proxy.url, bucket, prefix, region, jwksFile, discoveryFile], processEnv());
+  return { jwks, openIdConfiguration };
+}
+
+async function ourPublish({ s3Client, iamClient }) {
+  if (options.process) {
+    const keyFile = join(workDir, "sa.pub");
+    writeFileSync(keyFile, clusterPem);
+    const stdout = await runProcess(
+      // bin/irsa-anywhere.cjs, as a user runs it
+      [
+        cliPath,
+        "publish",
+        "--key",
+        keyFile,
+        "--bucket",
+        bucket,
+        "--prefix",
+        prefix,
+        "--region",
+        region,
+      ].concat(["--endpoint-url", proxy.url, "--public-read-policy", "--json"]),
+      processEnv(),
+    );
+    return JSON.parse(stdout);
+  }
   return publisher.publish({
     keys: clusterKeys,
     bucket,
@@ -316,7 +399,7 @@ try {
   proxy = await startRecordingProxy(moto.endpoint);
   proxy.delayMs = delayMs;
   log(
-    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}`,
+    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}${options.process ? ", each publish a whole process" : ""}`,
   );
   const { results, notes } = await measure();
 
@@ -333,7 +416,15 @@ try {
   }
   for (const note of notes) log(`note: ${note}`);
   if (options.json) {
-    const report = { node: process.version, rounds, warmupRounds: 1, delayMs, cases: results, notes };
+    const report = {
+      node: process.version,
+      rounds,
+      warmupRounds: 1,
+      delayMs,
+      process: options.process,
+      cases: results,
+      notes,
+    };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
 } catch (error) {
