@@ -6,11 +6,10 @@
 //   pnpm run build && node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]
 //
 // With --process both sides run as a process of their own, start to exit: the CLI
-// (`irsa-anywhere publish`) and bench/naive-publish-process.mjs, as a user or a job runs them.
+// (`irsa-anywhere publish`) and bench/naive-publish.mjs, as a user or a job runs them.
 //
 // With --delay-ms the proxy holds every request that long, as a distant region would, and the
 // table says how many round trips of that delay each case took: requests sent at once share one.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { importHarness } from "./harness.mjs";
+import { naiveWrites } from "./naive-publish.mjs";
 
 // Before any client exists: the SDK warns at construction time that Node 20 support is ending.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -75,7 +75,7 @@ try {
   process.exit(2);
 }
 const { iam, s3, publisher, keys, discovery } = sdk;
-const { cliPath, generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
+const { runCli, generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
   "publish bench",
   "cli",
   "keys",
@@ -97,38 +97,22 @@ const clusterKeys = keys.publicKeysFromPem(clusterPem, "sa.pub");
 /** For --process: the key and the naive script's documents, in a temp dir removed at the end. */
 const workDir = options.process ? mkdtempSync(join(tmpdir(), "irsa-anywhere-publish-bench-")) : undefined;
 
-/** Runs a process to its end; rejects with its stderr when it fails. */
-function runProcess(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`${args.join(" ")} exited ${code}: ${stderr}`)),
-    );
-  });
+/** Runs a script (the CLI's bin by default) to its end; rejects with its stderr when it fails. */
+async function runProcess(args, entry) {
+  // isolated: no NODE_EXTRA_CA_CERTS or NODE_OPTIONS of this shell (see the cold-start bench).
+  const result = await runCli(args, { entry, isolated: true, env: processEnv() });
+  if (result.code !== 0) throw new Error(`${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
 }
 
-/** What both processes run with: the proxy's endpoints and test credentials, no CA bundle or preload. */
+/** What both processes run with: the proxy's endpoints and test credentials. */
 function processEnv() {
-  const env = {
-    ...process.env,
+  return {
     AWS_ACCESS_KEY_ID: "testing",
     AWS_SECRET_ACCESS_KEY: "testing",
     AWS_ENDPOINT_URL_IAM: proxy.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-  // As in the cold-start bench: a constant added to both sides would flatter the ratio.
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.NODE_OPTIONS;
-  return env;
 }
 
 let moto;
@@ -168,37 +152,7 @@ async function naivePublish({ s3Client, iamClient }) {
   const openIdConfiguration = discovery.serializeOpenIdConfiguration(
     discovery.openIdConfiguration({ issuer, algorithms: clusterKeys.map((key) => key.alg) }),
   );
-  const policy = {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "PublicRead",
-        Effect: "Allow",
-        Principal: "*",
-        Action: "s3:GetObject",
-        Resource: [
-          `arn:aws:s3:::${bucket}/${prefix}/keys.json`,
-          `arn:aws:s3:::${bucket}/${prefix}/.well-known/openid-configuration`,
-        ],
-      },
-    ],
-  };
-  await s3Client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
-  for (const [key, body] of [
-    [`${prefix}/keys.json`, jwks],
-    [`${prefix}/.well-known/openid-configuration`, openIdConfiguration],
-  ]) {
-    await s3Client.send(
-      new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
-    );
-  }
-  try {
-    await iamClient.send(
-      new iam.CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
-    );
-  } catch (error) {
-    if (error.name !== "EntityAlreadyExistsException") throw error;
-  }
+  await naiveWrites({ s3Client, iamClient, bucket, prefix, region, jwks, openIdConfiguration });
   return { jwks, openIdConfiguration };
 }
 
@@ -212,8 +166,8 @@ async function naivePublishProcess() {
   const [jwksFile, discoveryFile] = [join(workDir, "keys.json"), join(workDir, "openid-configuration")];
   writeFileSync(jwksFile, jwks);
   writeFileSync(discoveryFile, openIdConfiguration);
-  const script = fileURLToPath(new URL("naive-publish-process.mjs", import.meta.url));
-  await runProcess([script, proxy.url, bucket, prefix, region, jwksFile, discoveryFile], processEnv());
+  const script = fileURLToPath(new URL("naive-publish.mjs", import.meta.url));
+  await runProcess([proxy.url, bucket, prefix, region, jwksFile, discoveryFile], script);
   return { jwks, openIdConfiguration };
 }
 
@@ -221,21 +175,14 @@ async function ourPublish({ s3Client, iamClient }) {
   if (options.process) {
     const keyFile = join(workDir, "sa.pub");
     writeFileSync(keyFile, clusterPem);
+    // bin/irsa-anywhere.cjs, as a user runs it
     const stdout = await runProcess(
-      // bin/irsa-anywhere.cjs, as a user runs it
-      [
-        cliPath,
-        "publish",
-        "--key",
-        keyFile,
-        "--bucket",
-        bucket,
-        "--prefix",
-        prefix,
-        "--region",
-        region,
-      ].concat(["--endpoint-url", proxy.url, "--public-read-policy", "--json"]),
-      processEnv(),
+      ["publish", "--key", keyFile, "--bucket", bucket, "--prefix", prefix, "--region", region].concat([
+        "--endpoint-url",
+        proxy.url,
+        "--public-read-policy",
+        "--json",
+      ]),
     );
     return JSON.parse(stdout);
   }

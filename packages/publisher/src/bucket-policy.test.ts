@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { documentNamesReadStatement, planPublicReadPolicy } from "./bucket-policy.js";
+import { documentNamesReadStatement, type PublicReadScope, planPublicReadPolicy } from "./bucket-policy.js";
 import { statePath } from "./state.js";
 
 /** Whether an S3 resource ARN pattern matches an object's ARN: "*" is any run of characters, "/" included. */
@@ -39,36 +39,20 @@ describe("the document-names statement", () => {
 
 describe("planPublicReadPolicy", () => {
   const objectKeys = ["p/keys.json", "p/.well-known/openid-configuration"];
+  const plan = (existing: string | undefined, scope: PublicReadScope) =>
+    planPublicReadPolicy(existing, { partition: "aws", bucket: "oidc", objectKeys, scope });
+  const byName = plan(undefined, "document-names");
 
   it("adds nothing under auto once the document-names statement is there", () => {
-    const byName = planPublicReadPolicy(undefined, {
-      partition: "aws",
-      bucket: "oidc",
-      objectKeys,
+    expect(plan(byName.policy, "auto")).toMatchObject({
+      changed: false,
       scope: "document-names",
+      policy: byName.policy,
     });
-    const again = planPublicReadPolicy(byName.policy, {
-      partition: "aws",
-      bucket: "oidc",
-      objectKeys,
-      scope: "auto",
-    });
-    expect(again).toMatchObject({ changed: false, scope: "document-names", policy: byName.policy });
   });
 
   it("adds the exact statement when asked, even beside the document-names one", () => {
-    const byName = planPublicReadPolicy(undefined, {
-      partition: "aws",
-      bucket: "oidc",
-      objectKeys,
-      scope: "document-names",
-    });
-    const exact = planPublicReadPolicy(byName.policy, {
-      partition: "aws",
-      bucket: "oidc",
-      objectKeys,
-      scope: "exact",
-    });
+    const exact = plan(byName.policy, "exact");
     expect(exact).toMatchObject({ changed: true, scope: "exact" });
     expect(JSON.parse(exact.policy).Statement).toHaveLength(2);
   });
