@@ -5,8 +5,8 @@
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
 //   command never parses a heavy one.
 // - dist/bundle/irsa-anywhere.cjs, the entry point: the help pages and --version as main.js
-//   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys`
-//   (src/plain-keys-command.ts) and the code they need, in one file with no chunks, since each
+//   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys` and `discovery`
+//   (src/plain-commands.ts) and the code they need, in one file with no chunks, since each
 //   further module costs a cold start a millisecond or two. Everything else it hands to main.js.
 //   It is CommonJS, the one exception to ESM in this project: an ES module as the entry point
 //   makes Node start its module loader, about 6 ms, a seventh of bare Node's whole start-up and
