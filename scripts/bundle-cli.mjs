@@ -1,5 +1,6 @@
 // Bundles the CLI. Node spends most of a cold start resolving and compiling modules, so one file
-// starts about twice as fast as the same code spread over a hundred. There are two builds:
+// starts about twice as fast as the same code spread over a hundred. Two builds make the npm
+// package:
 //
 // - dist/bundle/main.js, the full command line (yargs) and every command (src/commands/), with the
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
@@ -15,12 +16,47 @@
 //
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
+//
+// A third build, not in the npm package, is for hosts with no npm and no network (air-gapped
+// admin hosts): the standalone file, dist/standalone/irsa-anywhere.cjs, the same entry point with
+// everything inside it, the full command line, the AWS SDK, the Kubernetes client and YAML
+// included; `node irsa-anywhere.cjs` runs it from any folder (the npm package installs those
+// dependencies instead). Its size is printed here and stated in the README.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { build } from "esbuild";
+
+const standalonePath = "packages/cli/dist/standalone/irsa-anywhere.cjs";
+
+/**
+ * An ES module loads a CommonJS one synchronously with `createRequire(import.meta.url)(name)`
+ * (packages/iam's partition data does), or, for the AWS SDK, with
+ * `loadAwsSdk(import.meta.url, name)` (packages/iam's aws-sdk.ts). esbuild follows neither call,
+ * and in CommonJS output `import.meta` is empty; but there the module's own `require` is the same
+ * function, and a call esbuild follows, so the dependency lands inside the file. A call to
+ * loadAwsSdk whose name is not a string literal would load nothing here: the build stops on it.
+ */
+const requireInCommonJs = {
+  name: "require-in-commonjs",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].+\.js$/ }, async ({ path }) => {
+      const contents = (await readFile(path, "utf8"))
+        .replace(/\bcreateRequire\(import\.meta\.url\)\(/g, "require(")
+        .replace(/\bloadAwsSdk\(\s*import\.meta\.url\s*,\s*("@aws-sdk\/[a-z0-9-]+")\s*\)/g, "require($1)");
+      if (/\bloadAwsSdk\(\s*import\.meta\.url/.test(contents)) {
+        throw new Error(
+          `${path}: loadAwsSdk(import.meta.url, ...) with a name that is not a literal "@aws-sdk/..." string`,
+        );
+      }
+      return { contents, loader: "js" };
+    });
+  },
+};
 
 // Chunk names carry content hashes: clear the old ones so that stale chunks never pile up.
 rmSync("packages/cli/dist/bundle", { recursive: true, force: true });
+rmSync("packages/cli/dist/standalone", { recursive: true, force: true });
 
 const { version } = JSON.parse(readFileSync("packages/cli/package.json", "utf8"));
 
@@ -44,14 +80,29 @@ await build({
   chunkNames: "chunks/[name]-[hash]",
 });
 
+const answers = JSON.stringify(await buildTimeAnswers());
+
 await build({
   ...common,
   entryPoints: ["packages/cli/dist/start.js"],
   outfile: "packages/cli/dist/bundle/irsa-anywhere.cjs",
   format: "cjs",
   external: [...common.external, "./main.js"],
-  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: JSON.stringify(await buildTimeAnswers()) },
+  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
 });
+
+await build({
+  ...common,
+  entryPoints: ["packages/cli/dist/start.js"],
+  outfile: standalonePath,
+  format: "cjs",
+  external: [],
+  sourcemap: false,
+  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
+  plugins: [requireInCommonJs],
+});
+const megabytes = (statSync(standalonePath).size / 1024 / 1024).toFixed(1);
+console.log(`${standalonePath}: ${megabytes} MB, every dependency inside`);
 
 /**
  * Runs the full command line for `--version` and every help page, and keeps what it printed,

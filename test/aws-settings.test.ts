@@ -54,6 +54,17 @@ describe("settings refused before anything is read or sent: one line, exit 2", (
       /"evil\.com" is not an AWS region/,
     ],
     [
+      "role create --region evil.com",
+      ["role", "create", "--issuer", "https://oidc.example.com/p", "--service-account", "a/b"].concat([
+        "--role-name",
+        "b",
+        "--role-only",
+        "--region",
+        "evil.com",
+      ]),
+      /"evil\.com" is not an AWS region/,
+    ],
+    [
       'publish --endpoint-url ""',
       ["publish", "--key", "sa.pub", "--bucket", "b-1", "--endpoint-url", ""],
       /--endpoint-url is empty/,

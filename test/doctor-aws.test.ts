@@ -323,9 +323,10 @@ describe("diagnose: the role's trust policy", () => {
     expect(trust.reason).toMatch(reason);
     if (status === "fail") {
       expect(trust.sts).toBe("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity");
-      // The role's own policy with the service account merged in, never a new one in its place.
+      // role create, which merges the service account into the role's own policy, never a new
+      // one in its place.
       expect(trust.fix).toMatch(
-        /^irsa-anywhere trust-policy --role payments-api --issuer \S+ --service-account payments\/api > trust\.json && aws iam update-assume-role-policy --role-name payments-api --policy-document file:\/\/trust\.json$/,
+        /^irsa-anywhere role create --role-name payments-api --issuer \S+ --service-account payments\/api --role-only$/,
       );
       expect(failed(diagnosis)).toEqual(["role-trust-policy"]);
     }
@@ -340,6 +341,9 @@ describe("diagnose: the role's trust policy", () => {
       status: "fail",
       code: "ERR_ROLE_MISSING",
       reason: "there is no role payments-api in account 123456789012",
+      fix: expect.stringMatching(
+        /^check the role ARN, or create it: irsa-anywhere role create --role-name payments-api --issuer \S+ --service-account payments\/api --role-only$/,
+      ),
     });
   });
 

@@ -119,7 +119,7 @@ describe("irsa-anywhere doctor", () => {
     expect(result.stdout).toContain(
       `PASS  STS AssumeRoleWithWebIdentity answers with credentials: assumed arn:aws:sts::${account}:assumed-role/payments-api/irsa-anywhere-doctor`,
     );
-    expect(lines.at(-2)).toMatch(/^\d+ passed, 0 warnings, 0 failed, 5 skipped$/);
+    expect(lines.at(-2)).toMatch(/^\d+ passed, 0 warnings, 0 failed, 6 skipped$/);
     expect(result.stdout).not.toContain("\u001b[");
 
     const token = sentToken();
@@ -136,7 +136,7 @@ describe("irsa-anywhere doctor", () => {
     const diagnosis = JSON.parse(result.stdout) as Diagnosis;
     expect(diagnosis.ok).toBe(true);
     expect(diagnosis.issuer).toBe(issuer.issuer);
-    expect(diagnosis.checks).toHaveLength(21);
+    expect(diagnosis.checks).toHaveLength(22);
     expect(diagnosis.checks.find((check) => check.id === "role-trust-policy")).toMatchObject({
       status: "pass",
       title: "Role's trust policy lets the service account in",

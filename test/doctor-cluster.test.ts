@@ -414,6 +414,9 @@ describe("diagnose: the cluster side", () => {
       status: "fail",
       code: "ERR_ROLE_ANNOTATION_MISMATCH",
       reason: `payments/api is annotated with role ${roleArn}, not arn:aws:iam::111122223333:role/other: its pods assume the annotated one`,
+      fix: expect.stringMatching(
+        /^irsa-anywhere role create --role-name other --issuer \S+ --service-account payments\/api --overwrite$/,
+      ),
     });
   });
 

@@ -80,7 +80,7 @@ describe("diagnose: the issuer's documents", () => {
       Object.fromEntries(documentChecks.map((id) => [id, "pass"])),
     );
     expect(diagnosis.ok).toBe(true);
-    expect(diagnosis.checks.map((c) => c.id)).toHaveLength(21);
+    expect(diagnosis.checks.map((c) => c.id)).toHaveLength(22);
     expect(check(diagnosis, "iam-oidc-provider")).toMatchObject({
       status: "skip",
       code: "SKIP_AWS_OFF",

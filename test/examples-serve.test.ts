@@ -1,9 +1,10 @@
-// examples/serve: every manifest valid against the Kubernetes API schemas (kubernetes-models),
-// the pieces wired to each other (probes, ports, service, ingress paths, identity), and the
-// Deployment's arguments accepted by the CLI as they are.
+// examples/serve, as its example overlay renders it (kubectl kustomize): every manifest valid
+// against the Kubernetes API schemas (kubernetes-models), the pieces wired to each other
+// (probes, ports, service, ingress paths, identity), and the Deployment's arguments accepted by
+// the CLI as they are.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { cliPath } from "./support/cli.js";
 import { validateKubernetesObject } from "./support/kubernetes-models.js";
+import { kustomize } from "./support/kustomize.js";
 
 const directory = fileURLToPath(new URL("../examples/serve", import.meta.url));
 
@@ -28,14 +30,19 @@ interface Manifest {
   [field: string]: unknown;
 }
 
-const manifests: Array<[string, Manifest]> = readdirSync(directory)
-  .filter((file) => file.endsWith(".yaml"))
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(join(directory, file), "utf8")).map((document): [string, Manifest] => {
+// What `kubectl apply -k` of the example overlay sends, and the optional role.yaml beside it.
+const manifests: Array<[string, Manifest]> = [
+  ...(await kustomize(join(directory, "overlays", "example-cluster"))).map((manifest): [string, Manifest] => [
+    `overlays/example-cluster: ${manifest.kind} ${manifest.metadata.name}`,
+    manifest,
+  ]),
+  ...parseAllDocuments(readFileSync(join(directory, "role.yaml"), "utf8")).map(
+    (document): [string, Manifest] => {
       const manifest = document.toJS() as Manifest;
-      return [`${file}: ${manifest.kind} ${manifest.metadata.name}`, manifest];
-    }),
-  );
+      return [`role.yaml: ${manifest.kind} ${manifest.metadata.name}`, manifest];
+    },
+  ),
+];
 
 function one<T>(kind: string): T {
   const found = manifests.filter(([, manifest]) => manifest.kind === kind);

@@ -32,17 +32,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import {
-  CreateRoleCommand,
-  GetOpenIDConnectProviderCommand,
-  GetRoleCommand,
-  IAMClient,
-} from "@aws-sdk/client-iam";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetOpenIDConnectProviderCommand, GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type CliResult, cliPath } from "./support/cli.js";
 import { type FakeKubernetes, signingKeySecret, startFakeKubernetes } from "./support/fake-kubernetes.js";
+import { lineDiff } from "./support/line-diff.js";
 import {
   awsTestClientConfig,
   awsTestEnv,
@@ -50,6 +46,7 @@ import {
   s3TestClientConfig,
   startMoto,
 } from "./support/moto.js";
+import { blockPublicAccess } from "./support/s3-state.js";
 import { createCertificateAuthority } from "./support/tls.js";
 
 const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));
@@ -150,6 +147,8 @@ async function makeWorld(options: { issuer: string; workload?: boolean }): Promi
   const signing = options.workload ? await startFakeKubernetes(ca) : prod;
   const key = signingKeySecret();
   signing.setSecret("eksa-system", "prod-sa", key.data);
+  // The application's namespace, which the walkthrough's service account lives in.
+  prod.objects.set("/api/v1/namespaces/payments", { metadata: { name: "payments" } });
   await mkdir(join(dir, "prod"));
   await writeFile(join(dir, prodKubeconfig), prod.kubeconfig());
   if (options.workload) {
@@ -204,24 +203,6 @@ const readText = (world: World, file: string) => readFile(join(world.dir, file),
 /** Other tools' lines, played through the same APIs they would call. */
 const played: ReadonlyArray<{ line: RegExp; play: (world: World, match: RegExpExecArray) => Promise<void> }> =
   [
-    {
-      line: /^aws iam create-role --role-name (\S+) --assume-role-policy-document file:\/\/(\S+)$/,
-      play: async (world, [, role = "", file = ""]) => {
-        await iam.send(
-          new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: await readText(world, file) }),
-        );
-      },
-    },
-    {
-      line: /^kubectl --kubeconfig prod\/prod-eks-a-cluster\.kubeconfig -n (\S+) annotate serviceaccount (\S+) eks\.amazonaws\.com\/role-arn=(\S+)$/,
-      play: async (world, [, namespace = "", name = "", arn = ""]) => {
-        world.prod.objects.set(`/api/v1/namespaces/${namespace}/serviceaccounts/${name}`, {
-          kind: "ServiceAccount",
-          apiVersion: "v1",
-          metadata: { name, namespace, annotations: { "eks.amazonaws.com/role-arn": arn } },
-        });
-      },
-    },
     {
       line: /^kubectl --kubeconfig \$K apply -f (\S+\.yaml)$/,
       play: async (world, [, file = ""]) => {
@@ -358,6 +339,42 @@ const providerArn = (world: World) =>
 const documents = (world: World) => ({ issuer: world.issuer, jwksUri: `${world.issuer}/keys.json` });
 const bothKids = (world: World) => [world.oldKid, world.nextKid].sort();
 
+/** The cluster spec `eksctl anywhere generate clusterconfig prod` writes (its first documents). */
+const generatedClusterSpec = `apiVersion: anywhere.eks.amazonaws.com/v1alpha1
+kind: Cluster
+metadata:
+  name: prod
+spec:
+  clusterNetwork:
+    cniConfig:
+      cilium: {}
+    pods:
+      cidrBlocks:
+      - 192.168.0.0/16
+  kubernetesVersion: "1.31"
+---
+apiVersion: anywhere.eks.amazonaws.com/v1alpha1
+kind: VSphereDatacenterConfig
+metadata:
+  name: prod
+spec:
+  datacenter: ""
+`;
+
+const initChecks: Checks = {
+  init: async (world, result) => {
+    expect(result.stdout).toContain(`issuer: ${world.issuer}\n`);
+    expect(lineDiff(generatedClusterSpec, await readText(world, "prod.yaml"))).toEqual({
+      removed: [],
+      added: ["  podIamConfig:", `    serviceAccountIssuer: ${world.issuer}`],
+    });
+    expect(await blockPublicAccess(s3, bucket)).toMatchObject({
+      BlockPublicPolicy: false,
+      BlockPublicAcls: true,
+    });
+  },
+};
+
 const publishChecks: Checks = {
   publish: async (world, result) => {
     expect(result.stdout).toContain(world.issuer);
@@ -389,7 +406,10 @@ function expectTrustsPaymentsApi(world: World, policyText: string): void {
 }
 
 const roleChecks: Checks = {
-  "trust-policy": async (world) => expectTrustsPaymentsApi(world, await readText(world, "trust.json")),
+  role: async (world, result) => {
+    expect(result.stdout).toContain(`role payments-api: create arn:aws:iam::${account}:role/payments-api`);
+    await expectRoleForServiceAccount(world);
+  },
 };
 
 /** The role has that trust policy, and the service account names the role. */
@@ -441,15 +461,20 @@ const rotationChecks: Checks = {
 describe("the README's EKS Anywhere walkthrough", () => {
   it("publishes, registers the provider and lets the service account into its role, then rotates", async () => {
     const world = await makeWorld({ issuer });
+    // Step 1 as init does it: no bucket yet, and the spec eksctl generated.
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await writeFile(join(world.dir, "prod.yaml"), generatedClusterSpec);
     const ran = [
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-init"), initChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere"), publishChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-roles"), roleChecks)),
     ];
     await expectRoleForServiceAccount(world);
     ran.push(...(await walk(world, walkthroughSteps(readme, "rotation"), rotationChecks)));
     expect(ran.map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
+      "init --bucket",
       "publish --cluster",
-      "trust-policy --issuer",
+      "role create",
       "keygen --out-dir",
       "rotate prepare",
       "rotate confirm",

@@ -116,6 +116,18 @@ describe("a server that accepts and never answers", () => {
     );
   }, 15_000);
 
+  it("role create ends within --timeout, naming IAM's endpoint and the lookup of the provider", async () => {
+    await expectNoAnswer(
+      ["role", "create", "--issuer", "https://oidc.example.com/prod", "--service-account", "a/b"].concat([
+        "--role-name",
+        "b",
+        "--role-only",
+      ]),
+      { ...credentials, AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: silent.url },
+      new RegExp(`^irsa-anywhere: IAM at ${silent.url} did not answer ListOpenIDConnectProviders within`),
+    );
+  }, 15_000);
+
   it("a Kubernetes read (--cluster) ends within --timeout, naming the API server", async () => {
     const kubeconfig = join(dir, "silent.kubeconfig");
     await writeFile(

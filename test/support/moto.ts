@@ -29,6 +29,15 @@ export interface MotoServer {
   output(): string;
   /** Deletes every resource in every service (an empty account) and forgets the requests so far. */
   reset(): Promise<void>;
+  /**
+   * How a model's status moves on, through moto's state manager: `{ progression: "manual", times:
+   * N }` holds it for N reads (a CloudFront distribution stays `InProgress`); `undefined` goes back
+   * to moto's default, at once to the last status. Not undone by `reset()`.
+   */
+  setTransition(
+    modelName: string,
+    transition: { progression: "manual"; times: number } | { progression: "immediate" } | undefined,
+  ): Promise<void>;
   /** Stops moto and waits until it has exited. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -127,6 +136,20 @@ const launcher = [
   "    while os.read(0, 4096): pass",
   "    os._exit(0)",
   "threading.Thread(target=exit_at_eof, daemon=True).start()",
+  // moto 5.2.1's CloudFront drops an origin's OriginAccessControlId and S3OriginConfig, and lists
+  // distributions without their configuration (comment, origins, aliases). Real CloudFront keeps
+  // and lists all of it, and the publisher and doctor read it: keep it, as CloudFront does.
+  "import moto.cloudfront.models as cloudfront",
+  "original_origin = cloudfront.Origin.__init__",
+  "def origin_keeping_access_control(self, origin):",
+  "    original_origin(self, origin)",
+  "    self.origin_access_control_id = origin.get('OriginAccessControlId', '')",
+  "    if 'S3OriginConfig' in origin: self.s3_origin_config = origin['S3OriginConfig']",
+  "cloudfront.Origin.__init__ = origin_keeping_access_control",
+  "def summary_member(self, name):",
+  "    if name.startswith('_') or name == 'distribution_config': raise AttributeError(name)",
+  "    return getattr(self.distribution_config, name)",
+  "cloudfront.Distribution.__getattr__ = summary_member",
   "from moto.server import main",
   "main(sys.argv[1:])",
 ].join("\n");
@@ -210,6 +233,19 @@ async function launch(port: number, options: StartMotoOptions): Promise<MotoServ
       if (answer.status !== 200) throw new Error(`moto's reset answered ${answer.status}: ${answer.body}`);
       log.entries.splice(0, (await sync()) + 1);
     },
+    async setTransition(modelName, transition) {
+      const answer =
+        transition === undefined
+          ? await call(endpoint, "POST", "/moto-api/state-manager/unset-transition", {
+              model_name: modelName,
+            })
+          : await call(endpoint, "POST", "/moto-api/state-manager/set-transition", {
+              model_name: modelName,
+              transition,
+            });
+      if (answer.status !== 201)
+        throw new Error(`moto's state manager answered ${answer.status}: ${answer.body}`);
+    },
     stop,
   };
 }
@@ -268,7 +304,12 @@ async function waitUntilAnswering(
 }
 
 /** One request on a connection of its own, so that no pooled socket outlives moto. */
-function call(endpoint: string, method: string, path: string): Promise<{ status: number; body: string }> {
+function call(
+  endpoint: string,
+  method: string,
+  path: string,
+  json?: unknown,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const outgoing = request(`${endpoint}${path}`, { method, agent: false }, (response) => {
       let body = "";
@@ -281,7 +322,8 @@ function call(endpoint: string, method: string, path: string): Promise<{ status:
     });
     outgoing.setTimeout(5_000, () => outgoing.destroy(new Error(`${method} ${endpoint}${path} timed out`)));
     outgoing.on("error", reject);
-    outgoing.end();
+    if (json !== undefined) outgoing.setHeader("content-type", "application/json");
+    outgoing.end(json === undefined ? undefined : JSON.stringify(json));
   });
 }
 

@@ -76,6 +76,12 @@ export interface RecordingProxy {
    * sent (or the connection cut). Default none.
    */
   hold: ((request: RecordedRequest) => Promise<(() => void) | undefined>) | undefined;
+  /**
+   * Rewrites the body of moto's answer before the client gets it (its Content-Length follows),
+   * for a state moto cannot be put in, such as an invalidation that never completes. `undefined`
+   * keeps the answer as it is. Default none.
+   */
+  rewrite: ((request: RecordedRequest, body: string) => string | undefined) | undefined;
   /** Answers the next `count` matching requests with an error instead of forwarding them. */
   failNext(count: number, options?: FailOptions): void;
   /** Destroys the client's connection on the next `count` matching requests, without an answer. */
@@ -112,6 +118,7 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
   let delayMs = 0;
   let denyAnonymous = false;
   let hold: RecordingProxy["hold"];
+  let rewrite: RecordingProxy["rewrite"];
 
   const takeFault = (recorded: RecordedRequest): Fault | undefined => {
     const index = faults.findIndex((fault) => fault.match(recorded));
@@ -180,8 +187,21 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
         return;
       }
       recorded.status = answer.statusCode;
-      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
-      answer.pipe(response);
+      if (!rewrite) {
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+        answer.pipe(response);
+        return;
+      }
+      const rewriting = rewrite;
+      const chunks: Buffer[] = [];
+      answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+      answer.on("end", () => {
+        const original = Buffer.concat(chunks).toString("utf8");
+        const body = Buffer.from(rewriting(recorded, original) ?? original);
+        const headers = { ...answer.headers, "content-length": String(body.length) };
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+        response.end(body);
+      });
     });
     upstream.on("error", (error) => {
       recorded.status = 502;
@@ -217,6 +237,12 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
     },
     set hold(value: RecordingProxy["hold"]) {
       hold = value;
+    },
+    get rewrite() {
+      return rewrite;
+    },
+    set rewrite(value: RecordingProxy["rewrite"]) {
+      rewrite = value;
     },
     get delayMs() {
       return delayMs;

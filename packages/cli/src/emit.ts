@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  chmod as chmodCallback,
   lstat as lstatCallback,
   readlink as readlinkCallback,
   rename as renameCallback,
@@ -13,6 +14,7 @@ import { CliError } from "./errors.js";
 // node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
 const writeFile = promisify(writeFileCallback);
 const rename = promisify(renameCallback);
+const chmod = promisify(chmodCallback);
 const rm = promisify(rmCallback);
 const lstat = promisify(lstatCallback);
 const readlink = promisify(readlinkCallback);
@@ -24,9 +26,14 @@ const MAX_LINKS = 40;
  * Writes the command's data to stdout, or atomically to a file (write, then rename). A symlink
  * is written through: the file it points to is replaced, and the link stays (a rename onto the
  * link itself would replace the link with a regular file). Anything but a regular file at the
- * end (a directory, a device node, a FIFO, a socket) is refused, not replaced.
+ * end (a directory, a device node, a FIFO, a socket) is refused, not replaced. The new file gets
+ * `mode` (default 0644), e.g. the mode of the file it replaces.
  */
-export async function emit(data: string, outFile: string | undefined): Promise<void> {
+export async function emit(
+  data: string,
+  outFile: string | undefined,
+  options: { mode?: number | undefined } = {},
+): Promise<void> {
   if (outFile === undefined || outFile === "-") {
     process.stdout.write(data);
     return;
@@ -34,7 +41,9 @@ export async function emit(data: string, outFile: string | undefined): Promise<v
   const target = await writableTarget(outFile);
   const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await writeFile(temporary, data, { mode: 0o644, flag: "wx" });
+    await writeFile(temporary, data, { mode: options.mode ?? 0o644, flag: "wx" });
+    // The umask may have taken bits off a mode that was asked for.
+    if (options.mode !== undefined) await chmod(temporary, options.mode);
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -8,6 +8,7 @@ import { IamError, type IamErrorCode } from "@irsa-anywhere/iam";
 import { KeysError, type KeysErrorCode } from "@irsa-anywhere/keys";
 import { KubeError, type KubeErrorCode } from "@irsa-anywhere/kube";
 import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
+import { RoleError, type RoleErrorCode } from "@irsa-anywhere/role";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
 import { afterAll, describe, expect, it } from "vitest";
 import { emit } from "./emit.js";
@@ -50,6 +51,7 @@ const kube: Record<KubeErrorCode, ExitCode> = {
 const discovery: Record<DiscoveryErrorCode, ExitCode> = {
   ERR_ISSUER_INVALID: 2,
   ERR_JWKS_URI_INVALID: 2,
+  ERR_CLUSTER_CONFIG_INVALID: 2,
 };
 
 const publisher: Record<PublishErrorCode, ExitCode> = {
@@ -62,6 +64,8 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_ISSUER_MISMATCH: 2,
   ERR_BUCKET_NOT_FOUND: 2,
   ERR_BUCKET_WRONG_REGION: 2,
+  ERR_BUCKET_TAKEN: 2,
+  ERR_CLOUDFRONT_UNAVAILABLE: 1,
   ERR_REGION_MISSING: 2,
   ERR_PUBLIC_ACCESS_BLOCKED: 1,
   ERR_BUCKET_POLICY_TOO_LARGE: 1,
@@ -70,6 +74,9 @@ const publisher: Record<PublishErrorCode, ExitCode> = {
   ERR_ROTATION_PRECONDITION: 1,
   ERR_DOCUMENTS_NOT_SERVED: 1,
   ERR_AUDIENCE_INVALID: 2,
+  ERR_CLOUDFRONT_INVALID: 2,
+  ERR_CERTIFICATE_UNUSABLE: 2,
+  ERR_DISTRIBUTION_NOT_DEPLOYED: 1,
 };
 
 const iam: Record<IamErrorCode, ExitCode> = {
@@ -106,9 +113,25 @@ const server: Record<ServeErrorCode, ExitCode> = {
   ERR_SERVER_CLOSED: 1,
 };
 
+const role: Record<RoleErrorCode, ExitCode> = {
+  ERR_ROLE_NAME_INVALID: 2,
+  ERR_ROLE_OPTION_INVALID: 2,
+  ERR_POLICY_ARN_INVALID: 2,
+  ERR_ARN_PARTITION_MISMATCH: 2,
+  ERR_POLICY_INVALID: 2,
+  ERR_NAMESPACE_NOT_FOUND: 2,
+  ERR_OIDC_PROVIDER_MISSING: 2,
+  ERR_ANNOTATION_CONFLICT: 2,
+  ERR_TRUST_POLICY_TOO_WIDE: 2,
+  ERR_TRUST_POLICY_CONFLICT: 1,
+  ERR_SERVICE_ACCOUNT_NOT_ANNOTATED: 1,
+  ERR_ROLE_INCOMPLETE: 1,
+};
+
 const cli: Record<CliErrorCode, ExitCode> = {
   ERR_USAGE: 2,
   ERR_OUTPUT_UNWRITABLE: 2,
+  ERR_INPUT_CHANGED: 1,
 };
 
 function rows<Code extends string>(
@@ -132,6 +155,7 @@ describe("exitCodeFor", () => {
     ...rows(iam, (code) => new IamError(code, "m")),
     ...rows(doctor, (code) => new DoctorError(code, "m")),
     ...rows(server, (code) => new ServeError(code, "m")),
+    ...rows(role, (code) => new RoleError(code, "m")),
     ...rows(cli, (code) => new CliError(code, "m")),
     ["ERR_USAGE", new UsageError("m"), 2],
   ])("gives %s exit %s", (_code, error, exitCode) => {

@@ -6,6 +6,7 @@ import {
   readKeySources,
 } from "@irsa-anywhere/keys";
 import type { Argv } from "yargs";
+import { repeated } from "./repeated-options.js";
 import { UsageError } from "./usage-error.js";
 
 export interface KeySourceArgs {
@@ -69,13 +70,11 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
     });
 }
 
-const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
-
 /** The key sources the command line names, as `readKeySources` takes them. */
 export function keySourceSpec(args: KeySourceArgs): KeySourceSpec {
   return {
-    pemFiles: list(args.key),
-    secretFiles: list(args["secret-file"]),
+    pemFiles: repeated(args.key),
+    secretFiles: repeated(args["secret-file"]),
     cluster: args.cluster,
     namespace: args.namespace,
     clusterJwks: args["cluster-jwks"],

@@ -7,9 +7,11 @@ import { EXIT_CODES_EPILOGUE } from "./command-help.js";
 import type { GlobalArgs } from "./command-module.js";
 import { discoveryCommand } from "./commands/discovery.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { initCommand } from "./commands/init.js";
 import { keygenCommand } from "./commands/keygen.js";
 import { keysCommand } from "./commands/keys.js";
 import { publishCommand } from "./commands/publish.js";
+import { roleCommand, roleSubcommands } from "./commands/role.js";
 import { rotateCommand, rotatePhaseCommands } from "./commands/rotate.js";
 import { serveCommand } from "./commands/serve.js";
 import { trustPolicyCommand } from "./commands/trust-policy.js";
@@ -44,11 +46,13 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .middleware(applyTimeout as never)
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   // In the order the help lists them.
+  .command(initCommand)
   .command(keysCommand)
   .command(discoveryCommand)
   .command(publishCommand)
   .command(doctorCommand)
   .command(trustPolicyCommand)
+  .command(roleCommand)
   .command(serveCommand)
   .command(keygenCommand)
   .command(rotateCommand)
@@ -78,13 +82,15 @@ rememberCommands(
   new Map(
     registered.map((name) => [
       name,
-      name === rotateCommand.command ? rotatePhaseCommands.map((phase) => phase.command) : [],
+      name === rotateCommand.command
+        ? rotatePhaseCommands.map((phase) => phase.command)
+        : name === roleCommand.command
+          ? roleSubcommands.map((command) => command.command)
+          : [],
     ]),
   ),
 );
 
-try {
-  await cli.parseAsync();
-} catch (error) {
-  report(error);
-}
+// No top-level await: the standalone file (scripts/bundle-cli.mjs) bundles this module into
+// CommonJS, which has none.
+cli.parseAsync().catch(report);

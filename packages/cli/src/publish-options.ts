@@ -1,9 +1,10 @@
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import type { PublicReadScope, PublishOptions } from "@irsa-anywhere/publisher";
+import type { CloudFrontOptions, PublicReadScope, PublishOptions } from "@irsa-anywhere/publisher";
 import type { Argv } from "yargs";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "./aws-options.js";
 import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
 import type { KeySourceArgs } from "./key-sources.js";
+import { note } from "./terminal.js";
 import { UsageError } from "./usage-error.js";
 
 export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
@@ -17,6 +18,11 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   audience?: string | string[] | undefined;
   "public-read-policy": boolean;
   "public-read-scope": PublicReadScope;
+  cloudfront: boolean;
+  domain?: string | undefined;
+  "certificate-arn"?: string | undefined;
+  "price-class"?: string | undefined;
+  wait: boolean;
   "oidc-provider": boolean;
   retain?: string | undefined;
   "empty-kid": boolean;
@@ -30,6 +36,30 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
 const PUBLIC_READ_SCOPES = ["auto", "exact", "document-names"] as const satisfies readonly PublicReadScope[];
 const _everyScope: readonly (typeof PUBLIC_READ_SCOPES)[number][] = [] as PublicReadScope[];
 
+/** --prefix, of `publish`, `rotate` and `init`. */
+export const PREFIX_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "Object key prefix (several clusters can share a bucket)",
+  group: "Where:",
+} as const;
+
+/** --region, the bucket's, of `publish`, `rotate` and `init`. */
+export const BUCKET_REGION_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "The bucket's region (default AWS_REGION or the profile's)",
+  group: "AWS:",
+} as const;
+
+/** --endpoint-url, of `publish`, `rotate` and `init`. */
+export const ENDPOINT_URL_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "S3 endpoint for S3-compatible stores and local tests",
+  group: "AWS:",
+} as const;
+
 /** Where and how to publish: shared by `publish` and `rotate`. */
 export function publishTargetOptions<T>(yargs: Argv<T>) {
   return profileOption(yargs)
@@ -39,12 +69,7 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
       describe: "S3 bucket to publish to",
       group: "Where:",
     })
-    .option("prefix", {
-      type: "string",
-      requiresArg: true,
-      describe: "Object key prefix (several clusters can share a bucket)",
-      group: "Where:",
-    })
+    .option("prefix", PREFIX_OPTION)
     .option("out-dir", {
       type: "string",
       requiresArg: true,
@@ -65,18 +90,8 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
         "The issuer is served from the bucket by something else, such as CloudFront (not needed for any S3 URL of the bucket)",
       group: "Where:",
     })
-    .option("region", {
-      type: "string",
-      requiresArg: true,
-      describe: "The bucket's region (default AWS_REGION or the profile's)",
-      group: "AWS:",
-    })
-    .option("endpoint-url", {
-      type: "string",
-      requiresArg: true,
-      describe: "S3 endpoint for S3-compatible stores and local tests",
-      group: "AWS:",
-    })
+    .option("region", BUCKET_REGION_OPTION)
+    .option("endpoint-url", ENDPOINT_URL_OPTION)
     .option("audience", {
       type: "string",
       nargs: 1,
@@ -96,6 +111,40 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
       describe:
         "What that statement grants: exact (this issuer's two objects; one statement per cluster), document-names (every keys.json and .well-known/openid-configuration in the bucket; one statement for all), auto (exact until the policy nears S3's 20 KB limit)",
       group: "AWS:",
+    })
+    .option("cloudfront", {
+      type: "boolean",
+      default: false,
+      describe:
+        "Keep the bucket private and serve the issuer through a CloudFront distribution (found or created), at https://dXXXX.cloudfront.net[/PREFIX]",
+      group: "CloudFront:",
+    })
+    .option("domain", {
+      type: "string",
+      requiresArg: true,
+      describe:
+        "With --cloudfront: the issuer's own host, e.g. oidc.example.com (point its DNS at the distribution)",
+      group: "CloudFront:",
+    })
+    .option("certificate-arn", {
+      type: "string",
+      requiresArg: true,
+      describe: "With --domain: an ACM certificate in us-east-1, issued, covering the domain",
+      group: "CloudFront:",
+    })
+    .option("price-class", {
+      type: "string",
+      requiresArg: true,
+      choices: ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
+      describe: "With --cloudfront: the edge locations of a new distribution (default PriceClass_100)",
+      group: "CloudFront:",
+    })
+    .option("wait", {
+      type: "boolean",
+      default: true,
+      describe:
+        "With --cloudfront: wait (within --timeout) for the distribution to deploy; --no-wait publishes the documents and says what is left",
+      group: "CloudFront:",
     })
     .option("oidc-provider", {
       type: "boolean",
@@ -128,6 +177,15 @@ export async function publishOptionsFromArgs(
   if (args["out-dir"] !== undefined && args.issuer === undefined) {
     throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
   }
+  const cloudFrontOnly = (["domain", "certificate-arn", "price-class"] as const).filter(
+    (name) => args[name] !== undefined,
+  );
+  if (!args.cloudfront && cloudFrontOnly.length > 0) {
+    throw new UsageError(`--${cloudFrontOnly[0]} is for --cloudfront; add --cloudfront, or leave it out`);
+  }
+  if (args.cloudfront && args["out-dir"] !== undefined) {
+    throw new UsageError("--cloudfront serves a bucket; give --bucket, not --out-dir");
+  }
   if (args["endpoint-url"] !== undefined && args["endpoint-url"].trim() === "") {
     throw new UsageError("--endpoint-url is empty; give the endpoint's URL, or leave it out for AWS's");
   }
@@ -152,8 +210,26 @@ export async function publishOptionsFromArgs(
     audiences: args.audience === undefined ? undefined : [args.audience].flat(),
     publicReadPolicy: args["public-read-policy"],
     publicReadScope: args["public-read-scope"],
+    cloudFront: args.cloudfront ? cloudFrontOptionsFromArgs(args) : undefined,
     oidcProvider: args["oidc-provider"],
     clusterName: args.cluster,
     aws,
+  };
+}
+
+/**
+ * The waits for the distribution to deploy and its invalidations to complete end within
+ * --timeout, leaving the rest of the run (documents, IAM, the read-back) a minute of it.
+ */
+function cloudFrontOptionsFromArgs(args: PublishTargetArgs): CloudFrontOptions {
+  const timeoutMs = args.timeoutMs ?? 5 * 60_000;
+  return {
+    domain: args.domain,
+    certificateArn: args["certificate-arn"],
+    priceClass: args["price-class"],
+    wait: args.wait,
+    waitTimeoutMs: timeoutMs > 120_000 ? timeoutMs - 60_000 : Math.floor(timeoutMs / 2),
+    pollIntervalMs: Math.min(15_000, Math.max(1_000, Math.floor(timeoutMs / 20))),
+    onProgress: note,
   };
 }

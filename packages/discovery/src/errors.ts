@@ -1,11 +1,12 @@
 import { type FaultTable, IrsaAnywhereError } from "@irsa-anywhere/errors";
 
 /** Stable codes for every failure of this package. */
-export type DiscoveryErrorCode = "ERR_ISSUER_INVALID" | "ERR_JWKS_URI_INVALID";
+export type DiscoveryErrorCode = "ERR_ISSUER_INVALID" | "ERR_JWKS_URI_INVALID" | "ERR_CLUSTER_CONFIG_INVALID";
 
 const faults: FaultTable<DiscoveryErrorCode> = {
   ERR_ISSUER_INVALID: "input",
   ERR_JWKS_URI_INVALID: "input",
+  ERR_CLUSTER_CONFIG_INVALID: "input",
 };
 
 /**

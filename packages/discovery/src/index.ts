@@ -1,3 +1,4 @@
+export { type IssuerConfigEdit, setClusterSpecIssuer, setKubeadmIssuer } from "./cluster-config.js";
 export { DiscoveryError, type DiscoveryErrorCode } from "./errors.js";
 export {
   type HttpsAnswer,
@@ -15,6 +16,7 @@ export {
   validateIssuer,
 } from "./issuer.js";
 export {
+  jwksUriOf,
   type OpenIdConfiguration,
   type OpenIdConfigurationOptions,
   openIdConfiguration,

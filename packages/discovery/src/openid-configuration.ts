@@ -29,6 +29,17 @@ export interface OpenIdConfigurationOptions {
 const algorithmOrder: readonly SigningAlgorithm[] = ["ES256", "ES384", "ES512", "RS256"];
 
 /**
+ * Where an issuer's keys are published: `<issuer>/keys.json`, the `jwks_uri` of the discovery
+ * document, and what kube-apiserver's `--service-account-jwks-uri` must name.
+ *
+ * @example
+ * jwksUriOf("https://oidc.example.com/prod"); // "https://oidc.example.com/prod/keys.json"
+ */
+export function jwksUriOf(issuer: string): string {
+  return `${issuer}/keys.json`;
+}
+
+/**
  * Builds the openid-configuration document, with the members kube-apiserver serves plus the
  * two that the self-hosted IRSA setup guides publish (`authorization_endpoint`, which
  * Kubernetes marks as programmatic-only, and `claims_supported`). Members are always in the
@@ -41,7 +52,7 @@ const algorithmOrder: readonly SigningAlgorithm[] = ["ES256", "ES384", "ES512", 
  */
 export function openIdConfiguration(options: OpenIdConfigurationOptions): OpenIdConfiguration {
   const issuer = validateIssuer(options.issuer);
-  const jwksUri = options.jwksUri ?? `${issuer}/keys.json`;
+  const jwksUri = options.jwksUri ?? jwksUriOf(issuer);
   validateJwksUri(jwksUri);
   const wanted = new Set(options.algorithms?.length ? options.algorithms : ["RS256"]);
   return {

@@ -15,6 +15,7 @@ export const CHECK_IDS = [
   "jwks-headers",
   "jwks-keys",
   "jwks-empty-kid",
+  "cloudfront-distribution",
   "cluster-key-published",
   "retired-keys",
   "iam-oidc-provider",
@@ -71,6 +72,11 @@ export type CheckCode =
   | "WARN_EMPTY_KID_NOT_CURRENT"
   | "WARN_EMPTY_KID_UNKNOWN"
   | "ERR_JWKS_KEY_MISSING"
+  // CloudFront in front of a private bucket (cloudfront-distribution).
+  | "ERR_DISTRIBUTION_MISSING"
+  | "ERR_DISTRIBUTION_NOT_DEPLOYED"
+  | "ERR_DISTRIBUTION_ORIGIN"
+  | "ERR_DISTRIBUTION_STALE"
   // IAM (iam-oidc-provider, iam-provider-audience, role-trust-policy).
   | "ERR_PROVIDER_MISSING"
   | "ERR_PROVIDER_AUDIENCE_MISSING"
@@ -116,6 +122,7 @@ export type CheckCode =
   // Skipped: what was missing. Given by the user: the issuer URL, the keys, AWS, a kubeconfig,
   // a service account, --smoke-test, a role. Learned by an earlier check: the rest.
   | "SKIP_NO_ISSUER"
+  | "SKIP_NOT_CLOUDFRONT"
   | "SKIP_NO_KEYS"
   | "SKIP_AWS_OFF"
   | "SKIP_NO_CLUSTER"

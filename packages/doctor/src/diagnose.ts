@@ -1,8 +1,12 @@
+import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import {
   type AwsClientSettings,
   audienceProblem,
+  awsClientConfig,
+  loadAwsSdk,
   makeIamClient,
   makeStsClient,
   parseServiceAccount,
@@ -11,10 +15,12 @@ import {
   requireRoleArn,
   resolvedRegion,
   type ServiceAccountRef,
+  watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { connectKube, type KubeconfigOptions } from "@irsa-anywhere/kube";
 import { CHECK_IDS, type Check, type CheckId, type Diagnosis } from "./check.js";
+import { cloudFrontDistributionCheck } from "./checks/cloudfront.js";
 import { clusterIssuerCheck } from "./checks/cluster-issuer.js";
 import { clusterJwksCheck } from "./checks/cluster-jwks.js";
 import { clusterKeyPublishedCheck, retiredKeysCheck } from "./checks/cluster-keys.js";
@@ -78,7 +84,14 @@ export interface DiagnoseOptions {
   /** The profile and request timeout of the AWS clients made here. */
   awsSettings?: AwsClientSettings | undefined;
   /** AWS clients to use instead of ones made from the environment (custom credentials, tests). */
-  clients?: { iam?: IAMClient | undefined; sts?: STSClient | undefined } | undefined;
+  clients?:
+    | {
+        iam?: IAMClient | undefined;
+        sts?: STSClient | undefined;
+        cloudFront?: CloudFrontClient | undefined;
+        s3?: S3Client | undefined;
+      }
+    | undefined;
   /** PEM certificates to trust besides the public roots, for an issuer with a private CA (tests). */
   ca?: string | readonly string[] | undefined;
   /** How long each document may take; default 5000 ms, the limit STS applies. */
@@ -152,6 +165,47 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
       return made;
     })());
   const sts = async () => (await stsAndRegion()).client;
+  let cloudFrontMade: Promise<CloudFrontClient> | undefined;
+  const cloudFront = () =>
+    (cloudFrontMade ??= (async () => {
+      const given = options.clients?.cloudFront;
+      if (given) return given;
+      const cf = loadAwsSdk<typeof import("@aws-sdk/client-cloudfront")>(
+        import.meta.url,
+        "@aws-sdk/client-cloudfront",
+      );
+      const made = watchAwsRequests(
+        new cf.CloudFrontClient({
+          region: "us-east-1",
+          maxAttempts: 3,
+          ...awsClientConfig(options.awsSettings ?? {}),
+        }),
+        "CloudFront",
+        options.awsSettings ?? {},
+      );
+      ownClients.push(made);
+      return made;
+    })());
+  const s3Made = new Map<string, Promise<S3Client>>();
+  const s3 = (region: string) => {
+    const given = options.clients?.s3;
+    if (given) return Promise.resolve(given);
+    let made = s3Made.get(region);
+    if (!made) {
+      made = (async () => {
+        const client = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
+        const s3Client = watchAwsRequests(
+          new client.S3Client({ region, maxAttempts: 3, ...awsClientConfig(options.awsSettings ?? {}) }),
+          "S3",
+          options.awsSettings ?? {},
+        );
+        ownClients.push(s3Client);
+        return s3Client;
+      })();
+      s3Made.set(region, made);
+    }
+    return made;
+  };
 
   let outcomes: Map<CheckId, Outcome>;
   try {
@@ -178,6 +232,8 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
         },
         iam,
         sts,
+        cloudFront,
+        s3,
       },
     );
   } finally {
@@ -203,6 +259,7 @@ export const CHECKS: readonly CheckDeclaration[] = [
   jwksHeadersCheck,
   jwksKeysCheck,
   jwksEmptyKidCheck,
+  cloudFrontDistributionCheck,
   clusterKeyPublishedCheck,
   retiredKeysCheck,
   iamOidcProviderCheck,

@@ -41,6 +41,9 @@ export async function makeStsClient(
 /**
  * The partition name of the region the SDK would use: `region`, else `AWS_REGION` or the
  * profile's; `aws` when none is set (`"aws-cn"` for `"cn-north-1"`). Sends no request.
+ *
+ * @example
+ * const iam = await makeIamClient(await partitionOfSdkRegion(undefined, { profile: "prod" }), { profile: "prod" });
  */
 export async function partitionOfSdkRegion(
   region: string | undefined,

@@ -6,7 +6,7 @@ export {
   awsClientConfig,
   watchAwsRequests,
 } from "./aws-client.js";
-export { makeIamClient, makeStsClient } from "./aws-clients.js";
+export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";
 export {
   type AwsFailure,
   type AwsOperation,
@@ -28,14 +28,22 @@ export { MAX_JWKS_KEYS } from "./jwks-limit.js";
 export {
   ensureOidcProvider,
   lookUpOidcProvider,
+  MANAGED_BY_TAG,
   type OidcProviderOptions,
   type OidcProviderOutcome,
   type ProviderLookup,
 } from "./oidc-provider.js";
 export { type Partition, partitionOf } from "./partition.js";
+export { parsePolicyText } from "./policy-text.js";
 export { resolvedRegion, validateRegion } from "./region.js";
 export { lookUpRole, type RoleLookup } from "./role.js";
-export { parseServiceAccount, type ServiceAccountRef, serviceAccountSubject } from "./service-account.js";
+export {
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  parseServiceAccount,
+  SERVICE_ACCOUNT_ANNOTATIONS,
+  type ServiceAccountRef,
+  serviceAccountSubject,
+} from "./service-account.js";
 export {
   type BuildTrustPolicyOptions,
   buildTrustPolicy,
@@ -57,3 +65,4 @@ export {
   type RoleTrustPolicyOptions,
   trustPolicyForRole,
 } from "./trust-policy-merge.js";
+export { matchesWildcard } from "./wildcard.js";

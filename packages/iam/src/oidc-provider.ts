@@ -6,7 +6,12 @@ import { loadAwsSdk } from "./aws-sdk.js";
 
 type IamModule = typeof import("@aws-sdk/client-iam");
 
-/** The tag that marks a provider as registered by this tool. */
+/**
+ * The tag that marks a provider (or a role) as made by this tool.
+ *
+ * @example
+ * const ours = [{ Key: "managed-by", Value: "irsa-anywhere" }].some((tag) => tag.Key === MANAGED_BY_TAG.Key && tag.Value === MANAGED_BY_TAG.Value);
+ */
 export const MANAGED_BY_TAG = { Key: "managed-by", Value: "irsa-anywhere" } as const;
 export const CLUSTER_TAG_KEY = "irsa-anywhere/cluster";
 

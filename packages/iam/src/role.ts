@@ -4,7 +4,16 @@ import { loadAwsSdk } from "./aws-sdk.js";
 
 /** A role's trust policy as IAM holds it, or why it could not be read. */
 export type RoleLookup =
-  | { kind: "found"; document: string; arn: string | undefined }
+  | {
+      kind: "found";
+      document: string;
+      arn: string | undefined;
+      /** The role's tags, as GetRole lists them. */
+      tags: { Key: string; Value: string }[];
+      /** Seconds; IAM's default is 3600. */
+      maxSessionDuration: number | undefined;
+      permissionsBoundaryArn: string | undefined;
+    }
   | { kind: "missing" }
   | { kind: "error"; failure: AwsFailure; error: unknown };
 
@@ -28,7 +37,15 @@ export async function lookUpRole(client: IAMClient, roleName: string): Promise<R
   const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
   try {
     const answer = await client.send(new iam.GetRoleCommand({ RoleName: roleName }));
-    return { kind: "found", document: answer.Role?.AssumeRolePolicyDocument ?? "", arn: answer.Role?.Arn };
+    const role = answer.Role;
+    return {
+      kind: "found",
+      document: role?.AssumeRolePolicyDocument ?? "",
+      arn: role?.Arn,
+      tags: (role?.Tags ?? []).flatMap((tag) => (tag.Key ? [{ Key: tag.Key, Value: tag.Value ?? "" }] : [])),
+      maxSessionDuration: role?.MaxSessionDuration,
+      permissionsBoundaryArn: role?.PermissionsBoundary?.PermissionsBoundaryArn,
+    };
   } catch (error) {
     const failure = describeAwsFailure(error);
     return failure.kind === "not-found" ? { kind: "missing" } : { kind: "error", failure, error };

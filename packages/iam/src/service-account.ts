@@ -7,6 +7,25 @@ export interface ServiceAccountRef {
   name: string;
 }
 
+/**
+ * The service account annotations the pod identity webhook reads, under its default prefix: the
+ * one list that doctor checks and `role` writes.
+ *
+ * @example
+ * const annotations: Record<string, string> = { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/api" };
+ * const roleArn = annotations[SERVICE_ACCOUNT_ANNOTATIONS.roleArn];
+ */
+export const SERVICE_ACCOUNT_ANNOTATIONS = {
+  roleArn: "eks.amazonaws.com/role-arn",
+  audience: "eks.amazonaws.com/audience",
+  regional: "eks.amazonaws.com/sts-regional-endpoints",
+  tokenExpiration: "eks.amazonaws.com/token-expiration",
+  skipContainers: "eks.amazonaws.com/skip-containers",
+} as const;
+
+/** The webhook raises a shorter `token-expiration` to this many seconds (its pkg.MinTokenExpiration). */
+export const MIN_TOKEN_EXPIRATION_SECONDS = 3600;
+
 // A namespace is a DNS label; a service account's name a DNS subdomain (RFC 1123).
 
 /**

@@ -1,5 +1,6 @@
 import { and, type ConditionEvaluation, evaluateConditions, type Truth } from "./iam-condition.js";
 import { parsePolicyText } from "./policy-text.js";
+import { matchesWildcard } from "./wildcard.js";
 
 /** What STS presents to a role's trust policy for one web identity token. */
 export interface WebIdentityRequest {
@@ -160,16 +161,7 @@ function principalMatches(principal: unknown, providerArn: string): Truth {
 
 function actionListMatches(actions: unknown): Truth {
   const listed = [actions].flat().filter((value): value is string => typeof value === "string");
-  return listed.some((pattern) => globMatches(pattern, action));
-}
-
-/** IAM action names: case-insensitive, with `*` and `?` wildcards. */
-function globMatches(pattern: string, value: string): boolean {
-  const source = pattern
-    .split("")
-    .map((char) => (char === "*" ? ".*" : char === "?" ? "." : char.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${source}$`, "i").test(value);
+  return listed.some((pattern) => matchesWildcard(pattern, action, { ignoreCase: true }));
 }
 
 function negate(truth: Truth): Truth {

@@ -14,6 +14,8 @@ export type PublishErrorCode =
   | "ERR_ISSUER_MISMATCH"
   | "ERR_BUCKET_NOT_FOUND"
   | "ERR_BUCKET_WRONG_REGION"
+  | "ERR_BUCKET_TAKEN"
+  | "ERR_CLOUDFRONT_UNAVAILABLE"
   | "ERR_REGION_MISSING"
   | "ERR_PUBLIC_ACCESS_BLOCKED"
   | "ERR_BUCKET_POLICY_TOO_LARGE"
@@ -21,7 +23,10 @@ export type PublishErrorCode =
   | "ERR_TOO_MANY_KEYS"
   | "ERR_ROTATION_PRECONDITION"
   | "ERR_DOCUMENTS_NOT_SERVED"
-  | "ERR_AUDIENCE_INVALID";
+  | "ERR_AUDIENCE_INVALID"
+  | "ERR_CLOUDFRONT_INVALID"
+  | "ERR_CERTIFICATE_UNUSABLE"
+  | "ERR_DISTRIBUTION_NOT_DEPLOYED";
 
 const faults: FaultTable<PublishErrorCode> = {
   ERR_PRECONDITION_FAILED: "environment",
@@ -33,6 +38,8 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_ISSUER_MISMATCH: "input",
   ERR_BUCKET_NOT_FOUND: "input",
   ERR_BUCKET_WRONG_REGION: "input",
+  ERR_BUCKET_TAKEN: "input",
+  ERR_CLOUDFRONT_UNAVAILABLE: "environment",
   ERR_REGION_MISSING: "input",
   ERR_PUBLIC_ACCESS_BLOCKED: "environment",
   ERR_BUCKET_POLICY_TOO_LARGE: "environment",
@@ -41,6 +48,9 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_ROTATION_PRECONDITION: "environment",
   ERR_DOCUMENTS_NOT_SERVED: "environment",
   ERR_AUDIENCE_INVALID: "input",
+  ERR_CLOUDFRONT_INVALID: "input",
+  ERR_CERTIFICATE_UNUSABLE: "input",
+  ERR_DISTRIBUTION_NOT_DEPLOYED: "environment",
 };
 
 /**

@@ -5,8 +5,31 @@ export {
   type PublicReadScope,
   planPublicReadPolicy,
 } from "./bucket-policy.js";
+export {
+  CACHING_OPTIMIZED_POLICY_ID,
+  type CloudFrontOptions,
+  DEFAULT_CLOUDFRONT_WAIT_MS,
+  DEFAULT_PRICE_CLASS,
+  type DistributionOutcome,
+} from "./cloudfront.js";
 export { directoryTarget } from "./directory-target.js";
 export { PublishError, type PublishErrorCode } from "./errors.js";
+export {
+  BLOCK_PUBLIC_ACCESS,
+  type BlockPublicAccess,
+  type BucketAccessMode,
+  ensureIssuerBucket,
+  type IssuerBucketOutcome,
+} from "./issuer-bucket.js";
+export {
+  // prepareIssuer's own (init); the CloudFront publish's is DistributionOutcome.
+  type DistributionOutcome as PreparedIssuerDistribution,
+  type DistributionRequest,
+  type FindOrCreateDistribution,
+  type PreparedIssuer,
+  type PrepareIssuerOptions,
+  prepareIssuer,
+} from "./prepare-issuer.js";
 export {
   type BucketPolicyOutcome,
   type BucketPublishOptions,

@@ -1,6 +1,8 @@
+import type { ACMClient } from "@aws-sdk/client-acm";
+import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
+import { type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
@@ -13,17 +15,25 @@ import {
   MAX_AUDIENCES,
   type OidcProviderOutcome,
   partitionOf,
-  resolvedRegion,
   validateRegion,
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { PUBLIC_READ_SCOPES, type PublicReadScope, planPublicReadPolicy } from "./bucket-policy.js";
+import { type BucketPolicyOutcome, ensureBucketStatement, readBucketPolicy } from "./bucket-policy-write.js";
+import {
+  type CloudFrontOptions,
+  type DistributionOutcome,
+  prepareDistribution,
+  refuseWithCloudFront,
+  undeployedWarning,
+} from "./cloudfront.js";
 import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
+import { readBlockPublicAccess } from "./issuer-bucket.js";
+import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } from "./publish-documents.js";
-import { translateS3Error } from "./s3-error.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
@@ -67,8 +77,21 @@ interface BucketSettings {
   oidcProvider?: boolean | undefined;
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
-  /** Clients to use instead of ones made from the environment (custom credentials, tests). */
-  clients?: { s3?: S3Client; iam?: IAMClient } | undefined;
+  /** Serve the issuer through a CloudFront distribution in front of the private bucket. */
+  cloudFront?: CloudFrontOptions | undefined;
+  /**
+   * Clients to use instead of ones made from the environment (custom credentials, tests);
+   * `httpsGet` reads the documents back as STS does (a test's stands in for DNS and the edge).
+   */
+  clients?:
+    | {
+        s3?: S3Client;
+        iam?: IAMClient;
+        cloudFront?: CloudFrontClient;
+        acm?: ACMClient;
+        httpsGet?: typeof httpsGet;
+      }
+    | undefined;
   /** The profile and timeouts of the clients made here. */
   aws?: AwsClientSettings | undefined;
 }
@@ -123,20 +146,7 @@ type PublishSettings = CommonPublishOptions &
     issuer?: string | undefined;
   };
 
-/** What `publish` did to the bucket policy with `publicReadPolicy`. */
-export interface BucketPolicyOutcome {
-  action: "create" | "update" | "unchanged";
-  reason: string;
-  written: boolean;
-  /** The statement that makes the documents public. */
-  sid: string;
-  /** `exact`: this issuer's two objects; `document-names`: every object so named in the bucket. */
-  scope: "exact" | "document-names";
-  /** The object ARNs (patterns, for `document-names`) the statement lets anyone read. */
-  grants: string[];
-  /** Set when `auto` granted by name since exact grants would outgrow the policy: what that means. */
-  widened?: string;
-}
+export type { BucketPolicyOutcome } from "./bucket-policy-write.js";
 
 /**
  * What `publish` did: the documents' outcomes, where they went and, for a bucket, the IAM provider.
@@ -147,6 +157,8 @@ export interface PublishResult extends PublishDocumentsResult {
     | { kind: "custom"; description: string }
     | { kind: "s3"; bucket: string; prefix: string; region: string };
   bucketPolicy?: BucketPolicyOutcome;
+  /** With `cloudFront`: the distribution that serves the issuer. */
+  distribution?: DistributionOutcome;
   oidcProvider?: OidcProviderOutcome;
   /** Things the user should fix that did not stop the publish, one line each. */
   warnings: string[];
@@ -191,14 +203,7 @@ export async function publish(input: PublishOptions): Promise<PublishResult> {
 async function publishToBucket(options: PublishSettings, bucket: string): Promise<PublishResult> {
   const dryRun = options.dryRun ?? false;
   if (options.issuer !== undefined) validateIssuer(options.issuer);
-  // The name, not its existence: S3 says whether it exists, and older buckets in us-east-1 may
-  // have capitals or underscores that today's naming rules refuse.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      `${quoteInput(bucket)} is not an S3 bucket name; give the bucket's name alone (no s3://, no slash), e.g. --bucket my-oidc-bucket`,
-    );
-  }
+  validateBucketName(bucket);
   validateAudiences(options.audiences);
   const scope = options.publicReadScope;
   if (scope !== undefined && !PUBLIC_READ_SCOPES.includes(scope)) {
@@ -207,39 +212,39 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       `${quoteInput(String(scope))} is not a public-read scope; give one of ${PUBLIC_READ_SCOPES.join(", ")}`,
     );
   }
+  if (options.cloudFront) refuseWithCloudFront(options);
   if (options.region !== undefined) validateRegion(options.region);
-  if (options.endpointUrl !== undefined && options.endpointUrl.trim() === "") {
-    throw new PublishError(
-      "ERR_TARGET_MISSING",
-      "the S3 endpoint URL is empty; give one (such as http://127.0.0.1:9000) or leave it out for AWS's",
-    );
-  }
-  const s3 = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
-  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  const client =
-    options.clients?.s3 ??
-    watchAwsRequests(
-      new s3.S3Client({
-        ...(options.region ? { region: options.region } : {}),
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        maxAttempts: 5,
-        ...awsClientConfig(options.aws ?? {}),
-      }),
-      "S3",
-      options.aws ?? {},
-    );
+  const { s3, client, endpoint } = await s3ClientFor(options);
   const region = await resolveRegion(client, options.region);
-  const issuer = options.issuer ?? s3Issuer({ bucket, region, prefix: normalizePrefix(options.prefix) });
+  // Before the issuer: CloudFront's distribution names it, and must deploy before anything is published.
+  const cloudFront = options.cloudFront
+    ? await prepareDistribution({
+        cloudFront: options.cloudFront,
+        s3,
+        s3Client: client,
+        bucket,
+        region,
+        prefix: normalizePrefix(options.prefix),
+        clients: options.clients,
+        aws: options.aws,
+        dryRun,
+      })
+    : undefined;
+  const issuer =
+    cloudFront?.issuer ??
+    options.issuer ??
+    s3Issuer({ bucket, region, prefix: normalizePrefix(options.prefix) });
   const prefix = objectPrefixForIssuer({
     issuer,
     bucket,
     region,
     prefix: options.prefix,
-    external: options.externalIssuer,
+    external: options.externalIssuer || cloudFront !== undefined,
   });
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const paths = { jwks: `${keyPrefix}keys.json`, discovery: `${keyPrefix}.well-known/openid-configuration` };
-  const external = options.externalIssuer === true && s3IssuerUrl(issuer) === undefined;
+  const external =
+    (options.externalIssuer === true || cloudFront !== undefined) && s3IssuerUrl(issuer) === undefined;
   // Anonymous reads go where STS goes: the issuer's own S3 host (an endpoint stands in for it).
   const publicBaseUrl = external
     ? undefined
@@ -284,7 +289,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
   // Round trip 2, when the documents were not both read anonymously: what they are, and the
   // bucket's public access settings and policy.
-  const [bucketPolicy] = await Promise.all([
+  const [publicRead] = await Promise.all([
     options.publicReadPolicy && !alreadyPublic
       ? // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
         ensurePublicReadPolicy({
@@ -299,6 +304,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       : undefined,
     target.prefetchSigned([paths.jwks, paths.discovery]),
   ]);
+  const bucketPolicy: BucketPolicyOutcome | undefined = publicRead ?? cloudFront?.bucketPolicy;
 
   const published = new Map<string, string>();
   const versions = new Map<string, string | undefined>();
@@ -310,9 +316,14 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...documentOptions(options),
   });
 
+  // The edge drops what changed before anything reads it back (or says until when it may not).
+  const stale = cloudFront && !dryRun ? await cloudFront.invalidate(documents.documents) : [];
+  warnings.push(...(cloudFront?.warnings ?? []), ...stale);
+  const undeployed = cloudFront !== undefined && !cloudFront.deployed && !dryRun;
+  if (undeployed) warnings.push(undeployedWarning(cloudFront.distribution));
   // What was read anonymously and left alone is what STS reads; anything else is read again.
   const provenServed = alreadyPublic && !external && !documents.documents.some((d) => d.written);
-  if (!dryRun && !provenServed) {
+  if (!dryRun && !provenServed && !undeployed && stale.length === 0) {
     const urls = external
       ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
       : { jwks: target.locate(paths.jwks), discovery: target.locate(paths.discovery) };
@@ -325,22 +336,29 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
             readStored: async () => (await target.read(paths[name]))?.body,
           })),
         ],
-        fix: external
+        ...(options.clients?.httpsGet ? { httpsGet: options.clients.httpsGet } : {}),
+        fix: cloudFront
           ? {
-              notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
-              notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
+              notPublic: `check that distribution ${cloudFront.distribution.id} reads bucket ${bucket} through its origin access control and that the bucket policy statement ${cloudFront.bucketPolicy.sid} is there (irsa-anywhere doctor checks both)`,
+              notFound: `check that the objects s3://${bucket}/${keyPrefix}keys.json and .well-known/openid-configuration exist`,
             }
-          : {
-              notPublic:
-                "run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json",
-              notFound: `check that --issuer names bucket ${bucket} on its S3 host`,
-            },
+          : external
+            ? {
+                notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
+                notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
+              }
+            : {
+                notPublic:
+                  "run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json",
+                notFound: `check that --issuer names bucket ${bucket} on its S3 host`,
+              },
       })),
     );
   }
 
   let oidcProvider: OidcProviderOutcome | undefined;
-  if (provider) {
+  // Not before the distribution serves the documents: STS must be able to read them first.
+  if (provider && !undeployed) {
     const { iam, client: iamClient, lookup } = await provider;
     oidcProvider = await ensureOidcProvider({
       iam,
@@ -368,9 +386,14 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
 
   return {
     ...documents,
-    changed: documents.changed || Boolean(bucketPolicy?.written) || oidcProvider?.action !== "unchanged",
+    changed:
+      documents.changed ||
+      Boolean(bucketPolicy?.written) ||
+      cloudFront?.distribution.action === "create" ||
+      oidcProvider?.action !== "unchanged",
     target: { kind: "s3", bucket, prefix, region },
     ...(bucketPolicy ? { bucketPolicy } : {}),
+    ...(cloudFront ? { distribution: cloudFront.distribution } : {}),
     ...(oidcProvider ? { oidcProvider } : {}),
     warnings: [...documents.warnings, ...(bucketPolicy?.widened ? [bucketPolicy.widened] : []), ...warnings],
   };
@@ -473,18 +496,6 @@ function validateAudiences(audiences: readonly string[] | undefined): void {
   }
 }
 
-async function resolveRegion(client: S3Client, given: string | undefined): Promise<string> {
-  if (given) return given;
-  const region = await resolvedRegion(client);
-  if (!region) {
-    throw new PublishError(
-      "ERR_REGION_MISSING",
-      "no AWS region given; add --region (the bucket's region) or set AWS_REGION",
-    );
-  }
-  return region;
-}
-
 async function ensurePublicReadPolicy(options: {
   s3: typeof import("@aws-sdk/client-s3");
   client: S3Client;
@@ -494,86 +505,48 @@ async function ensurePublicReadPolicy(options: {
   scope: PublicReadScope;
   dryRun: boolean;
 }): Promise<BucketPolicyOutcome> {
-  const { s3, client, bucket, region } = options;
-  const bucketArn = `arn:${partitionOf(region).name}:s3:::${bucket}`;
+  const { bucket, region } = options;
   // Both reads at once; the settings are judged first, whatever the policy read says.
   const [blocking, existing] = await Promise.allSettled([
     blockingPublicAccessSettings(options),
-    currentBucketPolicy({ s3, client, bucket, region }),
+    readBucketPolicy(options),
   ]);
   if (blocking.status === "rejected") throw blocking.reason;
   if (blocking.value.length > 0) {
     throw new PublishError(
       "ERR_PUBLIC_ACCESS_BLOCKED",
-      `bucket ${bucket}'s Block Public Access setting ${blocking.value.join(" and ")} stops a public-read policy; turn ${blocking.value.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront`,
+      `bucket ${bucket}'s Block Public Access setting ${blocking.value.join(" and ")} stops a public-read policy; turn ${blocking.value.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront (--cloudfront instead of --public-read-policy)`,
     );
   }
   if (existing.status === "rejected") throw existing.reason;
-  const plan = planPublicReadPolicy(existing.value, {
-    partition: partitionOf(region).name,
-    bucket,
-    objectKeys: options.objectKeys,
-    scope: options.scope,
+  const {
+    others: _,
+    plan,
+    ...outcome
+  } = await ensureBucketStatement({
+    ...options,
+    existing: { policy: existing.value },
+    statement: (policy) =>
+      planPublicReadPolicy(policy, {
+        partition: partitionOf(region).name,
+        bucket,
+        objectKeys: options.objectKeys,
+        scope: options.scope,
+      }),
+    what: "public-read",
+    onAccessDenied: (error) =>
+      new PublishError(
+        "ERR_PUBLIC_ACCESS_BLOCKED",
+        `AWS refused the public-read policy on bucket ${bucket}: either this identity lacks s3:PutBucketPolicy, or the account's Block Public Access (BlockPublicPolicy) is on; check aws s3control get-public-access-block --account-id <id>`,
+        { cause: error },
+      ),
   });
-  const described = {
-    sid: plan.statement.Sid ?? "",
+  return {
+    ...outcome,
     scope: plan.scope,
     grants: [plan.statement.Resource ?? []].flat(),
     ...(plan.widened ? { widened: plan.widened } : {}),
   };
-  if (!plan.changed)
-    return {
-      action: "unchanged",
-      reason: "the public-read statement is there",
-      written: false,
-      ...described,
-    };
-  const action = existing.value === undefined ? "create" : "update";
-  const reason =
-    existing.value === undefined
-      ? "the bucket has no policy"
-      : "public-read statement added beside the existing ones";
-  if (options.dryRun) return { action, reason, written: false, ...described };
-  try {
-    await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: plan.policy }));
-  } catch (error) {
-    const translated = translateS3Error(error, {
-      action: "s3:PutBucketPolicy",
-      resource: bucketArn,
-      bucket,
-      region,
-    });
-    if (translated.code === "ERR_AWS_ACCESS_DENIED") {
-      throw new PublishError(
-        "ERR_PUBLIC_ACCESS_BLOCKED",
-        `AWS refused the public-read policy on bucket ${bucket}: either this identity lacks s3:PutBucketPolicy, or the account's Block Public Access (BlockPublicPolicy) is on; check aws s3control get-public-access-block --account-id <id>`,
-        { cause: error },
-      );
-    }
-    throw translated;
-  }
-  return { action, reason, written: true, ...described };
-}
-
-/** The bucket's policy, or undefined when it has none. */
-async function currentBucketPolicy(options: {
-  s3: typeof import("@aws-sdk/client-s3");
-  client: S3Client;
-  bucket: string;
-  region: string;
-}): Promise<string | undefined> {
-  const { s3, client, bucket, region } = options;
-  try {
-    return (await client.send(new s3.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchBucketPolicy") return undefined;
-    throw translateS3Error(error, {
-      action: "s3:GetBucketPolicy",
-      resource: `arn:${partitionOf(region).name}:s3:::${bucket}`,
-      bucket,
-      region,
-    });
-  }
 }
 
 async function blockingPublicAccessSettings(options: {
@@ -582,22 +555,9 @@ async function blockingPublicAccessSettings(options: {
   bucket: string;
   region: string;
 }): Promise<string[]> {
-  try {
-    const answer = await options.client.send(
-      new options.s3.GetPublicAccessBlockCommand({ Bucket: options.bucket }),
-    );
-    const config = answer.PublicAccessBlockConfiguration ?? {};
-    return [
-      ...(config.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
-      ...(config.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
-    ];
-  } catch (error) {
-    if ((error as { name?: string }).name === "NoSuchPublicAccessBlockConfiguration") return [];
-    throw translateS3Error(error, {
-      action: "s3:GetBucketPublicAccessBlock",
-      resource: `arn:${partitionOf(options.region).name}:s3:::${options.bucket}`,
-      bucket: options.bucket,
-      region: options.region,
-    });
-  }
+  const settings = await readBlockPublicAccess(options);
+  return [
+    ...(settings.BlockPublicPolicy ? ["BlockPublicPolicy"] : []),
+    ...(settings.RestrictPublicBuckets ? ["RestrictPublicBuckets"] : []),
+  ];
 }

@@ -30,6 +30,13 @@ describe("translateS3Error", () => {
       true,
     ],
     [
+      "a bucket name another account holds",
+      sdkError("BucketAlreadyExists", 409),
+      "ERR_BUCKET_TAKEN",
+      /bucket name b is taken by another AWS account .*; choose another --bucket/,
+      true,
+    ],
+    [
       "a denied permission, as every AWS call",
       sdkError("AccessDenied", 403),
       "ERR_AWS_ACCESS_DENIED",

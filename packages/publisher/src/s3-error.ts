@@ -26,6 +26,13 @@ export function translateS3Error(error: unknown, operation: S3Operation): Publis
       { cause: error },
     );
   }
+  if (e.name === "BucketAlreadyExists") {
+    return new PublishError(
+      "ERR_BUCKET_TAKEN",
+      `bucket name ${operation.bucket} is taken by another AWS account (bucket names are global); choose another --bucket`,
+      { cause: error },
+    );
+  }
   if (
     e.name === "PermanentRedirect" ||
     e.name === "AuthorizationHeaderMalformed" ||

@@ -19,6 +19,8 @@ export interface VerifyServedDocumentsOptions {
   fix: { notPublic: string; notFound: string };
   /** Default 10 s: STS gives up after 5 s; a network that drops the request must not hold the job. */
   timeoutMs?: number;
+  /** The anonymous GET; default discovery's {@link httpsGet} (a test's reaches its own edge). */
+  httpsGet?: typeof httpsGet;
 }
 
 /** Bigger than any JWKS STS accepts (100 keys); a larger answer is not what was published. */
@@ -36,7 +38,7 @@ export async function verifyServedDocuments(options: VerifyServedDocumentsOption
   // Each document on its own, at once; the findings keep the documents' order.
   const findings = await Promise.all(
     options.documents.map(async (document): Promise<{ problem?: string; warning?: string }> => {
-      const answer = await httpsGet(document.url, {
+      const answer = await (options.httpsGet ?? httpsGet)(document.url, {
         timeoutMs: options.timeoutMs ?? 10_000,
         maxBytes: MAX_BODY_BYTES,
         headers: { "cache-control": "no-cache" },

@@ -11,6 +11,8 @@ import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { jsonOptions } from "../json-output.js";
 import { hasKeySource, readKeys } from "../key-sources.js";
+import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
+import { repeated } from "../repeated-options.js";
 import { UsageError } from "../usage-error.js";
 
 export interface KeygenArgs {
@@ -29,8 +31,6 @@ export interface KeygenArgs {
   context?: string | undefined;
   json: boolean;
 }
-
-const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
 
 export const keygenCommand = defineCommand({
   command: "keygen",
@@ -116,8 +116,8 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
     );
   }
   const keeps =
-    list(args["keep-public-key"]).length > 0 ||
-    list(args["secret-file"]).length > 0 ||
+    repeated(args["keep-public-key"]).length > 0 ||
+    repeated(args["secret-file"]).length > 0 ||
     args.cluster !== undefined;
   if (keeps && args["secret-manifest"] === undefined) {
     throw new UsageError(
@@ -145,16 +145,7 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
   const files: Array<[string, string, number]> = [];
   const written: string[] = [];
   if (args["out-dir"] !== undefined) {
-    // A new directory for a private key is the owner's alone. Only the last level is made: a
-    // recursive mkdir never returns on Node 20 where the kernel answers ENOENT under an existing
-    // parent (/proc, /sys), and a mistyped parent is better named than made.
-    const { mkdir } = await import("node:fs/promises");
-    await mkdir(args["out-dir"], { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "EEXIST") return;
-      throw new UsageError(
-        `cannot create ${args["out-dir"]}: ${error.code ?? error.message}; check that its parent directory exists and is writable`,
-      );
-    });
+    await makeKeyDirectory(args["out-dir"]);
     files.push(
       [join(args["out-dir"], "sa.key"), pair.privateKeyPem, 0o600],
       [join(args["out-dir"], "sa.pub"), pair.publicKeyPem, 0o644],
@@ -163,7 +154,7 @@ export async function runKeygen(args: KeygenArgs): Promise<void> {
   if (manifest !== undefined && args["secret-manifest"] !== undefined) {
     files.push([args["secret-manifest"], manifest, 0o600]);
   }
-  await writeNew(files);
+  await writeNewFiles(files);
   written.push(...files.map(([file]) => file));
   const kept = previous.map((key) => key.kid);
   const summary = { kid: pair.key.kid, alg: pair.key.alg, type: args.type, files: written, kept };
@@ -187,40 +178,14 @@ async function previousKeys(args: KeygenArgs): Promise<PublicSigningKey[]> {
   };
   const sources = [
     ...(args.cluster === undefined ? [] : [{ ...common, cluster: args.cluster }]),
-    ...list(args["secret-file"]).map((file) => ({ ...common, "secret-file": file })),
+    ...repeated(args["secret-file"]).map((file) => ({ ...common, "secret-file": file })),
   ];
   const keys: PublicSigningKey[] = [];
   for (const source of sources) {
     if (hasKeySource(source)) keys.push(currentSigningKey(await readKeys(source)));
   }
-  for (const file of list(args["keep-public-key"])) {
+  for (const file of repeated(args["keep-public-key"])) {
     keys.push(...(await readKeys({ ...common, key: file })));
   }
   return distinctKeys(keys);
-}
-
-/** Creates every file or none: an existing file is never overwritten, a failure removes what was made. */
-async function writeNew(files: Array<[string, string, number]>): Promise<void> {
-  const { open, rm } = await import("node:fs/promises");
-  const made: string[] = [];
-  try {
-    for (const [file, content, mode] of files) {
-      const handle = await open(file, "wx", mode);
-      made.push(file);
-      try {
-        await handle.writeFile(content);
-      } finally {
-        await handle.close();
-      }
-    }
-  } catch (error) {
-    await Promise.all(made.map((file) => rm(file, { force: true })));
-    const code = (error as NodeJS.ErrnoException).code;
-    const file = (error as NodeJS.ErrnoException).path ?? "the file";
-    throw new UsageError(
-      code === "EEXIST"
-        ? `${file} already exists; choose another place, or move it away (a signing key is never overwritten)`
-        : `cannot write ${file}: ${code ?? (error as Error).message}; check that the directory exists and is writable`,
-    );
-  }
 }

@@ -67,6 +67,17 @@ function logLines(result: PublishResult) {
       message: result.bucketPolicy.reason,
     });
   }
+  if (result.distribution) {
+    const d = result.distribution;
+    lines.push({
+      action: "cloudfront-distribution",
+      id: d.id,
+      domainName: d.domainName,
+      outcome: d.action,
+      status: d.status,
+      message: `${d.domainName}${d.alias ? ` serving ${d.alias}` : ""}, ${d.status}`,
+    });
+  }
   for (const doc of result.documents) {
     lines.push({
       action: "document",
@@ -75,6 +86,16 @@ function logLines(result: PublishResult) {
       outcome: doc.action,
       written: doc.written,
       message: doc.reason,
+    });
+  }
+  if (result.distribution?.invalidation) {
+    const i = result.distribution.invalidation;
+    lines.push({
+      action: "cloudfront-invalidation",
+      id: i.id,
+      paths: i.paths,
+      completed: i.completed,
+      message: `invalidated ${i.paths.join(", ")}${i.completed ? "" : " (not complete yet)"}`,
     });
   }
   if (result.oidcProvider) {
@@ -101,6 +122,12 @@ function logLines(result: PublishResult) {
 }
 
 /** The human summary of a publish: one line per thing it looked at, then the issuer to configure. */
+/** What a public-read statement lets anyone read; nothing for CloudFront's, which only the distribution reads by. */
+function grantOf(scope: "exact" | "document-names" | undefined): string {
+  if (scope === undefined) return "";
+  return `; it lets anyone read ${scope === "exact" ? "this issuer's two documents" : "every keys.json and .well-known/openid-configuration in the bucket"}`;
+}
+
 export function describeResult(result: PublishResult): string {
   const out = process.stdout;
   const verb = (action: string) => {
@@ -112,10 +139,22 @@ export function describeResult(result: PublishResult): string {
   if (result.dryRun) lines.push("Dry run: nothing was written.");
   if (result.bucketPolicy) {
     lines.push(
-      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason}; it lets anyone read ${result.bucketPolicy.scope === "exact" ? "this issuer's two documents" : "every keys.json and .well-known/openid-configuration in the bucket"})`,
+      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason}${grantOf(result.bucketPolicy.scope)})`,
+    );
+  }
+  if (result.distribution) {
+    const d = result.distribution;
+    lines.push(
+      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
     );
   }
   for (const doc of result.documents) lines.push(`${verb(doc.action)} ${doc.location}  (${doc.reason})`);
+  if (result.distribution?.invalidation) {
+    const i = result.distribution.invalidation;
+    lines.push(
+      `${paint(out, 32, "invalidated".padEnd(14))} ${i.paths.join(" ")}  (${i.id}${i.completed ? ", completed" : ", still in progress"})`,
+    );
+  }
   if (result.oidcProvider) {
     const provider = result.oidcProvider;
     lines.push(`${verb(provider.action)} IAM OIDC provider ${provider.arn ?? "(new)"}  (${provider.reason})`);

@@ -1,7 +1,8 @@
 import { type AwsArgs, awsSettingsFromArgs, PROFILE_OPTION } from "../aws-options.js";
-import { SERVICE_ACCOUNT_FORMS, withExitCodes } from "../command-help.js";
+import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
 import { issuerOption } from "../issuer-option.js";
+import { NAMESPACE_WIDE_OPTION, repeated, SERVICE_ACCOUNTS_OPTION } from "../repeated-options.js";
 import { UsageError } from "../usage-error.js";
 
 export interface TrustPolicyArgs extends AwsArgs {
@@ -13,8 +14,6 @@ export interface TrustPolicyArgs extends AwsArgs {
   role?: string | undefined;
 }
 
-const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : [value].flat());
-
 export const trustPolicyCommand = defineCommand({
   command: "trust-policy",
   describe:
@@ -22,17 +21,8 @@ export const trustPolicyCommand = defineCommand({
   builder: (y) =>
     withExitCodes(y)
       .option("issuer", issuerOption("Issuer URL, exactly as the cluster's tokens carry it"))
-      .option("service-account", {
-        type: "string",
-        nargs: 1,
-        describe: `${SERVICE_ACCOUNT_FORMS}; repeatable`,
-      })
-      .option("namespace-wide", {
-        type: "string",
-        nargs: 1,
-        describe:
-          "Let in every service account of NAMESPACE (StringLike system:serviceaccount:NS:*), repeatable",
-      })
+      .option("service-account", SERVICE_ACCOUNTS_OPTION)
+      .option("namespace-wide", NAMESPACE_WIDE_OPTION)
       .option("audience", {
         type: "string",
         requiresArg: true,
@@ -75,8 +65,8 @@ export async function runTrustPolicy(args: TrustPolicyArgs): Promise<void> {
   const wanted = {
     awsSettings: await awsSettingsFromArgs(args),
     issuer: args.issuer,
-    serviceAccounts: list(args["service-account"]),
-    namespaceWide: list(args["namespace-wide"]),
+    serviceAccounts: repeated(args["service-account"]),
+    namespaceWide: repeated(args["namespace-wide"]),
     ...(args.audience === undefined ? {} : { audience: args.audience }),
     ...(args.region === undefined ? {} : { region: args.region }),
   };

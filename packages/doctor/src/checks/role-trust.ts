@@ -43,8 +43,9 @@ export function judgeRoleTrust(
   const options = `--issuer ${question.issuer} --service-account ${account.namespace}/${account.name}${partitionRegion[role.partition] ? ` --region ${partitionRegion[role.partition]}` : ""}${question.audience === "sts.amazonaws.com" ? "" : ` --audience ${question.audience}`}`;
   // A role's policy as a new one, for a role to create or a statement to replace by hand.
   const newPolicy = `irsa-anywhere trust-policy ${options} --account-id ${role.accountId}`;
-  // The role's policy with the service account merged in: every principal already trusted stays.
-  const mergeCommand = `irsa-anywhere trust-policy --role ${role.name} ${options} > trust.json && aws iam update-assume-role-policy --role-name ${role.name} --policy-document file://trust.json`;
+  // role create merges the service account into the role's policy (every principal already
+  // trusted stays) or creates the role; --role-only, since the annotation is a check of its own.
+  const roleCreate = `irsa-anywhere role create --role-name ${role.name} ${options} --role-only`;
   if (lookup.kind === "error") {
     return {
       outcome: notChecked(
@@ -59,7 +60,7 @@ export function judgeRoleTrust(
       outcome: fail(
         "ERR_ROLE_MISSING",
         `there is no role ${role.name} in account ${role.accountId}`,
-        `check the role ARN, or create it with the policy of ${newPolicy}`,
+        `check the role ARN, or create it: ${roleCreate}`,
         {
           sts: STS_ERRORS.notAuthorized,
         },
@@ -88,7 +89,7 @@ export function judgeRoleTrust(
   };
   if (evaluation.decision === "denied") {
     return {
-      outcome: fail("ERR_TRUST_DENIED", evaluation.reason, mergeCommand, {
+      outcome: fail("ERR_TRUST_DENIED", evaluation.reason, roleCreate, {
         sts: STS_ERRORS.notAuthorized,
         details,
       }),

@@ -1,21 +1,18 @@
 import { quoteInput } from "@irsa-anywhere/errors";
-import { parseRoleArn, type ServiceAccountRef } from "@irsa-anywhere/iam";
+import {
+  MIN_TOKEN_EXPIRATION_SECONDS,
+  parseRoleArn,
+  SERVICE_ACCOUNT_ANNOTATIONS,
+  type ServiceAccountRef,
+} from "@irsa-anywhere/iam";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck } from "../lib/check-model.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 import { type ClusterFacts, readAnswer } from "./cluster-api.js";
 
-/** The annotations the pod identity webhook reads, under its default prefix. */
-export const ANNOTATIONS = {
-  roleArn: "eks.amazonaws.com/role-arn",
-  audience: "eks.amazonaws.com/audience",
-  regional: "eks.amazonaws.com/sts-regional-endpoints",
-  tokenExpiration: "eks.amazonaws.com/token-expiration",
-  skipContainers: "eks.amazonaws.com/skip-containers",
-} as const;
-
-/** The webhook raises shorter token lifetimes to this (pkg.MinTokenExpiration). */
-const MIN_TOKEN_EXPIRATION = 3600;
+/** The annotations the pod identity webhook reads (iam's one list). */
+export const ANNOTATIONS = SERVICE_ACCOUNT_ANNOTATIONS;
+const MIN_TOKEN_EXPIRATION = MIN_TOKEN_EXPIRATION_SECONDS;
 
 /** @internal What the service account says, for the checks that follow. */
 export interface ServiceAccountFacts {
@@ -32,7 +29,11 @@ export interface ServiceAccountFacts {
 export function judgeServiceAccount(
   facts: ClusterFacts,
   account: ServiceAccountRef,
-  expected: { roleArn?: string | undefined; clientIds?: readonly string[] | undefined },
+  expected: {
+    roleArn?: string | undefined;
+    clientIds?: readonly string[] | undefined;
+    issuer?: string | undefined;
+  },
 ): { outcome: Outcome; facts?: ServiceAccountFacts } {
   const read = facts.serviceAccount ?? { error: "not read" };
   const name = `${account.namespace}/${account.name}`;
@@ -62,8 +63,14 @@ export function judgeServiceAccount(
   const found: ServiceAccountFacts = {
     ...(metadata.uid ? { uid: metadata.uid } : {}),
   };
-  const annotate = (value: string) =>
-    `kubectl annotate serviceaccount -n ${account.namespace} ${account.name} --overwrite ${ANNOTATIONS.roleArn}=${value}`;
+  // With the role and the issuer known, role create sets every annotation the webhook reads (and
+  // makes sure the role trusts the service account); without them, the one annotation by hand.
+  const annotate = (value: string) => {
+    const role = expected.roleArn === value ? parseRoleArn(value) : undefined;
+    return role && expected.issuer
+      ? `irsa-anywhere role create --role-name ${role.name} --issuer ${expected.issuer} --service-account ${account.namespace}/${account.name} --overwrite`
+      : `kubectl annotate serviceaccount -n ${account.namespace} ${account.name} --overwrite ${ANNOTATIONS.roleArn}=${value}`;
+  };
   const roleArn = annotations[ANNOTATIONS.roleArn];
   const details: Record<string, unknown> = { annotations: pickIrsaAnnotations(annotations) };
   if (roleArn === undefined) {
@@ -200,6 +207,7 @@ export const serviceAccountCheck = defineCheck({
   run: ({ cluster, serviceAccount, providerLookup }, env) => {
     const judged = judgeServiceAccount(cluster, serviceAccount, {
       roleArn: env.expectedRoleArn,
+      issuer: env.issuer,
       clientIds: providerLookup?.kind === "found" ? providerLookup.clientIds : undefined,
     });
     const annotatedRole = judged.facts?.roleArn ? parseRoleArn(judged.facts.roleArn) : undefined;

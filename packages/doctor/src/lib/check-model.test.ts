@@ -32,6 +32,8 @@ const env: Omit<Environment, "outcomeOf"> = {
   fetchOptions: { timeoutMs: 1 },
   iam: () => Promise.reject(new Error("no IAM here")),
   sts: () => Promise.reject(new Error("no STS here")),
+  cloudFront: () => Promise.reject(new Error("no CloudFront here")),
+  s3: () => Promise.reject(new Error("no S3 here")),
 };
 
 describe("the doctor's declarations", () => {

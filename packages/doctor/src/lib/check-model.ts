@@ -1,4 +1,6 @@
+import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { HttpsAnswer, HttpsGetOptions } from "@irsa-anywhere/discovery";
 import type { ProviderLookup, RoleArn, ServiceAccountRef } from "@irsa-anywhere/iam";
@@ -83,6 +85,10 @@ export interface Environment {
   fetchOptions: HttpsGetOptions;
   iam: () => Promise<IAMClient>;
   sts: () => Promise<STSClient>;
+  /** Made on first use: only a CloudFront issuer needs it. */
+  cloudFront: () => Promise<CloudFrontClient>;
+  /** An S3 client for the bucket's region (a CloudFront origin), made on first use. */
+  s3: (region: string) => Promise<S3Client>;
   /** A check's outcome, once it is known (for a fact that quotes it). */
   outcomeOf: (id: CheckId) => Promise<Outcome>;
 }

@@ -91,6 +91,8 @@ export const CHECK_TITLES: Readonly<Record<CheckId, string>> = {
   "jwks-headers": "JWKS has sane Content-Type and Cache-Control",
   "jwks-keys": "JWKS holds only public keys STS accepts, each under its own kid",
   "jwks-empty-kid": "JWKS has the empty-kid twin of the current key",
+  "cloudfront-distribution":
+    "CloudFront distribution is deployed, reads the private bucket, serves its bytes",
   "cluster-key-published": "The cluster's current signing key is published",
   "retired-keys": "Published keys no longer in the cluster",
   "iam-oidc-provider": "IAM OIDC provider exists for this issuer",
