@@ -6,6 +6,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CloudFrontClient, ListDistributionsCommand } from "@aws-sdk/client-cloudfront";
 import {
   CreateBucketCommand,
   GetBucketLocationCommand,
@@ -15,8 +16,15 @@ import {
 import { publicKeysFromPem } from "@irsa-anywhere/keys";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./support/cli.js";
+import { generateTestKey, pem } from "./support/keys.js";
 import { lineDiff } from "./support/line-diff.js";
-import { awsTestEnv, type MotoServer, s3TestClientConfig, startMoto } from "./support/moto.js";
+import {
+  awsTestClientConfig,
+  awsTestEnv,
+  type MotoServer,
+  s3TestClientConfig,
+  startMoto,
+} from "./support/moto.js";
 import { startRecordingProxy } from "./support/recording-proxy.js";
 import { blockPublicAccess, bucketNames } from "./support/s3-state.js";
 
@@ -217,6 +225,91 @@ describe("irsa-anywhere init --cluster-spec", () => {
   });
 });
 
+describe("irsa-anywhere init --cloudfront", () => {
+  const cloudFront = () =>
+    new CloudFrontClient({ ...awsTestClientConfig(moto.endpoint), region: "us-east-1" });
+  const distributions = async () =>
+    (await cloudFront().send(new ListDistributionsCommand({}))).DistributionList?.Items ?? [];
+  const where = ["--bucket", "private-oidc", "--prefix", "prod", "--region", "us-west-2", "--cloudfront"];
+
+  it("makes the distribution before the cluster, writes its issuer, and publish later finds the same one", async () => {
+    const file = join(work, "prod.yaml");
+    await writeFile(file, clusterSpec);
+    const result = await cli([...where, "--cluster-spec", "prod.yaml"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const [made, ...others] = await distributions();
+    expect(others).toEqual([]);
+    const issuer = `https://${made?.DomainName}/prod`;
+    expect(made?.DomainName).toMatch(/^\w+\.cloudfront\.net$/);
+    expect(result.stdout).toMatch(
+      new RegExp(`created\\s+CloudFront distribution ${made?.Id} \\(${made?.DomainName}\\)`),
+    );
+    expect(result.stdout).toContain(`issuer: ${issuer}\n`);
+    // Not waited for: the issuer is known now, and publish waits for it to deploy.
+    expect(result.stdout).toMatch(/\(InProgress\)\n/);
+    expect(result.stdout).toContain("(publish waits for the distribution to deploy");
+    expect(result.stdout).toContain(
+      "Once the cluster is up: irsa-anywhere publish --cluster NAME --bucket private-oidc --prefix prod --region us-west-2 --cloudfront\n",
+    );
+    expect(lineDiff(clusterSpec, await readFile(file, "utf8"))).toEqual({
+      removed: [],
+      added: [`    serviceAccountIssuer: ${issuer}`],
+    });
+    expect(await blockPublicAccess(s3, "private-oidc")).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(made?.Origins?.Items?.[0]).toMatchObject({
+      DomainName: "private-oidc.s3.us-west-2.amazonaws.com",
+      OriginAccessControlId: expect.stringMatching(/.+/),
+    });
+
+    // A second run: reads only, the same distribution, the file left as it is.
+    const since = (await moto.requests()).length;
+    const again = await cli([...where, "--cluster-spec", "prod.yaml", "--json"]);
+    expect(again.code).toBe(0);
+    expect(await writesSince(since)).toEqual([]);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      issuer,
+      bucket: { action: "unchanged" },
+      distribution: { id: made?.Id, action: "unchanged" },
+      config: { action: "unchanged", written: false },
+    });
+
+    // Once the cluster is up, publish --cloudfront serves the issuer through that distribution.
+    await writeFile(
+      join(work, "sa.pub"),
+      pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
+    );
+    const published = await runCli(["publish", "--key", "sa.pub", ...where, "--json"], {
+      env,
+      isolated: true,
+      cwd: work,
+    });
+    expect(published.code).toBe(0);
+    expect(JSON.parse(published.stdout)).toMatchObject({
+      issuer,
+      distribution: { id: made?.Id, action: "unchanged" },
+    });
+    expect(await distributions()).toHaveLength(1);
+  });
+
+  it("changes nothing with --dry-run, and shows a stand-in issuer for the distribution it would make", async () => {
+    const result = await cli([...where, "--dry-run"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/would create\s+bucket private-oidc in us-west-2/);
+    expect(result.stdout).toMatch(/would create\s+CloudFront distribution for dXXXX\.cloudfront\.net/);
+    expect(result.stdout).toContain("issuer: https://new-distribution.cloudfront.net/prod\n");
+    expect(result.stdout).not.toContain("publish waits");
+    expect(await writesSince(0)).toEqual([]);
+    expect(await bucketNames(s3)).toEqual([]);
+    expect(await distributions()).toEqual([]);
+  });
+});
+
 describe("irsa-anywhere init and someone else editing the file", () => {
   it("leaves a file that changed while init ran as it is, and says to run again", async () => {
     const file = join(work, "prod.yaml");
@@ -381,11 +474,42 @@ describe("irsa-anywhere init refuses bad input", () => {
       ["--cluster-spec", "absent.yaml"],
       /^irsa-anywhere: cannot read --cluster-spec absent\.yaml/,
     ],
-    ["--domain without --cloudfront", ["--domain", "oidc.example.com"], /add --cloudfront$/],
+    [
+      "--domain without --cloudfront",
+      ["--domain", "oidc.example.com"],
+      /^irsa-anywhere: --domain is for --cloudfront; add --cloudfront, or leave it out$/,
+    ],
+    [
+      "--certificate-arn without --cloudfront",
+      ["--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/abc"],
+      /^irsa-anywhere: --certificate-arn is for --cloudfront; add --cloudfront, or leave it out$/,
+    ],
     [
       "a URL for --domain",
-      ["--cloudfront", "--domain", "https://oidc.example.com"],
-      /^irsa-anywhere: --domain "https:\/\/oidc\.example\.com" is not a domain name; give the host alone/,
+      [
+        "--cloudfront",
+        "--domain",
+        "https://oidc.example.com",
+        "--certificate-arn",
+        "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+      ],
+      /^irsa-anywhere: --domain "https:\/\/oidc\.example\.com" is not a DNS name; give the issuer's host alone/,
+    ],
+    [
+      "--domain without its certificate",
+      ["--cloudfront", "--domain", "oidc.example.com"],
+      /^irsa-anywhere: a custom --domain needs its certificate: give --certificate-arn/,
+    ],
+    [
+      "a certificate outside us-east-1",
+      [
+        "--cloudfront",
+        "--domain",
+        "oidc.example.com",
+        "--certificate-arn",
+        "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+      ],
+      /^irsa-anywhere: certificate .* is in eu-west-1, and CloudFront uses certificates from us-east-1 only/,
     ],
     ["--key-dir without --kubeadm-config", ["--key-dir", "pki"], /add --kubeadm-config/],
     [

@@ -34,6 +34,7 @@ import { diagnose } from "@irsa-anywhere/doctor";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cloudFrontAndAcmActions } from "./support/aws-actions.js";
 import { runCli } from "./support/cli.js";
 import { startHttpsIssuer } from "./support/https-issuer.js";
 import { type RunningHttpsServer, startHttpsServer } from "./support/https-server.js";
@@ -531,31 +532,6 @@ describe("a custom issuer domain", () => {
     expect(changes()).toEqual([]);
   });
 });
-
-/** The IAM action of each CloudFront (REST) or ACM (JSON) request a publish sent. */
-function cloudFrontAndAcmActions(requests: typeof proxy.requests): string[] {
-  return requests.flatMap((r) => {
-    const target = String(r.headers["x-amz-target"] ?? "");
-    if (target.startsWith("CertificateManager."))
-      return [`acm:${target.slice("CertificateManager.".length)}`];
-    const path = r.path.split("?")[0] ?? "";
-    if (!path.startsWith("/2020-05-31/")) return [];
-    const rest = path.slice("/2020-05-31/".length);
-    const table: Array<[string, RegExp, string[]]> = [
-      ["GET", /^distribution$/, ["cloudfront:ListDistributions"]],
-      // CreateDistributionWithTags is authorised as both.
-      ["POST", /^distribution$/, ["cloudfront:CreateDistribution", "cloudfront:TagResource"]],
-      ["GET", /^distribution\/[^/]+$/, ["cloudfront:GetDistribution"]],
-      ["POST", /^distribution\/[^/]+\/invalidation$/, ["cloudfront:CreateInvalidation"]],
-      ["GET", /^distribution\/[^/]+\/invalidation\/[^/]+$/, ["cloudfront:GetInvalidation"]],
-      ["GET", /^origin-access-control$/, ["cloudfront:ListOriginAccessControls"]],
-      ["POST", /^origin-access-control$/, ["cloudfront:CreateOriginAccessControl"]],
-    ];
-    const row = table.find(([method, pattern]) => method === r.method && pattern.test(rest));
-    if (!row) throw new Error(`no IAM action known for CloudFront ${r.method} ${path}`);
-    return row[2];
-  });
-}
 
 describe("examples/iam/publisher-policy.json", () => {
   it("grants every CloudFront and ACM action a publish makes, and no other", async () => {

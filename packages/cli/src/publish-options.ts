@@ -60,6 +60,51 @@ export const ENDPOINT_URL_OPTION = {
   group: "AWS:",
 } as const;
 
+/** --domain, of `publish`, `rotate` and `init` with --cloudfront. */
+export const DOMAIN_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe:
+    "With --cloudfront: the issuer's own host, e.g. oidc.example.com (point its DNS at the distribution)",
+  group: "CloudFront:",
+} as const;
+
+/** --certificate-arn, of `publish`, `rotate` and `init` with --domain. */
+export const CERTIFICATE_ARN_OPTION = {
+  type: "string",
+  requiresArg: true,
+  describe: "With --domain: an ACM certificate in us-east-1, issued, covering the domain",
+  group: "CloudFront:",
+} as const;
+
+/** --price-class, of `publish`, `rotate` and `init` with --cloudfront. */
+export const PRICE_CLASS_OPTION = {
+  type: "string",
+  requiresArg: true,
+  choices: ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
+  describe: "With --cloudfront: the edge locations of a new distribution (default PriceClass_100)",
+  group: "CloudFront:",
+} as const;
+
+/**
+ * Refuses --domain, --certificate-arn and --price-class without --cloudfront.
+ *
+ * @throws {UsageError}
+ */
+export function refuseCloudFrontOnlyOptions(args: {
+  cloudfront: boolean;
+  domain?: string | undefined;
+  "certificate-arn"?: string | undefined;
+  "price-class"?: string | undefined;
+}): void {
+  const cloudFrontOnly = (["domain", "certificate-arn", "price-class"] as const).filter(
+    (name) => args[name] !== undefined,
+  );
+  if (!args.cloudfront && cloudFrontOnly.length > 0) {
+    throw new UsageError(`--${cloudFrontOnly[0]} is for --cloudfront; add --cloudfront, or leave it out`);
+  }
+}
+
 /** Where and how to publish: shared by `publish` and `rotate`. */
 export function publishTargetOptions<T>(yargs: Argv<T>) {
   return profileOption(yargs)
@@ -119,26 +164,9 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
         "Keep the bucket private and serve the issuer through a CloudFront distribution (found or created), at https://dXXXX.cloudfront.net[/PREFIX]",
       group: "CloudFront:",
     })
-    .option("domain", {
-      type: "string",
-      requiresArg: true,
-      describe:
-        "With --cloudfront: the issuer's own host, e.g. oidc.example.com (point its DNS at the distribution)",
-      group: "CloudFront:",
-    })
-    .option("certificate-arn", {
-      type: "string",
-      requiresArg: true,
-      describe: "With --domain: an ACM certificate in us-east-1, issued, covering the domain",
-      group: "CloudFront:",
-    })
-    .option("price-class", {
-      type: "string",
-      requiresArg: true,
-      choices: ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
-      describe: "With --cloudfront: the edge locations of a new distribution (default PriceClass_100)",
-      group: "CloudFront:",
-    })
+    .option("domain", DOMAIN_OPTION)
+    .option("certificate-arn", CERTIFICATE_ARN_OPTION)
+    .option("price-class", PRICE_CLASS_OPTION)
     .option("wait", {
       type: "boolean",
       default: true,
@@ -177,12 +205,7 @@ export async function publishOptionsFromArgs(
   if (args["out-dir"] !== undefined && args.issuer === undefined) {
     throw new UsageError("--issuer URL is required with --out-dir: the URL that will serve the directory");
   }
-  const cloudFrontOnly = (["domain", "certificate-arn", "price-class"] as const).filter(
-    (name) => args[name] !== undefined,
-  );
-  if (!args.cloudfront && cloudFrontOnly.length > 0) {
-    throw new UsageError(`--${cloudFrontOnly[0]} is for --cloudfront; add --cloudfront, or leave it out`);
-  }
+  refuseCloudFrontOnlyOptions(args);
   if (args.cloudfront && args["out-dir"] !== undefined) {
     throw new UsageError("--cloudfront serves a bucket; give --bucket, not --out-dir");
   }

@@ -39,6 +39,21 @@ export function certificateRegion(arn: string): string {
   return match[1];
 }
 
+/**
+ * Refuses, from the ARN alone, a certificate that is not in the region CloudFront takes them from.
+ *
+ * @throws {PublishError} `ERR_CERTIFICATE_UNUSABLE`.
+ */
+export function refuseCertificateOutsideCloudFrontRegion(arn: string, domain: string): void {
+  const region = certificateRegion(arn);
+  if (region !== CLOUDFRONT_CERTIFICATE_REGION) {
+    throw new PublishError(
+      "ERR_CERTIFICATE_UNUSABLE",
+      `certificate ${arn} is in ${region}, and CloudFront uses certificates from ${CLOUDFRONT_CERTIFICATE_REGION} only; request one there (aws acm request-certificate --region ${CLOUDFRONT_CERTIFICATE_REGION} --domain-name ${domain} --validation-method DNS) and give its ARN`,
+    );
+  }
+}
+
 /** Whether a certificate name (`oidc.example.com`, `*.example.com`) covers `domain`. */
 export function certificateNameCovers(name: string, domain: string): boolean {
   const lower = name.toLowerCase();
@@ -60,13 +75,7 @@ export async function checkCertificate(options: {
   domain: string;
 }): Promise<void> {
   const { arn, domain } = options;
-  const region = certificateRegion(arn);
-  if (region !== CLOUDFRONT_CERTIFICATE_REGION) {
-    throw new PublishError(
-      "ERR_CERTIFICATE_UNUSABLE",
-      `certificate ${arn} is in ${region}, and CloudFront uses certificates from ${CLOUDFRONT_CERTIFICATE_REGION} only; request one there (aws acm request-certificate --region ${CLOUDFRONT_CERTIFICATE_REGION} --domain-name ${domain} --validation-method DNS) and give its ARN`,
-    );
-  }
+  refuseCertificateOutsideCloudFrontRegion(arn, domain);
   let certificate: import("@aws-sdk/client-acm").CertificateDetail | undefined;
   try {
     const client = await options.client();

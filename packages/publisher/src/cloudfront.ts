@@ -12,7 +12,12 @@ import {
   translateAwsError,
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
-import { CLOUDFRONT_CERTIFICATE_REGION, checkCertificate, validateIssuerDomain } from "./acm-certificate.js";
+import {
+  CLOUDFRONT_CERTIFICATE_REGION,
+  checkCertificate,
+  refuseCertificateOutsideCloudFrontRegion,
+  validateIssuerDomain,
+} from "./acm-certificate.js";
 import type { PolicyStatement } from "./bucket-policy.js";
 import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
 import { PublishError } from "./errors.js";
@@ -114,9 +119,14 @@ export async function prepareDistribution(options: {
   clients?: { cloudFront?: CloudFrontClient; acm?: ACMClient } | undefined;
   aws?: AwsClientSettings | undefined;
   dryRun: boolean;
+  /**
+   * Runs once the options and the certificate are checked, before the distribution is looked up:
+   * where `init` makes the bucket, so that a certificate CloudFront cannot use leaves nothing made.
+   */
+  beforeDistribution?: (() => Promise<void>) | undefined;
 }): Promise<PreparedDistribution> {
   const { cloudFront, bucket, region, prefix, dryRun } = options;
-  const settings = cloudFrontSettings(cloudFront);
+  const settings = validateCloudFrontOptions(cloudFront);
   const cf = loadAwsSdk<typeof import("@aws-sdk/client-cloudfront")>(
     import.meta.url,
     "@aws-sdk/client-cloudfront",
@@ -152,6 +162,7 @@ export async function prepareDistribution(options: {
     });
   }
 
+  await options.beforeDistribution?.();
   const marker = distributionMarker(bucket, prefix);
   const originDomain = `${bucket}.s3.${region}.${partitionOf(region).dnsSuffix}`;
   let summary = await findDistribution(cf, client, marker);
@@ -313,7 +324,13 @@ function grantsPublicRead(statement: PolicyStatement, objectArns: readonly strin
   return statement.Effect === "Allow" && everyone && reads && covers && statement.Condition === undefined;
 }
 
-function cloudFrontSettings(options: CloudFrontOptions) {
+/**
+ * Checks CloudFront options before any request and fills in the defaults.
+ *
+ * @throws {PublishError} `ERR_CLOUDFRONT_INVALID`; `ERR_CERTIFICATE_UNUSABLE` for a certificate
+ * ARN outside us-east-1.
+ */
+export function validateCloudFrontOptions(options: CloudFrontOptions) {
   if ((options.domain === undefined) !== (options.certificateArn === undefined)) {
     throw new PublishError(
       "ERR_CLOUDFRONT_INVALID",
@@ -323,6 +340,9 @@ function cloudFrontSettings(options: CloudFrontOptions) {
     );
   }
   if (options.domain !== undefined) validateIssuerDomain(options.domain);
+  if (options.domain !== undefined && options.certificateArn !== undefined) {
+    refuseCertificateOutsideCloudFrontRegion(options.certificateArn, options.domain);
+  }
   const priceClass = options.priceClass ?? DEFAULT_PRICE_CLASS;
   if (!PRICE_CLASSES.includes(priceClass)) {
     throw new PublishError(

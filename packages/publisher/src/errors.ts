@@ -15,7 +15,6 @@ export type PublishErrorCode =
   | "ERR_BUCKET_NOT_FOUND"
   | "ERR_BUCKET_WRONG_REGION"
   | "ERR_BUCKET_TAKEN"
-  | "ERR_CLOUDFRONT_UNAVAILABLE"
   | "ERR_REGION_MISSING"
   | "ERR_PUBLIC_ACCESS_BLOCKED"
   | "ERR_BUCKET_POLICY_TOO_LARGE"
@@ -39,7 +38,6 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_BUCKET_NOT_FOUND: "input",
   ERR_BUCKET_WRONG_REGION: "input",
   ERR_BUCKET_TAKEN: "input",
-  ERR_CLOUDFRONT_UNAVAILABLE: "environment",
   ERR_REGION_MISSING: "input",
   ERR_PUBLIC_ACCESS_BLOCKED: "environment",
   ERR_BUCKET_POLICY_TOO_LARGE: "environment",

@@ -22,10 +22,6 @@ export {
   type IssuerBucketOutcome,
 } from "./issuer-bucket.js";
 export {
-  // prepareIssuer's own (init); the CloudFront publish's is DistributionOutcome.
-  type DistributionOutcome as PreparedIssuerDistribution,
-  type DistributionRequest,
-  type FindOrCreateDistribution,
   type PreparedIssuer,
   type PrepareIssuerOptions,
   prepareIssuer,

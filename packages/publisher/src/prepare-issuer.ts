@@ -1,56 +1,35 @@
-import { DiscoveryError, jwksUriOf } from "@irsa-anywhere/discovery";
-import { isDnsSubdomain, quoteInput } from "@irsa-anywhere/errors";
+import type { ACMClient } from "@aws-sdk/client-acm";
+import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { jwksUriOf } from "@irsa-anywhere/discovery";
+import { quoteInput } from "@irsa-anywhere/errors";
 import { validateRegion } from "@irsa-anywhere/iam";
+import type { BucketPolicyOutcome } from "./bucket-policy-write.js";
+import {
+  type CloudFrontOptions,
+  type DistributionOutcome,
+  prepareDistribution,
+  validateCloudFrontOptions,
+} from "./cloudfront.js";
 import { PublishError } from "./errors.js";
 import { type BucketAccessMode, ensureIssuerBucket, type IssuerBucketOutcome } from "./issuer-bucket.js";
 import { resolveRegion, type S3ClientSettings, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { normalizePrefix, s3Issuer } from "./s3-location.js";
 
-/** What a CloudFront distribution finder/creator is asked for: the one serving this bucket's prefix. */
-export interface DistributionRequest {
-  bucket: string;
-  region: string;
-  /** The object key prefix, normalized (`prod`, or empty). */
-  prefix: string;
-  /** A custom domain name the distribution answers to, whose certificate is in ACM. */
-  domain?: string | undefined;
-  dryRun: boolean;
-}
-
-/** What the distribution finder/creator found or made. */
-export interface DistributionOutcome {
-  /** `dXXXX.cloudfront.net`; with `dryRun` and no distribution yet, `undefined`. */
-  domainName: string | undefined;
-  id?: string | undefined;
-  action: "create" | "unchanged";
-  written: boolean;
-}
-
-/** Finds the distribution that serves the bucket, or creates it (dry run: says it would). */
-export type FindOrCreateDistribution = (request: DistributionRequest) => Promise<DistributionOutcome>;
-
-/**
- * The host a dry run shows for a distribution it would create: CloudFront names it only then.
- * CloudFront's own names are `d` and 13 characters, so this one is never a real distribution's.
- */
-const NEW_DISTRIBUTION_HOST = "new-distribution.cloudfront.net";
-
 /** What `prepareIssuer` takes. */
 export interface PrepareIssuerOptions extends S3ClientSettings {
   bucket: string;
+  /** Clients to use instead of ones made from the environment (custom credentials, tests). */
+  clients?: { s3?: S3Client; cloudFront?: CloudFrontClient; acm?: ACMClient } | undefined;
   /** Object key prefix, so several clusters can share one bucket. */
   prefix?: string | undefined;
   /**
    * Serve the issuer through CloudFront from a private bucket instead of straight from S3. The
-   * distribution's domain (or `domain`) is then the issuer, so it is found or created now.
+   * distribution's domain (or `domain`) is then the issuer, so the distribution is found or
+   * created now, as `publish` with the same `cloudFront` finds it later. Not waited for: its
+   * domain is known when it is made, and `publish` waits for it to deploy.
    */
-  cloudfront?:
-    | {
-        domain?: string | undefined;
-        /** The publisher's distribution finder/creator. */
-        distribution?: FindOrCreateDistribution | undefined;
-      }
-    | undefined;
+  cloudFront?: Pick<CloudFrontOptions, "domain" | "certificateArn" | "priceClass"> | undefined;
   dryRun?: boolean | undefined;
 }
 
@@ -66,18 +45,27 @@ export interface PreparedIssuer {
   mode: "s3" | "cloudfront";
   bucket: IssuerBucketOutcome;
   distribution?: DistributionOutcome | undefined;
+  /** With CloudFront: the bucket policy statement that lets exactly the distribution read the documents. */
+  bucketPolicy?: BucketPolicyOutcome | undefined;
+  /** Things to fix that did not stop it, such as a public grant of the documents left in the bucket policy. */
+  warnings: string[];
   dryRun: boolean;
 }
 
 /**
- * Decides a new cluster's issuer before the cluster exists, and makes the bucket that will
- * serve it: the same URL `publish` then uses for the same bucket, prefix and region. Idempotent:
- * a second call makes reads only.
+ * Decides a new cluster's issuer before the cluster exists, and makes what will serve it: the
+ * bucket and, with `cloudFront`, the distribution in front of it (with its origin access control
+ * and the bucket policy statement that lets exactly it read the two documents). The issuer is the
+ * one `publish` then uses for the same bucket, prefix and region (and `cloudFront`). Idempotent: a
+ * second call makes reads only.
  *
  * @throws {PublishError} for a bad bucket name or prefix, a bucket in another region or of
- * another account, no region, `ERR_CLOUDFRONT_UNAVAILABLE` for `cloudfront` without a
- * `distribution` finder; `DiscoveryError` for a `domain` that is no host name;
- * `@irsa-anywhere/iam`'s `IamError` for a bad region and other AWS failures.
+ * another account, no region; with `cloudFront`, `ERR_CLOUDFRONT_INVALID` for a bad `domain`,
+ * `priceClass`, or `certificateArn` without `domain` or the reverse (before any request) and for
+ * a distribution of this bucket and prefix that serves another domain; `ERR_CERTIFICATE_UNUSABLE`
+ * for a certificate outside us-east-1 (before any request), or not issued or not covering
+ * `domain` (before the bucket is made); `@irsa-anywhere/iam`'s
+ * `IamError` for a bad region and other AWS failures.
  *
  * @example
  * const { issuer } = await prepareIssuer({ bucket: "my-oidc", prefix: "prod", region: "us-west-2" });
@@ -88,61 +76,45 @@ export async function prepareIssuer(options: PrepareIssuerOptions): Promise<Prep
   validateBucketName(options.bucket);
   if (options.region !== undefined) validateRegion(options.region);
   const prefix = validatePrefix(options.prefix);
-  const domain = options.cloudfront?.domain;
-  if (domain !== undefined && (!isDnsSubdomain(domain) || !domain.includes("."))) {
-    throw new DiscoveryError(
-      "ERR_ISSUER_INVALID",
-      `--domain ${quoteInput(domain)} is not a domain name; give the host alone, such as oidc.example.com (no https://, no path)`,
-    );
-  }
-  if (options.cloudfront && options.cloudfront.distribution === undefined) {
-    // Checked before any AWS call, so that nothing is made for an issuer that cannot be decided.
-    throw new PublishError(
-      "ERR_CLOUDFRONT_UNAVAILABLE",
-      "this build cannot find or create CloudFront distributions yet; leave --cloudfront out to serve the issuer from S3",
-    );
-  }
+  // Checked before any AWS call, so that nothing is made for an issuer that cannot be decided.
+  if (options.cloudFront) validateCloudFrontOptions(options.cloudFront);
   const { s3, client } = await s3ClientFor(options);
   const region = await resolveRegion(client, options.region);
-  const mode: BucketAccessMode = options.cloudfront ? "private" : "public-read-policy";
-  const bucket = await ensureIssuerBucket({ s3, client, bucket: options.bucket, region, mode, dryRun });
-  const decided = await decideIssuer({
+  const mode: BucketAccessMode = options.cloudFront ? "private" : "public-read-policy";
+  const ensureBucket = () => ensureIssuerBucket({ s3, client, bucket: options.bucket, region, mode, dryRun });
+  if (options.cloudFront === undefined) {
+    const bucket = await ensureBucket();
+    const issuer = s3Issuer({ bucket: options.bucket, region, prefix });
+    return { issuer, jwksUri: jwksUriOf(issuer), mode: "s3", bucket, warnings: [], dryRun };
+  }
+  let bucket: IssuerBucketOutcome | undefined;
+  const { issuer, distribution, bucketPolicy, warnings } = await prepareDistribution({
+    // Its domain is the issuer from the moment it is made: `publish` waits for it to deploy.
+    cloudFront: { ...options.cloudFront, wait: false },
+    s3,
+    s3Client: client,
     bucket: options.bucket,
     region,
     prefix,
+    clients: options.clients,
+    aws: options.aws,
     dryRun,
-    cloudfront: options.cloudfront,
+    // After the certificate check: a certificate CloudFront cannot use leaves no bucket made.
+    beforeDistribution: async () => {
+      bucket = await ensureBucket();
+    },
   });
+  if (bucket === undefined) throw new Error("prepareDistribution returned without making the bucket");
   return {
-    issuer: decided.issuer,
-    jwksUri: jwksUriOf(decided.issuer),
-    mode: options.cloudfront ? "cloudfront" : "s3",
+    issuer,
+    jwksUri: jwksUriOf(issuer),
+    mode: "cloudfront",
     bucket,
-    ...(decided.distribution ? { distribution: decided.distribution } : {}),
+    distribution,
+    bucketPolicy,
+    warnings,
     dryRun,
   };
-}
-
-/**
- * The one decision of the issuer URL. S3: the bucket's own URL, as `publish --bucket B --prefix P`
- * makes it. CloudFront: the distribution's domain, or the custom domain it answers to.
- */
-async function decideIssuer(request: {
-  bucket: string;
-  region: string;
-  prefix: string;
-  dryRun: boolean;
-  cloudfront: PrepareIssuerOptions["cloudfront"];
-}): Promise<{ issuer: string; distribution?: DistributionOutcome }> {
-  const { bucket, region, prefix, dryRun, cloudfront } = request;
-  if (cloudfront === undefined) return { issuer: s3Issuer({ bucket, region, prefix }) };
-
-  // CloudFront: the distribution is found or made now, since its domain is the issuer. The
-  // finder/creator is the publisher's (cloudfront.ts); prepareIssuer refused its absence above.
-  const find = cloudfront.distribution as FindOrCreateDistribution;
-  const distribution = await find({ bucket, region, prefix, domain: cloudfront.domain, dryRun });
-  const host = cloudfront.domain ?? distribution.domainName ?? NEW_DISTRIBUTION_HOST;
-  return { issuer: `https://${host}${prefix === "" ? "" : `/${prefix}`}`, distribution };
 }
 
 /** A prefix as object keys and the issuer's path take it: segments of URL-safe characters. */

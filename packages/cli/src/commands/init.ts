@@ -6,12 +6,26 @@ import type { PreparedIssuer } from "@irsa-anywhere/publisher";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "../aws-options.js";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
+import {
+  describeBucketPolicy,
+  describeDistribution,
+  distributionLogLines,
+  reportWarnings,
+} from "../distribution-report.js";
 import { emit } from "../emit.js";
 import { CliError } from "../errors.js";
 import { jsonOptions } from "../json-output.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { makeKeyDirectory, writeNewFiles } from "../new-files.js";
-import { BUCKET_REGION_OPTION, ENDPOINT_URL_OPTION, PREFIX_OPTION } from "../publish-options.js";
+import {
+  BUCKET_REGION_OPTION,
+  CERTIFICATE_ARN_OPTION,
+  DOMAIN_OPTION,
+  ENDPOINT_URL_OPTION,
+  PREFIX_OPTION,
+  PRICE_CLASS_OPTION,
+  refuseCloudFrontOnlyOptions,
+} from "../publish-options.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
@@ -21,6 +35,8 @@ export interface InitArgs extends AwsArgs {
   "endpoint-url"?: string | undefined;
   cloudfront: boolean;
   domain?: string | undefined;
+  "certificate-arn"?: string | undefined;
+  "price-class"?: string | undefined;
   "cluster-spec"?: string | undefined;
   "kubeadm-config"?: string | undefined;
   "key-dir"?: string | undefined;
@@ -51,15 +67,12 @@ export const initCommand = defineCommand({
         type: "boolean",
         default: false,
         describe:
-          "Serve the issuer through CloudFront from a private bucket (Block Public Access all on); the distribution is made now",
-        group: "Where:",
+          "Serve the issuer through CloudFront from a private bucket (Block Public Access all on): the distribution is found or created now (not waited for; publish waits)",
+        group: "CloudFront:",
       })
-      .option("domain", {
-        type: "string",
-        requiresArg: true,
-        describe: "With --cloudfront: the custom domain that will be the issuer's host",
-        group: "Where:",
-      })
+      .option("domain", DOMAIN_OPTION)
+      .option("certificate-arn", CERTIFICATE_ARN_OPTION)
+      .option("price-class", PRICE_CLASS_OPTION)
       .option("region", BUCKET_REGION_OPTION)
       .option("endpoint-url", ENDPOINT_URL_OPTION)
       .option("cluster-spec", {
@@ -97,6 +110,10 @@ export const initCommand = defineCommand({
       .example(
         "$0 init --bucket my-oidc --prefix prod --region us-west-2 --cluster-spec prod.yaml",
         "Before eksctl anywhere create cluster -f prod.yaml",
+      )
+      .example(
+        "$0 init --bucket my-private-oidc --prefix prod --region us-west-2 --cloudfront --cluster-spec prod.yaml",
+        "The same behind CloudFront: a private bucket, and the distribution's https://dXXXX.cloudfront.net/prod as the issuer",
       )
       .example(
         "$0 init --bucket my-oidc --prefix prod --kubeadm-config kubeadm.yaml --key-dir pki/",
@@ -137,9 +154,7 @@ interface InitResult extends PreparedIssuer {
  * file changed.
  */
 export async function runInit(args: InitArgs): Promise<void> {
-  if (args.domain !== undefined && !args.cloudfront) {
-    throw new UsageError("--domain names the CloudFront distribution's custom domain; add --cloudfront");
-  }
+  refuseCloudFrontOnlyOptions(args);
   if (args["key-dir"] !== undefined && args["kubeadm-config"] === undefined) {
     throw new UsageError(
       "--key-dir generates the key pair for kubeadm; add --kubeadm-config (EKS Anywhere makes its own key)",
@@ -160,9 +175,15 @@ export async function runInit(args: InitArgs): Promise<void> {
     endpointUrl: args["endpoint-url"],
     aws,
     dryRun: args["dry-run"],
-    // CloudFront: the publisher's distribution finder/creator (its cloudfront.ts, not on this
-    // branch yet) goes here as `distribution`; without it prepareIssuer refuses --cloudfront.
-    ...(args.cloudfront ? { cloudfront: { domain: args.domain } } : {}),
+    ...(args.cloudfront
+      ? {
+          cloudFront: {
+            domain: args.domain,
+            certificateArn: args["certificate-arn"],
+            priceClass: args["price-class"],
+          },
+        }
+      : {}),
   });
   const result: InitResult = { ...prepared };
   if (keyDir !== undefined && config?.keyFiles) result.keys = await writeKeys(keyDir, config.keyFiles, args);
@@ -277,6 +298,8 @@ function report(result: InitResult, args: InitArgs): void {
     written: bucket.written,
     message: bucket.reason,
   });
+  for (const line of distributionLogLines(result.bucketPolicy, result.distribution)) logEvent(format, line);
+  reportWarnings(format, result.warnings);
   if (config)
     logEvent(format, {
       action: "cluster-config",
@@ -313,10 +336,10 @@ function describeInit(result: InitResult, args: InitArgs): string {
   const lines: string[] = [];
   if (result.dryRun) lines.push("Dry run: nothing was created or written.");
   lines.push(`${verb(bucket.action)} bucket ${bucket.bucket} in ${bucket.region}  (${bucket.reason})`);
-  if (result.distribution) {
-    const d = result.distribution;
-    lines.push(`${verb(d.action)} CloudFront distribution ${d.domainName ?? "(new)"}`);
-  }
+  if (result.distribution)
+    lines.push(describeDistribution(verb(result.distribution.action), result.distribution));
+  if (result.bucketPolicy)
+    lines.push(describeBucketPolicy(verb(result.bucketPolicy.action), result.bucketPolicy));
   if (keys) {
     lines.push(
       `${verb(keys.action)} ${Object.keys(keys.install).join(", ")}${keys.kid ? `  (kid ${keys.kid})` : ""}`,
@@ -348,7 +371,12 @@ function describeInit(result: InitResult, args: InitArgs): string {
     ...(args.prefix === undefined ? [] : [`--prefix ${args.prefix}`]),
     `--region ${bucket.region}`,
     ...(result.mode === "s3" ? ["--public-read-policy"] : ["--cloudfront"]),
+    ...(args.domain === undefined ? [] : [`--domain ${args.domain}`]),
+    ...(args["certificate-arn"] === undefined ? [] : [`--certificate-arn ${args["certificate-arn"]}`]),
   ];
   lines.push(`Once the cluster is up: ${publish.join(" ")}`);
+  if (result.distribution && result.distribution.status !== "Deployed" && !result.dryRun) {
+    lines.push("(publish waits for the distribution to deploy, which takes CloudFront a few minutes)");
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -1,11 +1,17 @@
 import type { PublishResult } from "@irsa-anywhere/publisher";
 import { withExitCodes } from "../command-help.js";
 import { defineCommand } from "../command-module.js";
+import {
+  describeBucketPolicy,
+  describeDistribution,
+  distributionLogLines,
+  reportWarnings,
+} from "../distribution-report.js";
 import { jsonOptions } from "../json-output.js";
 import { keySourceOptions, readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
-import { paint, warn } from "../terminal.js";
+import { paint } from "../terminal.js";
 
 export interface PublishArgs extends PublishTargetArgs {
   json: boolean;
@@ -48,36 +54,15 @@ export async function runPublish(args: PublishArgs): Promise<void> {
 export function reportPublish(result: PublishResult, args: { json: boolean; "log-format": LogFormat }): void {
   const format = args["log-format"];
   for (const line of logLines(result)) logEvent(format, line);
-  for (const warning of result.warnings) {
-    if (format === "json") logEvent(format, { action: "warning", level: "warn", message: warning });
-    else warn(warning);
-  }
+  reportWarnings(format, result.warnings);
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (format === "text") process.stdout.write(describeResult(result));
 }
 
 function logLines(result: PublishResult) {
-  const lines: Array<{ action: string; message: string; [field: string]: unknown }> = [];
-  if (result.bucketPolicy) {
-    lines.push({
-      action: "bucket-policy",
-      outcome: result.bucketPolicy.action,
-      written: result.bucketPolicy.written,
-      scope: result.bucketPolicy.scope,
-      message: result.bucketPolicy.reason,
-    });
-  }
-  if (result.distribution) {
-    const d = result.distribution;
-    lines.push({
-      action: "cloudfront-distribution",
-      id: d.id,
-      domainName: d.domainName,
-      outcome: d.action,
-      status: d.status,
-      message: `${d.domainName}${d.alias ? ` serving ${d.alias}` : ""}, ${d.status}`,
-    });
-  }
+  const lines: Array<{ action: string; message: string; [field: string]: unknown }> = [
+    ...distributionLogLines(result.bucketPolicy, result.distribution),
+  ];
   for (const doc of result.documents) {
     lines.push({
       action: "document",
@@ -122,12 +107,6 @@ function logLines(result: PublishResult) {
 }
 
 /** The human summary of a publish: one line per thing it looked at, then the issuer to configure. */
-/** What a public-read statement lets anyone read; nothing for CloudFront's, which only the distribution reads by. */
-function grantOf(scope: "exact" | "document-names" | undefined): string {
-  if (scope === undefined) return "";
-  return `; it lets anyone read ${scope === "exact" ? "this issuer's two documents" : "every keys.json and .well-known/openid-configuration in the bucket"}`;
-}
-
 export function describeResult(result: PublishResult): string {
   const out = process.stdout;
   const verb = (action: string) => {
@@ -137,17 +116,10 @@ export function describeResult(result: PublishResult): string {
   };
   const lines: string[] = [];
   if (result.dryRun) lines.push("Dry run: nothing was written.");
-  if (result.bucketPolicy) {
-    lines.push(
-      `${verb(result.bucketPolicy.action)} bucket policy statement ${result.bucketPolicy.sid}  (${result.bucketPolicy.reason}${grantOf(result.bucketPolicy.scope)})`,
-    );
-  }
-  if (result.distribution) {
-    const d = result.distribution;
-    lines.push(
-      `${verb(d.action)} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`,
-    );
-  }
+  if (result.bucketPolicy)
+    lines.push(describeBucketPolicy(verb(result.bucketPolicy.action), result.bucketPolicy));
+  if (result.distribution)
+    lines.push(describeDistribution(verb(result.distribution.action), result.distribution));
   for (const doc of result.documents) lines.push(`${verb(doc.action)} ${doc.location}  (${doc.reason})`);
   if (result.distribution?.invalidation) {
     const i = result.distribution.invalidation;
