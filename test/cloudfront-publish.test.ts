@@ -357,7 +357,30 @@ describe("publish through CloudFront from a private bucket", () => {
     const first = await publish(options());
     proxy.clear();
     proxy.denyAnonymous = true;
+    edge.served.length = 0;
     const rerun = await publish(options());
+    // What a no-op costs (issue 16's goal is at most 4): the distribution found by listing, the
+    // policy read for its statement, the state and both documents read signed from the private
+    // bucket, the provider the state names; then both documents read back through the edge.
+    const sent = proxy.requests.map((r) =>
+      r.path.startsWith("/2020-05-31/distribution")
+        ? "ListDistributions"
+        : r.path.includes("?policy")
+          ? "GetBucketPolicy"
+          : (new URLSearchParams(r.body).get("Action") ?? `${r.method} ${r.path.split("?")[0]}`),
+    );
+    expect(sent.sort()).toEqual([
+      "GET /private-oidc-bucket/prod/.irsa-anywhere-state.json",
+      "GET /private-oidc-bucket/prod/.well-known/openid-configuration",
+      "GET /private-oidc-bucket/prod/keys.json",
+      "GetBucketPolicy",
+      "GetOpenIDConnectProvider",
+      "ListDistributions",
+    ]);
+    expect(edge.served.map((s) => s.path).sort()).toEqual([
+      "/prod/.well-known/openid-configuration",
+      "/prod/keys.json",
+    ]);
     expect(rerun.distribution).toMatchObject({ id: first.distribution?.id, action: "unchanged" });
     expect(rerun.issuer).toBe(first.issuer);
     expect(rerun.changed).toBe(false);
