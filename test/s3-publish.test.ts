@@ -297,6 +297,43 @@ describe("publish to S3", () => {
     expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
   });
 
+  it("writes the public-read policy beside the state, and no document before the policy is in", async () => {
+    // The policy's write held until the test lets it through: the state may be written meanwhile
+    // (it is never public), the documents may not.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let policyHeld = () => {};
+    const policyArrived = new Promise<void>((resolve) => {
+      policyHeld = resolve;
+    });
+    proxy.hold = async (request) => {
+      if (request.method === "PUT" && request.path.includes("?policy")) {
+        policyHeld();
+        await released;
+      }
+      return undefined;
+    };
+    try {
+      const run = publish(options({ publicReadPolicy: true }));
+      await policyArrived;
+      const stateWritten = async () =>
+        proxy.requests.some((r) => r.method === "PUT" && r.path.includes(".irsa-anywhere-state.json"));
+      await expect.poll(stateWritten).toBe(true);
+      const documentPuts = () =>
+        proxy.requests.filter((r) => r.method === "PUT" && /keys\.json|openid-configuration/.test(r.path));
+      expect(documentPuts()).toEqual([]);
+      release();
+      const result = await run;
+      expect(result.bucketPolicy).toMatchObject({ action: "create", written: true });
+      expect(documentPuts()).toHaveLength(2);
+    } finally {
+      release();
+      proxy.hold = undefined;
+    }
+  });
+
   it("fails, with the fix, when STS could not read the documents anonymously", async () => {
     // moto, like S3, answers 403 to unsigned reads of private objects
     const failure = publish(options({ publicReadPolicy: false }));

@@ -59,6 +59,7 @@ export async function readBucketPolicy(options: BucketAccess): Promise<string | 
  * deciding the policy from the one there now. `what` names the statement in the outcome's reason;
  * `onAccessDenied` turns a refused write into the caller's own error. `others` are the statements
  * the policy held besides this one, for the caller to judge; `plan` is what was decided.
+ * `beforeWrite` lets a caller start work that may overlap the write, once nothing but the write is left.
  */
 export async function ensureBucketStatement<P extends BucketPolicyPlan = BucketPolicyPlan>(
   options: BucketAccess & {
@@ -67,6 +68,8 @@ export async function ensureBucketStatement<P extends BucketPolicyPlan = BucketP
     what: string;
     dryRun: boolean;
     onAccessDenied?: (error: unknown) => PublishError;
+    /** Called once the policy is decided, right before it is written. */
+    beforeWrite?: () => void;
   },
 ): Promise<BucketPolicyOutcome & { others: PolicyStatement[]; plan: P }> {
   const { s3, client, bucket, region, statement, what } = options;
@@ -90,6 +93,7 @@ export async function ensureBucketStatement<P extends BucketPolicyPlan = BucketP
   const reason =
     existing === undefined ? "the bucket has no policy" : `${what} statement added beside the existing ones`;
   if (options.dryRun) return { action, reason, written: false, sid, others, plan };
+  options.beforeWrite?.();
   try {
     await client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: plan.policy }));
   } catch (error) {

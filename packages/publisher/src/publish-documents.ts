@@ -84,6 +84,14 @@ export interface PublishDocumentsOptions {
    * replaced the cluster's own would make STS refuse every token it signs.
    */
   keepPublishedIssuer?: boolean;
+  /**
+   * Work that must succeed before any document is written (the bucket's public-read policy),
+   * run by the caller beside this: `checked` settles once it has made its checks (a refusal
+   * rejects it, and then nothing at all is written), `done` once it is done. `done` is awaited
+   * beside the state write, which it may overlap (the state is never public), and before the
+   * documents: when it fails, no document is written.
+   */
+  beforeDocuments?: { checked: Promise<unknown>; done: Promise<unknown> } | undefined;
 }
 
 /** What `publishDocuments` did: the issuer, each document's outcome, and the keys now published. */
@@ -183,11 +191,15 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         // other run wrote the state since this one read it, and so since it read the documents
         // (every document write follows a state write). It is made even when only the documents
         // are stale, so that what they are replaced with is the render of the newest state.
-        await target.write(
-          stateAt,
-          serializeState({ ...decision.state, generation: before.generation + 1 }),
-          stateWriteCondition(storedState?.version ?? null),
-        );
+        await options.beforeDocuments?.checked;
+        await Promise.all([
+          target.write(
+            stateAt,
+            serializeState({ ...decision.state, generation: before.generation + 1 }),
+            stateWriteCondition(storedState?.version ?? null),
+          ),
+          options.beforeDocuments?.done,
+        ]);
         // keys.json before the discovery document, so that it never points at keys not there yet.
         if (keysOutcome.action !== "unchanged") {
           await target.write(paths.jwks, jwks, writeCondition(storedKeys));
@@ -197,6 +209,8 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
           await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
           discoveryOutcome.written = true;
         }
+      } else {
+        await options.beforeDocuments?.done;
       }
       return {
         issuer,

@@ -288,11 +288,16 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const alreadyPublic =
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
   // Round trip 2, when the documents were not both read anonymously: what they are, and the
-  // bucket's public access settings and policy.
-  const [publicRead] = await Promise.all([
+  // bucket's public access settings and policy. The policy's write, if it needs one, goes beside
+  // the state write: publishDocuments writes no document before it succeeds, so that if Block
+  // Public Access refuses it, nothing is half-published.
+  let checked = () => {};
+  const policyChecked = new Promise<void>((resolve) => {
+    checked = resolve;
+  });
+  const publicRead =
     options.publicReadPolicy && !alreadyPublic
-      ? // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
-        ensurePublicReadPolicy({
+      ? ensurePublicReadPolicy({
           s3,
           client,
           bucket,
@@ -300,11 +305,12 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
           objectKeys: [paths.jwks, paths.discovery],
           scope: options.publicReadScope ?? "auto",
           dryRun,
+          beforeWrite: checked,
         })
-      : undefined,
-    target.prefetchSigned([paths.jwks, paths.discovery]),
-  ]);
-  const bucketPolicy: BucketPolicyOutcome | undefined = publicRead ?? cloudFront?.bucketPolicy;
+      : undefined;
+  // Awaited by publishDocuments and below; a failure of the reads first must not leave it unhandled.
+  publicRead?.catch(() => undefined);
+  await target.prefetchSigned([paths.jwks, paths.discovery]);
 
   const published = new Map<string, string>();
   const versions = new Map<string, string | undefined>();
@@ -314,7 +320,13 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     paths: { ...paths, state: stateAt },
     keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
+    beforeDocuments: publicRead && {
+      // Checked once it writes, or done (nothing to write, or refused).
+      checked: Promise.race([policyChecked, publicRead]),
+      done: publicRead,
+    },
   });
+  const bucketPolicy: BucketPolicyOutcome | undefined = (await publicRead) ?? cloudFront?.bucketPolicy;
 
   // The edge drops what changed before anything reads it back (or says until when it may not).
   const stale = cloudFront && !dryRun ? await cloudFront.invalidate(documents.documents) : [];
@@ -504,6 +516,8 @@ async function ensurePublicReadPolicy(options: {
   objectKeys: string[];
   scope: PublicReadScope;
   dryRun: boolean;
+  /** Called once the settings allow the policy and it is decided, right before it is written. */
+  beforeWrite?: () => void;
 }): Promise<BucketPolicyOutcome> {
   const { bucket, region } = options;
   // Both reads at once; the settings are judged first, whatever the policy read says.
