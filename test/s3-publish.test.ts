@@ -134,6 +134,21 @@ describe("publish to S3", () => {
     ]);
   });
 
+  it("writes the state once on a first publish in an account that has providers: the new one's ARN is in it", async () => {
+    // Another cluster's provider tells the account; the one this publish makes is named in the
+    // state by its first write, not by a second one after IAM made it.
+    await publish(options({ prefix: "clusters/other" }));
+    proxy.clear();
+    const result = await publish(options());
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
+    const stateWrites = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.includes("clusters/prod/.irsa-anywhere-state.json"),
+    );
+    expect(stateWrites).toHaveLength(1);
+    const state = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
+  });
+
   it("lists the providers again when the one the state names is gone, and records the new one", async () => {
     const first = await publish(options());
     const arn = first.oidcProvider?.arn ?? "";

@@ -92,6 +92,12 @@ export interface PublishDocumentsOptions {
    * documents: when it fails, no document is written.
    */
   beforeDocuments?: { checked: Promise<unknown>; done: Promise<unknown> } | undefined;
+  /**
+   * The IAM OIDC provider's ARN to record in the state it writes (see
+   * `PublisherState.oidcProviderArn`), as soon as known; undefined leaves the state's as it is.
+   * Awaited before a state write.
+   */
+  oidcProviderArn?: Promise<string | undefined> | undefined;
 }
 
 /** What `publishDocuments` did: the issuer, each document's outcome, and the keys now published. */
@@ -192,10 +198,15 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         // (every document write follows a state write). It is made even when only the documents
         // are stale, so that what they are replaced with is the render of the newest state.
         await options.beforeDocuments?.checked;
+        const providerArn = await options.oidcProviderArn;
         await Promise.all([
           target.write(
             stateAt,
-            serializeState({ ...decision.state, generation: before.generation + 1 }),
+            serializeState({
+              ...decision.state,
+              generation: before.generation + 1,
+              ...(providerArn === undefined ? {} : { oidcProviderArn: providerArn }),
+            }),
             stateWriteCondition(storedState?.version ?? null),
           ),
           options.beforeDocuments?.done,

@@ -14,6 +14,8 @@ import {
   lookUpOidcProvider,
   MAX_AUDIENCES,
   type OidcProviderOutcome,
+  oidcProviderArn,
+  type ProviderLookup,
   partitionOf,
   validateRegion,
   watchAwsRequests,
@@ -320,6 +322,14 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     paths: { ...paths, state: stateAt },
     keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
+    // Known by the state write (the lookup started with the first reads): recorded in it, so
+    // that a first publish need not write the state again once the provider is made.
+    oidcProviderArn:
+      provider && !(cloudFront && !cloudFront.deployed)
+        ? provider
+            .then(({ lookup }) => expectedProviderArn(lookup, issuerHostPath(issuer)))
+            .catch(() => undefined)
+        : undefined,
     beforeDocuments: publicRead && {
       // Checked once it writes, or done (nothing to write, or refused).
       checked: Promise.race([policyChecked, publicRead]),
@@ -409,6 +419,18 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...(oidcProvider ? { oidcProvider } : {}),
     warnings: [...documents.warnings, ...(bucketPolicy?.widened ? [bucketPolicy.widened] : []), ...warnings],
   };
+}
+
+/**
+ * The ARN IAM gives (or gave) the issuer's provider: the one found, or one in the account of
+ * another provider the list returned; undefined when the lookup does not say the account.
+ * A hint, like every ARN in the state: a wrong one sends a later run back to the list.
+ */
+function expectedProviderArn(lookup: ProviderLookup, hostPath: string): string | undefined {
+  if (lookup.kind === "found") return lookup.arn;
+  if (lookup.kind !== "missing") return undefined;
+  const [, partition, , , accountId] = lookup.otherArns[0]?.split(":") ?? [];
+  return partition && accountId ? oidcProviderArn(partition, accountId, hostPath) : undefined;
 }
 
 /**
