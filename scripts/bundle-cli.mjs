@@ -54,6 +54,21 @@ const requireInCommonJs = {
   },
 };
 
+/**
+ * A dependency's own source map points at sources its npm package does not ship (kubernetes-models'
+ * src/*.ts): esbuild would chain to them and leave the bundle's map naming files nobody has.
+ * Without the comment, the map holds the dependency's JavaScript itself, which it carries inside.
+ */
+const dependencyCodeAsItsOwnSource = {
+  name: "dependency-code-as-its-own-source",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/].+\.[cm]?js$/ }, async ({ path }) => ({
+      contents: (await readFile(path, "utf8")).replace(/^\/\/# sourceMappingURL=.*$/gm, ""),
+      loader: "js",
+    }));
+  },
+};
+
 // Chunk names carry content hashes: clear the old ones so that stale chunks never pile up.
 rmSync("packages/cli/dist/bundle", { recursive: true, force: true });
 rmSync("packages/cli/dist/standalone", { recursive: true, force: true });
@@ -78,6 +93,12 @@ await build({
   outdir: "packages/cli/dist/bundle",
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
+  // CommonJS dependencies bundled into ES modules (node-forge, for the webhook's certificates)
+  // require Node's built-ins; an ES module has no `require` of its own, so each file gets one.
+  banner: {
+    js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);',
+  },
+  plugins: [dependencyCodeAsItsOwnSource],
 });
 
 const answers = JSON.stringify(await buildTimeAnswers());

@@ -227,3 +227,35 @@ describe("examples/cronjob", () => {
     ]);
   });
 });
+
+describe("examples/webhook", () => {
+  const inWebhook = (kind: string) =>
+    manifests.find(([name, m]) => name.startsWith("webhook/") && m.kind === kind)?.[1];
+
+  it("runs renew-cert monthly, never two at once", () => {
+    const cronJob = inWebhook("CronJob") as unknown as {
+      spec: {
+        concurrencyPolicy: string;
+        jobTemplate: { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } };
+      };
+    };
+    expect(cronJob.spec.concurrencyPolicy).toBe("Forbid");
+    expect(cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args.slice(0, 2)).toEqual([
+      "webhook",
+      "renew-cert",
+    ]);
+  });
+
+  it("lets the job patch only the serving Secret, and read only the CA's beside it", () => {
+    const role = inWebhook("Role") as unknown as { rules: object[] };
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["secrets"],
+        resourceNames: ["pod-identity-webhook-tls"],
+        verbs: ["get", "patch"],
+      },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["pod-identity-webhook-ca"], verbs: ["get"] },
+    ]);
+  });
+});

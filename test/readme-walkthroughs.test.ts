@@ -405,6 +405,21 @@ function expectTrustsPaymentsApi(world: World, policyText: string): void {
   ]);
 }
 
+const webhookChecks: Checks = {
+  webhook: async (world, result) => {
+    expect(result.stdout).toMatch(/installed in irsa-anywhere .*every replica ready/);
+    expect(
+      world.prod.objects.get("/apis/apps/v1/namespaces/irsa-anywhere/deployments/pod-identity-webhook"),
+    ).toMatchObject({
+      spec: {
+        template: {
+          spec: { containers: [{ args: expect.arrayContaining(["--aws-default-region=us-west-2"]) }] },
+        },
+      },
+    });
+  },
+};
+
 const roleChecks: Checks = {
   role: async (world, result) => {
     expect(result.stdout).toContain(`role payments-api: create arn:aws:iam::${account}:role/payments-api`);
@@ -467,6 +482,7 @@ describe("the README's EKS Anywhere walkthrough", () => {
     const ran = [
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-init"), initChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere"), publishChecks)),
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-webhook"), webhookChecks)),
       ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-roles"), roleChecks)),
     ];
     await expectRoleForServiceAccount(world);
@@ -474,6 +490,7 @@ describe("the README's EKS Anywhere walkthrough", () => {
     expect(ran.map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
       "init --bucket",
       "publish --cluster",
+      "webhook install",
       "role create",
       "keygen --out-dir",
       "rotate prepare",

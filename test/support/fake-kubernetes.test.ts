@@ -188,3 +188,99 @@ describe("writes", () => {
     expect(api.objects.get(`${configMaps}/settings`)).toBe(before);
   });
 });
+
+describe("server-side apply, discovery and access reviews (fake-kubernetes-apply.ts)", () => {
+  const apply = "application/apply-patch+yaml";
+  const namespacePath = "/api/v1/namespaces/payments";
+  const settings = `${configMaps}/settings`;
+  const applied = (data: Record<string, string>) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "settings", namespace: "payments", labels: { app: "api" } },
+    data,
+  });
+
+  beforeEach(() => {
+    api.applied.length = 0;
+    api.readOnly.clear();
+    api.objects.set(namespacePath, { metadata: { name: "payments" } });
+  });
+
+  it("creates, then merges, records the field manager, and changes nothing on the same apply", async () => {
+    const created = await call(
+      "PATCH",
+      `${settings}?fieldManager=irsa-anywhere`,
+      applied({ mode: "a" }),
+      apply,
+    );
+    expect(created).toMatchObject({
+      status: 201,
+      body: { metadata: { managedFields: [{ manager: "irsa-anywhere", operation: "Apply" }] } },
+    });
+    const version = (created.body.metadata as { resourceVersion: string }).resourceVersion;
+    const again = await call(
+      "PATCH",
+      `${settings}?fieldManager=irsa-anywhere`,
+      applied({ mode: "a" }),
+      apply,
+    );
+    expect((again.body.metadata as { resourceVersion: string }).resourceVersion).toBe(version);
+    await call("PATCH", settings, { data: { other: "kept" } }, "application/merge-patch+json");
+    await call("PATCH", `${settings}?fieldManager=irsa-anywhere`, applied({ mode: "b" }), apply);
+    expect(api.objects.get(settings)).toMatchObject({ data: { mode: "b", other: "kept" } });
+    expect(api.applied.map((entry) => [entry.fieldManager, entry.dryRun])).toEqual([
+      ["irsa-anywhere", false],
+      ["irsa-anywhere", false],
+      ["irsa-anywhere", false],
+    ]);
+  });
+
+  it("stores nothing on a dry run, and refuses an apply into a namespace that does not exist", async () => {
+    const dry = await call("PATCH", `${settings}?fieldManager=m&dryRun=All`, applied({ mode: "a" }), apply);
+    expect(dry).toMatchObject({ status: 201, body: { data: { mode: "a" } } });
+    expect(api.objects.has(settings)).toBe(false);
+    const elsewhere = await call(
+      "PATCH",
+      "/api/v1/namespaces/absent/configmaps/settings?fieldManager=m",
+      { ...applied({}), metadata: { name: "settings", namespace: "absent" } },
+      apply,
+    );
+    expect(elsewhere).toMatchObject({ status: 404, body: { reason: "NotFound" } });
+  });
+
+  it("refuses an apply over a stale resourceVersion with 409", async () => {
+    await call("PATCH", `${settings}?fieldManager=m`, applied({ mode: "a" }), apply);
+    const stale = { ...applied({ mode: "b" }), metadata: { ...applied({}).metadata, resourceVersion: "0" } };
+    expect(await call("PATCH", `${settings}?fieldManager=m`, stale, apply)).toMatchObject({ status: 409 });
+    expect(api.objects.get(settings)).toMatchObject({ data: { mode: "a" } });
+  });
+
+  it("lists a collection by label, serves discovery, and answers access reviews", async () => {
+    await call("PATCH", `${settings}?fieldManager=m`, applied({}), apply);
+    const byLabel = await call("GET", `${configMaps}?labelSelector=app%3Dapi`);
+    expect((byLabel.body.items as unknown[]).length).toBe(1);
+    const otherLabel = await call("GET", `${configMaps}?labelSelector=app%3Dweb`);
+    expect(otherLabel.body.items).toEqual([]);
+    const groups = await call("GET", "/apis");
+    expect((groups.body.groups as Array<{ name: string }>).map((group) => group.name)).toContain("apps");
+    api.readOnly.add(settings);
+    const review = (verb: string) =>
+      call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+        apiVersion: "authorization.k8s.io/v1",
+        kind: "SelfSubjectAccessReview",
+        spec: {
+          resourceAttributes: {
+            group: "",
+            resource: "configmaps",
+            verb,
+            namespace: "payments",
+            name: "settings",
+          },
+        },
+      });
+    expect((await review("patch")).body).toMatchObject({ status: { allowed: false } });
+    expect(await call("PATCH", `${settings}?fieldManager=m`, applied({ mode: "x" }), apply)).toMatchObject({
+      status: 403,
+    });
+  });
+});

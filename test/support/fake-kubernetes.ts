@@ -8,6 +8,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { type AppliedObject, ApplyExtension, type FakeResource } from "./fake-kubernetes-apply.js";
 import { startHttpsServer } from "./https-server.js";
 import { validateKubernetesObject } from "./kubernetes-models.js";
 import { type CertificateAuthority, issueServerCertificate } from "./tls.js";
@@ -51,6 +52,17 @@ export interface FakeKubernetes {
   readonly watchers: number;
   /** A kubeconfig (YAML) for this server, its CA and token, as `kubectl config view --raw` prints it. */
   kubeconfig(): string;
+  /**
+   * Every server-side apply (PATCH `application/apply-patch+yaml`), dry runs included, in order
+   * (fake-kubernetes-apply.ts: discovery, apply, access reviews, lists by label, deletes).
+   */
+  readonly applied: AppliedObject[];
+  /** Paths this identity may read but not write: 403 to a write, and access reviews say no. */
+  readonly readOnly: Set<string>;
+  /** Whether applied Deployments become ready (default) or never do, as with a pod that cannot start. */
+  setDeploymentsReady(ready: boolean): void;
+  /** Serves custom resources, as their CRDs would: e.g. CERT_MANAGER_RESOURCES. */
+  installCustomResources(resources: readonly FakeResource[]): void;
   close(): Promise<void>;
 }
 
@@ -80,6 +92,7 @@ export async function startFakeKubernetes(
   const requests: FakeKubernetes["requests"] = [];
   const objects = new KubernetesObjects();
   const forbidden = new Set<string>();
+  const extension = new ApplyExtension(objects, forbidden, nextResourceVersion);
   const seen: FakeKubernetes["seen"] = [];
   let failure: number | undefined;
   let jwks: object | undefined;
@@ -109,6 +122,11 @@ export async function startFakeKubernetes(
       response.writeHead(code, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     };
+    const answeredByExtension = () => {
+      const answer = extension.answer(request.method, path, query, body, request.headers["content-type"]);
+      if (answer !== undefined) reply(answer.code, answer.body);
+      return answer !== undefined;
+    };
     const name = path.split("/").at(-1);
     if (request.headers.authorization !== `Bearer ${token}` && clientCommonName === undefined) {
       reply(401, status(401, "Unauthorized", "Unauthorized"));
@@ -116,6 +134,8 @@ export async function startFakeKubernetes(
       reply(failure, status(failure, "InternalError", "the fake API server was told to fail"));
     } else if (forbidden.has(path)) {
       reply(403, status(403, "Forbidden", `${path} is forbidden: User "reader" cannot get it`));
+    } else if (new URLSearchParams(query).get("watch") !== "true" && answeredByExtension()) {
+      // answered by fake-kubernetes-apply.ts
     } else if (request.method === "GET" && new URLSearchParams(query).get("watch") === "true") {
       // A watch of one secret, as kube-apiserver streams it: the secret as ADDED, then each change.
       const selector = new URLSearchParams(query).get("fieldSelector") ?? "";
@@ -162,6 +182,14 @@ export async function startFakeKubernetes(
     seen,
     get watchers() {
       return watches.size;
+    },
+    applied: extension.applied,
+    readOnly: extension.readOnly,
+    setDeploymentsReady(ready) {
+      extension.deploymentsBecomeReady = ready;
+    },
+    installCustomResources(resources) {
+      extension.installCustomResources(resources);
     },
     setSecret(namespace, name, data) {
       const collection = `/api/v1/namespaces/${namespace}/secrets`;
@@ -296,7 +324,8 @@ class KubernetesObjects extends Map<string, object> {
     const isList = resource.name === undefined;
     const itemKind = isList && given.kind?.endsWith("List") ? given.kind.slice(0, -4) : kind;
     const ofKind = given.kind ?? (kind && (isList ? `${kind}List` : kind));
-    if (ofKind === undefined || itemKind === undefined) {
+    // An object that names its own kind needs no table; a list's items need theirs known.
+    if (ofKind === undefined || (isList && itemKind === undefined)) {
       throw new Error(
         `the fake API server does not know the kind of ${resource.plural}: give ${path} a kind`,
       );

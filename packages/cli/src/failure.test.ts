@@ -10,6 +10,7 @@ import { KubeError, type KubeErrorCode } from "@irsa-anywhere/kube";
 import { PublishError, type PublishErrorCode } from "@irsa-anywhere/publisher";
 import { RoleError, type RoleErrorCode } from "@irsa-anywhere/role";
 import { ServeError, type ServeErrorCode } from "@irsa-anywhere/server";
+import { WebhookError, type WebhookErrorCode } from "@irsa-anywhere/webhook";
 import { afterAll, describe, expect, it } from "vitest";
 import { emit } from "./emit.js";
 import { CliError, type CliErrorCode } from "./errors.js";
@@ -46,6 +47,15 @@ const kube: Record<KubeErrorCode, ExitCode> = {
   ERR_CLUSTER_FORBIDDEN: 1,
   ERR_CLUSTER_SECRET_NOT_FOUND: 2,
   ERR_KUBECONFIG_INVALID: 2,
+  ERR_CLUSTER_WRITE_REFUSED: 1,
+  ERR_DEPLOYMENT_NOT_READY: 1,
+};
+
+const webhook: Record<WebhookErrorCode, ExitCode> = {
+  ERR_WEBHOOK_OPTION_INVALID: 2,
+  ERR_WEBHOOK_CA_INVALID: 1,
+  ERR_WEBHOOK_NOT_INSTALLED: 2,
+  ERR_WEBHOOK_CERT_MANAGED: 2,
 };
 
 const discovery: Record<DiscoveryErrorCode, ExitCode> = {
@@ -155,6 +165,7 @@ describe("exitCodeFor", () => {
     ...rows(doctor, (code) => new DoctorError(code, "m")),
     ...rows(server, (code) => new ServeError(code, "m")),
     ...rows(role, (code) => new RoleError(code, "m")),
+    ...rows(webhook, (code) => new WebhookError(code, "m")),
     ...rows(cli, (code) => new CliError(code, "m")),
     ["ERR_USAGE", new UsageError("m"), 2],
   ])("gives %s exit %s", (_code, error, exitCode) => {

@@ -15,6 +15,7 @@ import { roleCommand, roleSubcommands } from "./commands/role.js";
 import { rotateCommand, rotatePhaseCommands } from "./commands/rotate.js";
 import { serveCommand } from "./commands/serve.js";
 import { trustPolicyCommand } from "./commands/trust-policy.js";
+import { webhookCommand, webhookSubcommands } from "./commands/webhook.js";
 import { applyTimeout, TIMEOUT_OPTION } from "./deadline.js";
 import { reportError, reportFailuresAsJson } from "./failure.js";
 import { LOG_FORMAT_OPTION } from "./log.js";
@@ -56,6 +57,7 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .command(serveCommand)
   .command(keygenCommand)
   .command(rotateCommand)
+  .command(webhookCommand)
   .demandCommand(1, "say which command to run")
   .recommendCommands()
   .strict()
@@ -86,7 +88,9 @@ rememberCommands(
         ? rotatePhaseCommands.map((phase) => phase.command)
         : name === roleCommand.command
           ? roleSubcommands.map((command) => command.command)
-          : [],
+          : name === webhookCommand.command
+            ? webhookSubcommands.map((subcommand) => subcommand.command)
+            : [],
     ]),
   ),
 );

@@ -15,3 +15,16 @@ export function note(message: string): void {
 export function warn(message: string): void {
   process.stderr.write(`${paint(process.stderr, 33, "warning:")} ${message}\n`);
 }
+
+const marks = {
+  pass: ["PASS", 32],
+  warn: ["WARN", 33],
+  fail: ["FAIL", 31],
+  skip: ["SKIP", 2],
+} as const;
+
+/** A check's outcome as doctor and webhook status print it: PASS, WARN, FAIL or SKIP, in colour on a terminal. */
+export function statusMark(stream: NodeJS.WriteStream, status: keyof typeof marks): string {
+  const [mark, colour] = marks[status];
+  return paint(stream, colour, mark);
+}

@@ -5,13 +5,17 @@ export type KubeErrorCode =
   | "ERR_KUBECONFIG_INVALID"
   | "ERR_CLUSTER_UNREACHABLE"
   | "ERR_CLUSTER_FORBIDDEN"
-  | "ERR_CLUSTER_SECRET_NOT_FOUND";
+  | "ERR_CLUSTER_SECRET_NOT_FOUND"
+  | "ERR_CLUSTER_WRITE_REFUSED"
+  | "ERR_DEPLOYMENT_NOT_READY";
 
 const faults: FaultTable<KubeErrorCode> = {
   ERR_KUBECONFIG_INVALID: "input",
   ERR_CLUSTER_UNREACHABLE: "environment",
   ERR_CLUSTER_FORBIDDEN: "environment",
   ERR_CLUSTER_SECRET_NOT_FOUND: "input",
+  ERR_CLUSTER_WRITE_REFUSED: "environment",
+  ERR_DEPLOYMENT_NOT_READY: "environment",
 };
 
 /**

@@ -1,7 +1,5 @@
-import { firstLine } from "@irsa-anywhere/errors";
-import { KubeError } from "./errors.js";
 import { type KubeconfigOptions, loadKubeconfig } from "./lib/kubeconfig.js";
-import { httpStatus, kubeRequest } from "./lib/request.js";
+import { requests } from "./lib/request.js";
 import { kubernetesTimeoutMs } from "./timeout.js";
 
 /** A service account as the role commands see it: its name and its metadata's maps. */
@@ -63,21 +61,7 @@ export async function connectServiceAccounts(
   const { k8s, config, server } = await loadKubeconfig(options);
   const api = config.makeApiClient(k8s.CoreV1Api);
   const timeoutMs = kubernetesTimeoutMs(options.timeoutMs);
-  const call = async <T>(operation: string, answer: () => Promise<T>): Promise<T> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      throw clusterError(error, operation, server);
-    }
-  };
-  const absentOn404 = async <T>(operation: string, answer: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await kubeRequest({ server, operation, timeoutMs }, answer());
-    } catch (error) {
-      if (httpStatus(error) === 404) return undefined;
-      throw clusterError(error, operation, server);
-    }
-  };
+  const { call, absentOn404 } = requests(server, timeoutMs);
   return {
     server,
     async namespaceExists(namespace) {
@@ -124,19 +108,4 @@ function stateOf(
     annotations: { ...object.metadata?.annotations },
     labels: { ...object.metadata?.labels },
   };
-}
-
-function clusterError(error: unknown, operation: string, server: string): KubeError {
-  const status = httpStatus(error);
-  if (status === 401 || status === 403) {
-    return new KubeError(
-      "ERR_CLUSTER_FORBIDDEN",
-      `${server} refused to let this identity ${operation} (HTTP ${status}); grant it, or use a kubeconfig that has it`,
-    );
-  }
-  return new KubeError(
-    "ERR_CLUSTER_UNREACHABLE",
-    `cannot ${operation} on ${server}: ${firstLine(error)}; check that the cluster is up and the kubeconfig points at it`,
-    { cause: error },
-  );
 }

@@ -2,10 +2,12 @@ import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
+  type KeyObject,
   sign as nodeSign,
   randomBytes,
+  X509Certificate,
 } from "node:crypto";
-import { quoteInput } from "@irsa-anywhere/errors";
+import { firstLine, quoteInput } from "@irsa-anywhere/errors";
 import forge from "node-forge";
 import { WebhookError } from "./errors.js";
 import { assertDnsLabel } from "./names.js";
@@ -104,13 +106,8 @@ export function makeWebhookCertificates(options: WebhookCertificateOptions): Web
   const { serviceName, namespace, keyType = "ecdsa-p256", now = new Date() } = options;
   assertDnsLabel(serviceName, "service name");
   assertDnsLabel(namespace, "namespace");
-  if (keyType !== "ecdsa-p256" && keyType !== "rsa-2048") {
-    throw new WebhookError(
-      "ERR_WEBHOOK_OPTION_INVALID",
-      `key type ${quoteInput(keyType)} is not one the webhook's certificates can have; use ecdsa-p256 or rsa-2048`,
-    );
-  }
-  const start = new Date(now.getTime() - 5 * 60_000); // a little clock skew between nodes
+  assertKeyType(keyType);
+  const start = startOf(now);
   const ca = newKey(keyType);
   const caName = [{ name: "commonName", value: `irsa-anywhere webhook CA ${namespace}` }];
   const caCertificatePem = sign({
@@ -125,14 +122,74 @@ export function makeWebhookCertificates(options: WebhookCertificateOptions): Web
       { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
     ],
   });
+  return issueServingCertificate({
+    ca: { certificatePem: caCertificatePem, keyPem: ca.privateKeyPem },
+    serviceName,
+    namespace,
+    keyType,
+    now,
+  });
+}
+
+/**
+ * A CA as {@link issueServingCertificate} takes it: its certificate and private key, as PEM.
+ *
+ * @example
+ * const { caCertificatePem, caKeyPem } = makeWebhookCertificates({ serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" });
+ * const ca: WebhookCa = { certificatePem: caCertificatePem, keyPem: caKeyPem };
+ */
+export interface WebhookCa {
+  certificatePem: string;
+  keyPem: string;
+}
+
+/**
+ * Options of {@link issueServingCertificate}: the CA that signs, and the Service it is for.
+ *
+ * @example
+ * const options: ServingCertificateOptions = { ca: { certificatePem: "...", keyPem: "..." }, serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" };
+ */
+export interface ServingCertificateOptions extends WebhookCertificateOptions {
+  ca: WebhookCa;
+}
+
+/**
+ * A new serving certificate (1 year, the Service's DNS names) and key, signed by an existing CA:
+ * what `webhook renew-cert` writes, so that the CA bundle the API server trusts stays as it is.
+ * The key type is the CA's unless given. No cluster needed.
+ *
+ * @throws {WebhookError} `ERR_WEBHOOK_OPTION_INVALID` for a bad name or key type;
+ *   `ERR_WEBHOOK_CA_INVALID` when the CA's certificate and key are not a CA's, or not a pair.
+ *
+ * @example
+ * const first = makeWebhookCertificates({ serviceName: "pod-identity-webhook", namespace: "irsa-anywhere" });
+ * const next = issueServingCertificate({
+ *   ca: { certificatePem: first.caCertificatePem, keyPem: first.caKeyPem },
+ *   serviceName: "pod-identity-webhook",
+ *   namespace: "irsa-anywhere",
+ * });
+ */
+export function issueServingCertificate(options: ServingCertificateOptions): WebhookCertificates {
+  const { serviceName, namespace, now = new Date(), ca } = options;
+  assertDnsLabel(serviceName, "service name");
+  assertDnsLabel(namespace, "namespace");
+  const { certificate: caCertificate, key: caKey } = readCa(ca);
+  const keyType = options.keyType ?? (caKey.asymmetricKeyType === "rsa" ? "rsa-2048" : "ecdsa-p256");
+  assertKeyType(keyType);
+  const start = startOf(now);
+  const caCommonName =
+    /^CN=(.*)$/m.exec(caCertificate.subject)?.[1] ?? `irsa-anywhere webhook CA ${namespace}`;
   const serving = newKey(keyType);
   const names = serviceDnsNames(serviceName, namespace);
-  const notAfter = addYears(start, SERVING_VALIDITY_YEARS);
+  // Never past the CA's own end: a certificate its issuer outlives no longer verifies.
+  const yearOn = addYears(start, SERVING_VALIDITY_YEARS);
+  const caEnd = new Date(caCertificate.validTo);
+  const notAfter = yearOn < caEnd ? yearOn : caEnd;
   const certificatePem = sign({
     subject: [{ name: "commonName", value: names[2] as string }],
-    issuer: caName,
+    issuer: [{ name: "commonName", value: caCommonName }],
     publicKeyPem: serving.publicKeyPem,
-    signerKeyPem: ca.privateKeyPem,
+    signerKeyPem: ca.keyPem,
     notBefore: start,
     notAfter,
     extensions: [
@@ -143,12 +200,48 @@ export function makeWebhookCertificates(options: WebhookCertificateOptions): Web
     ],
   });
   return {
-    caCertificatePem,
-    caKeyPem: ca.privateKeyPem,
+    caCertificatePem: ca.certificatePem,
+    caKeyPem: ca.keyPem,
     certificatePem,
     keyPem: serving.privateKeyPem,
     notAfter,
   };
+}
+
+function readCa(ca: WebhookCa): { certificate: X509Certificate; key: KeyObject } {
+  let certificate: X509Certificate;
+  let key: KeyObject;
+  try {
+    certificate = new X509Certificate(ca.certificatePem);
+    key = createPrivateKey(ca.keyPem);
+  } catch (error) {
+    throw new WebhookError(
+      "ERR_WEBHOOK_CA_INVALID",
+      `the webhook's CA is not a PEM certificate and private key (${firstLine(error)}); run webhook install again to make a new CA`,
+      { cause: error },
+    );
+  }
+  if (!certificate.ca || !certificate.checkPrivateKey(key)) {
+    throw new WebhookError(
+      "ERR_WEBHOOK_CA_INVALID",
+      "the webhook's CA certificate is not a CA, or its key is not the certificate's; run webhook install again to make a new CA",
+    );
+  }
+  return { certificate, key };
+}
+
+function assertKeyType(keyType: string): void {
+  if (keyType !== "ecdsa-p256" && keyType !== "rsa-2048") {
+    throw new WebhookError(
+      "ERR_WEBHOOK_OPTION_INVALID",
+      `key type ${quoteInput(keyType)} is not one the webhook's certificates can have; use ecdsa-p256 or rsa-2048`,
+    );
+  }
+}
+
+/** A little before now: clock skew between nodes. */
+function startOf(now: Date): Date {
+  return new Date(now.getTime() - 5 * 60_000);
 }
 
 function newKey(keyType: WebhookKeyType): { publicKeyPem: string; privateKeyPem: string } {

@@ -47,7 +47,7 @@ describe("webhookManifests", () => {
       "ClusterRoleBinding",
       "Role",
       "RoleBinding",
-      ...(tls.mode === "secret" ? ["Secret"] : ["Issuer", "Certificate", "Issuer", "Certificate"]),
+      ...(tls.mode === "secret" ? ["Secret", "Secret"] : ["Issuer", "Certificate", "Issuer", "Certificate"]),
       "Deployment",
       "PodDisruptionBudget",
       "Service",
@@ -82,7 +82,16 @@ describe("webhookManifests", () => {
     } else {
       expect(injected).toBeUndefined();
       expect(Buffer.from(caBundle ?? "", "base64").toString()).toBe(certificates.caCertificatePem);
-      expect(only(objects, Secret).stringData?.["tls.key"]).toBe(certificates.keyPem);
+      const secrets = objects.filter((object): object is Secret => object instanceof Secret);
+      const decoded = (secret: Secret | undefined, key: string) =>
+        Buffer.from(secret?.data?.[key] ?? "", "base64").toString();
+      const [ca, serving] = secrets;
+      expect(decoded(serving, "tls.key")).toBe(certificates.keyPem);
+      expect(decoded(ca, "ca.key")).toBe(certificates.caKeyPem);
+      // Applied twice, the same object: no write-only stringData for the API server to fold away.
+      expect(secrets.every((secret) => secret.stringData === undefined)).toBe(true);
+      // The webhook's Role reaches the serving Secret only, never the CA's key.
+      expect(only(objects, Role).rules?.[0]?.resourceNames).toEqual([serving?.metadata?.name]);
     }
   });
 

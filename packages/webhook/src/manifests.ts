@@ -176,7 +176,21 @@ export type WebhookObject =
 const WEBHOOK_PORT = 8443;
 const METRICS_PORT = 9999;
 const CERT_DIR = "/etc/webhook/certs";
-const TLS_SECRET = `${WEBHOOK_NAME}-tls`;
+/**
+ * The Secret of the serving certificate (`tls.crt`, `tls.key`, `ca.crt`) the webhook mounts.
+ *
+ * @example
+ * const path = `/api/v1/namespaces/irsa-anywhere/secrets/${WEBHOOK_TLS_SECRET}`;
+ */
+export const WEBHOOK_TLS_SECRET = `${WEBHOOK_NAME}-tls`;
+/**
+ * The Secret of the CA (`ca.crt`, `ca.key`) that signs the serving certificate; the webhook itself
+ * cannot read it. In cert-manager mode, cert-manager's CA Certificate writes it.
+ *
+ * @example
+ * const path = `/api/v1/namespaces/irsa-anywhere/secrets/${WEBHOOK_CA_SECRET}`;
+ */
+export const WEBHOOK_CA_SECRET = `${WEBHOOK_NAME}-ca`;
 
 /**
  * Every object the pod identity webhook needs, in the order to apply them: the Namespace, its
@@ -218,7 +232,9 @@ export function webhookManifests(options: WebhookManifestOptions): WebhookObject
     }),
     new Role({
       metadata: metadata(WEBHOOK_NAME),
-      rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [TLS_SECRET], verbs: ["get"] }],
+      rules: [
+        { apiGroups: [""], resources: ["secrets"], resourceNames: [WEBHOOK_TLS_SECRET], verbs: ["get"] },
+      ],
     }),
     new RoleBinding({
       metadata: metadata(WEBHOOK_NAME),
@@ -228,14 +244,26 @@ export function webhookManifests(options: WebhookManifestOptions): WebhookObject
   ];
   const tls = settings.tls;
   if (tls.mode === "secret") {
+    // `data`, not `stringData`: the API server keeps only `data`, so that applying the same
+    // certificates again is the same object, and no apply leaves a write-only field behind.
+    const base64 = (pem: string) => Buffer.from(pem).toString("base64");
     objects.push(
+      // The CA's key, apart from the serving certificate: the webhook can read its own Secret, not this.
       new Secret({
-        metadata: metadata(TLS_SECRET),
+        metadata: metadata(WEBHOOK_CA_SECRET),
+        type: "Opaque",
+        data: {
+          "ca.crt": base64(tls.certificates.caCertificatePem),
+          "ca.key": base64(tls.certificates.caKeyPem),
+        },
+      }),
+      new Secret({
+        metadata: metadata(WEBHOOK_TLS_SECRET),
         type: "kubernetes.io/tls",
-        stringData: {
-          "tls.crt": tls.certificates.certificatePem,
-          "tls.key": tls.certificates.keyPem,
-          "ca.crt": tls.certificates.caCertificatePem,
+        data: {
+          "tls.crt": base64(tls.certificates.certificatePem),
+          "tls.key": base64(tls.certificates.keyPem),
+          "ca.crt": base64(tls.certificates.caCertificatePem),
         },
       }),
     );
@@ -255,12 +283,23 @@ export function webhookManifests(options: WebhookManifestOptions): WebhookObject
         ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }],
       },
     }),
-    webhookConfiguration(namespace, tls, metadata(clusterWide, false)),
+    webhookConfiguration(namespace, tls, metadata(webhookConfigurationName(namespace), false)),
   );
   return objects;
 }
 
 const selectorLabels = { "app.kubernetes.io/name": WEBHOOK_NAME };
+
+/**
+ * The name of the MutatingWebhookConfiguration of the installation in `namespace`: a DNS
+ * subdomain, as the API server requires of it (unlike the RBAC objects, which may hold colons).
+ *
+ * @example
+ * webhookConfigurationName("irsa-anywhere"); // "irsa-anywhere.pod-identity-webhook.irsa-anywhere"
+ */
+export function webhookConfigurationName(namespace: string): string {
+  return `irsa-anywhere.${WEBHOOK_NAME}.${namespace}`;
+}
 
 type Metadata = Omit<NamespacedMetadata, "namespace"> & { namespace?: string };
 
@@ -435,7 +474,7 @@ function deployment(settings: Settings, metadata: Metadata): Deployment {
               volumeMounts: [{ name: "tls", mountPath: CERT_DIR, readOnly: true }],
             },
           ],
-          volumes: [{ name: "tls", secret: { secretName: TLS_SECRET } }],
+          volumes: [{ name: "tls", secret: { secretName: WEBHOOK_TLS_SECRET } }],
         },
       },
     },
@@ -449,7 +488,7 @@ function certManagerObjects(
   const withNamespace = (name: string) => ({ ...metadata(name), namespace });
   const issuerRef = (name: string) => ({ name, kind: "Issuer" as const, group: "cert-manager.io" as const });
   const privateKey = { algorithm: "ECDSA" as const, size: 256 as const, rotationPolicy: "Always" as const };
-  const caSecret = `${WEBHOOK_NAME}-ca`;
+  const caSecret = WEBHOOK_CA_SECRET;
   const dnsNames = serviceDnsNames(WEBHOOK_NAME, namespace);
   return [
     {
@@ -481,9 +520,9 @@ function certManagerObjects(
     {
       apiVersion: "cert-manager.io/v1",
       kind: "Certificate",
-      metadata: withNamespace(TLS_SECRET),
+      metadata: withNamespace(WEBHOOK_TLS_SECRET),
       spec: {
-        secretName: TLS_SECRET,
+        secretName: WEBHOOK_TLS_SECRET,
         dnsNames,
         duration: "8760h",
         renewBefore: "720h",
@@ -502,7 +541,7 @@ function webhookConfiguration(
 ): MutatingWebhookConfiguration {
   const annotations =
     tls.mode === "cert-manager"
-      ? { ...metadata.annotations, "cert-manager.io/inject-ca-from": `${namespace}/${TLS_SECRET}` }
+      ? { ...metadata.annotations, "cert-manager.io/inject-ca-from": `${namespace}/${WEBHOOK_TLS_SECRET}` }
       : metadata.annotations;
   return new MutatingWebhookConfiguration({
     metadata: { ...metadata, annotations },

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { Check, Diagnosis } from "@irsa-anywhere/doctor";
-import { INPUT_LIMITS, IrsaAnywhereError, readInput } from "@irsa-anywhere/errors";
+import { INPUT_LIMITS, IrsaAnywhereError, pemCertificateBlocks, readInput } from "@irsa-anywhere/errors";
 import type { KeySources, PublicSigningKey } from "@irsa-anywhere/keys";
 import { kubernetesTimeoutMs } from "@irsa-anywhere/kube";
 import { type AwsArgs, awsSettingsFromArgs, PROFILE_OPTION } from "../aws-options.js";
@@ -10,7 +10,7 @@ import { EXIT_FAILURE } from "../exit-codes.js";
 import { issuerOption } from "../issuer-option.js";
 import { jsonOptions } from "../json-output.js";
 import { hasKeySource, type KeySourceArgs, keySourceOptions, readKeySourceArgs } from "../key-sources.js";
-import { paint } from "../terminal.js";
+import { statusMark } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 
 export interface DoctorArgs extends KeySourceArgs, AwsArgs {
@@ -145,7 +145,7 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
 async function readCaFile(file: string): Promise<string> {
   const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--ca-file" });
   // Otherwise a wrong file shows up later as an issuer whose chain "does not verify".
-  const certificates = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const certificates = pemCertificateBlocks(text);
   const valid = certificates.filter((block) => {
     try {
       new X509Certificate(block);
@@ -162,20 +162,12 @@ async function readCaFile(file: string): Promise<string> {
   return valid.join("\n");
 }
 
-const marks: Record<Check["status"], [string, number]> = {
-  pass: ["PASS", 32],
-  warn: ["WARN", 33],
-  fail: ["FAIL", 31],
-  skip: ["SKIP", 2],
-};
-
 /** One line per check, its fix (and the STS error it causes) on the lines below, then a count. */
 export function describeDiagnosis(diagnosis: Diagnosis): string {
   const out = process.stdout;
   const lines = [`irsa-anywhere doctor: ${diagnosis.issuer}`, ""];
   for (const check of diagnosis.checks) {
-    const [mark, colour] = marks[check.status];
-    lines.push(`${paint(out, colour, mark)}  ${check.title}: ${check.reason}`);
+    lines.push(`${statusMark(out, check.status)}  ${check.title}: ${check.reason}`);
     if (check.status === "fail" || check.status === "warn") {
       if (check.sts) lines.push(`      STS says: ${check.sts}`);
       if (check.fix) lines.push(`      fix: ${check.fix}`);

@@ -1,5 +1,11 @@
 import type { ServiceAccountRef } from "@irsa-anywhere/iam";
 import type { KubeAnswer, KubeApi } from "@irsa-anywhere/kube";
+import {
+  MANAGED_BY_LABEL,
+  WEBHOOK_NAME,
+  WEBHOOK_TLS_SECRET,
+  webhookConfigurationName,
+} from "@irsa-anywhere/webhook";
 import { couldNotRun, notChecked, type Outcome } from "../lib/outcome.js";
 
 /** @internal What the API server answered, read in one go. */
@@ -10,6 +16,15 @@ export interface ClusterFacts {
   webhooks: KubeAnswer;
   serviceAccount?: KubeAnswer;
   pods?: KubeAnswer;
+  /** The webhook `irsa-anywhere webhook install` installed, when the cluster has one. */
+  webhookInstallation?: WebhookInstallationAnswers;
+}
+
+/** @internal What `webhook status` reads too: the Deployment and serving Secret of an installation. */
+export interface WebhookInstallationAnswers {
+  namespace: string;
+  deployment: KubeAnswer;
+  servingSecret: KubeAnswer;
 }
 
 /** @internal GETs everything the cluster checks read, at once. */
@@ -31,6 +46,7 @@ export async function gatherClusterFacts(
         )
       : undefined,
   ]);
+  const webhookInstallation = await readWebhookInstallation(api, webhooks);
   return {
     server: api.server,
     discovery,
@@ -38,7 +54,36 @@ export async function gatherClusterFacts(
     webhooks,
     ...(serviceAccount ? { serviceAccount } : {}),
     ...(pods ? { pods } : {}),
+    ...(webhookInstallation ? { webhookInstallation } : {}),
   };
+}
+
+/** The Deployment and serving Secret of the webhook irsa-anywhere installed, when its configuration is listed. */
+async function readWebhookInstallation(
+  api: KubeApi,
+  webhooks: KubeAnswer,
+): Promise<WebhookInstallationAnswers | undefined> {
+  if ("error" in webhooks || webhooks.status !== 200) return undefined;
+  const items = ((webhooks.body as { items?: unknown } | null)?.items ?? []) as Array<{
+    metadata?: { name?: string; labels?: Record<string, string> };
+    webhooks?: Array<{ clientConfig?: { service?: { namespace?: string } } }>;
+  }>;
+  const ours = items.find((item) => {
+    const namespace = item.webhooks?.[0]?.clientConfig?.service?.namespace;
+    return (
+      namespace !== undefined &&
+      item.metadata?.labels?.[MANAGED_BY_LABEL] === "irsa-anywhere" &&
+      item.metadata.name === webhookConfigurationName(namespace)
+    );
+  });
+  const namespace = ours?.webhooks?.[0]?.clientConfig?.service?.namespace;
+  if (namespace === undefined) return undefined;
+  const ns = encodeURIComponent(namespace);
+  const [deployment, servingSecret] = await Promise.all([
+    api.get(`/apis/apps/v1/namespaces/${ns}/deployments/${WEBHOOK_NAME}`),
+    api.get(`/api/v1/namespaces/${ns}/secrets/${WEBHOOK_TLS_SECRET}`),
+  ]);
+  return { namespace, deployment, servingSecret };
 }
 
 /**
