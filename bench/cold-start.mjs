@@ -54,6 +54,26 @@ const cases = [
   { name: "node -e 0", args: ["-e", "0"], isCli: false },
   { name: "irsa-anywhere keys --key sa.pub", args: [cliBin, "keys", "--key", "sa.pub"], isCli: true },
   { name: "irsa-anywhere --help", args: [cliBin, "--help"], isCli: true },
+  {
+    name: "irsa-anywhere discovery --issuer URL --key sa.pub",
+    args: [cliBin, "discovery", "--issuer", "https://oidc.example.com/prod", "--key", "sa.pub"],
+    isCli: true,
+  },
+  {
+    // After the first round, a republish that finds nothing to change, as a scheduled job mostly does.
+    name: "irsa-anywhere publish --out-dir site",
+    args: [
+      cliBin,
+      "publish",
+      "--key",
+      "sa.pub",
+      "--issuer",
+      "https://oidc.example.com/prod",
+      "--out-dir",
+      "site",
+    ],
+    isCli: true,
+  },
 ];
 
 class CliFailed extends Error {}

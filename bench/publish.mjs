@@ -3,10 +3,21 @@
 // the same recording proxy. A measurement, not a test: it fails only when a publish (or the naive
 // script) throws, never on the numbers.
 //
-//   pnpm run build && node bench/publish.mjs [--rounds N] [--json]
+//   pnpm run build && node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]
+//
+// With --process both sides run as a process of their own, start to exit: the CLI
+// (`irsa-anywhere publish`) and bench/naive-publish.mjs, as a user or a job runs them.
+//
+// With --delay-ms the proxy holds every request that long, as a distant region would, and the
+// table says how many round trips of that delay each case took: requests sent at once share one.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { importHarness } from "./harness.mjs";
+import { naiveWrites } from "./naive-publish.mjs";
 
 // Before any client exists: the SDK warns at construction time that Node 20 support is ending.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -19,19 +30,29 @@ const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const { values: options } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" },
+    "delay-ms": { type: "string", default: "0" },
+    process: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (options.help) {
-  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--json]\n");
+  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]\n");
   process.exit(0);
 }
 
 const rounds = Number(options.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write(`publish bench: --rounds must be a positive integer, got ${options.rounds}\n`);
+  process.exit(2);
+}
+
+const delayMs = Number(options["delay-ms"]);
+if (!Number.isInteger(delayMs) || delayMs < 0) {
+  process.stderr.write(
+    `publish bench: --delay-ms must be a whole number of milliseconds, got ${options["delay-ms"]}\n`,
+  );
   process.exit(2);
 }
 
@@ -54,8 +75,9 @@ try {
   process.exit(2);
 }
 const { iam, s3, publisher, keys, discovery } = sdk;
-const { generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
+const { runCli, generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
   "publish bench",
+  "cli",
   "keys",
   "moto",
   "recording-proxy",
@@ -69,10 +91,29 @@ const iamAction = (request) =>
 const isWrite = (request) =>
   request.method === "PUT" || (request.method === "POST" && !/^(List|Get)/.test(iamAction(request) ?? ""));
 
-const clusterKeys = keys.publicKeysFromPem(
-  pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"),
-  "sa.pub",
-);
+const clusterPem = pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki");
+const clusterKeys = keys.publicKeysFromPem(clusterPem, "sa.pub");
+
+/** For --process: the key and the naive script's documents, in a temp dir removed at the end. */
+const workDir = options.process ? mkdtempSync(join(tmpdir(), "irsa-anywhere-publish-bench-")) : undefined;
+
+/** Runs a script (the CLI's bin by default) to its end; rejects with its stderr when it fails. */
+async function runProcess(args, entry) {
+  // isolated: no NODE_EXTRA_CA_CERTS or NODE_OPTIONS of this shell (see the cold-start bench).
+  const result = await runCli(args, { entry, isolated: true, env: processEnv() });
+  if (result.code !== 0) throw new Error(`${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** What both processes run with: the proxy's endpoints and test credentials. */
+function processEnv() {
+  return {
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_ENDPOINT_URL_IAM: proxy.url,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+}
 
 let moto;
 let proxy;
@@ -83,6 +124,7 @@ const cleanUp = () => {
     for (const client of clients) client.destroy();
     await proxy?.close();
     await moto?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   })();
   return cleaning;
 };
@@ -104,46 +146,46 @@ for (const [signal, code] of [
  * Run again, it writes everything again; the provider then exists already, which it ignores.
  */
 async function naivePublish({ s3Client, iamClient }) {
+  if (options.process) return naivePublishProcess();
   const issuer = `https://${bucket}.s3.${region}.amazonaws.com/${prefix}`;
   const jwks = keys.serializeJwks(keys.buildJwks(clusterKeys));
   const openIdConfiguration = discovery.serializeOpenIdConfiguration(
     discovery.openIdConfiguration({ issuer, algorithms: clusterKeys.map((key) => key.alg) }),
   );
-  const policy = {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "PublicRead",
-        Effect: "Allow",
-        Principal: "*",
-        Action: "s3:GetObject",
-        Resource: [
-          `arn:aws:s3:::${bucket}/${prefix}/keys.json`,
-          `arn:aws:s3:::${bucket}/${prefix}/.well-known/openid-configuration`,
-        ],
-      },
-    ],
-  };
-  await s3Client.send(new s3.PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
-  for (const [key, body] of [
-    [`${prefix}/keys.json`, jwks],
-    [`${prefix}/.well-known/openid-configuration`, openIdConfiguration],
-  ]) {
-    await s3Client.send(
-      new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
-    );
-  }
-  try {
-    await iamClient.send(
-      new iam.CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
-    );
-  } catch (error) {
-    if (error.name !== "EntityAlreadyExistsException") throw error;
-  }
+  await naiveWrites({ s3Client, iamClient, bucket, prefix, region, jwks, openIdConfiguration });
   return { jwks, openIdConfiguration };
 }
 
-function ourPublish({ s3Client, iamClient }) {
+/** The naive script as a process: the documents are built here, once, and read from files there. */
+async function naivePublishProcess() {
+  const issuer = `https://${bucket}.s3.${region}.amazonaws.com/${prefix}`;
+  const jwks = keys.serializeJwks(keys.buildJwks(clusterKeys));
+  const openIdConfiguration = discovery.serializeOpenIdConfiguration(
+    discovery.openIdConfiguration({ issuer, algorithms: clusterKeys.map((key) => key.alg) }),
+  );
+  const [jwksFile, discoveryFile] = [join(workDir, "keys.json"), join(workDir, "openid-configuration")];
+  writeFileSync(jwksFile, jwks);
+  writeFileSync(discoveryFile, openIdConfiguration);
+  const script = fileURLToPath(new URL("naive-publish.mjs", import.meta.url));
+  await runProcess([proxy.url, bucket, prefix, region, jwksFile, discoveryFile], script);
+  return { jwks, openIdConfiguration };
+}
+
+async function ourPublish({ s3Client, iamClient }) {
+  if (options.process) {
+    const keyFile = join(workDir, "sa.pub");
+    writeFileSync(keyFile, clusterPem);
+    // bin/irsa-anywhere.cjs, as a user runs it
+    const stdout = await runProcess(
+      ["publish", "--key", keyFile, "--bucket", bucket, "--prefix", prefix, "--region", region].concat([
+        "--endpoint-url",
+        proxy.url,
+        "--public-read-policy",
+        "--json",
+      ]),
+    );
+    return JSON.parse(stdout);
+  }
   return publisher.publish({
     keys: clusterKeys,
     bucket,
@@ -272,6 +314,8 @@ async function measure() {
       step: benchCase.step,
       ...stats[i],
       ratio: benchCase.side === "ours" ? stats[i].medianMs / naive.medianMs : null,
+      // Wall time in round trips of the added delay; moto's own time makes it a little more.
+      roundTrips: delayMs > 0 ? stats[i].medianMs / delayMs : null,
     };
   });
   return { results, notes };
@@ -279,7 +323,7 @@ async function measure() {
 
 function table(results) {
   const rows = [
-    ["case", "median ms", "p90 ms", "requests", "writes", "ratio"],
+    ["case", "median ms", "p90 ms", "requests", "writes", "ratio", ...(delayMs > 0 ? ["round trips"] : [])],
     ...results.map((r) => [
       r.name,
       r.medianMs.toFixed(1),
@@ -287,6 +331,7 @@ function table(results) {
       showRange(r.requests),
       showRange(r.writes),
       r.ratio === null ? "" : `${r.ratio.toFixed(2)}x`,
+      ...(r.roundTrips === null ? [] : [r.roundTrips.toFixed(1)]),
     ]),
   ];
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
@@ -299,7 +344,10 @@ function table(results) {
 try {
   moto = await startMoto();
   proxy = await startRecordingProxy(moto.endpoint);
-  log(`node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round`);
+  proxy.delayMs = delayMs;
+  log(
+    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}${options.process ? ", each publish a whole process" : ""}`,
+  );
   const { results, notes } = await measure();
 
   log("");
@@ -307,6 +355,7 @@ try {
   log("");
   log("ratio = median of publish() / median of the naive script for the same case");
   log("writes = PUTs, and IAM POSTs other than List* and Get*");
+  if (delayMs > 0) log(`round trips = median / ${delayMs} ms: requests made at once count once`);
   for (const result of results) {
     log("");
     log(`${result.name}, requests in the first round:`);
@@ -314,7 +363,15 @@ try {
   }
   for (const note of notes) log(`note: ${note}`);
   if (options.json) {
-    const report = { node: process.version, rounds, warmupRounds: 1, cases: results, notes };
+    const report = {
+      node: process.version,
+      rounds,
+      warmupRounds: 1,
+      delayMs,
+      process: options.process,
+      cases: results,
+      notes,
+    };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
 } catch (error) {

@@ -6,8 +6,8 @@
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
 //   command never parses a heavy one.
 // - dist/bundle/irsa-anywhere.cjs, the entry point: the help pages and --version as main.js
-//   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys`
-//   (src/plain-keys-command.ts) and the code they need, in one file with no chunks, since each
+//   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys` and `discovery`
+//   (src/plain-commands.ts) and the code they need, in one file with no chunks, since each
 //   further module costs a cold start a millisecond or two. Everything else it hands to main.js.
 //   It is CommonJS, the one exception to ESM in this project: an ES module as the entry point
 //   makes Node start its module loader, about 6 ms, a seventh of bare Node's whole start-up and
@@ -31,17 +31,26 @@ const standalonePath = "packages/cli/dist/standalone/irsa-anywhere.cjs";
 
 /**
  * An ES module loads a CommonJS one synchronously with `createRequire(import.meta.url)(name)`
- * (packages/iam's partition data does). esbuild does not follow that call, and in CommonJS output
- * `import.meta` is empty; but there the module's own `require` is the same function, and a call
- * esbuild follows, so the dependency lands inside the file.
+ * (packages/iam's partition data does), or, for the AWS SDK, with
+ * `loadAwsSdk(import.meta.url, name)` (packages/iam's aws-sdk.ts). esbuild follows neither call,
+ * and in CommonJS output `import.meta` is empty; but there the module's own `require` is the same
+ * function, and a call esbuild follows, so the dependency lands inside the file. A call to
+ * loadAwsSdk whose name is not a string literal would load nothing here: the build stops on it.
  */
 const requireInCommonJs = {
   name: "require-in-commonjs",
   setup(build) {
-    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].+\.js$/ }, async ({ path }) => ({
-      contents: (await readFile(path, "utf8")).replace(/\bcreateRequire\(import\.meta\.url\)\(/g, "require("),
-      loader: "js",
-    }));
+    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].+\.js$/ }, async ({ path }) => {
+      const contents = (await readFile(path, "utf8"))
+        .replace(/\bcreateRequire\(import\.meta\.url\)\(/g, "require(")
+        .replace(/\bloadAwsSdk\(\s*import\.meta\.url\s*,\s*("@aws-sdk\/[a-z0-9-]+")\s*\)/g, "require($1)");
+      if (/\bloadAwsSdk\(\s*import\.meta\.url/.test(contents)) {
+        throw new Error(
+          `${path}: loadAwsSdk(import.meta.url, ...) with a name that is not a literal "@aws-sdk/..." string`,
+        );
+      }
+      return { contents, loader: "js" };
+    });
   },
 };
 

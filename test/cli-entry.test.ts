@@ -1,5 +1,5 @@
 // The CLI's entry point answers some arguments without the full command line (yargs): the help
-// pages and --version kept at build time, and the everyday forms of `keys`. A user must not be
+// pages and --version kept at build time, and the everyday forms of `keys` and `discovery`. A user must not be
 // able to tell which path ran: for every form here the bin and the full command line alone
 // (dist/bundle/main.js) print the same bytes, write the same file and exit with the same code.
 // What differs, and is checked too, is whether the full command line was loaded at all.
@@ -77,6 +77,49 @@ describe("keys: the everyday forms run without the full command line, with the s
     if (code === 0) expect(both.bin.stdout + (both.bin.written ?? "")).toContain('"kid"');
     else expect(both.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(both.loadedFullCommandLine).toBe(false);
+  });
+});
+
+describe("discovery: the everyday forms run without the full command line, with the same result", () => {
+  const issuer = "https://oidc.example.com/prod";
+  it.each([
+    { args: ["discovery", "--issuer", issuer, "--key", "FILE:sa.pub"], code: 0 },
+    { args: ["discovery", `--issuer=${issuer}`, "--key=FILE:ec.pub"], code: 0 },
+    { args: ["discovery", "--issuer", issuer], code: 0 },
+    { args: ["discovery", "--issuer", issuer, "--secret-file", "FILE:secret.json", "--out", "OUT"], code: 0 },
+    {
+      args: ["discovery", "--key", "FILE:sa.pub", "--issuer", issuer, "--jwks-uri", `${issuer}/jwks`],
+      code: 0,
+    },
+    { args: ["discovery", "--issuer", "http://oidc.example.com", "--key", "FILE:sa.pub"], code: 2 },
+    { args: ["discovery", "--issuer", `${issuer}/`, "--key", "FILE:sa.pub"], code: 2 },
+    { args: ["discovery", "--issuer", issuer, "--key", "FILE:missing.pub"], code: 2 },
+  ])("$args", async ({ args, code }) => {
+    const both = await runBoth(args);
+    expect(both.bin).toEqual(both.full);
+    expect(both.bin.code).toBe(code);
+    if (code === 0) expect(both.bin.stdout + (both.bin.written ?? "")).toContain('"jwks_uri"');
+    else expect(both.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(both.loadedFullCommandLine).toBe(false);
+  });
+});
+
+describe("discovery: every other form goes to the full command line", () => {
+  it.each([
+    { args: ["discovery"], code: 2 },
+    { args: ["discovery", "--key", "FILE:sa.pub"], code: 2 },
+    { args: ["discovery", "--issuer"], code: 2 },
+    {
+      args: ["discovery", "--issuer", "https://a.example.com", "--issuer", "https://b.example.com"],
+      code: 2,
+    },
+    { args: ["discovery", "--issuer", "https://oidc.example.com", "--empty-kid"], code: 2 },
+    { args: ["discovery", "--issuer", "https://oidc.example.com", "--help"], code: 0 },
+  ])("$args", async ({ args, code }) => {
+    const both = await runBoth(args);
+    expect(both.bin).toEqual(both.full);
+    expect(both.bin.code).toBe(code);
+    expect(both.loadedFullCommandLine).toBe(true);
   });
 });
 

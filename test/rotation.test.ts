@@ -191,8 +191,13 @@ describe("rotating the signing key from A to B", () => {
     expect(await accepts(a)).toBe(true);
     proxy.clear();
     await prepareRotation({ ...options(signingWith(a)), nextKeys: verifying(b) });
-    // The state's generation counts its writes, and the run that died wrote it once more.
-    const decisions = async (key: string) => ({ ...JSON.parse(await object(key)), generation: 0 });
+    // The state's generation counts its writes, and the run that died wrote it once more; the
+    // provider it names is each prefix's own.
+    const decisions = async (key: string) => {
+      const state = JSON.parse(await object(key));
+      const provider = state.oidcProviderArn?.replace(/\/(prod|clean)$/, "/PREFIX");
+      return { ...state, generation: 0, oidcProviderArn: provider };
+    };
     const afterRetry = [await object("prod/keys.json"), await decisions("prod/.irsa-anywhere-state.json")];
 
     // The same phases, uninterrupted, under another prefix.

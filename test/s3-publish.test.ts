@@ -3,6 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import {
+  DeleteOpenIDConnectProviderCommand,
   GetOpenIDConnectProviderCommand,
   IAMClient,
   ListOpenIDConnectProvidersCommand,
@@ -13,11 +14,18 @@ import {
   GetObjectCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
+  PutObjectCommand,
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { type PublicSigningKey, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
-import { type BucketPublishOptions, PublishError, publish } from "@irsa-anywhere/publisher";
+import {
+  BUCKET_POLICY_MAX_BYTES,
+  type BucketPublishOptions,
+  PublishError,
+  planPublicReadPolicy,
+  publish,
+} from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateTestKey, pem } from "./support/keys.js";
 import { type MotoServer, startMoto } from "./support/moto.js";
@@ -110,15 +118,78 @@ describe("publish to S3", () => {
     expect(proxy.requests.some((r) => /[?&]acl/.test(r.path) || r.headers["x-amz-acl"])).toBe(false);
   });
 
-  it("makes no write and at most five requests when republished with the same key", async () => {
+  it("makes no write and four requests when republished with the same key", async () => {
     await publish(options({ publicReadPolicy: true }));
     proxy.clear();
     const result = await publish(options({ publicReadPolicy: true }));
     expect(result.changed).toBe(false);
     expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
     expect(writes()).toEqual([]);
-    // The two documents (anonymously, as STS reads them), the state, and the IAM provider's two.
-    expect(proxy.requests.length).toBeLessThanOrEqual(5);
+    // The two documents (anonymously, as STS reads them), the state, and the provider the state names.
+    expect(proxy.requests.map((r) => new URLSearchParams(r.body).get("Action") ?? r.method).sort()).toEqual([
+      "GET",
+      "GET",
+      "GET",
+      "GetOpenIDConnectProvider",
+    ]);
+  });
+
+  it("writes the state once on a first publish in an account that has providers: the new one's ARN is in it", async () => {
+    // Another cluster's provider tells the account; the one this publish makes is named in the
+    // state by its first write, not by a second one after IAM made it.
+    await publish(options({ prefix: "clusters/other" }));
+    proxy.clear();
+    const result = await publish(options());
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
+    const stateWrites = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.includes("clusters/prod/.irsa-anywhere-state.json"),
+    );
+    expect(stateWrites).toHaveLength(1);
+    const state = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
+  });
+
+  it("lists the providers again when the one the state names is gone, and records the new one", async () => {
+    const first = await publish(options());
+    const arn = first.oidcProvider?.arn ?? "";
+    expect(JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json")).oidcProviderArn).toBe(arn);
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    proxy.clear();
+    const again = await publish(options());
+    expect(again.oidcProvider).toMatchObject({ action: "create", written: true });
+    const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
+    expect(actions).toEqual([
+      "GetOpenIDConnectProvider",
+      "ListOpenIDConnectProviders",
+      "CreateOpenIDConnectProvider",
+    ]);
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([again.oidcProvider?.arn]);
+  });
+
+  it("never takes another issuer's provider for its own, whatever the state names", async () => {
+    await publish(options({ prefix: "clusters/other" }));
+    const otherState = await objectText("clusters/other/.irsa-anywhere-state.json");
+    // The state of one issuer copied beside another's: its provider ARN names the other issuer.
+    await publish(options());
+    const own = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    const copied = { ...own, oidcProviderArn: JSON.parse(otherState).oidcProviderArn };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: "clusters/prod/.irsa-anywhere-state.json",
+        Body: `${JSON.stringify(copied, null, 2)}\n`,
+      }),
+    );
+    proxy.clear();
+    const result = await publish(options());
+    expect(result.oidcProvider?.arn).toMatch(/oidc-provider\/.*\/clusters\/prod$/);
+    const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
+    expect(actions).toEqual(["ListOpenIDConnectProviders", "GetOpenIDConnectProvider"]);
+    // ...and the state names the right one again.
+    expect(JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json")).oidcProviderArn).toBe(
+      result.oidcProvider?.arn,
+    );
   });
 
   it("keeps the previous key when the cluster's key changes", async () => {
@@ -241,6 +312,43 @@ describe("publish to S3", () => {
     expect(proxy.requests.filter((r) => r.method === "PUT")).toEqual([]);
   });
 
+  it("writes the public-read policy beside the state, and no document before the policy is in", async () => {
+    // The policy's write held until the test lets it through: the state may be written meanwhile
+    // (it is never public), the documents may not.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let policyHeld = () => {};
+    const policyArrived = new Promise<void>((resolve) => {
+      policyHeld = resolve;
+    });
+    proxy.hold = async (request) => {
+      if (request.method === "PUT" && request.path.includes("?policy")) {
+        policyHeld();
+        await released;
+      }
+      return undefined;
+    };
+    try {
+      const run = publish(options({ publicReadPolicy: true }));
+      await policyArrived;
+      const stateWritten = async () =>
+        proxy.requests.some((r) => r.method === "PUT" && r.path.includes(".irsa-anywhere-state.json"));
+      await expect.poll(stateWritten).toBe(true);
+      const documentPuts = () =>
+        proxy.requests.filter((r) => r.method === "PUT" && /keys\.json|openid-configuration/.test(r.path));
+      expect(documentPuts()).toEqual([]);
+      release();
+      const result = await run;
+      expect(result.bucketPolicy).toMatchObject({ action: "create", written: true });
+      expect(documentPuts()).toHaveLength(2);
+    } finally {
+      release();
+      proxy.hold = undefined;
+    }
+  });
+
   it("fails, with the fix, when STS could not read the documents anonymously", async () => {
     // moto, like S3, answers 403 to unsigned reads of private objects
     const failure = publish(options({ publicReadPolicy: false }));
@@ -299,13 +407,121 @@ describe("publish to S3", () => {
     const result = await publish(options({ audiences: ["sts.amazonaws.com", "other"] }));
     expect(result.oidcProvider).toMatchObject({ action: "update", audiencesAdded: ["other"] });
     const actions = proxy.requests.map((r) => new URLSearchParams(r.body).get("Action")).filter(Boolean);
-    expect(actions).toEqual([
-      "ListOpenIDConnectProviders",
-      "GetOpenIDConnectProvider",
-      "AddClientIDToOpenIDConnectProvider",
-    ]);
+    // The state names the provider since the first publish: asked for by name, not listed.
+    expect(actions).toEqual(["GetOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider"]);
     const add = new URLSearchParams(proxy.requests.find((r) => r.body.includes("AddClientID"))?.body);
     expect(add.get("ClientID")).toBe("other");
     expect(add.get("OpenIDConnectProviderArn")).toBe(result.oidcProvider?.arn);
   });
+});
+
+// A thousand clusters publishing into one bucket with --public-read-policy: the bucket policy stays
+// under S3's 20 KB limit, each cluster's documents are public, and the publisher's private state is
+// never readable without credentials, whatever the statement's form.
+/** An unsigned GET, as STS (or anyone on the internet) makes it. */
+async function anonymousStatus(key: string): Promise<number> {
+  const response = await fetch(`${proxy.url}/${bucket}/${key}`);
+  await response.body?.cancel();
+  return response.status;
+}
+
+const documentKeys = (prefix: string) =>
+  prefix === ""
+    ? ["keys.json", ".well-known/openid-configuration"]
+    : [`${prefix}/keys.json`, `${prefix}/.well-known/openid-configuration`];
+
+/** The bucket policy after `count` clusters were published one after another with `auto`. */
+function policyForClusters(count: number): string | undefined {
+  let policy: string | undefined;
+  for (let i = 0; i < count; i++) {
+    policy = planPublicReadPolicy(policy, {
+      partition: "aws",
+      bucket,
+      objectKeys: documentKeys(`clusters/c${i}`),
+      scope: "auto",
+    }).policy;
+  }
+  return policy;
+}
+
+describe("the public-read policy of a bucket many clusters share", () => {
+  it("stays under S3's 20 KB with 1000 clusters, and S3 takes it", async () => {
+    const policy = policyForClusters(1000) ?? "";
+    expect(Buffer.byteLength(policy)).toBeLessThanOrEqual(BUCKET_POLICY_MAX_BYTES);
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
+    proxy.clear();
+
+    // The 1001st cluster publishes for real: the policy already grants its documents.
+    const result = await publish(options({ prefix: "clusters/c1000" }));
+    expect(result.bucketPolicy).toMatchObject({ action: "unchanged", scope: "document-names" });
+    expect(proxy.requests.filter((r) => r.method === "PUT" && r.path.includes("?policy")).length).toBe(0);
+    const stored = (await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
+    expect(stored && JSON.parse(stored)).toEqual(JSON.parse(policy));
+    for (const key of documentKeys("clusters/c1000")) expect(await anonymousStatus(key)).toBe(200);
+    expect(await anonymousStatus("clusters/c1000/.irsa-anywhere-state.json")).toBe(403);
+  });
+
+  it("grants exactly while the policy is small, and says so when it widens to the document names", () => {
+    const first = planPublicReadPolicy(undefined, {
+      partition: "aws",
+      bucket,
+      objectKeys: documentKeys("clusters/c0"),
+      scope: "auto",
+    });
+    expect(first).toMatchObject({ scope: "exact", changed: true });
+    expect(first.widened).toBeUndefined();
+    let policy: string | undefined;
+    let widenedAt: number | undefined;
+    for (let i = 0; widenedAt === undefined; i++) {
+      const plan = planPublicReadPolicy(policy, {
+        partition: "aws",
+        bucket,
+        objectKeys: documentKeys(`clusters/c${i}`),
+        scope: "auto",
+      });
+      if (plan.scope === "document-names") {
+        widenedAt = i;
+        expect(plan.widened).toMatch(/every object named keys\.json or \.well-known\/openid-configuration/);
+      }
+      policy = plan.policy;
+    }
+    // Some 60 to 80 exact statements fit under the threshold (it depends on the names), far from 1000.
+    expect(widenedAt).toBeGreaterThan(50);
+    expect(widenedAt).toBeLessThan(100);
+  });
+
+  it("refuses, rather than send S3 a policy over its limit, when exact grants are asked for", () => {
+    const full = policyForClusters(80);
+    const plan = () =>
+      planPublicReadPolicy(
+        JSON.stringify({
+          ...JSON.parse(full ?? "{}"),
+          Statement: JSON.parse(full ?? "{}").Statement.concat(
+            Array.from({ length: 30 }, (_, i) => ({
+              Sid: `Theirs${i}`,
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:DeleteObject",
+              Resource: `arn:aws:s3:::${bucket}/archive/${i}/*`,
+            })),
+          ),
+        }),
+        { partition: "aws", bucket, objectKeys: documentKeys("clusters/late"), scope: "exact" },
+      );
+    expect(plan).toThrow(PublishError);
+    expect(plan).toThrow(/S3 takes at most 20480.*--public-read-scope document-names/);
+  });
+
+  for (const prefix of ["", "clusters/prod", "a/b/c"]) {
+    it(`keeps the state private under document-names, with prefix ${JSON.stringify(prefix)}`, async () => {
+      const result = await publish(options({ prefix, publicReadScope: "document-names" }));
+      expect(result.bucketPolicy).toMatchObject({ written: true, scope: "document-names" });
+      const at = prefix === "" ? "" : `${prefix}/`;
+      for (const key of documentKeys(prefix)) expect(await anonymousStatus(key)).toBe(200);
+      expect(await anonymousStatus(`${at}.irsa-anywhere-state.json`)).toBe(403);
+      // What the statement does not name stays private, beside the documents and elsewhere.
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${at}other.json`, Body: "{}" }));
+      expect(await anonymousStatus(`${at}other.json`)).toBe(403);
+    });
+  }
 });

@@ -15,6 +15,7 @@ export function distributionLogLines(
       action: "bucket-policy",
       outcome: bucketPolicy.action,
       written: bucketPolicy.written,
+      ...(bucketPolicy.scope ? { scope: bucketPolicy.scope } : {}),
       message: bucketPolicy.reason,
     });
   }
@@ -37,9 +38,16 @@ export function describeDistribution(verb: string, d: DistributionOutcome): stri
   return `${verb} CloudFront distribution ${d.id ? `${d.id} (${d.domainName}${d.alias ? `, serving ${d.alias}` : ""})` : `for ${d.alias ?? "dXXXX.cloudfront.net"}`}  (${d.status})`;
 }
 
-/** The human line of a bucket policy statement, after its verb. */
+/**
+ * The human line of a bucket policy statement, after its verb; for the public-read statement,
+ * what it lets anyone read.
+ */
 export function describeBucketPolicy(verb: string, policy: BucketPolicyOutcome): string {
-  return `${verb} bucket policy statement ${policy.sid || "(new)"}  (${policy.reason})`;
+  const grant =
+    policy.scope === undefined
+      ? ""
+      : `; it lets anyone read ${policy.scope === "exact" ? "this issuer's two documents" : "every keys.json and .well-known/openid-configuration in the bucket"}`;
+  return `${verb} bucket policy statement ${policy.sid || "(new)"}  (${policy.reason}${grant})`;
 }
 
 /** Warnings on stderr: a `warning:` line each, or in JSON logs a `warn` line each. */

@@ -1,5 +1,5 @@
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import type { CloudFrontOptions, PublishOptions } from "@irsa-anywhere/publisher";
+import type { CloudFrontOptions, PublicReadScope, PublishOptions } from "@irsa-anywhere/publisher";
 import type { Argv } from "yargs";
 import { type AwsArgs, awsSettingsFromArgs, profileOption } from "./aws-options.js";
 import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
@@ -17,6 +17,7 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   "external-issuer": boolean;
   audience?: string | string[] | undefined;
   "public-read-policy": boolean;
+  "public-read-scope": PublicReadScope;
   cloudfront: boolean;
   domain?: string | undefined;
   "certificate-arn"?: string | undefined;
@@ -27,6 +28,13 @@ export interface PublishTargetArgs extends KeySourceArgs, AwsArgs {
   "empty-kid": boolean;
   "dry-run": boolean;
 }
+
+/**
+ * The publisher's scopes, spelled here so that the command line does not load the publisher to
+ * build its options; the type says if one is missing or misspelt.
+ */
+const PUBLIC_READ_SCOPES = ["auto", "exact", "document-names"] as const satisfies readonly PublicReadScope[];
+const _everyScope: readonly (typeof PUBLIC_READ_SCOPES)[number][] = [] as PublicReadScope[];
 
 /** --prefix, of `publish`, `rotate` and `init`. */
 export const PREFIX_OPTION = {
@@ -139,7 +147,14 @@ export function publishTargetOptions<T>(yargs: Argv<T>) {
     .option("public-read-policy", {
       type: "boolean",
       default: false,
-      describe: "Add a bucket policy statement making exactly the two documents public",
+      describe: "Add a bucket policy statement making the two documents public",
+      group: "AWS:",
+    })
+    .option("public-read-scope", {
+      choices: PUBLIC_READ_SCOPES,
+      default: "auto" as PublicReadScope,
+      describe:
+        "What that statement grants: exact (this issuer's two objects; one statement per cluster), document-names (every keys.json and .well-known/openid-configuration in the bucket; one statement for all), auto (exact until the policy nears S3's 20 KB limit)",
       group: "AWS:",
     })
     .option("cloudfront", {
@@ -217,6 +232,7 @@ export async function publishOptionsFromArgs(
     externalIssuer: args["external-issuer"],
     audiences: args.audience === undefined ? undefined : [args.audience].flat(),
     publicReadPolicy: args["public-read-policy"],
+    publicReadScope: args["public-read-scope"],
     cloudFront: args.cloudfront ? cloudFrontOptionsFromArgs(args) : undefined,
     oidcProvider: args["oidc-provider"],
     clusterName: args.cluster,

@@ -1,11 +1,11 @@
 // The CLI's entry point. What is quick runs straight away: the help pages and --version, kept
-// when the CLI was built, and the everyday forms of `keys`. Everything else, including every
+// when the CLI was built, and the everyday forms of `keys` and `discovery`. Everything else, including every
 // mistake, goes to the full command line in main.ts, which loads yargs.
 //
 // The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
 import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
 import { reportError, reportOutputErrors } from "./failure.js";
-import { parsePlainKeysCommand } from "./plain-keys-command.js";
+import { parsePlainCommand } from "./plain-commands.js";
 
 /** Set by the bundler from the output of the full command line; empty before it has run. */
 declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
@@ -13,12 +13,14 @@ declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
 reportOutputErrors();
 const argv = process.argv.slice(2);
 const answer = buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS);
-const plainKeys = parsePlainKeysCommand(argv);
+const plain = parsePlainCommand(argv);
 if (answer !== undefined) {
   process.stdout.write(answer);
-} else if (plainKeys !== undefined) {
+} else if (plain?.command === "keys") {
   // Imported here, not at the top, so that --help and --version never load node:crypto.
-  import("./commands/keys.js").then(({ runKeys }) => runKeys(plainKeys)).catch(reportError);
+  import("./commands/keys.js").then(({ runKeys }) => runKeys(plain.args)).catch(reportError);
+} else if (plain?.command === "discovery") {
+  import("./commands/discovery.js").then(({ runDiscovery }) => runDiscovery(plain.args)).catch(reportError);
 } else {
   import("./main.js").catch(reportError);
 }

@@ -1,6 +1,13 @@
 export { type IssuerConfigEdit, setClusterSpecIssuer, setKubeadmIssuer } from "./cluster-config.js";
 export { DiscoveryError, type DiscoveryErrorCode } from "./errors.js";
 export {
+  type HttpsAnswer,
+  type HttpsFailure,
+  type HttpsGetOptions,
+  httpsGet,
+  isFailure,
+} from "./https-get.js";
+export {
   type DocumentPaths,
   documentPaths,
   documentRequestPaths,

@@ -6,6 +6,7 @@ import {
   type AwsClientSettings,
   audienceProblem,
   awsClientConfig,
+  loadAwsSdk,
   makeIamClient,
   makeStsClient,
   parseServiceAccount,
@@ -169,7 +170,10 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     (cloudFrontMade ??= (async () => {
       const given = options.clients?.cloudFront;
       if (given) return given;
-      const cf = await import("@aws-sdk/client-cloudfront");
+      const cf = loadAwsSdk<typeof import("@aws-sdk/client-cloudfront")>(
+        import.meta.url,
+        "@aws-sdk/client-cloudfront",
+      );
       const made = watchAwsRequests(
         new cf.CloudFrontClient({
           region: "us-east-1",
@@ -189,7 +193,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     let made = s3Made.get(region);
     if (!made) {
       made = (async () => {
-        const client = await import("@aws-sdk/client-s3");
+        const client = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
         const s3Client = watchAwsRequests(
           new client.S3Client({ region, maxAttempts: 3, ...awsClientConfig(options.awsSettings ?? {}) }),
           "S3",

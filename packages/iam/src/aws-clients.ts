@@ -1,6 +1,7 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { type AwsClientSettings, awsClientConfig, watchAwsRequests } from "./aws-client.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 import { iamRegionOf, partitionOf } from "./partition.js";
 import { resolvedRegion } from "./region.js";
 
@@ -18,7 +19,7 @@ export async function makeStsClient(
   region: string | undefined,
   settings: AwsClientSettings = {},
 ): Promise<{ client: STSClient; region: string }> {
-  const sts = await import("@aws-sdk/client-sts");
+  const sts = loadAwsSdk<typeof import("@aws-sdk/client-sts")>(import.meta.url, "@aws-sdk/client-sts");
   const make = (chosen: string | undefined) =>
     watchAwsRequests(
       new sts.STSClient({
@@ -60,7 +61,7 @@ export async function partitionOfSdkRegion(
  * const iam = await makeIamClient("aws", { profile: "prod" });
  */
 export async function makeIamClient(partition: string, settings: AwsClientSettings = {}): Promise<IAMClient> {
-  const iam = await import("@aws-sdk/client-iam");
+  const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
   return watchAwsRequests(
     new iam.IAMClient({
       region: iamRegionOf(partition),

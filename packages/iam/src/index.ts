@@ -14,6 +14,7 @@ export {
   describeAwsFailure,
   translateAwsError,
 } from "./aws-error.js";
+export { loadAwsSdk } from "./aws-sdk.js";
 export { IamError, type IamErrorCode } from "./errors.js";
 export {
   type ConditionClause,

@@ -2,6 +2,7 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import { issuerHostPath } from "@irsa-anywhere/discovery";
 import { providerHostPath } from "./arn.js";
 import { type AwsFailure, describeAwsFailure, translateAwsError } from "./aws-error.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 
 type IamModule = typeof import("@aws-sdk/client-iam");
 
@@ -29,15 +30,26 @@ export type ProviderLookup =
 
 /**
  * Finds the IAM OIDC provider named after the issuer (its URL without `https://`, byte for byte)
- * and the audiences (client IDs) it lists. Never throws for an AWS failure: it is the lookup's
- * `error`, with the action that failed.
+ * and the audiences (client IDs) it lists. Given the ARN an earlier run found (`knownArn`), it asks
+ * for that provider alone, one request instead of two, and lists the account's providers only when
+ * that ARN is another issuer's or the answer is not a provider. Never throws for an AWS failure:
+ * it is the lookup's `error`, with the action that failed.
  *
  * @example
  * const lookup = await lookUpOidcProvider(await makeIamClient("aws"), "oidc.example.com/prod");
  * if (lookup.kind === "found" && !lookup.clientIds.includes("sts.amazonaws.com")) console.log("audience missing");
  */
-export async function lookUpOidcProvider(client: IAMClient, hostPath: string): Promise<ProviderLookup> {
-  const iam = await import("@aws-sdk/client-iam");
+export async function lookUpOidcProvider(
+  client: IAMClient,
+  hostPath: string,
+  knownArn?: string,
+): Promise<ProviderLookup> {
+  const iam = loadAwsSdk<IamModule>(import.meta.url, "@aws-sdk/client-iam");
+  if (knownArn !== undefined && providerHostPath(knownArn) === hostPath) {
+    const found = await getProvider(iam, client, knownArn);
+    // Gone, in another account, not allowed: the list says what there is.
+    if (found.kind === "found") return found;
+  }
   let arns: string[];
   try {
     const list = await client.send(new iam.ListOpenIDConnectProvidersCommand({}));
@@ -48,6 +60,10 @@ export async function lookUpOidcProvider(client: IAMClient, hostPath: string): P
   }
   const arn = arns.find((candidate) => providerHostPath(candidate) === hostPath);
   if (!arn) return { kind: "missing", otherArns: arns };
+  return getProvider(iam, client, arn);
+}
+
+async function getProvider(iam: IamModule, client: IAMClient, arn: string): Promise<ProviderLookup> {
   try {
     const provider = await client.send(
       new iam.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }),
@@ -72,6 +88,11 @@ export interface OidcProviderOptions {
   audiences: readonly string[];
   clusterName?: string | undefined;
   dryRun: boolean;
+  /**
+   * What `lookUpOidcProvider` found for the issuer, when the caller already asked (a publish asks
+   * while it writes the documents); default: look it up here.
+   */
+  lookup?: ProviderLookup | undefined;
 }
 
 /** What `ensureOidcProvider` did (or, in a dry run, would do) to the IAM OIDC provider. */
@@ -104,7 +125,7 @@ export interface OidcProviderOutcome {
 export async function ensureOidcProvider(options: OidcProviderOptions): Promise<OidcProviderOutcome> {
   const { iam, client, issuer, dryRun } = options;
   const hostPath = issuerHostPath(issuer);
-  const lookup = await lookUpOidcProvider(client, hostPath);
+  const lookup = options.lookup ?? (await lookUpOidcProvider(client, hostPath));
   if (lookup.kind === "error") {
     throw translateAwsError(lookup.error, { action: lookup.action, resource: lookup.resource });
   }
@@ -137,7 +158,7 @@ export async function ensureOidcProvider(options: OidcProviderOptions): Promise<
             resource: `oidc-provider/${hostPath}`,
           });
         }
-        return ensureOidcProvider(options);
+        return ensureOidcProvider({ ...options, lookup: undefined });
       }
     }
     return {

@@ -1,5 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { type AwsFailure, describeAwsFailure } from "./aws-error.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 
 /** A role's trust policy as IAM holds it, or why it could not be read. */
 export type RoleLookup =
@@ -33,7 +34,7 @@ export type RoleLookup =
  * }
  */
 export async function lookUpRole(client: IAMClient, roleName: string): Promise<RoleLookup> {
-  const iam = await import("@aws-sdk/client-iam");
+  const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
   try {
     const answer = await client.send(new iam.GetRoleCommand({ RoleName: roleName }));
     const role = answer.Role;

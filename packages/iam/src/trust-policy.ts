@@ -6,6 +6,7 @@ import { audienceProblem, DEFAULT_AUDIENCE } from "./audience.js";
 import type { AwsClientSettings } from "./aws-client.js";
 import { makeStsClient } from "./aws-clients.js";
 import { awsError } from "./aws-error.js";
+import { loadAwsSdk } from "./aws-sdk.js";
 import { IamError } from "./errors.js";
 import { partitionOf } from "./partition.js";
 import {
@@ -175,7 +176,7 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
 async function callerIdentity(
   options: TrustPolicyOptions,
 ): Promise<{ accountId: string; partition: string }> {
-  const sts = await import("@aws-sdk/client-sts");
+  const sts = loadAwsSdk<typeof import("@aws-sdk/client-sts")>(import.meta.url, "@aws-sdk/client-sts");
   const client = options.clients?.sts ?? (await makeStsClient(options.region, options.awsSettings)).client;
   try {
     const answer = await client.send(new sts.GetCallerIdentityCommand({}));

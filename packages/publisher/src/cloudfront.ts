@@ -6,6 +6,7 @@ import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   awsClientConfig,
+  loadAwsSdk,
   matchesWildcard,
   partitionOf,
   translateAwsError,
@@ -126,7 +127,10 @@ export async function prepareDistribution(options: {
 }): Promise<PreparedDistribution> {
   const { cloudFront, bucket, region, prefix, dryRun } = options;
   const settings = validateCloudFrontOptions(cloudFront);
-  const cf = await import("@aws-sdk/client-cloudfront");
+  const cf = loadAwsSdk<typeof import("@aws-sdk/client-cloudfront")>(
+    import.meta.url,
+    "@aws-sdk/client-cloudfront",
+  );
   const client =
     options.clients?.cloudFront ??
     watchAwsRequests(
@@ -139,7 +143,7 @@ export async function prepareDistribution(options: {
       options.aws ?? {},
     );
   if (settings.domain !== undefined && settings.certificateArn !== undefined) {
-    const acm = await import("@aws-sdk/client-acm");
+    const acm = loadAwsSdk<typeof import("@aws-sdk/client-acm")>(import.meta.url, "@aws-sdk/client-acm");
     await checkCertificate({
       acm,
       arn: settings.certificateArn,
@@ -202,7 +206,11 @@ export async function prepareDistribution(options: {
   const issuer = issuerAt(settings.domain ?? domainName, prefix);
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const objectKeys = [`${keyPrefix}keys.json`, `${keyPrefix}.well-known/openid-configuration`];
-  const { others, ...bucketPolicy } = await ensureBucketStatement({
+  const {
+    others,
+    plan: _,
+    ...bucketPolicy
+  } = await ensureBucketStatement({
     s3: options.s3,
     client: options.s3Client,
     bucket,

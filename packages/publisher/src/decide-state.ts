@@ -221,6 +221,7 @@ export function decideState(before: PublisherState, input: StateInput): StateDec
     ...(input.emptyKidTwin ? { twin: current.kid } : {}),
     keys,
     ...(rotation ? { rotation } : {}),
+    ...(before.oidcProviderArn === undefined ? {} : { oidcProviderArn: before.oidcProviderArn }),
   };
   const publishedBefore = new Set(before.published);
   const promoted = (open?.to ?? []).filter((kid) => clusterKids.has(kid));

@@ -17,6 +17,7 @@ export type PublishErrorCode =
   | "ERR_BUCKET_TAKEN"
   | "ERR_REGION_MISSING"
   | "ERR_PUBLIC_ACCESS_BLOCKED"
+  | "ERR_BUCKET_POLICY_TOO_LARGE"
   | "ERR_DURATION_INVALID"
   | "ERR_TOO_MANY_KEYS"
   | "ERR_ROTATION_PRECONDITION"
@@ -39,6 +40,7 @@ const faults: FaultTable<PublishErrorCode> = {
   ERR_BUCKET_TAKEN: "input",
   ERR_REGION_MISSING: "input",
   ERR_PUBLIC_ACCESS_BLOCKED: "environment",
+  ERR_BUCKET_POLICY_TOO_LARGE: "environment",
   ERR_DURATION_INVALID: "input",
   ERR_TOO_MANY_KEYS: "environment",
   ERR_ROTATION_PRECONDITION: "environment",

@@ -1,4 +1,11 @@
 export {
+  BUCKET_POLICY_MAX_BYTES,
+  PUBLIC_READ_SCOPES,
+  type PublicReadPlan,
+  type PublicReadScope,
+  planPublicReadPolicy,
+} from "./bucket-policy.js";
+export {
   CACHING_OPTIMIZED_POLICY_ID,
   type CloudFrontOptions,
   DEFAULT_CLOUDFRONT_WAIT_MS,

@@ -15,7 +15,7 @@ import {
 
 export { statePath } from "./state.js";
 
-import type { PublishTarget, StoredDocument } from "./target.js";
+import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
 
 /**
  * `Cache-Control` of both documents. Five minutes: long enough that a CDN or STS absorbs
@@ -84,6 +84,20 @@ export interface PublishDocumentsOptions {
    * replaced the cluster's own would make STS refuse every token it signs.
    */
   keepPublishedIssuer?: boolean;
+  /**
+   * Work that must succeed before any document is written (the bucket's public-read policy),
+   * run by the caller beside this: `checked` settles once it has made its checks (a refusal
+   * rejects it, and then nothing at all is written), `done` once it is done. `done` is awaited
+   * beside the state write, which it may overlap (the state is never public), and before the
+   * documents: when it fails, no document is written.
+   */
+  beforeDocuments?: { checked: Promise<unknown>; done: Promise<unknown> } | undefined;
+  /**
+   * The IAM OIDC provider's ARN to record in the state it writes (see
+   * `PublisherState.oidcProviderArn`), as soon as known; undefined leaves the state's as it is.
+   * Awaited before a state write.
+   */
+  oidcProviderArn?: Promise<string | undefined> | undefined;
 }
 
 /** What `publishDocuments` did: the issuer, each document's outcome, and the keys now published. */
@@ -183,15 +197,20 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         // other run wrote the state since this one read it, and so since it read the documents
         // (every document write follows a state write). It is made even when only the documents
         // are stale, so that what they are replaced with is the render of the newest state.
-        await target.write(
-          stateAt,
-          serializeState({ ...decision.state, generation: before.generation + 1 }),
-          {
-            contentType: DOCUMENT_CONTENT_TYPE,
-            cacheControl: "no-store",
-            expectedVersion: storedState?.version ?? null,
-          },
-        );
+        await options.beforeDocuments?.checked;
+        const providerArn = await options.oidcProviderArn;
+        await Promise.all([
+          target.write(
+            stateAt,
+            serializeState({
+              ...decision.state,
+              generation: before.generation + 1,
+              ...(providerArn === undefined ? {} : { oidcProviderArn: providerArn }),
+            }),
+            stateWriteCondition(storedState?.version ?? null),
+          ),
+          options.beforeDocuments?.done,
+        ]);
         // keys.json before the discovery document, so that it never points at keys not there yet.
         if (keysOutcome.action !== "unchanged") {
           await target.write(paths.jwks, jwks, writeCondition(storedKeys));
@@ -201,6 +220,8 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
           await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
           discoveryOutcome.written = true;
         }
+      } else {
+        await options.beforeDocuments?.done;
       }
       return {
         issuer,
@@ -238,6 +259,11 @@ function refuseAnotherIssuer(stored: StoredDocument | undefined, issuer: string,
     "ERR_ISSUER_MISMATCH",
     `${location} is published for issuer ${quoteInput(published)}, and this run would publish it for ${issuer} (derived from the bucket and region); give --issuer ${quoteInput(published)} to keep the cluster's issuer (or --issuer ${issuer} to move it, which breaks every token the cluster signs until its own issuer changes too)`,
   );
+}
+
+/** How the state is written: never cached, and only over the version read (`null`: must not exist yet). */
+export function stateWriteCondition(expectedVersion: string | null): ConditionalWrite {
+  return { contentType: DOCUMENT_CONTENT_TYPE, cacheControl: "no-store", expectedVersion };
 }
 
 function writeCondition(stored: StoredDocument | undefined) {

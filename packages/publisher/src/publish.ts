@@ -2,22 +2,27 @@ import type { ACMClient } from "@aws-sdk/client-acm";
 import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { validateIssuer } from "@irsa-anywhere/discovery";
+import { type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
+import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   audienceProblem,
   awsClientConfig,
   DEFAULT_AUDIENCE,
   ensureOidcProvider,
+  loadAwsSdk,
+  lookUpOidcProvider,
   MAX_AUDIENCES,
   type OidcProviderOutcome,
+  oidcProviderArn,
+  type ProviderLookup,
   partitionOf,
   validateRegion,
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import { publicReadStatement } from "./bucket-policy.js";
-import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
+import { PUBLIC_READ_SCOPES, type PublicReadScope, planPublicReadPolicy } from "./bucket-policy.js";
+import { type BucketPolicyOutcome, ensureBucketStatement, readBucketPolicy } from "./bucket-policy-write.js";
 import {
   type CloudFrontOptions,
   type DistributionOutcome,
@@ -30,10 +35,11 @@ import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { readBlockPublicAccess } from "./issuer-bucket.js";
 import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
-import { type PublishDocumentsResult, publishDocuments } from "./publish-documents.js";
+import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } from "./publish-documents.js";
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
+import { recordedProviderArn, stateWithProviderArn } from "./state.js";
 import type { PublishTarget } from "./target.js";
 
 /** What every publish takes, wherever it publishes. */
@@ -61,17 +67,32 @@ interface BucketSettings {
   externalIssuer?: boolean | undefined;
   /** Audiences (client IDs) of the IAM provider; default `["sts.amazonaws.com"]`. */
   audiences?: readonly string[] | undefined;
-  /** Add a bucket policy statement that makes exactly the two documents publicly readable. */
+  /** Add a bucket policy statement that makes the two documents publicly readable. */
   publicReadPolicy?: boolean | undefined;
+  /**
+   * How that statement names the documents: exactly (one statement per cluster), or by name for
+   * every cluster in the bucket; default `auto`, exact until the policy nears S3's size limit
+   * (see {@link PublicReadScope}).
+   */
+  publicReadScope?: PublicReadScope | undefined;
   /** Register the IAM OIDC provider (default true with a bucket). */
   oidcProvider?: boolean | undefined;
   /** Tags the IAM provider with the cluster's name. */
   clusterName?: string | undefined;
   /** Serve the issuer through a CloudFront distribution in front of the private bucket. */
   cloudFront?: CloudFrontOptions | undefined;
-  /** Clients to use instead of ones made from the environment (custom credentials, tests). */
+  /**
+   * Clients to use instead of ones made from the environment (custom credentials, tests);
+   * `httpsGet` reads the documents back as STS does (a test's stands in for DNS and the edge).
+   */
   clients?:
-    | { s3?: S3Client; iam?: IAMClient; cloudFront?: CloudFrontClient; acm?: ACMClient; fetch?: typeof fetch }
+    | {
+        s3?: S3Client;
+        iam?: IAMClient;
+        cloudFront?: CloudFrontClient;
+        acm?: ACMClient;
+        httpsGet?: typeof httpsGet;
+      }
     | undefined;
   /** The profile and timeouts of the clients made here. */
   aws?: AwsClientSettings | undefined;
@@ -148,7 +169,7 @@ export interface PublishResult extends PublishDocumentsResult {
 /**
  * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
  * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
- * unchanged key writes nothing (and, for a bucket whose documents are public, makes five requests).
+ * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
  *
  * @example
  * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
@@ -186,6 +207,13 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   if (options.issuer !== undefined) validateIssuer(options.issuer);
   validateBucketName(bucket);
   validateAudiences(options.audiences);
+  const scope = options.publicReadScope;
+  if (scope !== undefined && !PUBLIC_READ_SCOPES.includes(scope)) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      `${quoteInput(String(scope))} is not a public-read scope; give one of ${PUBLIC_READ_SCOPES.join(", ")}`,
+    );
+  }
   if (options.cloudFront) refuseWithCloudFront(options);
   if (options.region !== undefined) validateRegion(options.region);
   const { s3, client, endpoint } = await s3ClientFor(options);
@@ -234,31 +262,81 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
   });
   const warnings: string[] = [];
+  const stateAt = target.statePath(paths.jwks);
 
-  await target.prefetch([paths.jwks, paths.discovery]);
+  // The IAM client loads while S3 answers. The provider lookup waits only for the state, which
+  // may name the provider (see recordProviderArn), and its outcome (a create or an update) only
+  // until STS can read the documents.
+  // Loaded once the first reads are on their way: loading is synchronous (see loadAwsSdk).
+  const iamReady =
+    (options.oidcProvider ?? true)
+      ? new Promise((resolve) => setImmediate(resolve)).then(() => makeIamClient(options, region))
+      : undefined;
+  // Awaited below; a failure of the S3 work first must not leave it unhandled.
+  iamReady?.catch(() => undefined);
+
+  // Round trip 1: the documents as STS reads them (with credentials when STS reads them from
+  // somewhere else), and the state, which every run reads.
+  await Promise.all([
+    target.prefetch([paths.jwks, paths.discovery]),
+    target.prefetchSigned(publicBaseUrl === undefined ? [stateAt, paths.jwks, paths.discovery] : [stateAt]),
+  ]);
+  const knownArn = recordedProviderArn(target.peek(stateAt)?.body);
+  const provider = iamReady?.then(async (iam) => ({
+    ...iam,
+    lookup: await lookUpOidcProvider(iam.client, issuerHostPath(issuer), knownArn),
+  }));
+  provider?.catch(() => undefined);
   const alreadyPublic =
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
-  let bucketPolicy: BucketPolicyOutcome | undefined = cloudFront?.bucketPolicy;
-  if (options.publicReadPolicy && !alreadyPublic) {
-    // Before any document is written: if Block Public Access refuses the policy, nothing is half-published.
-    bucketPolicy = await ensurePublicReadPolicy({
-      s3,
-      client,
-      bucket,
-      region,
-      objectKeys: [paths.jwks, paths.discovery],
-      dryRun,
-    });
-  }
+  // Round trip 2, when the documents were not both read anonymously: what they are, and the
+  // bucket's public access settings and policy. The policy's write, if it needs one, goes beside
+  // the state write: publishDocuments writes no document before it succeeds, so that if Block
+  // Public Access refuses it, nothing is half-published.
+  let checked = () => {};
+  const policyChecked = new Promise<void>((resolve) => {
+    checked = resolve;
+  });
+  const publicRead =
+    options.publicReadPolicy && !alreadyPublic
+      ? ensurePublicReadPolicy({
+          s3,
+          client,
+          bucket,
+          region,
+          objectKeys: [paths.jwks, paths.discovery],
+          scope: options.publicReadScope ?? "auto",
+          dryRun,
+          beforeWrite: checked,
+        })
+      : undefined;
+  // Awaited by publishDocuments and below; a failure of the reads first must not leave it unhandled.
+  publicRead?.catch(() => undefined);
+  await target.prefetchSigned([paths.jwks, paths.discovery]);
 
   const published = new Map<string, string>();
+  const versions = new Map<string, string | undefined>();
   const documents = await publishDocuments({
     issuer,
-    target: recordingBodies(target, published),
-    paths,
+    target: recordingBodies(target, published, versions),
+    paths: { ...paths, state: stateAt },
     keepPublishedIssuer: options.issuer === undefined,
     ...documentOptions(options),
+    // Known by the state write (the lookup started with the first reads): recorded in it, so
+    // that a first publish need not write the state again once the provider is made.
+    oidcProviderArn:
+      provider && !(cloudFront && !cloudFront.deployed)
+        ? provider
+            .then(({ lookup }) => expectedProviderArn(lookup, issuerHostPath(issuer)))
+            .catch(() => undefined)
+        : undefined,
+    beforeDocuments: publicRead && {
+      // Checked once it writes, or done (nothing to write, or refused).
+      checked: Promise.race([policyChecked, publicRead]),
+      done: publicRead,
+    },
   });
+  const bucketPolicy: BucketPolicyOutcome | undefined = (await publicRead) ?? cloudFront?.bucketPolicy;
 
   // The edge drops what changed before anything reads it back (or says until when it may not).
   const stale = cloudFront && !dryRun ? await cloudFront.invalidate(documents.documents) : [];
@@ -280,7 +358,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
             readStored: async () => (await target.read(paths[name]))?.body,
           })),
         ],
-        ...(options.clients?.fetch ? { fetch: options.clients.fetch } : {}),
+        ...(options.clients?.httpsGet ? { httpsGet: options.clients.httpsGet } : {}),
         fix: cloudFront
           ? {
               notPublic: `check that distribution ${cloudFront.distribution.id} reads bucket ${bucket} through its origin access control and that the bucket policy statement ${cloudFront.bucketPolicy.sid} is there (irsa-anywhere doctor checks both)`,
@@ -301,19 +379,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   }
 
   let oidcProvider: OidcProviderOutcome | undefined;
-  if ((options.oidcProvider ?? true) && !undeployed) {
-    const iam = await import("@aws-sdk/client-iam");
-    const iamClient =
-      options.clients?.iam ??
-      watchAwsRequests(
-        new iam.IAMClient({
-          region: partitionOf(region).iamRegion,
-          maxAttempts: 5,
-          ...awsClientConfig(options.aws ?? {}),
-        }),
-        "IAM",
-        options.aws ?? {},
-      );
+  // Not before the distribution serves the documents: STS must be able to read them first.
+  if (provider && !undeployed) {
+    const { iam, client: iamClient, lookup } = await provider;
     oidcProvider = await ensureOidcProvider({
       iam,
       client: iamClient,
@@ -321,7 +389,21 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       audiences: options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE],
       clusterName: options.clusterName,
       dryRun,
+      lookup,
     });
+    if (
+      !dryRun &&
+      oidcProvider.arn !== undefined &&
+      oidcProvider.arn !== recordedProviderArn(published.get(stateAt))
+    ) {
+      await recordProviderArn(
+        target,
+        stateAt,
+        published.get(stateAt),
+        versions.get(stateAt),
+        oidcProvider.arn,
+      );
+    }
   }
 
   return {
@@ -335,8 +417,58 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...(bucketPolicy ? { bucketPolicy } : {}),
     ...(cloudFront ? { distribution: cloudFront.distribution } : {}),
     ...(oidcProvider ? { oidcProvider } : {}),
-    warnings: [...documents.warnings, ...warnings],
+    warnings: [...documents.warnings, ...(bucketPolicy?.widened ? [bucketPolicy.widened] : []), ...warnings],
   };
+}
+
+/**
+ * The ARN IAM gives (or gave) the issuer's provider: the one found, or one in the account of
+ * another provider the list returned; undefined when the lookup does not say the account.
+ * A hint, like every ARN in the state: a wrong one sends a later run back to the list.
+ */
+function expectedProviderArn(lookup: ProviderLookup, hostPath: string): string | undefined {
+  if (lookup.kind === "found") return lookup.arn;
+  if (lookup.kind !== "missing") return undefined;
+  const [, partition, , , accountId] = lookup.otherArns[0]?.split(":") ?? [];
+  return partition && accountId ? oidcProviderArn(partition, accountId, hostPath) : undefined;
+}
+
+/**
+ * Records the provider's ARN in the state, so that the next run asks IAM for it by name: one
+ * request instead of two on every republish. Written over the state this run read or wrote, and
+ * left to a later run when another one wrote it in between.
+ */
+async function recordProviderArn(
+  target: S3Target,
+  stateAt: string,
+  body: string | undefined,
+  version: string | undefined,
+  arn: string,
+): Promise<void> {
+  const next = body === undefined ? undefined : stateWithProviderArn(body, target.locate(stateAt), arn);
+  if (next === undefined || version === undefined) return;
+  try {
+    await target.write(stateAt, next, stateWriteCondition(version));
+  } catch (error) {
+    if (!(error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED")) throw error;
+  }
+}
+
+/** The IAM module and client a bucket publish uses. */
+function makeIamClient(options: PublishSettings, region: string) {
+  const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
+  const client =
+    options.clients?.iam ??
+    watchAwsRequests(
+      new iam.IAMClient({
+        region: partitionOf(region).iamRegion,
+        maxAttempts: 5,
+        ...awsClientConfig(options.aws ?? {}),
+      }),
+      "IAM",
+      options.aws ?? {},
+    );
+  return { iam, client };
 }
 
 /** The options that publishDocuments takes as they are, whatever the target. */
@@ -351,20 +483,28 @@ function documentOptions(options: PublishSettings) {
   };
 }
 
-/** A target that remembers the last body read or written per key: what is published there. */
-function recordingBodies(target: S3Target, bodies: Map<string, string>): PublishTarget {
+/** A target that remembers the last body, and its version, read or written per key: what is stored there. */
+function recordingBodies(
+  target: S3Target,
+  bodies: Map<string, string>,
+  versions: Map<string, string | undefined>,
+): PublishTarget {
   return {
     description: target.description,
     locate: target.locate,
     statePath: target.statePath,
     async read(key) {
       const document = await target.read(key);
-      if (document) bodies.set(key, document.body);
+      if (document) {
+        bodies.set(key, document.body);
+        versions.set(key, document.version);
+      }
       return document;
     },
     async write(key, body, condition) {
       await target.write(key, body, condition);
       bodies.set(key, body);
+      versions.set(key, target.versionWritten(key));
     },
   };
 }
@@ -396,24 +536,39 @@ async function ensurePublicReadPolicy(options: {
   bucket: string;
   region: string;
   objectKeys: string[];
+  scope: PublicReadScope;
   dryRun: boolean;
+  /** Called once the settings allow the policy and it is decided, right before it is written. */
+  beforeWrite?: () => void;
 }): Promise<BucketPolicyOutcome> {
   const { bucket, region } = options;
-  const statement = publicReadStatement({
-    partition: partitionOf(region).name,
-    bucket,
-    objectKeys: options.objectKeys,
-  });
-  const blocking = await blockingPublicAccessSettings(options);
-  if (blocking.length > 0) {
+  // Both reads at once; the settings are judged first, whatever the policy read says.
+  const [blocking, existing] = await Promise.allSettled([
+    blockingPublicAccessSettings(options),
+    readBucketPolicy(options),
+  ]);
+  if (blocking.status === "rejected") throw blocking.reason;
+  if (blocking.value.length > 0) {
     throw new PublishError(
       "ERR_PUBLIC_ACCESS_BLOCKED",
-      `bucket ${bucket}'s Block Public Access setting ${blocking.join(" and ")} stops a public-read policy; turn ${blocking.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront (--cloudfront instead of --public-read-policy)`,
+      `bucket ${bucket}'s Block Public Access setting ${blocking.value.join(" and ")} stops a public-read policy; turn ${blocking.value.length > 1 ? "them" : "it"} off (aws s3api put-public-access-block --bucket ${bucket} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false) or serve the issuer through CloudFront (--cloudfront instead of --public-read-policy)`,
     );
   }
-  const { others: _, ...outcome } = await ensureBucketStatement({
+  if (existing.status === "rejected") throw existing.reason;
+  const {
+    others: _,
+    plan,
+    ...outcome
+  } = await ensureBucketStatement({
     ...options,
-    statement,
+    existing: { policy: existing.value },
+    statement: (policy) =>
+      planPublicReadPolicy(policy, {
+        partition: partitionOf(region).name,
+        bucket,
+        objectKeys: options.objectKeys,
+        scope: options.scope,
+      }),
     what: "public-read",
     onAccessDenied: (error) =>
       new PublishError(
@@ -422,7 +577,12 @@ async function ensurePublicReadPolicy(options: {
         { cause: error },
       ),
   });
-  return outcome;
+  return {
+    ...outcome,
+    scope: plan.scope,
+    grants: [plan.statement.Resource ?? []].flat(),
+    ...(plan.widened ? { widened: plan.widened } : {}),
+  };
 }
 
 async function blockingPublicAccessSettings(options: {

@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
 import { translateS3Error } from "./s3-error.js";
@@ -17,7 +18,6 @@ export interface S3TargetOptions {
    * amazonaws.com`, or `<endpoint>/<bucket>`); omitted when something else serves the issuer.
    */
   publicBaseUrl?: string | undefined;
-  fetch?: typeof fetch;
   /** How long an anonymous read may wait; default 10 s. */
   anonymousReadTimeoutMs?: number | undefined;
 }
@@ -26,6 +26,15 @@ export interface S3TargetOptions {
 export interface S3Target extends PublishTarget {
   /** Reads the documents anonymously once; the next `read` of each is answered from this. */
   prefetch(keys: readonly string[]): Promise<void>;
+  /**
+   * Reads objects with credentials, at once, except those already prefetched; the next `read` of
+   * each is answered from this, so reads that do not depend on each other share one round trip.
+   */
+  prefetchSigned(keys: readonly string[]): Promise<void>;
+  /** What a prefetch read for the key and no `read` has taken yet; sends no request. */
+  peek(key: string): StoredDocument | undefined;
+  /** The version (ETag) S3 gave the object's last write by this target. */
+  versionWritten(key: string): string | undefined;
   /** Per object key: readable without credentials (true), not (false), or not known. */
   publiclyReadable(key: string): boolean | undefined;
   /** Reads an object anonymously again, e.g. after the first publish. */
@@ -39,9 +48,9 @@ export interface S3Target extends PublishTarget {
  */
 export function s3Target(options: S3TargetOptions): S3Target {
   const { s3, client, bucket, region } = options;
-  const doFetch = options.fetch ?? fetch;
   const prefetched = new Map<string, StoredDocument | undefined>();
   const readable = new Map<string, boolean | undefined>();
+  const written = new Map<string, string | undefined>();
   const objectArn = (key: string) => `arn:${partitionOf(region).name}:s3:::${bucket}/${key}`;
   const locate = (key: string) =>
     options.publicBaseUrl ? `${options.publicBaseUrl}/${encodeKey(key)}` : `s3://${bucket}/${key}`;
@@ -49,25 +58,19 @@ export function s3Target(options: S3TargetOptions): S3Target {
   /** An unsigned GET, as STS makes it. `undefined`: no conclusion, read with credentials. */
   async function anonymousRead(key: string): Promise<{ document?: StoredDocument; readable?: boolean }> {
     if (!options.publicBaseUrl) return {};
-    let response: Response;
-    try {
-      // STS gives up after 5 s; a network that drops the request must not hold the job longer.
-      response = await doFetch(locate(key), {
-        headers: { "cache-control": "no-cache" },
-        signal: AbortSignal.timeout(options.anonymousReadTimeoutMs ?? 10_000),
-      });
-    } catch {
-      return {};
+    // STS gives up after 5 s; a network that drops the request must not hold the job longer.
+    const answer = await httpsGet(locate(key), {
+      timeoutMs: options.anonymousReadTimeoutMs ?? 10_000,
+      headers: { "cache-control": "no-cache" },
+    });
+    if (isFailure(answer)) return {};
+    if (answer.status === 200) {
+      const etag = answer.headers.etag;
+      return etag ? { document: { body: answer.body, version: etag }, readable: true } : { readable: true };
     }
-    if (response.status === 200) {
-      const body = await response.text();
-      const etag = response.headers.get("etag");
-      return etag ? { document: { body, version: etag }, readable: true } : { readable: true };
-    }
-    await response.body?.cancel();
     // 403 is what S3 answers anonymously for a private object, and for a missing one
     // unless anonymous listing is allowed; either way, read with credentials.
-    return response.status === 403 ? { readable: false } : {};
+    return answer.status === 403 ? { readable: false } : {};
   }
 
   async function signedRead(key: string): Promise<StoredDocument | undefined> {
@@ -100,6 +103,17 @@ export function s3Target(options: S3TargetOptions): S3Target {
         }),
       );
     },
+    async prefetchSigned(keys) {
+      await Promise.all(
+        keys
+          .filter((key) => !prefetched.has(key))
+          .map(async (key) => {
+            prefetched.set(key, await signedRead(key));
+          }),
+      );
+    },
+    peek: (key) => prefetched.get(key),
+    versionWritten: (key) => written.get(key),
     publiclyReadable: (key) => readable.get(key),
     async probePublicRead(key) {
       const result = await anonymousRead(key);
@@ -116,7 +130,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
     },
     async write(key, body, condition) {
       try {
-        await client.send(
+        const answer = await client.send(
           new s3.PutObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -128,6 +142,7 @@ export function s3Target(options: S3TargetOptions): S3Target {
               : { IfMatch: condition.expectedVersion }),
           }),
         );
+        written.set(key, answer.ETag);
       } catch (error) {
         const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode;

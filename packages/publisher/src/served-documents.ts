@@ -1,3 +1,4 @@
+import { httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 
@@ -16,9 +17,10 @@ export interface VerifyServedDocumentsOptions {
   documents: readonly ServedDocument[];
   /** What to tell the user when a document is not public or not there. */
   fix: { notPublic: string; notFound: string };
-  fetch?: typeof fetch;
   /** Default 10 s: STS gives up after 5 s; a network that drops the request must not hold the job. */
   timeoutMs?: number;
+  /** The anonymous GET; default discovery's {@link httpsGet} (a test's reaches its own edge). */
+  httpsGet?: typeof httpsGet;
 }
 
 /** Bigger than any JWKS STS accepts (100 keys); a larger answer is not what was published. */
@@ -33,46 +35,44 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @throws {PublishError} `ERR_DOCUMENTS_NOT_SERVED`, naming each document and the fix.
  */
 export async function verifyServedDocuments(options: VerifyServedDocumentsOptions): Promise<string[]> {
-  const doFetch = options.fetch ?? fetch;
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  for (const document of options.documents) {
-    let response: Response;
-    try {
-      response = await doFetch(document.url, {
+  // Each document on its own, at once; the findings keep the documents' order.
+  const findings = await Promise.all(
+    options.documents.map(async (document): Promise<{ problem?: string; warning?: string }> => {
+      const answer = await (options.httpsGet ?? httpsGet)(document.url, {
+        timeoutMs: options.timeoutMs ?? 10_000,
+        maxBytes: MAX_BODY_BYTES,
         headers: { "cache-control": "no-cache" },
-        redirect: "manual",
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-      warnings.push(
-        `could not read ${document.url} from here (${reason}), so it is not known whether STS can; check that it serves the published document`,
-      );
-      continue;
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel();
-      const status = response.status;
-      if (status === 401 || status === 403) {
-        problems.push(
-          `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
-        );
-      } else if (status === 404) {
-        problems.push(`${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`);
-      } else {
-        problems.push(`${document.url} answers HTTP ${status} where STS needs 200 with the document`);
+      if (isFailure(answer) && answer.kind !== "too-large") {
+        return {
+          warning: `could not read ${document.url} from here (${answer.message}), so it is not known whether STS can; check that it serves the published document`,
+        };
       }
-      continue;
-    }
-    const body = await readCapped(response);
-    if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
-      problems.push(
-        `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
-      );
-    }
-  }
+      const status = isFailure(answer) ? 200 : answer.status;
+      if (status === 401 || status === 403) {
+        return {
+          problem: `${document.url} answers HTTP ${status} without credentials, so STS cannot read it; ${options.fix.notPublic}`,
+        };
+      }
+      if (status === 404) {
+        return {
+          problem: `${document.url} answers HTTP 404, so STS cannot find it; ${options.fix.notFound}`,
+        };
+      }
+      if (status !== 200) {
+        return { problem: `${document.url} answers HTTP ${status} where STS needs 200 with the document` };
+      }
+      const body = isFailure(answer) ? undefined : answer.body;
+      if (body !== document.expected && (body === undefined || body !== (await document.readStored?.()))) {
+        return {
+          problem: `${document.url} serves ${body === undefined ? "more than 1 MiB" : `other bytes (${quoteInput(body)})`} than were published; if a cache is in front, invalidate it, or run again once its copy expires`,
+        };
+      }
+      return {};
+    }),
+  );
+  const problems = findings.flatMap((finding) => (finding.problem ? [finding.problem] : []));
+  const warnings = findings.flatMap((finding) => (finding.warning ? [finding.warning] : []));
   if (problems.length > 0) {
     throw new PublishError(
       "ERR_DOCUMENTS_NOT_SERVED",
@@ -80,22 +80,4 @@ export async function verifyServedDocuments(options: VerifyServedDocumentsOption
     );
   }
   return warnings;
-}
-
-async function readCapped(response: Response): Promise<string | undefined> {
-  const reader = response.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

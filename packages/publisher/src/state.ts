@@ -55,6 +55,12 @@ export interface PublisherState {
   twin?: string;
   keys: Record<string, KeyRecord>;
   rotation?: RotationRecord;
+  /**
+   * The IAM OIDC provider registered for the issuer (bucket publishes), so that a later run asks
+   * IAM for it by name instead of listing every provider of the account. A hint, checked on use:
+   * a provider that is gone, or another issuer's, sends the run back to the list.
+   */
+  oidcProviderArn?: string;
 }
 
 /** The state of version 1, kept beside keys.json before the state held the keys themselves. */
@@ -110,6 +116,7 @@ function parseStoredState(body: string, origin: string): PublisherState | StateV
       keysOk &&
       Array.isArray(state.published) &&
       typeof state.generation === "number" &&
+      (state.oidcProviderArn === undefined || typeof state.oidcProviderArn === "string") &&
       state.published.every((kid) => state.keys[kid]?.jwk)
     ) {
       for (const record of Object.values(state.keys)) publicSigningKeyFromJwk(record.jwk, origin);
@@ -135,10 +142,38 @@ export function serializeState(state: PublisherState): string {
       ...(state.twin === undefined ? {} : { twin: state.twin }),
       keys,
       ...(state.rotation ? { rotation: state.rotation } : {}),
+      ...(state.oidcProviderArn === undefined ? {} : { oidcProviderArn: state.oidcProviderArn }),
     },
     null,
     2,
   )}\n`;
+}
+
+/**
+ * The next state after `stateBody` that records the provider's ARN, serialized; undefined when
+ * `stateBody` is not a state of version 2 (an older one is rebuilt from keys.json by a publish,
+ * never here).
+ */
+export function stateWithProviderArn(stateBody: string, origin: string, arn: string): string | undefined {
+  const state = parseStoredState(stateBody, origin);
+  if (state.version !== 2) return undefined;
+  return serializeState({ ...state, generation: state.generation + 1, oidcProviderArn: arn });
+}
+
+/**
+ * The provider ARN a stored state records, read leniently: a state this cannot use gives
+ * undefined here and is judged where it is loaded.
+ */
+export function recordedProviderArn(stateBody: string | undefined): string | undefined {
+  try {
+    const arn =
+      stateBody === undefined
+        ? undefined
+        : (JSON.parse(stateBody) as { oidcProviderArn?: unknown }).oidcProviderArn;
+    return typeof arn === "string" ? arn : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The same state, whatever generation wrote it. */

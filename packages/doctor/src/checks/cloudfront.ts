@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { DistributionSummary } from "@aws-sdk/client-cloudfront";
 import { quoteInput } from "@irsa-anywhere/errors";
-import { awsFix, describeAwsFailure } from "@irsa-anywhere/iam";
+import { awsFix, describeAwsFailure, loadAwsSdk } from "@irsa-anywhere/iam";
 import { defineCheck } from "../lib/check-model.js";
 import { fail, notChecked, type Outcome, pass, skip } from "../lib/outcome.js";
 
@@ -43,7 +43,10 @@ export const cloudFrontDistributionCheck = defineCheck({
       return skip("the issuer is not served by CloudFront", "SKIP_NOT_CLOUDFRONT");
     }
     const host = new URL(env.issuer).hostname;
-    const cf = await import("@aws-sdk/client-cloudfront");
+    const cf = loadAwsSdk<typeof import("@aws-sdk/client-cloudfront")>(
+      import.meta.url,
+      "@aws-sdk/client-cloudfront",
+    );
     const distributions: DistributionSummary[] = [];
     try {
       const client = await env.cloudFront();
@@ -102,7 +105,7 @@ export const cloudFrontDistributionCheck = defineCheck({
       { url: discoveryDocument.jwksUri, served: jwksAnswer.body },
     ];
     const stale: string[] = [];
-    const s3 = await import("@aws-sdk/client-s3");
+    const s3 = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
     for (const document of documents) {
       const key = keyOf(document.url);
       let stored: string;

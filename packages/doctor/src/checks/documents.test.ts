@@ -1,6 +1,6 @@
+import type { HttpsAnswer, HttpsFailure } from "@irsa-anywhere/discovery";
 import { describe, expect, it } from "vitest";
 import type { CheckCode } from "../check.js";
-import type { HttpsAnswer, HttpsFailure } from "../lib/https-get.js";
 import {
   issuerDifference,
   judgeDiscoveryDocument,

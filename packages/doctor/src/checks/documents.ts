@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "@irsa-anywhere/discovery";
 import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck, type Environment } from "../lib/check-model.js";
-import { type HttpsAnswer, type HttpsFailure, httpsGet, isFailure } from "../lib/https-get.js";
 import { fail, type Outcome, pass, warn } from "../lib/outcome.js";
 
 /** Answers slower than this risk STS's 5 s limit on a bad day. */
@@ -79,7 +79,7 @@ export function judgeReachable(kind: DocumentKind, url: string, result: HttpsAns
     return fail(
       "ERR_DOCUMENT_NOT_PUBLIC",
       `${url} answered HTTP ${result.status} to an anonymous request (S3 says so for a missing object too); STS reads it without credentials`,
-      "make it publicly readable: irsa-anywhere publish --public-read-policy, or the statement in examples/iam/bucket-policy.json",
+      "make it publicly readable: irsa-anywhere publish --public-read-policy (which grants this issuer's two documents; with --public-read-scope document-names, every keys.json and .well-known/openid-configuration in the bucket, for many clusters in one bucket), or the statement in examples/iam/bucket-policy.json",
       { sts, details: withStatus },
     );
   }

@@ -1,6 +1,6 @@
 import type { STSClient } from "@aws-sdk/client-sts";
 import { quoteInput } from "@irsa-anywhere/errors";
-import { describeAwsFailure } from "@irsa-anywhere/iam";
+import { describeAwsFailure, loadAwsSdk } from "@irsa-anywhere/iam";
 import { decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { STS_ERRORS } from "../check.js";
 import { defineCheck } from "../lib/check-model.js";
@@ -116,7 +116,7 @@ export async function assumeRoleWithToken(
   roleArn: string,
   redact: (text: string) => string,
 ): Promise<Outcome> {
-  const sts = await import("@aws-sdk/client-sts");
+  const sts = loadAwsSdk<typeof import("@aws-sdk/client-sts")>(import.meta.url, "@aws-sdk/client-sts");
   try {
     const answer = await client.send(
       new sts.AssumeRoleWithWebIdentityCommand({

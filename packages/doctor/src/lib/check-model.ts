@@ -2,6 +2,7 @@ import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
+import type { HttpsAnswer, HttpsGetOptions } from "@irsa-anywhere/discovery";
 import type { ProviderLookup, RoleArn, ServiceAccountRef } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import type { CheckCode, CheckId } from "../check.js";
@@ -10,7 +11,6 @@ import type { DiscoveryDocument } from "../checks/documents.js";
 import type { PublishedKeys } from "../checks/jwks.js";
 import type { ServiceAccountFacts } from "../checks/service-account.js";
 import type { SigningKey } from "../signing-key.js";
-import type { HttpsAnswer, HttpsGetOptions } from "./https-get.js";
 import { couldNotRun, notChecked, type Outcome, skip } from "./outcome.js";
 
 /**

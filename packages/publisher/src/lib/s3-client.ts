@@ -3,6 +3,7 @@ import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   awsClientConfig,
+  loadAwsSdk,
   resolvedRegion,
   watchAwsRequests,
 } from "@irsa-anywhere/iam";
@@ -32,7 +33,7 @@ export async function s3ClientFor(
       "the S3 endpoint URL is empty; give one (such as http://127.0.0.1:9000) or leave it out for AWS's",
     );
   }
-  const s3 = await import("@aws-sdk/client-s3");
+  const s3 = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
   const endpoint = settings.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =
     settings.clients?.s3 ??

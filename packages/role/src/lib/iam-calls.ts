@@ -1,12 +1,12 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
-import { translateAwsError } from "@irsa-anywhere/iam";
+import { loadAwsSdk, translateAwsError } from "@irsa-anywhere/iam";
 
 /** @internal The IAM SDK module, loaded on first use so that importing this package costs nothing. */
 export type IamModule = typeof import("@aws-sdk/client-iam");
 
 /** @internal */
 export function loadIam(): Promise<IamModule> {
-  return import("@aws-sdk/client-iam");
+  return Promise.resolve(loadAwsSdk<IamModule>(import.meta.url, "@aws-sdk/client-iam"));
 }
 
 /**

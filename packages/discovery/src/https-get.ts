@@ -1,9 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { request } from "node:https";
-import { rootCertificates } from "node:tls";
 import { formatMs } from "@irsa-anywhere/errors";
 
-/** @internal An answer to an anonymous GET. */
+/** An answer to an anonymous GET. */
 export interface HttpsAnswer {
   status: number;
   headers: IncomingHttpHeaders;
@@ -11,7 +9,7 @@ export interface HttpsAnswer {
   elapsedMs: number;
 }
 
-/** @internal Why an anonymous GET got no answer. */
+/** Why an anonymous GET got no answer. */
 export interface HttpsFailure {
   kind:
     | "untrusted-certificate"
@@ -25,12 +23,15 @@ export interface HttpsFailure {
   elapsedMs: number;
 }
 
+/** How {@link httpsGet} asks. */
 export interface HttpsGetOptions {
   /** PEM certificates to trust besides Node's public roots (`--ca-file`). */
   ca?: readonly string[] | undefined;
   timeoutMs: number;
   /** Bodies larger than this are cut off and reported; default 1 MiB. */
   maxBytes?: number;
+  /** Request headers besides `accept` and `user-agent`, such as `cache-control: no-cache`. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 const untrusted = new Set([
@@ -45,15 +46,22 @@ const untrusted = new Set([
 ]);
 
 /**
- * @internal
  * GETs a URL as STS does: anonymously (no credentials, no cookies), over HTTPS with the
  * certificate checked, without following redirects, all within `timeoutMs` (connect, TLS,
- * headers and body together).
+ * headers and body together), reading at most `maxBytes`. A plain `http:` URL (an S3-compatible
+ * store or a test endpoint) is read the same way without TLS. Node's `http` modules load on the
+ * first call, not with this package: `fetch` would load undici, some 20 ms of a cold start.
+ *
+ * @example
+ * const answer = await httpsGet("https://oidc.example.com/prod/keys.json", { timeoutMs: 5000 });
+ * if (!isFailure(answer) && answer.status === 200) console.log(answer.body);
  */
-export function httpsGet(url: string, options: HttpsGetOptions): Promise<HttpsAnswer | HttpsFailure> {
+export async function httpsGet(url: string, options: HttpsGetOptions): Promise<HttpsAnswer | HttpsFailure> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const maxBytes = options.maxBytes ?? 1024 * 1024;
+  const { request } = url.startsWith("http:") ? await import("node:http") : await import("node:https");
+  const ca = options.ca?.length ? [...(await import("node:tls")).rootCertificates, ...options.ca] : undefined;
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: HttpsAnswer | HttpsFailure) => {
@@ -69,8 +77,8 @@ export function httpsGet(url: string, options: HttpsGetOptions): Promise<HttpsAn
         method: "GET",
         // No pooled socket outlives the request.
         agent: false,
-        headers: { accept: "application/json", "user-agent": "irsa-anywhere-doctor" },
-        ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}),
+        headers: { accept: "application/json", "user-agent": "irsa-anywhere", ...options.headers },
+        ...(ca ? { ca } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -112,7 +120,7 @@ export function httpsGet(url: string, options: HttpsGetOptions): Promise<HttpsAn
   });
 }
 
-/** @internal */
+/** Whether {@link httpsGet} got no answer (the answer may still be an error status). */
 export function isFailure(result: HttpsAnswer | HttpsFailure): result is HttpsFailure {
   return "kind" in result;
 }

@@ -1,0 +1,95 @@
+import type { DiscoveryArgs } from "./commands/discovery.js";
+import type { KeysArgs } from "./commands/keys.js";
+import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
+
+/** A command the entry point runs without yargs, with the arguments yargs would have given it. */
+export type PlainCommand =
+  | { command: "keys"; args: KeysArgs }
+  | { command: "discovery"; args: DiscoveryArgs };
+
+/** What a plain form may hold: options with a value, repeatable or once, and boolean flags. */
+interface PlainForm {
+  repeatable: readonly string[];
+  once: readonly string[];
+  flags: readonly string[];
+}
+
+const KEY_SOURCES = ["--key", "--secret-file"];
+const forms = {
+  keys: { repeatable: KEY_SOURCES, once: ["--out"], flags: ["--empty-kid"] },
+  discovery: { repeatable: KEY_SOURCES, once: ["--issuer", "--jwks-uri", "--out"], flags: [] },
+} satisfies Record<PlainCommand["command"], PlainForm>;
+
+/**
+ * Reads the everyday forms of `irsa-anywhere keys` (`--key FILE`, `--secret-file FILE`,
+ * `--out FILE`, `--empty-kid`/`--no-empty-kid`) and `irsa-anywhere discovery` (`--issuer URL`,
+ * the same key sources, `--jwks-uri URL`, `--out FILE`) without yargs. Loading and running yargs
+ * costs a cold start more than everything else these commands do (bench/cold-start.mjs), and
+ * scripts and jobs run them over and over.
+ *
+ * It answers only where yargs would read the arguments the same way, and returns undefined for
+ * anything else (another command, `--help`, an option it does not know, a missing or doubtful
+ * value, a repeat), so that the caller hands them to yargs, which parses, validates and explains.
+ * test/cli-entry.test.ts holds the two readings to each other.
+ */
+export function parsePlainCommand(argv: readonly string[]): PlainCommand | undefined {
+  const command = argv[0];
+  if (command !== "keys" && command !== "discovery") return undefined;
+  const read = readForm(argv.slice(1), forms[command]);
+  if (read === undefined) return undefined;
+  const key = read.values.get("--key") ?? [];
+  const secretFile = read.values.get("--secret-file") ?? [];
+  const [out] = read.values.get("--out") ?? [];
+  const keySources = { key, "secret-file": secretFile, namespace: "eksa-system" };
+  if (command === "keys") {
+    // With no key source, yargs and the command say what is missing.
+    if (key.length === 0 && secretFile.length === 0) return undefined;
+    const emptyKid = read.flags.get("--empty-kid");
+    return {
+      command,
+      args: {
+        ...keySources,
+        ...(out === undefined ? {} : { out }),
+        "empty-kid": emptyKid ?? EMPTY_KID_OPTION.default,
+      },
+    };
+  }
+  const [issuer] = read.values.get("--issuer") ?? [];
+  const [jwksUri] = read.values.get("--jwks-uri") ?? [];
+  // Without --issuer, yargs says it is required.
+  if (issuer === undefined) return undefined;
+  return {
+    command,
+    args: {
+      ...keySources,
+      issuer,
+      ...(jwksUri === undefined ? {} : { "jwks-uri": jwksUri }),
+      ...(out === undefined ? {} : { out }),
+    },
+  };
+}
+
+function readForm(words: readonly string[], form: PlainForm) {
+  const values = new Map<string, string[]>();
+  const flags = new Map<string, boolean>();
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    const flag = form.flags.find((name) => word === name || word === `--no-${name.slice(2)}`);
+    if (flag !== undefined) {
+      if (flags.has(flag)) return undefined;
+      flags.set(flag, word === flag);
+      continue;
+    }
+    const equals = word.indexOf("=");
+    const name = equals === -1 ? word : word.slice(0, equals);
+    const repeatable = form.repeatable.includes(name);
+    if (!repeatable && !form.once.includes(name)) return undefined;
+    const value = equals === -1 ? words[++i] : word.slice(equals + 1);
+    // "-" is standard input; any other value that starts with "-" may be an option yargs reads.
+    if (value === undefined || value === "" || (value.startsWith("-") && value !== "-")) return undefined;
+    const seen = values.get(name) ?? [];
+    if (!repeatable && seen.length > 0) return undefined;
+    values.set(name, [...seen, value]);
+  }
+  return { values, flags };
+}
