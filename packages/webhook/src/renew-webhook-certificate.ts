@@ -42,7 +42,7 @@ export interface WebhookRenewal {
  *   renews the certificate; `ERR_WEBHOOK_CA_INVALID` when the CA Secret is missing or broken, or
  *   the CA bundle is not that CA's (install again).
  * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN` (it needs get on both Secrets and the webhook
- *   configuration, and patch on the serving Secret: examples/webhook/rbac.yaml), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret meanwhile), `ERR_CLUSTER_UNREACHABLE`.
+ *   configuration, and patch on the serving Secret: examples/webhook/base/rbac.yaml), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret meanwhile), `ERR_CLUSTER_UNREACHABLE`.
  *
  * @example
  * const cluster = await connectClusterObjects({ kubeconfig: "prod.kubeconfig", fieldManager: WEBHOOK_FIELD_MANAGER });
@@ -54,7 +54,7 @@ export async function renewWebhookCertificate(
   now: Date = new Date(),
 ): Promise<WebhookRenewal> {
   assertDnsLabel(namespace, "namespace");
-  // Only what it needs, so that a job running it needs few rights (examples/webhook/rbac.yaml).
+  // Only what it needs, so that a job running it needs few rights (examples/webhook/base/rbac.yaml).
   const readSecret = (name: string) => cluster.read({ apiVersion: "v1", kind: "Secret", namespace, name });
   const [serving, caSecret, webhookConfiguration] = await Promise.all([
     readSecret(WEBHOOK_TLS_SECRET),
