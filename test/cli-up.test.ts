@@ -4,12 +4,13 @@
 // bucket's objects as they are at each request (as CloudFront in front of the bucket would), so
 // that doctor, the last step, fetches what `up` published. A second `up` must make no AWS write
 // and no Kubernetes write; a fault at each step must leave a state a re-run completes.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreatePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { cloudFrontAndAcmActions } from "./support/aws-actions.js";
 import { type CliResult, runCli } from "./support/cli.js";
 import { type FakeKubernetes, signingKeySecret, startFakeKubernetes } from "./support/fake-kubernetes.js";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
@@ -302,4 +303,114 @@ describe("a fault at each step, then a re-run that completes", () => {
     },
     120_000,
   );
+});
+
+/** `up` through CloudFront: the issuer is the distribution's domain, which resolves nowhere here. */
+const upThroughCloudFront = (...extra: string[]): Promise<CliResult> =>
+  runCli(
+    [
+      "up",
+      "--cluster",
+      "prod",
+      "--kubeconfig",
+      "kubeconfig",
+      "--bucket",
+      bucket,
+      "--prefix",
+      "edge",
+      "--cloudfront",
+      ...extra,
+    ],
+    { env, isolated: true, cwd: dir },
+  );
+
+/** Doctor's checks that fetch the documents from the issuer's host. */
+const fetchesIssuerHost =
+  /^(Discovery document|JWKS|A token minted as kube-apiserver|The cluster's current signing key is published|CloudFront distribution)/;
+
+describe("irsa-anywhere up --cloudfront", () => {
+  it("makes the distribution, and a second run writes nothing", async () => {
+    const first = await upThroughCloudFront(...withRole);
+    const steps = lines(first.stderr).filter((line) => /^\[\d\/5\]/.test(line));
+    expect(steps.slice(0, 4).map((line) => line.split(",")[0])).toEqual([
+      "[1/5] read the keys: done",
+      "[2/5] publish the issuer and register the IAM OIDC provider: done",
+      "[3/5] install the pod identity webhook: done",
+      "[4/5] create the role and its service account: done",
+    ]);
+    expect(steps[1]).toMatch(/issuer https:\/\/\w+\.cloudfront\.net\/edge/);
+    // The distribution's host resolves nowhere here: doctor can only fail to fetch from it.
+    expect(first.code).toBe(1);
+    const failed = lines(first.stdout).filter((line) => line.startsWith("FAIL"));
+    for (const line of failed) expect(line.slice(6)).toMatch(fetchesIssuerHost);
+
+    proxy.clear();
+    kube.seen.length = 0;
+    const second = await upThroughCloudFront(...withRole);
+    expect(second.code).toBe(1);
+    expect(awsWrites()).toEqual([]);
+    expect(kubeWrites()).toEqual([]);
+  }, 180_000);
+});
+
+/** The IAM action of an S3 request `up` makes. */
+function s3ActionOf(request: RecordedRequest): string {
+  const [path = "", query = ""] = request.path.split("?");
+  const onObject = path.split("/").filter(Boolean).length > 1;
+  if (onObject) return request.method === "PUT" ? "s3:PutObject" : "s3:GetObject";
+  if (query.startsWith("policy"))
+    return request.method === "PUT" ? "s3:PutBucketPolicy" : "s3:GetBucketPolicy";
+  if (query.startsWith("publicAccessBlock")) return "s3:GetBucketPublicAccessBlock";
+  if (request.method === "HEAD" || query.includes("list-type")) return "s3:ListBucket";
+  return `unknown: ${request.method} ${request.path}`;
+}
+
+/** The IAM actions behind the requests `up` sent; STS's AssumeRoleWithWebIdentity needs none. */
+function actionsOf(requests: readonly RecordedRequest[]): string[] {
+  return requests.flatMap((request) => {
+    const action = /Action=(\w+)/.exec(request.body)?.[1];
+    if (action === "AssumeRoleWithWebIdentity" || action === "GetCallerIdentity") return [];
+    if (action !== undefined) return [`iam:${action}`];
+    if (!request.signed) return [];
+    const edge = cloudFrontAndAcmActions([request]);
+    if (edge.length > 0 || request.path.startsWith("/2020-05-31/") || request.headers["x-amz-target"])
+      return edge;
+    return [s3ActionOf(request)];
+  });
+}
+
+/**
+ * What the policy also grants for what these runs do not meet: a bucket policy or Block Public
+ * Access to read (publish), a rotation's invalidation, a custom domain's certificate, a provider
+ * missing an audience, a role made by someone else (its tags). The publisher's policy grants them
+ * for the same cases.
+ */
+const grantedForCasesNotRun = [
+  "s3:ListBucket",
+  "s3:GetBucketPublicAccessBlock",
+  "cloudfront:CreateInvalidation",
+  "cloudfront:GetInvalidation",
+  "acm:DescribeCertificate",
+  "iam:AddClientIDToOpenIDConnectProvider",
+  "iam:TagOpenIDConnectProvider",
+];
+
+describe("examples/iam/up-policy.json", () => {
+  it("grants every call up makes, through S3 and through CloudFront, and nothing it never makes", async () => {
+    const used = new Set<string>();
+    for (const run of [
+      () => up(...withRole),
+      () => up(...withRole),
+      () => upThroughCloudFront(...withRole),
+    ]) {
+      proxy.clear();
+      await run();
+      for (const action of actionsOf(proxy.requests)) used.add(action);
+    }
+    const example = JSON.parse(
+      await readFile(new URL("../examples/iam/up-policy.json", import.meta.url), "utf8"),
+    ) as { Statement: Array<{ Action: string | string[] }> };
+    const granted = example.Statement.flatMap((statement) => [statement.Action].flat());
+    expect(granted.sort()).toEqual([...new Set([...used, ...grantedForCasesNotRun])].sort());
+  }, 240_000);
 });
