@@ -14,6 +14,7 @@ import { cloudFrontAndAcmActions } from "./support/aws-actions.js";
 import { type CliResult, runCli } from "./support/cli.js";
 import { type FakeKubernetes, signingKeySecret, startFakeKubernetes } from "./support/fake-kubernetes.js";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
+import { CHECKS_THAT_FETCH_THE_ISSUER } from "./support/issuer-fetching-checks.js";
 import {
   awsTestClientConfig,
   awsTestEnv,
@@ -103,7 +104,8 @@ beforeEach(async () => {
   );
 });
 
-const up = (...extra: string[]): Promise<CliResult> =>
+/** `up` for the cluster prod and the bucket's `prefix`, with `where` the issuer's options. */
+const runUp = (prefix: string, where: readonly string[], extra: readonly string[]): Promise<CliResult> =>
   runCli(
     [
       "up",
@@ -114,16 +116,15 @@ const up = (...extra: string[]): Promise<CliResult> =>
       "--bucket",
       bucket,
       "--prefix",
-      "prod",
-      "--issuer",
-      issuer.issuer,
-      "--external-issuer",
-      "--ca-file",
-      "ca.pem",
+      prefix,
+      ...where,
       ...extra,
     ],
     { env, isolated: true, cwd: dir },
   );
+/** `up` with the local issuer serving the bucket's objects, which doctor trusts. */
+const up = (...extra: string[]) =>
+  runUp("prod", ["--issuer", issuer.issuer, "--external-issuer", "--ca-file", "ca.pem"], extra);
 const withRole = [
   "--service-account",
   "payments/api",
@@ -257,6 +258,7 @@ const isIam = (action: string) => (request: RecordedRequest) => request.body.inc
 describe("a fault at each step, then a re-run that completes", () => {
   it.each([
     {
+      fault: "the API server answering 500",
       step: '[1/5] "read the keys"',
       done: "nothing yet",
       exitCode: 1,
@@ -264,6 +266,7 @@ describe("a fault at each step, then a re-run that completes", () => {
       heal: () => kube.failWith(undefined),
     },
     {
+      fault: "AWS answering 500 to CreateOpenIDConnectProvider",
       step: '[2/5] "publish the issuer and register the IAM OIDC provider"',
       done: "read the keys (done)",
       exitCode: 1,
@@ -272,6 +275,7 @@ describe("a fault at each step, then a re-run that completes", () => {
       heal: () => proxy.clear(),
     },
     {
+      fault: "the API server refusing to write the Deployment",
       step: '[3/5] "install the pod identity webhook"',
       done: "read the keys (done); publish the issuer and register the IAM OIDC provider (done)",
       exitCode: 1,
@@ -280,6 +284,18 @@ describe("a fault at each step, then a re-run that completes", () => {
       heal: () => kube.readOnly.clear(),
     },
     {
+      // Applied, but never ready within --timeout. Once its pods start, the re-run finds the
+      // objects as they should be and the webhook healthy, and goes on.
+      fault: "the webhook's Deployment never ready",
+      step: '[3/5] "install the pod identity webhook"',
+      done: "read the keys (done); publish the issuer and register the IAM OIDC provider (done)",
+      exitCode: 1,
+      extra: ["--timeout", "10s"],
+      inject: () => kube.setDeploymentsReady(false),
+      heal: () => kube.setDeploymentsReady(true),
+    },
+    {
+      fault: "AWS answering 500 to AttachRolePolicy",
       step: '[4/5] "create the role and its service account"',
       done: "read the keys (done); publish the issuer and register the IAM OIDC provider (done); install the pod identity webhook (done)",
       exitCode: 1,
@@ -287,10 +303,10 @@ describe("a fault at each step, then a re-run that completes", () => {
       heal: () => proxy.clear(),
     },
   ])(
-    "$step",
-    async ({ step, done, exitCode, inject, heal }) => {
+    "$fault: stops at $step",
+    async ({ step, done, exitCode, inject, heal, extra }) => {
       inject();
-      const failed = await up(...withRole);
+      const failed = await up(...withRole, ...(extra ?? []));
       expect(failed.code).toBe(exitCode);
       const failure = lines(failed.stderr).at(-1);
       expect(failure).toContain(`irsa-anywhere: up stopped at step ${step}`);
@@ -306,27 +322,7 @@ describe("a fault at each step, then a re-run that completes", () => {
 });
 
 /** `up` through CloudFront: the issuer is the distribution's domain, which resolves nowhere here. */
-const upThroughCloudFront = (...extra: string[]): Promise<CliResult> =>
-  runCli(
-    [
-      "up",
-      "--cluster",
-      "prod",
-      "--kubeconfig",
-      "kubeconfig",
-      "--bucket",
-      bucket,
-      "--prefix",
-      "edge",
-      "--cloudfront",
-      ...extra,
-    ],
-    { env, isolated: true, cwd: dir },
-  );
-
-/** Doctor's checks that fetch the documents from the issuer's host. */
-const fetchesIssuerHost =
-  /^(Discovery document|JWKS|A token minted as kube-apiserver|The cluster's current signing key is published|CloudFront distribution)/;
+const upThroughCloudFront = (...extra: string[]) => runUp("edge", ["--cloudfront"], extra);
 
 describe("irsa-anywhere up --cloudfront", () => {
   it("makes the distribution, and a second run writes nothing", async () => {
@@ -342,7 +338,7 @@ describe("irsa-anywhere up --cloudfront", () => {
     // The distribution's host resolves nowhere here: doctor can only fail to fetch from it.
     expect(first.code).toBe(1);
     const failed = lines(first.stdout).filter((line) => line.startsWith("FAIL"));
-    for (const line of failed) expect(line.slice(6)).toMatch(fetchesIssuerHost);
+    for (const line of failed) expect(line.slice(6)).toMatch(CHECKS_THAT_FETCH_THE_ISSUER);
 
     proxy.clear();
     kube.seen.length = 0;
