@@ -1,6 +1,6 @@
 // Every Kubernetes manifest under examples/ is checked against the API schemas (the
 // kubernetes-models package: kubectl --dry-run would need a live API server), and every JSON
-// example parses. Users copy these files as they are. The kustomize examples (cronjob, serve) are
+// example parses. Users copy these files as they are. The kustomize examples (cronjob, serve, webhook) are
 // rendered with `kubectl kustomize`, each overlay, and every object rendered is checked too; an
 // overlay's settings (bucket, prefix, region, image...) must reach every field that carries them.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -78,7 +78,7 @@ describe("the kustomize examples", () => {
 
   it("have an overlay per example, and nothing else in the examples uses kustomize", () => {
     expect(kustomizeExamples.map((example) => basename(example))).toEqual(
-      expect.arrayContaining(["cronjob", "serve"]),
+      expect.arrayContaining(["cronjob", "serve", "webhook"]),
     );
     for (const example of kustomizeExamples) expect(overlaysOf(example).length).toBeGreaterThan(0);
     const kustomizations = filesUnder(examples).filter((file) => basename(file) === "kustomization.yaml");

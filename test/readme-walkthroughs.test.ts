@@ -20,9 +20,12 @@
 //   key in `tls.key` and both public keys in `tls.crt`; "remove the old key from the API server":
 //   `tls.crt` keeps only the next public key.
 // - Waiting ("wait 5 minutes", "a day later") is not done: `prune` must then say nothing-yet.
-// Not run at all: step 4's `doctor` line, which fetches the issuer's documents from the real S3
+// Not run at all: the by-hand `doctor` line, which fetches the issuer's documents from the real S3
 // host (my-oidc-bucket.s3.us-west-2.amazonaws.com), which no local test can answer for; doctor's
-// own tests run it against a local HTTPS issuer and moto.
+// own tests run it against a local HTTPS issuer and moto. For the same reason `up`, whose last
+// step is doctor, ends with exit 1 here: its check asserts that every step before doctor was done
+// and that doctor's only failures are those of fetching the documents from that host
+// (test/cli-up.test.ts runs `up` against a local issuer, exit 0).
 //
 // A line the test neither runs nor knows how to play, or an unknown comment, fails the test.
 import { execFile } from "node:child_process";
@@ -38,6 +41,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type CliResult, cliPath } from "./support/cli.js";
 import { type FakeKubernetes, signingKeySecret, startFakeKubernetes } from "./support/fake-kubernetes.js";
+import { CHECKS_THAT_FETCH_THE_ISSUER } from "./support/issuer-fetching-checks.js";
 import { lineDiff } from "./support/line-diff.js";
 import {
   awsTestClientConfig,
@@ -268,6 +272,9 @@ const comments: ReadonlyMap<string, ((world: World) => Promise<void>) | undefine
 /** After each `irsa-anywhere` line, by subcommand: what a user would check. */
 type Checks = Record<string, (world: World, result: CliResult) => Promise<void>>;
 
+/** The exit code of a command that cannot succeed here (see the top of this file); 0 for the others. */
+const exitCodes: Record<string, number> = { up: 1 };
+
 /**
  * Runs one walkthrough block: `irsa-anywhere` lines and assignments through bash, exactly as
  * written (assignments stay in effect for the lines after them); other lines played.
@@ -287,7 +294,7 @@ async function walk(world: World, steps: readonly Step[], checks: Checks): Promi
       const check = checks[command === "rotate" ? `rotate ${phase}` : `${command}`];
       if (check === undefined) throw new Error(`the test has no check for: ${step.line}`);
       const result = await bash(world, `${assignments}${step.written}`);
-      expect(result, `${step.line}\n${result.stderr}`).toMatchObject({ code: 0 });
+      expect(result, `${step.line}\n${result.stderr}`).toMatchObject({ code: exitCodes[command ?? ""] ?? 0 });
       await check(world, result);
       ran.push(step.line);
     } else {
@@ -375,15 +382,20 @@ const initChecks: Checks = {
   },
 };
 
+/** The documents of the cluster's key, where STS reads them, and the provider that trusts them. */
+async function expectPublished(world: World): Promise<void> {
+  expect(await published(world)).toEqual({ ...documents(world), kids: [world.oldKid] });
+  const provider = await iam.send(
+    new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn(world) }),
+  );
+  expect(provider.ClientIDList).toContain("sts.amazonaws.com");
+}
+
 const publishChecks: Checks = {
   publish: async (world, result) => {
     expect(result.stdout).toContain(world.issuer);
     expect(result.stdout).toContain(providerArn(world));
-    expect(await published(world)).toEqual({ ...documents(world), kids: [world.oldKid] });
-    const provider = await iam.send(
-      new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn(world) }),
-    );
-    expect(provider.ClientIDList).toContain("sts.amazonaws.com");
+    await expectPublished(world);
   },
 };
 
@@ -405,18 +417,43 @@ function expectTrustsPaymentsApi(world: World, policyText: string): void {
   ]);
 }
 
+/** The webhook's Deployment in prod, its pods told the walkthrough's region. */
+function expectWebhookInstalled(world: World): void {
+  expect(
+    world.prod.objects.get("/apis/apps/v1/namespaces/irsa-anywhere/deployments/pod-identity-webhook"),
+  ).toMatchObject({
+    spec: {
+      template: {
+        spec: { containers: [{ args: expect.arrayContaining(["--aws-default-region=us-west-2"]) }] },
+      },
+    },
+  });
+}
+
 const webhookChecks: Checks = {
   webhook: async (world, result) => {
     expect(result.stdout).toMatch(/installed in irsa-anywhere .*every replica ready/);
-    expect(
-      world.prod.objects.get("/apis/apps/v1/namespaces/irsa-anywhere/deployments/pod-identity-webhook"),
-    ).toMatchObject({
-      spec: {
-        template: {
-          spec: { containers: [{ args: expect.arrayContaining(["--aws-default-region=us-west-2"]) }] },
-        },
-      },
-    });
+    expectWebhookInstalled(world);
+  },
+};
+
+const upChecks: Checks = {
+  up: async (world, result) => {
+    expect(result.stderr.split("\n").filter((line) => /^\[\d\/5\]/.test(line))).toEqual([
+      "[1/5] read the keys: done, 1 key(s) from secret eksa-system/prod-sa (and the private key, for doctor's smoke test)",
+      // The bucket policy, the two documents and the provider.
+      `[2/5] publish the issuer and register the IAM OIDC provider: done, issuer ${world.issuer}: 4 change(s) made`,
+      expect.stringMatching(
+        /^\[3\/5\] install the pod identity webhook: done, \d+ created, 0 changed, 0 unchanged; every replica ready$/,
+      ),
+      "[4/5] create the role and its service account: skipped, no --service-account and --role-name given (add one later with role create)",
+      expect.stringMatching(/^\[5\/5\] run doctor: done, /),
+    ]);
+    const failed = result.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
+    expect(failed.length).toBeGreaterThan(0);
+    for (const line of failed) expect(line.slice(6)).toMatch(CHECKS_THAT_FETCH_THE_ISSUER);
+    await expectPublished(world);
+    expectWebhookInstalled(world);
   },
 };
 
@@ -499,6 +536,22 @@ describe("the README's EKS Anywhere walkthrough", () => {
       "rotate status",
     ]);
   });
+
+  it("init before the cluster, up after it, and role create per workload", async () => {
+    const world = await makeWorld({ issuer });
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await writeFile(join(world.dir, "prod.yaml"), generatedClusterSpec);
+    const ran = [
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-init"), initChecks)),
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-up"), upChecks)),
+      ...(await walk(world, walkthroughSteps(readme, "eks-anywhere-roles"), roleChecks)),
+    ];
+    expect(ran.map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
+      "init --bucket",
+      "up --cluster",
+      "role create",
+    ]);
+  }, 120_000);
 
   it("works the same with the SELF_HOSTED_SETUP.md issuer spelling, through the rotation", async () => {
     const world = await makeWorld({ issuer: selfHostedIssuer });

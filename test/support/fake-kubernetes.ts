@@ -59,7 +59,11 @@ export interface FakeKubernetes {
   readonly applied: AppliedObject[];
   /** Paths this identity may read but not write: 403 to a write, and access reviews say no. */
   readonly readOnly: Set<string>;
-  /** Whether applied Deployments become ready (default) or never do, as with a pod that cannot start. */
+  /**
+   * Whether Deployments become ready (default) or never do, as with a pod that cannot start; the
+   * Deployments already stored follow at once, as the controller reports pods that now start (or
+   * stop being ready).
+   */
   setDeploymentsReady(ready: boolean): void;
   /** Serves custom resources, as their CRDs would: e.g. CERT_MANAGER_RESOURCES. */
   installCustomResources(resources: readonly FakeResource[]): void;
@@ -187,6 +191,16 @@ export async function startFakeKubernetes(
     readOnly: extension.readOnly,
     setDeploymentsReady(ready) {
       extension.deploymentsBecomeReady = ready;
+      for (const [path, object] of objects) {
+        const deployment = object as { kind?: string; metadata: object; status?: { replicas?: number } };
+        if (deployment.kind !== "Deployment" || deployment.status === undefined) continue;
+        const readyReplicas = ready ? (deployment.status.replicas ?? 1) : 0;
+        Map.prototype.set.call(objects, path, {
+          ...deployment,
+          metadata: { ...deployment.metadata, resourceVersion: nextResourceVersion() },
+          status: { ...deployment.status, readyReplicas, availableReplicas: readyReplicas },
+        });
+      }
     },
     installCustomResources(resources) {
       extension.installCustomResources(resources);

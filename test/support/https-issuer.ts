@@ -48,6 +48,11 @@ export interface HttpsIssuerOptions {
   ca: CertificateAuthority;
   /** The issuer's path; default `/prod`. `""` for an issuer at the root. */
   path?: string;
+  /**
+   * What a path without a route serves, read at each request: e.g. a bucket's objects, as
+   * CloudFront in front of the bucket serves them. Default none (404).
+   */
+  origin?: ((path: string) => Promise<ServedDocument | undefined>) | undefined;
   /** Serve with a self-signed certificate instead of one from `ca`. */
   selfSigned?: boolean;
 }
@@ -73,7 +78,10 @@ export async function startHttpsIssuer(options: HttpsIssuerOptions): Promise<Htt
     async (request, response) => {
       const requestPath = request.url?.split("?")[0];
       seen.push({ method: request.method, path: requestPath, headers: { ...request.headers } });
-      const served = requestPath === undefined ? undefined : routes.get(requestPath);
+      const served =
+        requestPath === undefined
+          ? undefined
+          : (routes.get(requestPath) ?? (await options.origin?.(requestPath)));
       if (!served) {
         response.writeHead(404, { "content-type": "text/plain" });
         response.end("not found");

@@ -15,6 +15,7 @@ import { roleCommand, roleSubcommands } from "./commands/role.js";
 import { rotateCommand, rotatePhaseCommands } from "./commands/rotate.js";
 import { serveCommand } from "./commands/serve.js";
 import { trustPolicyCommand } from "./commands/trust-policy.js";
+import { upCommand } from "./commands/up.js";
 import { webhookCommand, webhookSubcommands } from "./commands/webhook.js";
 import { applyTimeout, TIMEOUT_OPTION } from "./deadline.js";
 import { reportError, reportFailuresAsJson } from "./failure.js";
@@ -48,6 +49,7 @@ const cli: Argv<GlobalArgs> = yargs(hideBin(process.argv))
   .usage("$0 <command> [options]\n\nIAM Roles for Service Accounts on clusters that AWS does not host.")
   // In the order the help lists them.
   .command(initCommand)
+  .command(upCommand)
   .command(keysCommand)
   .command(discoveryCommand)
   .command(publishCommand)

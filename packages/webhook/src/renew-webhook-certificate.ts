@@ -72,7 +72,7 @@ export interface WebhookRenewal {
  *   the CA bundle is not that CA's (install again).
  * @throws {KubeError} `ERR_CLUSTER_FORBIDDEN`, before any write (it needs get on both Secrets and
  *   the webhook configuration, and get and patch on the serving Secret and the Deployment:
- *   examples/webhook/rbac.yaml), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret
+ *   examples/webhook/base/rbac.yaml), `ERR_CLUSTER_WRITE_REFUSED` (another run changed the Secret
  *   meanwhile), `ERR_DEPLOYMENT_NOT_READY` (the new pods are not ready within `timeoutMs`; the
  *   Secret holds the new certificate already), `ERR_CLUSTER_UNREACHABLE`.
  *
@@ -87,7 +87,7 @@ export async function renewWebhookCertificate(
 ): Promise<WebhookRenewal> {
   const { now = new Date(), timeoutMs = 300_000 } = options;
   assertDnsLabel(namespace, "namespace");
-  // Only what it needs, so that a job running it needs few rights (examples/webhook/rbac.yaml).
+  // Only what it needs, so that a job running it needs few rights (examples/webhook/base/rbac.yaml).
   const readSecret = (name: string) => cluster.read({ apiVersion: "v1", kind: "Secret", namespace, name });
   const [serving, caSecret, webhookConfiguration, deployment] = await Promise.all([
     readSecret(WEBHOOK_TLS_SECRET),

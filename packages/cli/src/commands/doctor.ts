@@ -142,7 +142,8 @@ export async function runDoctor(args: DoctorArgs): Promise<void> {
   if (!diagnosis.ok) process.exitCode = EXIT_FAILURE;
 }
 
-async function readCaFile(file: string): Promise<string> {
+/** --ca-file: the PEM certificates in it, refused when it holds none. */
+export async function readCaFile(file: string): Promise<string> {
   const text = await readInput(file, { maxBytes: INPUT_LIMITS.pem, what: "--ca-file" });
   // Otherwise a wrong file shows up later as an issuer whose chain "does not verify".
   const certificates = pemCertificateBlocks(text);

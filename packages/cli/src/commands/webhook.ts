@@ -3,6 +3,7 @@ import type {
   CertManagerChoice,
   WebhookCheck,
   WebhookInstallOptions,
+  WebhookInstallPlan,
   WebhookObject,
 } from "@irsa-anywhere/webhook";
 import type { Argv } from "yargs";
@@ -67,7 +68,12 @@ function clusterOptions(y: Argv<GlobalArgs>, json: string) {
     });
 }
 
-async function connect(args: ClusterArgs): Promise<ClusterObjects> {
+/** The cluster the webhook commands (and `up`) apply to, as the webhook's field manager. */
+export async function connectWebhookCluster(args: {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  timeoutMs?: number | undefined;
+}): Promise<ClusterObjects> {
   const { connectClusterObjects } = await import("@irsa-anywhere/kube");
   const { WEBHOOK_FIELD_MANAGER } = await import("@irsa-anywhere/webhook");
   return connectClusterObjects({
@@ -178,7 +184,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
     const certManager = args["cert-manager"];
     const objects =
       certManager === "auto"
-        ? (await webhook.resolveWebhookObjects(await connect(args), options)).objects
+        ? (await webhook.resolveWebhookObjects(await connectWebhookCluster(args), options)).objects
         : webhook.webhookManifestsOffline({ ...options, certManager });
     const holdsKeys = objects.some((object) => object.kind === "Secret");
     if (holdsKeys && args.manifests === "-") {
@@ -199,10 +205,9 @@ async function runInstall(args: InstallArgs): Promise<void> {
     });
     return;
   }
-  const cluster = await connect(args);
+  const cluster = await connectWebhookCluster(args);
   const plan = await webhook.planWebhookInstall(cluster, options);
-  const count = (action: string) => plan.changes.filter((change) => change.action === action).length;
-  const summary = `${count("create")} to create, ${count("change")} to change, ${count("unchanged")} unchanged`;
+  const summary = webhookPlanSummary(plan);
   const report = {
     server: cluster.server,
     namespace: plan.namespace,
@@ -210,10 +215,7 @@ async function runInstall(args: InstallArgs): Promise<void> {
     certificates: plan.certificates,
     changes: plan.changes.map((change) => ({ action: change.action, ...change.ref })),
   };
-  const { describeRef } = await import("@irsa-anywhere/kube");
-  const planText = plan.changes
-    .map((change) => `${change.action.padEnd(9)} ${describeRef(change.ref)}`)
-    .join("\n");
+  const planText = await webhookPlanText(plan);
   if (args["dry-run"]) {
     process.stdout.write(
       args.json
@@ -245,6 +247,18 @@ function rolloutWait(args: ClusterArgs, namespace: string, started: number) {
   };
 }
 
+/** `2 to create, 1 to change, 5 unchanged`: a webhook plan in one line. */
+export function webhookPlanSummary(plan: WebhookInstallPlan): string {
+  const count = (action: string) => plan.changes.filter((change) => change.action === action).length;
+  return `${count("create")} to create, ${count("change")} to change, ${count("unchanged")} unchanged`;
+}
+
+/** One line per object of a webhook plan: what applying it does, and the object. */
+export async function webhookPlanText(plan: WebhookInstallPlan): Promise<string> {
+  const { describeRef } = await import("@irsa-anywhere/kube");
+  return plan.changes.map((change) => `${change.action.padEnd(9)} ${describeRef(change.ref)}`).join("\n");
+}
+
 /** The objects as multi-document YAML, in the order to apply them. */
 async function manifestsYaml(objects: readonly WebhookObject[]): Promise<string> {
   const { stringify } = await import("yaml");
@@ -262,7 +276,7 @@ const statusCommand = defineCommand({
       ),
   handler: async (args) => {
     const { webhookStatus } = await import("@irsa-anywhere/webhook");
-    const health = await webhookStatus(await connect(args), args.namespace);
+    const health = await webhookStatus(await connectWebhookCluster(args), args.namespace);
     process.stdout.write(
       args.json
         ? `${JSON.stringify({ namespace: args.namespace, ...health }, null, 2)}\n`
@@ -299,7 +313,7 @@ const renewCommand = defineCommand({
     const started = Date.now();
     const { renewWebhookCertificate } = await import("@irsa-anywhere/webhook");
     const renewal = await renewWebhookCertificate(
-      await connect(args),
+      await connectWebhookCluster(args),
       args.namespace,
       rolloutWait(args, args.namespace, started),
     );
@@ -326,7 +340,7 @@ const uninstallCommand = defineCommand({
 async function runUninstall(args: UninstallArgs): Promise<void> {
   const { planWebhookUninstall, uninstallWebhook } = await import("@irsa-anywhere/webhook");
   const { describeRef } = await import("@irsa-anywhere/kube");
-  const cluster = await connect(args);
+  const cluster = await connectWebhookCluster(args);
   const refs = await planWebhookUninstall(cluster, args.namespace);
   if (!args["dry-run"]) await uninstallWebhook(cluster, refs);
   const verb = args["dry-run"] ? "would remove" : "removed";
