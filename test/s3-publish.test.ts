@@ -3,6 +3,7 @@
 
 import { readFile } from "node:fs/promises";
 import {
+  CreateOpenIDConnectProviderCommand,
   DeleteOpenIDConnectProviderCommand,
   GetOpenIDConnectProviderCommand,
   IAMClient,
@@ -110,12 +111,50 @@ describe("publish to S3", () => {
     expect(provider.ClientIDList).toEqual(["sts.amazonaws.com"]);
     expect(provider.Tags).toContainEqual({ Key: "managed-by", Value: "irsa-anywhere" });
 
-    // keys.json is written before the discovery document that points at it.
-    const puts = proxy.requests.filter((r) => r.method === "PUT").map((r) => r.path.split("?")[0] ?? "");
-    expect(puts.findIndex((p) => p.endsWith("/keys.json"))).toBeLessThan(
-      puts.findIndex((p) => p.endsWith("/openid-configuration")),
-    );
     expect(proxy.requests.some((r) => /[?&]acl/.test(r.path) || r.headers["x-amz-acl"])).toBe(false);
+  });
+
+  it("writes both documents at once on a first publish that nothing trusts yet, and in order otherwise", async () => {
+    // The most document writes in flight at once, per publish.
+    let inFlight = 0;
+    let most = 0;
+    proxy.hold = async (request) => {
+      if (request.method !== "PUT" || !/keys\.json|openid-configuration/.test(request.path)) return undefined;
+      most = Math.max(most, ++inFlight);
+      // Held a moment, so that a write sent right after another finds it still in flight.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return () => {
+        inFlight--;
+      };
+    };
+    try {
+      // No discovery document and no provider: no reader can be sent to keys.json yet.
+      await publish(options());
+      expect(most).toBe(2);
+
+      // A new key: the discovery document exists, so keys.json is written before it.
+      most = 0;
+      await publish(options({ keys: [...keyA, ...keyB] }));
+      expect(most).toBe(1);
+
+      // A provider registered by hand trusts the issuer before anything is published there.
+      await iam.send(
+        new CreateOpenIDConnectProviderCommand({
+          Url: `https://${bucket}.s3.${region}.amazonaws.com/clusters/other`,
+          ClientIDList: ["sts.amazonaws.com"],
+        }),
+      );
+      most = 0;
+      proxy.clear();
+      await publish(options({ prefix: "clusters/other" }));
+      expect(most).toBe(1);
+      const puts = proxy.requests.filter((r) => r.method === "PUT").map((r) => r.path.split("?")[0] ?? "");
+      expect(puts.findIndex((p) => p.endsWith("/keys.json"))).toBeLessThan(
+        puts.findIndex((p) => p.endsWith("/openid-configuration")),
+      );
+    } finally {
+      proxy.hold = undefined;
+    }
   });
 
   it("makes no write and four requests when republished with the same key", async () => {

@@ -98,6 +98,14 @@ export interface PublishDocumentsOptions {
    * Awaited before a state write.
    */
   oidcProviderArn?: Promise<string | undefined> | undefined;
+  /**
+   * Resolves true when nothing that trusts the issuer can read it yet: no IAM OIDC provider
+   * names it (the lookup found none, and this run registers one only after reading both
+   * documents back). Then, while no discovery document exists, `keys.json` and the discovery
+   * document are written at once (see the write below); otherwise, and by default, one after
+   * the other. Awaited before the document writes.
+   */
+  issuerUntrusted?: Promise<boolean> | undefined;
 }
 
 /** What `publishDocuments` did: the issuer, each document's outcome, and the keys now published. */
@@ -211,14 +219,32 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
           ),
           options.beforeDocuments?.done,
         ]);
-        // keys.json before the discovery document, so that it never points at keys not there yet.
-        if (keysOutcome.action !== "unchanged") {
+        const writeKeys = async () => {
+          if (keysOutcome.action === "unchanged") return;
           await target.write(paths.jwks, jwks, writeCondition(storedKeys));
           keysOutcome.written = true;
-        }
-        if (discoveryOutcome.action !== "unchanged") {
+        };
+        const writeDiscovery = async () => {
+          if (discoveryOutcome.action === "unchanged") return;
           await target.write(paths.discovery, discovery, writeCondition(storedDiscovery));
           discoveryOutcome.written = true;
+        };
+        // keys.json before the discovery document, so that it never points at keys not there
+        // yet. Except on a first publish that nothing trusts yet, where both go at once: with no
+        // discovery document read, its write is conditional on there still being none, so until
+        // it lands no reader can be sent to keys.json, and a reader that fetches keys.json
+        // early (its URL is predictable) can do so in either order. The one reader that
+        // matters, STS, reads an issuer only for a provider that names it: there is none (the
+        // caller looked), and publish registers one only after reading both documents back. If
+        // one write fails, publish stops before that, and the next run finds the discovery
+        // document and writes keys.json first, as on any other run.
+        if (storedDiscovery === undefined && (await options.issuerUntrusted) === true) {
+          const results = await Promise.allSettled([writeKeys(), writeDiscovery()]);
+          // Both settled: a retry after a conflict never races a write of this attempt.
+          for (const result of results) if (result.status === "rejected") throw result.reason;
+        } else {
+          await writeKeys();
+          await writeDiscovery();
         }
       } else {
         await options.beforeDocuments?.done;

@@ -330,6 +330,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
             .then(({ lookup }) => expectedProviderArn(lookup, issuerHostPath(issuer)))
             .catch(() => undefined)
         : undefined,
+    // No provider names the issuer: nothing trusts it yet, so a first publish may write both
+    // documents at once (see publishDocuments). An error in the lookup says nothing of the kind.
+    issuerUntrusted: provider?.then(({ lookup }) => lookup.kind === "missing").catch(() => false),
     beforeDocuments: publicRead && {
       // Checked once it writes, or done (nothing to write, or refused).
       checked: Promise.race([policyChecked, publicRead]),
