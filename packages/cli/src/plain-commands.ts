@@ -1,13 +1,13 @@
 import type { DiscoveryArgs } from "./commands/discovery.js";
 import type { KeysArgs } from "./commands/keys.js";
 import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
-import type { PublishArgs } from "./publish-run.js";
+import type { DirectoryPublishArgs } from "./publish-directory.js";
 
 /** A command the entry point runs without yargs, with the arguments yargs would have given it. */
 export type PlainCommand =
   | { command: "keys"; args: KeysArgs }
   | { command: "discovery"; args: DiscoveryArgs }
-  | { command: "publish"; args: PublishArgs };
+  | { command: "publish"; args: DirectoryPublishArgs };
 
 /** What a plain form may hold: options with a value, repeatable or once, and boolean flags. */
 interface PlainForm {

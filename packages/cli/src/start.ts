@@ -25,8 +25,9 @@ if (answer !== undefined) {
 } else if (plain?.command === "publish") {
   // A chunk of its own (scripts/bundle-cli.mjs), loaded with require: import() would start the
   // ES module loader, and the chunk reports its own failures.
-  const { publishToDirectory } = require("./publish-directory.js") as typeof import("./publish-directory.js");
-  publishToDirectory(plain.args);
+  const { publishIntoDirectory } =
+    require("./publish-directory.js") as typeof import("./publish-directory.js");
+  publishIntoDirectory(plain.args);
 } else {
   import("./main.js").catch(reportError);
 }
