@@ -13,6 +13,11 @@
 //   makes Node start its module loader, about 6 ms, a seventh of bare Node's whole start-up and
 //   the difference between `keys` meeting its cold-start goal or not (bench/cold-start.mjs).
 //   The packages it bundles stay ESM; only this artifact is CommonJS.
+// - dist/bundle/publish-directory.cjs, `publish --out-dir` for the entry point (src/publish-directory.ts):
+//   the publisher and the code it needs, minus the AWS SDK, in one CommonJS file the entry point
+//   requires only for that command, so that `keys` never parses it. It repeats the few packages
+//   the entry point holds too (errors, keys); a second file sharing them would cost every run of
+//   `keys` a module load.
 //
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
@@ -103,6 +108,17 @@ await build({
 
 const answers = JSON.stringify(await buildTimeAnswers());
 
+/** The entry point's require of src/publish-directory.ts, pointed at its chunk. */
+const publishDirectoryChunk = {
+  name: "publish-directory-chunk",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/publish-directory\.js$/ }, () => ({
+      path: "./publish-directory.cjs",
+      external: true,
+    }));
+  },
+};
+
 await build({
   ...common,
   entryPoints: ["packages/cli/dist/start.js"],
@@ -110,6 +126,16 @@ await build({
   format: "cjs",
   external: [...common.external, "./main.js"],
   define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
+  plugins: [publishDirectoryChunk],
+});
+
+await build({
+  ...common,
+  entryPoints: ["packages/cli/dist/publish-directory.js"],
+  outfile: "packages/cli/dist/bundle/publish-directory.cjs",
+  format: "cjs",
+  // The AWS SDK stays external, required by name: this path never loads it.
+  plugins: [requireInCommonJs],
 });
 
 await build({

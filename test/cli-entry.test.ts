@@ -5,9 +5,9 @@
 // What differs, and is checked too, is whether the full command line was loaded at all.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, cliPath, fullCommandLinePath, runCli } from "./support/cli.js";
@@ -101,6 +101,132 @@ describe("discovery: the everyday forms run without the full command line, with 
     if (code === 0) expect(both.bin.stdout + (both.bin.written ?? "")).toContain('"jwks_uri"');
     else expect(both.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(both.loadedFullCommandLine).toBe(false);
+  });
+});
+
+describe("publish --out-dir: the everyday forms run without the full command line, with the same result", () => {
+  const issuer = "https://oidc.example.com/prod";
+  const publish = (...more: string[]) => ["publish", "--issuer", issuer, "--out-dir", "site", ...more];
+  // Each path publishes into a directory of its own; what differs between them is only that
+  // directory's name in what they print, and the time in a key's retention.
+  let round = 0;
+  const same = (text: string, site: string) =>
+    text.replaceAll(site, "SITE").replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "TIME");
+
+  async function files(root: string): Promise<Record<string, string>> {
+    const found: Record<string, string> = {};
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      found[relative(root, path)] = same(await readFile(path, "utf8"), root);
+    }
+    return found;
+  }
+
+  /** Runs each step through the bin and through the full command line, each path in its own directory. */
+  async function runSteps(steps: readonly (readonly string[])[]) {
+    round++;
+    const cwd = { bin: join(dir, `publish-bin-${round}`), full: join(dir, `publish-full-${round}`) };
+    await Promise.all([mkdir(cwd.bin), mkdir(cwd.full)]);
+    const results = [];
+    for (const step of steps) {
+      const args = step.map((word) =>
+        word.replace(/^(--[a-z-]+=)?FILE:(.+)$/, (_, flag = "", name) => `${flag}${file(name)}`),
+      );
+      const viaBin = await runCliWatchingModules(args, { cwd: cwd.bin });
+      const viaFull = await runCli(args, { cwd: cwd.full, entry: fullCommandLinePath });
+      const strip = ({ code, stdout, stderr }: CliResult, site: string) => ({
+        code,
+        stdout: same(stdout, site),
+        stderr: same(stderr, site),
+      });
+      results.push({
+        bin: strip(viaBin, cwd.bin),
+        full: strip(viaFull, cwd.full),
+        loadedFullCommandLine: loadsFullCommandLine(viaBin.loaded),
+        loadedChunk: viaBin.loaded.some((url) => url.endsWith("/dist/bundle/publish-directory.cjs")),
+      });
+    }
+    return { results, files: { bin: await files(cwd.bin), full: await files(cwd.full) } };
+  }
+
+  it.each([
+    { name: "first publish", steps: [publish("--key", "FILE:sa.pub")], code: 0, says: "created" },
+    {
+      name: "a republish that changes nothing",
+      steps: [publish("--key", "FILE:sa.pub"), publish("--key=FILE:sa.pub")],
+      code: 0,
+      says: "unchanged",
+    },
+    {
+      name: "a rotation: the old key kept for the retention",
+      steps: [publish("--key", "FILE:sa.pub"), publish("--key", "FILE:ec.pub")],
+      code: 0,
+      says: "kept until TIME",
+    },
+    {
+      name: "a rotation past a retention of none",
+      steps: [publish("--key", "FILE:sa.pub"), publish("--key", "FILE:ec.pub", "--retain", "0s")],
+      code: 0,
+      says: "removed (retention passed)",
+    },
+    {
+      name: "JSON, with the key from a secret and no empty-kid twin",
+      steps: [publish("--secret-file", "FILE:secret.json", "--json", "--no-empty-kid")],
+      code: 0,
+      says: '"issuer"',
+    },
+    { name: "a dry run", steps: [publish("--key", "FILE:sa.pub", "--dry-run")], code: 0, says: "Dry run" },
+    {
+      name: "an http issuer",
+      steps: [
+        ["publish", "--key", "FILE:sa.pub", "--issuer", "http://oidc.example.com", "--out-dir", "site"],
+      ],
+      code: 2,
+    },
+    {
+      name: "an issuer with a trailing slash",
+      steps: [["publish", "--key", "FILE:sa.pub", `--issuer=${issuer}/`, "--out-dir=site"]],
+      code: 2,
+    },
+    { name: "a missing key file", steps: [publish("--key", "FILE:missing.pub")], code: 2 },
+    {
+      name: "a retention that is no duration",
+      steps: [publish("--key", "FILE:sa.pub", "--retain", "soon")],
+      code: 2,
+    },
+  ])("$name", async ({ steps, code, says }) => {
+    const { results, files: written } = await runSteps(steps);
+    for (const result of results) {
+      expect(result.bin).toEqual(result.full);
+      expect(result.loadedFullCommandLine).toBe(false);
+      expect(result.loadedChunk).toBe(true);
+    }
+    const last = results.at(-1);
+    expect(last?.bin.code).toBe(code);
+    if (says !== undefined) expect(last?.bin.stdout).toContain(says);
+    else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(written.bin).toEqual(written.full);
+    if (code === 0 && !steps.at(-1)?.includes("--dry-run")) {
+      expect(Object.keys(written.bin)).toContain(join("site", "prod", "keys.json"));
+    }
+  });
+
+  it.each([
+    { args: ["publish", "--key", "FILE:sa.pub", "--out-dir", "site"], code: 2 },
+    { args: ["publish", "--issuer", issuer, "--out-dir", "site"], code: 2 },
+    { args: ["publish", "--key", "FILE:sa.pub", "--issuer", issuer], code: 2 },
+    { args: [...publish("--key", "FILE:sa.pub"), "--region", "us-east-1"], code: 0 },
+    { args: [...publish("--key", "FILE:sa.pub"), "--cloudfront"], code: 2 },
+    { args: [...publish("--key", "FILE:sa.pub"), "--out-dir", "other"], code: 2 },
+    { args: [...publish("--key", "FILE:sa.pub"), "--log-format", "json"], code: 0 },
+  ])("goes to the full command line: $args", async ({ args, code }) => {
+    const { results, files: written } = await runSteps([args]);
+    const [result] = results;
+    expect(result?.bin).toEqual(result?.full);
+    expect(result?.bin.code).toBe(code);
+    expect(result?.loadedFullCommandLine).toBe(true);
+    expect(written.bin).toEqual(written.full);
   });
 });
 

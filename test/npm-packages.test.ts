@@ -188,6 +188,24 @@ describe("the tarballs installed into an empty folder", () => {
     expect(JSON.parse(keys.stdout).keys[0]).toMatchObject({ kty: "RSA", alg: "RS256" });
   });
 
+  it("publishes into a directory through the chunk it ships beside the entry point", async () => {
+    const args = [
+      "publish",
+      "--key",
+      "sa.pub",
+      "--issuer",
+      "https://oidc.example.com/npm",
+      "--out-dir",
+      "site",
+    ];
+    const published = await cli([...args, "--json"]);
+    expect(published.stderr).toBe("");
+    expect(JSON.parse(published.stdout).documents.map((d: { action: string }) => d.action)).toEqual([
+      "create",
+      "create",
+    ]);
+  });
+
   it("loads the Kubernetes client it installed: keys --cluster-jwks", async () => {
     const keys = await cli(["keys", "--cluster-jwks", "--kubeconfig", "kubeconfig"]);
     expect(keys.stderr).toBe("");

@@ -72,6 +72,15 @@ describe("irsa-anywhere.cjs alone in an empty folder", () => {
     });
   });
 
+  it("publishes into a directory, the chunk npm's package loads beside it inside it", async () => {
+    const site = join(host, "site");
+    const args = ["publish", "--key", input("sa.pub"), "--issuer", "https://oidc.example.com/prod"];
+    const published = await cli([...args, "--out-dir", site, "--json"]);
+    expect(published.stderr).toBe("");
+    expect(JSON.parse(published.stdout).documents).toHaveLength(2);
+    expect(existsSync(join(site, "prod", "keys.json"))).toBe(true);
+  });
+
   it("reads the cluster's keys with the Kubernetes client inside it", async () => {
     const keys = await cli(["keys", "--cluster-jwks", "--kubeconfig", input("kubeconfig")]);
     expect(keys.stderr).toBe("");

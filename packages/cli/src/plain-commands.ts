@@ -1,11 +1,13 @@
 import type { DiscoveryArgs } from "./commands/discovery.js";
 import type { KeysArgs } from "./commands/keys.js";
 import { EMPTY_KID_OPTION } from "./empty-kid-option.js";
+import type { DirectoryPublishArgs } from "./publish-directory.js";
 
 /** A command the entry point runs without yargs, with the arguments yargs would have given it. */
 export type PlainCommand =
   | { command: "keys"; args: KeysArgs }
-  | { command: "discovery"; args: DiscoveryArgs };
+  | { command: "discovery"; args: DiscoveryArgs }
+  | { command: "publish"; args: DirectoryPublishArgs };
 
 /** What a plain form may hold: options with a value, repeatable or once, and boolean flags. */
 interface PlainForm {
@@ -18,12 +20,19 @@ const KEY_SOURCES = ["--key", "--secret-file"];
 const forms = {
   keys: { repeatable: KEY_SOURCES, once: ["--out"], flags: ["--empty-kid"] },
   discovery: { repeatable: KEY_SOURCES, once: ["--issuer", "--jwks-uri", "--out"], flags: [] },
+  publish: {
+    repeatable: KEY_SOURCES,
+    once: ["--issuer", "--out-dir", "--retain"],
+    flags: ["--empty-kid", "--dry-run", "--json"],
+  },
 } satisfies Record<PlainCommand["command"], PlainForm>;
 
 /**
  * Reads the everyday forms of `irsa-anywhere keys` (`--key FILE`, `--secret-file FILE`,
- * `--out FILE`, `--empty-kid`/`--no-empty-kid`) and `irsa-anywhere discovery` (`--issuer URL`,
- * the same key sources, `--jwks-uri URL`, `--out FILE`) without yargs. Loading and running yargs
+ * `--out FILE`, `--empty-kid`/`--no-empty-kid`), `irsa-anywhere discovery` (`--issuer URL`,
+ * the same key sources, `--jwks-uri URL`, `--out FILE`) and `irsa-anywhere publish --out-dir DIR`
+ * (`--issuer URL`, the same key sources, `--retain`, `--[no-]empty-kid`, `--[no-]dry-run`,
+ * `--[no-]json`) without yargs. Loading and running yargs
  * costs a cold start more than everything else these commands do (bench/cold-start.mjs), and
  * scripts and jobs run them over and over.
  *
@@ -34,7 +43,7 @@ const forms = {
  */
 export function parsePlainCommand(argv: readonly string[]): PlainCommand | undefined {
   const command = argv[0];
-  if (command !== "keys" && command !== "discovery") return undefined;
+  if (command !== "keys" && command !== "discovery" && command !== "publish") return undefined;
   const read = readForm(argv.slice(1), forms[command]);
   if (read === undefined) return undefined;
   const key = read.values.get("--key") ?? [];
@@ -55,6 +64,7 @@ export function parsePlainCommand(argv: readonly string[]): PlainCommand | undef
     };
   }
   const [issuer] = read.values.get("--issuer") ?? [];
+  if (command === "publish") return plainPublish(read, keySources, issuer);
   const [jwksUri] = read.values.get("--jwks-uri") ?? [];
   // Without --issuer, yargs says it is required.
   if (issuer === undefined) return undefined;
@@ -65,6 +75,41 @@ export function parsePlainCommand(argv: readonly string[]): PlainCommand | undef
       issuer,
       ...(jwksUri === undefined ? {} : { "jwks-uri": jwksUri }),
       ...(out === undefined ? {} : { out }),
+    },
+  };
+}
+
+/**
+ * `publish --out-dir DIR --issuer URL` with a key source, and every default yargs would give
+ * the options the directory path does not read.
+ */
+function plainPublish(
+  read: NonNullable<ReturnType<typeof readForm>>,
+  keySources: { key: string[]; "secret-file": string[]; namespace: string },
+  issuer: string | undefined,
+): PlainCommand | undefined {
+  const [outDir] = read.values.get("--out-dir") ?? [];
+  const [retain] = read.values.get("--retain") ?? [];
+  // Publishing to a bucket (AWS) and every missing piece are for yargs and the command to read.
+  if (outDir === undefined || issuer === undefined) return undefined;
+  if (keySources.key.length === 0 && keySources["secret-file"].length === 0) return undefined;
+  return {
+    command: "publish",
+    args: {
+      ...keySources,
+      issuer,
+      "out-dir": outDir,
+      ...(retain === undefined ? {} : { retain }),
+      "external-issuer": false,
+      "public-read-policy": false,
+      "public-read-scope": "auto",
+      cloudfront: false,
+      wait: true,
+      "oidc-provider": true,
+      "empty-kid": read.flags.get("--empty-kid") ?? EMPTY_KID_OPTION.default,
+      "dry-run": read.flags.get("--dry-run") ?? false,
+      json: read.flags.get("--json") ?? false,
+      "log-format": "text",
     },
   };
 }

@@ -214,12 +214,7 @@ export async function publishOptionsFromArgs(
   }
   const aws = await awsSettingsFromArgs(args);
   const { parseDuration } = await import("@irsa-anywhere/publisher");
-  const common = {
-    keys,
-    retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
-    emptyKidTwin: args["empty-kid"],
-    dryRun: args["dry-run"],
-  };
+  const common = keyHandlingFromArgs(args, keys, parseDuration);
   const outDir = args["out-dir"];
   if (outDir !== undefined) return { ...common, outDir, issuer: args.issuer as string };
   return {
@@ -237,6 +232,24 @@ export async function publishOptionsFromArgs(
     oidcProvider: args["oidc-provider"],
     clusterName: args.cluster,
     aws,
+  };
+}
+
+/**
+ * What every publish takes from the command line besides where it goes: the keys' retention, the
+ * empty-kid twin and --dry-run. The publisher's parseDuration comes from the caller, which loads
+ * the publisher its own way.
+ */
+export function keyHandlingFromArgs(
+  args: Pick<PublishTargetArgs, "retain" | "empty-kid" | "dry-run">,
+  keys: readonly PublicSigningKey[],
+  parseDuration: (text: string) => number,
+) {
+  return {
+    keys,
+    retainMs: args.retain === undefined ? undefined : parseDuration(args.retain),
+    emptyKidTwin: args["empty-kid"],
+    dryRun: args["dry-run"],
   };
 }
 

@@ -1,6 +1,7 @@
 // The CLI's entry point. What is quick runs straight away: the help pages and --version, kept
-// when the CLI was built, and the everyday forms of `keys` and `discovery`. Everything else, including every
-// mistake, goes to the full command line in main.ts, which loads yargs.
+// when the CLI was built, and the everyday forms of `keys`, `discovery` and `publish --out-dir`.
+// Everything else, including every mistake, goes to the full command line in main.ts, which loads
+// yargs.
 //
 // The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
 import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
@@ -21,6 +22,12 @@ if (answer !== undefined) {
   import("./commands/keys.js").then(({ runKeys }) => runKeys(plain.args)).catch(reportError);
 } else if (plain?.command === "discovery") {
   import("./commands/discovery.js").then(({ runDiscovery }) => runDiscovery(plain.args)).catch(reportError);
+} else if (plain?.command === "publish") {
+  // A chunk of its own (scripts/bundle-cli.mjs), loaded with require: import() would start the
+  // ES module loader, and the chunk reports its own failures.
+  const { publishIntoDirectory } =
+    require("./publish-directory.js") as typeof import("./publish-directory.js");
+  publishIntoDirectory(plain.args);
 } else {
   import("./main.js").catch(reportError);
 }

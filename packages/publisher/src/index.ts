@@ -33,6 +33,7 @@ export {
   type PublishOptions,
   type PublishResult,
   publish,
+  publishToDirectory,
   type TargetPublishOptions,
 } from "./publish.js";
 export {

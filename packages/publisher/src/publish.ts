@@ -183,23 +183,39 @@ export async function publish(input: PublishOptions): Promise<PublishResult> {
   if (given.length !== 1) {
     throw new PublishError("ERR_TARGET_MISSING", "say where to publish: one of bucket, outDir or target");
   }
-  if (options.outDir !== undefined || options.target !== undefined) {
-    if (options.issuer === undefined) {
-      throw new PublishError(
-        "ERR_TARGET_MISSING",
-        "publishing to a directory or a target needs the issuer URL that will serve it (issuer)",
-      );
-    }
-    const target = options.target ?? directoryTarget(options.outDir as string);
-    const documents = await publishDocuments({ issuer: options.issuer, target, ...documentOptions(options) });
-    return {
-      ...documents,
-      target: options.target
-        ? { kind: "custom", description: target.description }
-        : { kind: "directory", path: options.outDir as string },
-    };
-  }
+  if (options.outDir !== undefined || options.target !== undefined) return publishToTarget(options);
   return publishToBucket(options, options.bucket as string);
+}
+
+/**
+ * What {@link publish} does with `outDir`: a function of its own, so that a caller that publishes
+ * only into directories (the CLI's quick `publish --out-dir`) can bundle it without the code for
+ * S3, CloudFront and IAM.
+ *
+ * @example
+ * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
+ * const result = await publishToDirectory({ keys, outDir: "site", issuer: "https://oidc.example.com/prod" });
+ * console.log(result.documents.map((doc) => doc.action));
+ */
+export function publishToDirectory(options: DirectoryPublishOptions): Promise<PublishResult> {
+  return publishToTarget(options);
+}
+
+async function publishToTarget(options: PublishSettings): Promise<PublishResult> {
+  if (options.issuer === undefined) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      "publishing to a directory or a target needs the issuer URL that will serve it (issuer)",
+    );
+  }
+  const target = options.target ?? directoryTarget(options.outDir as string);
+  const documents = await publishDocuments({ issuer: options.issuer, target, ...documentOptions(options) });
+  return {
+    ...documents,
+    target: options.target
+      ? { kind: "custom", description: target.description }
+      : { kind: "directory", path: options.outDir as string },
+  };
 }
 
 async function publishToBucket(options: PublishSettings, bucket: string): Promise<PublishResult> {

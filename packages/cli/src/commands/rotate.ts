@@ -7,8 +7,8 @@ import { jsonOptions } from "../json-output.js";
 import { keySourceOptions, readKeys } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
+import { reportPublish } from "../publish-run.js";
 import { UsageError } from "../usage-error.js";
-import { reportPublish } from "./publish.js";
 
 export type RotatePhase = "status" | "prepare" | "confirm" | "prune" | "withdraw";
 

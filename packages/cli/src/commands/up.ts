@@ -11,11 +11,11 @@ import { exitCodeFor, failWith } from "../failure.js";
 import { keySourceOptions, readKeySourceArgs } from "../key-sources.js";
 import { type LogFormat, logEvent } from "../log.js";
 import { type PublishTargetArgs, publishOptionsFromArgs, publishTargetOptions } from "../publish-options.js";
+import { describeResult } from "../publish-run.js";
 import { repeated } from "../repeated-options.js";
 import { paint } from "../terminal.js";
 import { UsageError } from "../usage-error.js";
 import { describeDiagnosis, readCaFile } from "./doctor.js";
-import { describeResult } from "./publish.js";
 import { connectWebhookCluster, webhookPlanSummary, webhookPlanText } from "./webhook.js";
 
 export interface UpArgs extends PublishTargetArgs {
