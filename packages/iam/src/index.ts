@@ -7,6 +7,7 @@ export {
   watchAwsRequests,
 } from "./aws-client.js";
 export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";
+export { type CallerIdentityOptions, callerIdentity } from "./caller-identity.js";
 export {
   type AwsFailure,
   type AwsOperation,
