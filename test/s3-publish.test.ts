@@ -355,10 +355,11 @@ describe("publish to S3", () => {
     expect(after).toEqual(policy);
   });
 
-  it("touches no object that examples/iam/publisher-policy.json does not grant", async () => {
+  it("touches no object and calls no IAM action that examples/iam/publisher-policy.json does not grant", async () => {
     const example = JSON.parse(
       await readFile(new URL("../examples/iam/publisher-policy.json", import.meta.url), "utf8"),
     ) as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> };
+    const grantedActions = new Set(example.Statement.flatMap((statement) => [statement.Action].flat()));
     const granted = new Set(
       example.Statement.filter((statement) => [statement.Action].flat().includes("s3:PutObject")).flatMap(
         (statement) => [statement.Resource].flat(),
@@ -385,6 +386,13 @@ describe("publish to S3", () => {
     );
     expect(objects.size).toBeGreaterThanOrEqual(3);
     expect([...objects].filter((arn) => !granted.has(arn))).toEqual([]);
+    // STS's GetCallerIdentity (a first publish) needs no permission: no policy can deny it.
+    const calls = proxy.requests.flatMap((r) => {
+      const action = new URLSearchParams(r.body).get("Action");
+      return action && action !== "GetCallerIdentity" ? [`iam:${action}`] : [];
+    });
+    expect(calls).toContain("iam:CreateOpenIDConnectProvider");
+    expect(calls.filter((action) => !grantedActions.has(action))).toEqual([]);
   });
 
   it("refuses the public-read policy under Block Public Access, naming the setting, and writes nothing", async () => {

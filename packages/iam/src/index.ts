@@ -7,7 +7,6 @@ export {
   watchAwsRequests,
 } from "./aws-client.js";
 export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";
-export { type CallerIdentityOptions, callerIdentity } from "./caller-identity.js";
 export {
   type AwsFailure,
   type AwsOperation,
@@ -16,6 +15,7 @@ export {
   translateAwsError,
 } from "./aws-error.js";
 export { loadAwsSdk } from "./aws-sdk.js";
+export { type CallerIdentityOptions, callerIdentity } from "./caller-identity.js";
 export { IamError, type IamErrorCode } from "./errors.js";
 export {
   type ConditionClause,
