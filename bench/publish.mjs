@@ -62,19 +62,20 @@ const log = (line) => (options.json ? process.stderr : process.stdout).write(`${
 // Imported here rather than at the top, so that a missing build gets one clear line.
 let sdk;
 try {
-  const [iam, s3, publisher, keys, discovery] = await Promise.all([
+  const [iam, s3, sts, publisher, keys, discovery] = await Promise.all([
     import("@aws-sdk/client-iam"),
     import("@aws-sdk/client-s3"),
+    import("@aws-sdk/client-sts"),
     import("@irsa-anywhere/publisher"),
     import("@irsa-anywhere/keys"),
     import("@irsa-anywhere/discovery"),
   ]);
-  sdk = { iam, s3, publisher, keys, discovery };
+  sdk = { iam, s3, sts, publisher, keys, discovery };
 } catch (error) {
   process.stderr.write(`publish bench: ${error.message}; run pnpm run build first\n`);
   process.exit(2);
 }
-const { iam, s3, publisher, keys, discovery } = sdk;
+const { iam, s3, sts, publisher, keys, discovery } = sdk;
 const { runCli, generateTestKey, pem, startMoto, startRecordingProxy } = await importHarness(
   "publish bench",
   "cli",
@@ -83,7 +84,7 @@ const { runCli, generateTestKey, pem, startMoto, startRecordingProxy } = await i
   "recording-proxy",
 );
 
-/** The IAM action of a request: IAM sends every call as `POST /`, naming it only in the body. */
+/** The IAM or STS action of a request: both send every call as `POST /`, naming it only in the body. */
 const iamAction = (request) =>
   request.method === "POST" ? (new URLSearchParams(request.body).get("Action") ?? undefined) : undefined;
 
@@ -111,6 +112,7 @@ function processEnv() {
     AWS_ACCESS_KEY_ID: "testing",
     AWS_SECRET_ACCESS_KEY: "testing",
     AWS_ENDPOINT_URL_IAM: proxy.url,
+    AWS_ENDPOINT_URL_STS: proxy.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 }
@@ -171,7 +173,7 @@ async function naivePublishProcess() {
   return { jwks, openIdConfiguration };
 }
 
-async function ourPublish({ s3Client, iamClient }) {
+async function ourPublish({ s3Client, iamClient, stsClient }) {
   if (options.process) {
     const keyFile = join(workDir, "sa.pub");
     writeFileSync(keyFile, clusterPem);
@@ -194,7 +196,7 @@ async function ourPublish({ s3Client, iamClient }) {
     // Also where publish() makes its anonymous reads, so they pass through the proxy too.
     endpointUrl: proxy.url,
     publicReadPolicy: true,
-    clients: { s3: s3Client, iam: iamClient },
+    clients: { s3: s3Client, iam: iamClient, sts: stsClient },
   });
 }
 
@@ -240,7 +242,8 @@ function median(sorted) {
 function describeRequest(request) {
   const status = `-> ${request.status ?? "no answer"}`;
   const action = iamAction(request);
-  if (action !== undefined) return `${request.method} iam ${action} ${status}`;
+  if (action !== undefined)
+    return `${request.method} ${action === "GetCallerIdentity" ? "sts" : "iam"} ${action} ${status}`;
   // Paths are /BUCKET/KEY for objects and /BUCKET/?policy= for the bucket itself.
   const rest = request.path.slice(bucket.length + 2);
   const path = rest === "" || rest.startsWith("?") ? `(bucket)${rest}` : rest;
@@ -254,10 +257,11 @@ async function measure() {
   const context = {
     s3Client: new s3.S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials }),
     iamClient: new iam.IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials }),
+    stsClient: new sts.STSClient({ region, endpoint: proxy.url, credentials }),
     // Creates the bucket straight on moto, so that the set-up is never counted.
     setupS3: new s3.S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials }),
   };
-  clients.push(context.s3Client, context.iamClient, context.setupS3);
+  clients.push(context.s3Client, context.iamClient, context.stsClient, context.setupS3);
   const notes = [];
 
   // One warm-up round, not counted: the SDK's lazy modules, the JIT and the keep-alive

@@ -29,6 +29,7 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
 import { httpsGet } from "@irsa-anywhere/discovery";
 import { diagnose } from "@irsa-anywhere/doctor";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
@@ -51,6 +52,7 @@ let moto: MotoServer;
 let proxy: RecordingProxy;
 let s3: S3Client;
 let iam: IAMClient;
+let sts: STSClient;
 let cloudFront: CloudFrontClient;
 let acm: ACMClient;
 let edge: Edge;
@@ -181,6 +183,7 @@ beforeAll(async () => {
   proxy = await startRecordingProxy(moto.endpoint);
   s3 = new S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials });
   iam = new IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  sts = new STSClient({ region, endpoint: proxy.url, credentials });
   cloudFront = new CloudFrontClient({ region: "us-east-1", endpoint: proxy.url, credentials });
   acm = new ACMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
   edgeS3 = new S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials });
@@ -223,7 +226,7 @@ function options(extra: Partial<BucketPublishOptions> = {}): BucketPublishOption
     prefix: "prod",
     region,
     endpointUrl: proxy.url,
-    clients: { s3, iam, cloudFront, acm, httpsGet: edge.httpsGet },
+    clients: { s3, iam, sts, cloudFront, acm, httpsGet: edge.httpsGet },
     cloudFront: { pollIntervalMs: 10, waitTimeoutMs: 5_000 },
     ...extra,
   };

@@ -3,6 +3,7 @@
 
 import { IAMClient } from "@aws-sdk/client-iam";
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
 import { type PublicSigningKey, publicKeysFromPem } from "@irsa-anywhere/keys";
 import {
   type BucketPublishOptions,
@@ -26,6 +27,7 @@ let moto: MotoServer;
 let proxy: RecordingProxy;
 let s3: S3Client;
 let iam: IAMClient;
+let sts: STSClient;
 let now: Date;
 
 const a = generateTestKey({ type: "rsa", bits: 2048 });
@@ -39,6 +41,7 @@ beforeAll(async () => {
   proxy = await startRecordingProxy(moto.endpoint);
   s3 = new S3Client(s3TestClientConfig(proxy.url));
   iam = new IAMClient(awsTestClientConfig(proxy.url));
+  sts = new STSClient(awsTestClientConfig(proxy.url));
 });
 afterAll(async () => {
   await proxy?.close();
@@ -62,7 +65,7 @@ function options(
     region: "us-east-1",
     endpointUrl: proxy.url,
     publicReadPolicy: true,
-    clients: { s3, iam },
+    clients: { s3, iam, sts },
     now: () => now,
     ...extra,
   };

@@ -19,6 +19,7 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
 import { type PublicSigningKey, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
 import {
   BUCKET_POLICY_MAX_BYTES,
@@ -39,6 +40,7 @@ let moto: MotoServer;
 let proxy: RecordingProxy;
 let s3: S3Client;
 let iam: IAMClient;
+let sts: STSClient;
 
 const newKey = (): PublicSigningKey[] =>
   publicKeysFromPem(pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"), "sa.pub");
@@ -51,6 +53,7 @@ beforeAll(async () => {
   proxy = await startRecordingProxy(moto.endpoint);
   s3 = new S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials });
   iam = new IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials });
+  sts = new STSClient({ region, endpoint: proxy.url, credentials });
 });
 afterAll(async () => {
   await proxy?.close();
@@ -71,7 +74,7 @@ function options(extra: Partial<BucketPublishOptions> = {}): BucketPublishOption
     prefix: "clusters/prod",
     region,
     endpointUrl: proxy.url,
-    clients: { s3, iam },
+    clients: { s3, iam, sts },
     // STS must be able to read what is published, or publish fails: a public bucket policy.
     publicReadPolicy: true,
     ...extra,
@@ -188,6 +191,58 @@ describe("publish to S3", () => {
     expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
   });
 
+  const stateWrites = () =>
+    proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.includes("clusters/prod/.irsa-anywhere-state.json"),
+    );
+  const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
+
+  it("writes the state once on a first publish in an account with no provider: STS tells the account, beside the list", async () => {
+    // Held until STS has been asked too: the two are sent at once, not one after the other.
+    let stsAsked = () => {};
+    const asked = new Promise<void>((resolve) => {
+      stsAsked = resolve;
+    });
+    proxy.hold = async (request) => {
+      if (isAction("GetCallerIdentity")(request)) stsAsked();
+      if (isAction("ListOpenIDConnectProviders")(request)) await asked;
+      return undefined;
+    };
+    const result = await publish(options()).finally(() => {
+      proxy.hold = undefined;
+    });
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
+    expect(stateWrites()).toHaveLength(1);
+    const state = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
+    expect(proxy.requests.filter(isAction("GetCallerIdentity"))).toHaveLength(1);
+  });
+
+  it("writes the state again when IAM's ARN is not the one predicted: never a wrong ARN left in it", async () => {
+    // STS names an account other than the one IAM makes the provider in.
+    proxy.rewrite = (request, body) =>
+      isAction("GetCallerIdentity")(request)
+        ? body.replace(/<Account>\d+<\/Account>/, "<Account>444455556666</Account>")
+        : undefined;
+    const result = await publish(options()).finally(() => {
+      proxy.rewrite = undefined;
+    });
+    expect(result.oidcProvider?.arn).not.toContain("444455556666");
+    expect(stateWrites()).toHaveLength(2);
+    const state = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
+  });
+
+  it("publishes when STS refuses GetCallerIdentity, and records the ARN once the provider is made", async () => {
+    proxy.failNext(1, { status: 403, match: isAction("GetCallerIdentity") });
+    const result = await publish(options());
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
+    expect(proxy.requests.filter(isAction("GetCallerIdentity"))[0]?.status).toBe(403);
+    expect(stateWrites()).toHaveLength(2);
+    const state = JSON.parse(await objectText("clusters/prod/.irsa-anywhere-state.json"));
+    expect(state.oidcProviderArn).toBe(result.oidcProvider?.arn);
+  });
+
   it("lists the providers again when the one the state names is gone, and records the new one", async () => {
     const first = await publish(options());
     const arn = first.oidcProvider?.arn ?? "";
@@ -300,10 +355,11 @@ describe("publish to S3", () => {
     expect(after).toEqual(policy);
   });
 
-  it("touches no object that examples/iam/publisher-policy.json does not grant", async () => {
+  it("touches no object and calls no IAM action that examples/iam/publisher-policy.json does not grant", async () => {
     const example = JSON.parse(
       await readFile(new URL("../examples/iam/publisher-policy.json", import.meta.url), "utf8"),
     ) as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> };
+    const grantedActions = new Set(example.Statement.flatMap((statement) => [statement.Action].flat()));
     const granted = new Set(
       example.Statement.filter((statement) => [statement.Action].flat().includes("s3:PutObject")).flatMap(
         (statement) => [statement.Resource].flat(),
@@ -330,6 +386,13 @@ describe("publish to S3", () => {
     );
     expect(objects.size).toBeGreaterThanOrEqual(3);
     expect([...objects].filter((arn) => !granted.has(arn))).toEqual([]);
+    // STS's GetCallerIdentity (a first publish) needs no permission: no policy can deny it.
+    const calls = proxy.requests.flatMap((r) => {
+      const action = new URLSearchParams(r.body).get("Action");
+      return action && action !== "GetCallerIdentity" ? [`iam:${action}`] : [];
+    });
+    expect(calls).toContain("iam:CreateOpenIDConnectProvider");
+    expect(calls.filter((action) => !grantedActions.has(action))).toEqual([]);
   });
 
   it("refuses the public-read policy under Block Public Access, naming the setting, and writes nothing", async () => {

@@ -15,6 +15,7 @@ export {
   translateAwsError,
 } from "./aws-error.js";
 export { loadAwsSdk } from "./aws-sdk.js";
+export { type CallerIdentityOptions, callerIdentity } from "./caller-identity.js";
 export { IamError, type IamErrorCode } from "./errors.js";
 export {
   type ConditionClause,

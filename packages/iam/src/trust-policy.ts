@@ -5,8 +5,7 @@ import { oidcProviderArn } from "./arn.js";
 import { audienceProblem, DEFAULT_AUDIENCE } from "./audience.js";
 import type { AwsClientSettings } from "./aws-client.js";
 import { makeStsClient } from "./aws-clients.js";
-import { awsError } from "./aws-error.js";
-import { loadAwsSdk } from "./aws-sdk.js";
+import { callerIdentity } from "./caller-identity.js";
 import { IamError } from "./errors.js";
 import { partitionOf } from "./partition.js";
 import {
@@ -152,7 +151,11 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
   issuerHostPath(options.issuer);
   let { accountId, partition } = options;
   if (accountId === undefined) {
-    const identity = await callerIdentity(options);
+    const identity = await callerIdentity({
+      region: options.region,
+      awsSettings: options.awsSettings,
+      client: options.clients?.sts,
+    });
     accountId = identity.accountId;
     partition ??= identity.partition;
   }
@@ -171,24 +174,4 @@ export async function trustPolicy(options: TrustPolicyOptions): Promise<TrustPol
     accountId,
     partition,
   });
-}
-
-async function callerIdentity(
-  options: TrustPolicyOptions,
-): Promise<{ accountId: string; partition: string }> {
-  const sts = loadAwsSdk<typeof import("@aws-sdk/client-sts")>(import.meta.url, "@aws-sdk/client-sts");
-  const client = options.clients?.sts ?? (await makeStsClient(options.region, options.awsSettings)).client;
-  try {
-    const answer = await client.send(new sts.GetCallerIdentityCommand({}));
-    const partition = answer.Arn?.split(":")[1];
-    if (!answer.Account) throw new Error("GetCallerIdentity returned no account");
-    return {
-      accountId: answer.Account,
-      partition: partition || (options.region ? partitionOf(options.region).name : "aws"),
-    };
-  } catch (error) {
-    throw awsError(error, ["sts:GetCallerIdentity"]);
-  } finally {
-    if (!options.clients?.sts) client.destroy();
-  }
 }

@@ -2,12 +2,14 @@ import type { ACMClient } from "@aws-sdk/client-acm";
 import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   audienceProblem,
   awsClientConfig,
+  callerIdentity,
   DEFAULT_AUDIENCE,
   ensureOidcProvider,
   loadAwsSdk,
@@ -89,6 +91,8 @@ interface BucketSettings {
     | {
         s3?: S3Client;
         iam?: IAMClient;
+        /** Asked for the account when nothing read so far names it (a first publish). */
+        sts?: STSClient;
         cloudFront?: CloudFrontClient;
         acm?: ACMClient;
         httpsGet?: typeof httpsGet;
@@ -303,6 +307,18 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     lookup: await lookUpOidcProvider(iam.client, issuerHostPath(issuer), knownArn),
   }));
   provider?.catch(() => undefined);
+  // Beside the list, when the state names no provider: the account, should the list name none
+  // (no provider in it yet), so that the first state write can record the provider's ARN.
+  // Neither a refusal nor a failure stops the publish: the ARN is then recorded once it is made.
+  const recordsArn = provider !== undefined && !(cloudFront && !cloudFront.deployed);
+  const caller =
+    iamReady && recordsArn && knownArn === undefined && !dryRun
+      ? iamReady
+          // Once the list is on its way: loading the STS module is synchronous (see loadAwsSdk).
+          .then(() => new Promise((resolve) => setImmediate(resolve)))
+          .then(() => callerIdentity({ region, awsSettings: options.aws, client: options.clients?.sts }))
+          .catch(() => undefined)
+      : undefined;
   const alreadyPublic =
     target.publiclyReadable(paths.jwks) === true && target.publiclyReadable(paths.discovery) === true;
   // Round trip 2, when the documents were not both read anonymously: what they are, and the
@@ -341,9 +357,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     // Known by the state write (the lookup started with the first reads): recorded in it, so
     // that a first publish need not write the state again once the provider is made.
     oidcProviderArn:
-      provider && !(cloudFront && !cloudFront.deployed)
+      provider && recordsArn
         ? provider
-            .then(({ lookup }) => expectedProviderArn(lookup, issuerHostPath(issuer)))
+            .then(({ lookup }) => expectedProviderArn(lookup, issuerHostPath(issuer), caller))
             .catch(() => undefined)
         : undefined,
     // No provider names the issuer: nothing trusts it yet, so a first publish may write both
@@ -442,14 +458,22 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
 
 /**
  * The ARN IAM gives (or gave) the issuer's provider: the one found, or one in the account of
- * another provider the list returned; undefined when the lookup does not say the account.
- * A hint, like every ARN in the state: a wrong one sends a later run back to the list.
+ * another provider the list returned, else in the caller's account (`caller`, when asked);
+ * undefined when neither says the account. A hint, like every ARN in the state: a wrong one
+ * sends a later run back to the list, and a publish that makes the provider records IAM's
+ * answer when it differs.
  */
-function expectedProviderArn(lookup: ProviderLookup, hostPath: string): string | undefined {
+async function expectedProviderArn(
+  lookup: ProviderLookup,
+  hostPath: string,
+  caller: Promise<{ accountId: string; partition: string } | undefined> | undefined,
+): Promise<string | undefined> {
   if (lookup.kind === "found") return lookup.arn;
   if (lookup.kind !== "missing") return undefined;
   const [, partition, , , accountId] = lookup.otherArns[0]?.split(":") ?? [];
-  return partition && accountId ? oidcProviderArn(partition, accountId, hostPath) : undefined;
+  if (partition && accountId) return oidcProviderArn(partition, accountId, hostPath);
+  const identity = await caller;
+  return identity && oidcProviderArn(identity.partition, identity.accountId, hostPath);
 }
 
 /**
