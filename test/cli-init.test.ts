@@ -523,6 +523,19 @@ describe("irsa-anywhere init refuses bad input", () => {
       /^irsa-anywhere: --prefix "\.\.\/prod" is not a path of the issuer/,
     ],
     ["a bucket URL for a name", ["--bucket", "s3://prod-oidc"], /is not an S3 bucket name/],
+    // Names an old us-east-1 bucket may carry, but no new one: S3 refuses them, and an issuer host
+    // with capitals or an underscore could never match S3's TLS certificate.
+    [
+      "a new bucket with capitals",
+      ["--bucket", "Prod_OIDC"],
+      /"Prod_OIDC" cannot be a new S3 bucket's name: /,
+    ],
+    ["a new bucket name too short", ["--bucket", "ab"], /"ab" cannot be a new S3 bucket's name: /],
+    [
+      "a new bucket named like an IP address",
+      ["--bucket", "192.168.5.4"],
+      /cannot be a new S3 bucket's name/,
+    ],
     ["both files", ["--cluster-spec", "prod.yaml", "--kubeadm-config", "kubeadm.yaml"], /mutually exclusive/],
   ])("%s: one line, exit 2, no bucket, no file changed", async (_name, extra, message) => {
     await writeFile(join(work, "prod.yaml"), clusterSpec);

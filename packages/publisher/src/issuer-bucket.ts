@@ -1,7 +1,7 @@
 import type { PublicAccessBlockConfiguration, S3Client } from "@aws-sdk/client-s3";
 import { partitionOf } from "@irsa-anywhere/iam";
 import { PublishError } from "./errors.js";
-import type { S3Module } from "./lib/s3-client.js";
+import { type S3Module, validateNewBucketName } from "./lib/s3-client.js";
 import { type S3Operation, translateS3Error } from "./s3-error.js";
 
 /**
@@ -63,7 +63,8 @@ export interface IssuerBucketOutcome {
  * `BlockPublicPolicy` and `RestrictPublicBuckets` turned off) and never tightened, since other
  * things may read it. A second call with the same mode makes reads only.
  *
- * @throws {PublishError} `ERR_BUCKET_WRONG_REGION` (the bucket exists elsewhere) or
+ * @throws {PublishError} `ERR_TARGET_MISSING` (a missing bucket whose name S3 would refuse to
+ * create), `ERR_BUCKET_WRONG_REGION` (the bucket exists elsewhere) or
  * `ERR_BUCKET_TAKEN` (another account owns the name, or this identity may not read it); in
  * both cases nothing was changed.
  */
@@ -80,6 +81,7 @@ export async function ensureIssuerBucket(options: {
   const wanted = BLOCK_PUBLIC_ACCESS[mode];
   const existing = await bucketRegion(options);
   if (existing === undefined) {
+    validateNewBucketName(bucket);
     if (!dryRun) {
       try {
         await client.send(

@@ -77,3 +77,28 @@ export function validateBucketName(bucket: string): void {
     );
   }
 }
+
+/**
+ * The rules S3 applies to a bucket created today (general purpose buckets): 3 to 63 lower-case
+ * letters, digits, dots and hyphens, a letter or digit at each end, no two dots in a row, not an
+ * IP address, and none of the prefixes and suffixes S3 keeps for itself. {@link validateBucketName}
+ * is looser on purpose, for buckets that already exist; this one is for a bucket about to be made,
+ * so that a name S3 would refuse, or one whose virtual-hosted issuer host could never serve TLS
+ * (capitals, underscores), is refused before any write.
+ *
+ * @throws {PublishError} `ERR_TARGET_MISSING`.
+ */
+export function validateNewBucketName(bucket: string): void {
+  const reserved = /^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|\.mrap)$/;
+  if (
+    !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) ||
+    bucket.includes("..") ||
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(bucket) ||
+    reserved.test(bucket)
+  ) {
+    throw new PublishError(
+      "ERR_TARGET_MISSING",
+      `${quoteInput(bucket)} cannot be a new S3 bucket's name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit; choose another --bucket, e.g. my-oidc-bucket`,
+    );
+  }
+}
