@@ -5,8 +5,8 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import {
   type AwsClientSettings,
   audienceProblem,
-  awsClientConfig,
   loadAwsSdk,
+  makeAwsClient,
   makeIamClient,
   makeStsClient,
   parseServiceAccount,
@@ -15,7 +15,6 @@ import {
   requireRoleArn,
   resolvedRegion,
   type ServiceAccountRef,
-  watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { connectKube, type KubeconfigOptions } from "@irsa-anywhere/kube";
@@ -174,14 +173,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
         import.meta.url,
         "@aws-sdk/client-cloudfront",
       );
-      const made = watchAwsRequests(
-        new cf.CloudFrontClient({
-          region: "us-east-1",
-          maxAttempts: 3,
-          ...awsClientConfig(options.awsSettings ?? {}),
-        }),
+      const made = makeAwsClient(
+        cf.CloudFrontClient,
         "CloudFront",
-        options.awsSettings ?? {},
+        { region: "us-east-1", maxAttempts: 3 },
+        options.awsSettings,
       );
       ownClients.push(made);
       return made;
@@ -194,10 +190,11 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     if (!made) {
       made = (async () => {
         const client = loadAwsSdk<typeof import("@aws-sdk/client-s3")>(import.meta.url, "@aws-sdk/client-s3");
-        const s3Client = watchAwsRequests(
-          new client.S3Client({ region, maxAttempts: 3, ...awsClientConfig(options.awsSettings ?? {}) }),
+        const s3Client = makeAwsClient(
+          client.S3Client,
           "S3",
-          options.awsSettings ?? {},
+          { region, maxAttempts: 3 },
+          options.awsSettings,
         );
         ownClients.push(s3Client);
         return s3Client;

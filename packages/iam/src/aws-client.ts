@@ -46,6 +46,26 @@ export function awsClientConfig(settings: AwsClientSettings) {
 }
 
 /**
+ * A client made the one way this project makes AWS clients: `options` (region, attempts, an
+ * endpoint of its own), the
+ * timeouts and profile of {@link awsClientConfig}, and every request watched by
+ * {@link watchAwsRequests}.
+ *
+ * @example
+ * const s3 = makeAwsClient(S3Client, "S3", { region: "us-west-2", maxAttempts: 5 }, { profile: "prod" });
+ */
+export function makeAwsClient<T extends MiddlewareClient>(
+  Client: new (config: Record<string, unknown>) => T,
+  service: string,
+  options: { region?: string | undefined; maxAttempts: number; endpoint?: string; forcePathStyle?: boolean },
+  settings: AwsClientSettings = {},
+): T {
+  const { region, ...rest } = options;
+  const config = { ...(region === undefined ? {} : { region }), ...rest, ...awsClientConfig(settings) };
+  return watchAwsRequests(new Client(config), service, settings);
+}
+
+/**
  * Records each request of `client` while it waits, and on its error, so that a timeout can name
  * the endpoint and the operation that did not answer.
  *

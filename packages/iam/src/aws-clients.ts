@@ -1,6 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { type AwsClientSettings, awsClientConfig, watchAwsRequests } from "./aws-client.js";
+import { type AwsClientSettings, makeAwsClient } from "./aws-client.js";
 import { loadAwsSdk } from "./aws-sdk.js";
 import { iamRegionOf, partitionOf } from "./partition.js";
 import { resolvedRegion } from "./region.js";
@@ -21,15 +21,7 @@ export async function makeStsClient(
 ): Promise<{ client: STSClient; region: string }> {
   const sts = loadAwsSdk<typeof import("@aws-sdk/client-sts")>(import.meta.url, "@aws-sdk/client-sts");
   const make = (chosen: string | undefined) =>
-    watchAwsRequests(
-      new sts.STSClient({
-        ...(chosen ? { region: chosen } : {}),
-        maxAttempts: 3,
-        ...awsClientConfig(settings),
-      }),
-      "STS",
-      settings,
-    );
+    makeAwsClient(sts.STSClient, "STS", { region: chosen || undefined, maxAttempts: 3 }, settings);
   let client = make(region);
   const resolved = await resolvedRegion(client);
   if (resolved !== undefined) return { client, region: resolved };
@@ -62,13 +54,5 @@ export async function partitionOfSdkRegion(
  */
 export async function makeIamClient(partition: string, settings: AwsClientSettings = {}): Promise<IAMClient> {
   const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
-  return watchAwsRequests(
-    new iam.IAMClient({
-      region: iamRegionOf(partition),
-      maxAttempts: 3,
-      ...awsClientConfig(settings),
-    }),
-    "IAM",
-    settings,
-  );
+  return makeAwsClient(iam.IAMClient, "IAM", { region: iamRegionOf(partition), maxAttempts: 3 }, settings);
 }

@@ -4,6 +4,7 @@ export {
   AWS_REQUEST_TIMEOUT_MS,
   type AwsClientSettings,
   awsClientConfig,
+  makeAwsClient,
   watchAwsRequests,
 } from "./aws-client.js";
 export { makeIamClient, makeStsClient, partitionOfSdkRegion } from "./aws-clients.js";

@@ -5,12 +5,11 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
-  awsClientConfig,
   loadAwsSdk,
+  makeAwsClient,
   matchesWildcard,
   partitionOf,
   translateAwsError,
-  watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import {
   CLOUDFRONT_CERTIFICATE_REGION,
@@ -133,14 +132,11 @@ export async function prepareDistribution(options: {
   );
   const client =
     options.clients?.cloudFront ??
-    watchAwsRequests(
-      new cf.CloudFrontClient({
-        region: CLOUDFRONT_CERTIFICATE_REGION,
-        maxAttempts: 5,
-        ...awsClientConfig(options.aws ?? {}),
-      }),
+    makeAwsClient(
+      cf.CloudFrontClient,
       "CloudFront",
-      options.aws ?? {},
+      { region: CLOUDFRONT_CERTIFICATE_REGION, maxAttempts: 5 },
+      options.aws,
     );
   if (settings.domain !== undefined && settings.certificateArn !== undefined) {
     const acm = loadAwsSdk<typeof import("@aws-sdk/client-acm")>(import.meta.url, "@aws-sdk/client-acm");
@@ -150,14 +146,11 @@ export async function prepareDistribution(options: {
       domain: settings.domain,
       client: async () =>
         options.clients?.acm ??
-        watchAwsRequests(
-          new acm.ACMClient({
-            region: CLOUDFRONT_CERTIFICATE_REGION,
-            maxAttempts: 5,
-            ...awsClientConfig(options.aws ?? {}),
-          }),
+        makeAwsClient(
+          acm.ACMClient,
           "ACM",
-          options.aws ?? {},
+          { region: CLOUDFRONT_CERTIFICATE_REGION, maxAttempts: 5 },
+          options.aws,
         ),
     });
   }

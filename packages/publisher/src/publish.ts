@@ -8,19 +8,18 @@ import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
   audienceProblem,
-  awsClientConfig,
   callerIdentity,
   DEFAULT_AUDIENCE,
   ensureOidcProvider,
   loadAwsSdk,
   lookUpOidcProvider,
   MAX_AUDIENCES,
+  makeAwsClient,
   type OidcProviderOutcome,
   oidcProviderArn,
   type ProviderLookup,
   partitionOf,
   validateRegion,
-  watchAwsRequests,
 } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import { PUBLIC_READ_SCOPES, type PublicReadScope, planPublicReadPolicy } from "./bucket-policy.js";
@@ -502,14 +501,11 @@ function makeIamClient(options: PublishSettings, region: string) {
   const iam = loadAwsSdk<typeof import("@aws-sdk/client-iam")>(import.meta.url, "@aws-sdk/client-iam");
   const client =
     options.clients?.iam ??
-    watchAwsRequests(
-      new iam.IAMClient({
-        region: partitionOf(region).iamRegion,
-        maxAttempts: 5,
-        ...awsClientConfig(options.aws ?? {}),
-      }),
+    makeAwsClient(
+      iam.IAMClient,
       "IAM",
-      options.aws ?? {},
+      { region: partitionOf(region).iamRegion, maxAttempts: 5 },
+      options.aws,
     );
   return { iam, client };
 }

@@ -1,12 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { quoteInput } from "@irsa-anywhere/errors";
-import {
-  type AwsClientSettings,
-  awsClientConfig,
-  loadAwsSdk,
-  resolvedRegion,
-  watchAwsRequests,
-} from "@irsa-anywhere/iam";
+import { type AwsClientSettings, loadAwsSdk, makeAwsClient, resolvedRegion } from "@irsa-anywhere/iam";
 import { PublishError } from "../errors.js";
 
 export type S3Module = typeof import("@aws-sdk/client-s3");
@@ -37,15 +31,15 @@ export async function s3ClientFor(
   const endpoint = settings.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client =
     settings.clients?.s3 ??
-    watchAwsRequests(
-      new s3.S3Client({
-        ...(settings.region ? { region: settings.region } : {}),
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        maxAttempts: 5,
-        ...awsClientConfig(settings.aws ?? {}),
-      }),
+    makeAwsClient(
+      s3.S3Client,
       "S3",
-      settings.aws ?? {},
+      {
+        region: settings.region || undefined,
+        maxAttempts: 5,
+        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      },
+      settings.aws,
     );
   return { s3, client, endpoint };
 }
