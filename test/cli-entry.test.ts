@@ -54,6 +54,32 @@ async function runBoth(template: readonly string[], input?: string) {
   };
 }
 
+/**
+ * Each step printed the same through the bin as through the full command line, without loading
+ * it but with its publish chunk; the last one exited `code`, saying `says` on stdout or, failing,
+ * one line on stderr.
+ */
+function expectQuickSteps(
+  results: readonly {
+    bin: CliResult;
+    full: CliResult;
+    loadedFullCommandLine: boolean;
+    loadedChunk: boolean;
+  }[],
+  code: number,
+  says: string | undefined,
+) {
+  for (const result of results) {
+    expect(result.bin).toEqual(result.full);
+    expect(result.loadedFullCommandLine).toBe(false);
+    expect(result.loadedChunk).toBe(true);
+  }
+  const last = results.at(-1);
+  expect(last?.bin.code).toBe(code);
+  if (says !== undefined) expect(last?.bin.stdout).toContain(says);
+  else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+}
+
 describe("keys: the everyday forms run without the full command line, with the same result", () => {
   it.each([
     { args: ["keys", "--key", "FILE:sa.pub"], code: 0 },
@@ -199,15 +225,7 @@ describe("publish --out-dir: the everyday forms run without the full command lin
     },
   ])("$name", async ({ steps, code, says }) => {
     const { results, files: written } = await runSteps(steps);
-    for (const result of results) {
-      expect(result.bin).toEqual(result.full);
-      expect(result.loadedFullCommandLine).toBe(false);
-      expect(result.loadedChunk).toBe(true);
-    }
-    const last = results.at(-1);
-    expect(last?.bin.code).toBe(code);
-    if (says !== undefined) expect(last?.bin.stdout).toContain(says);
-    else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expectQuickSteps(results, code, says);
     expect(written.bin).toEqual(written.full);
     if (code === 0 && !steps.at(-1)?.includes("--dry-run")) {
       expect(Object.keys(written.bin)).toContain(join("site", "prod", "keys.json"));
@@ -360,15 +378,7 @@ describe("publish --bucket: the everyday forms run without the full command line
     { name: "a retention that is no duration", steps: [publish("--retain", "soon")], code: 2 },
   ])("$name", async ({ steps, code, says }) => {
     const { results, objects } = await runSteps(steps);
-    for (const result of results) {
-      expect(result.bin).toEqual(result.full);
-      expect(result.loadedFullCommandLine).toBe(false);
-      expect(result.loadedChunk).toBe(true);
-    }
-    const last = results.at(-1);
-    expect(last?.bin.code).toBe(code);
-    if (says !== undefined) expect(last?.bin.stdout).toContain(says);
-    else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expectQuickSteps(results, code, says);
     expect(objects.bin).toEqual(objects.full);
   });
 
