@@ -250,6 +250,25 @@ function describeRequest(request) {
   return `${request.method} s3 ${decodeURIComponent(path)}${request.signed ? "" : " (anonymous)"} ${status}`;
 }
 
+/**
+ * How many requests of a run had to wait for each other: the longest chain of requests in which
+ * each arrived at the proxy after the one before it was answered. Requests sent at once count
+ * once, and neither the client's CPU nor moto's time adds to it, as they add to wall time.
+ */
+function dependentRounds(requests) {
+  const sorted = requests.toSorted((a, b) => a.receivedAt - b.receivedAt);
+  const chain = [];
+  for (const [i, request] of sorted.entries()) {
+    let before = 0;
+    for (let j = 0; j < i; j++) {
+      if ((sorted[j].answeredAt ?? Number.POSITIVE_INFINITY) <= request.receivedAt)
+        before = Math.max(before, chain[j]);
+    }
+    chain.push(before + 1);
+  }
+  return Math.max(0, ...chain);
+}
+
 const range = (values) => ({ min: Math.min(...values), max: Math.max(...values) });
 const showRange = ({ min, max }) => (min === max ? String(min) : `${min}-${max}`);
 
@@ -306,6 +325,7 @@ async function measure() {
       minMs: sorted[0],
       requests: range(runs.map((run) => run.requests.length)),
       writes: range(runs.map((run) => run.requests.filter(isWrite).length)),
+      dependentRounds: range(runs.map((run) => dependentRounds(run.requests))),
       // Which requests, from the first measured round; the counts above cover every round.
       firstRoundRequests: runs[0].requests.map(describeRequest),
     };
@@ -327,7 +347,15 @@ async function measure() {
 
 function table(results) {
   const rows = [
-    ["case", "median ms", "p90 ms", "requests", "writes", "ratio", ...(delayMs > 0 ? ["round trips"] : [])],
+    [
+      "case",
+      "median ms",
+      "p90 ms",
+      "requests",
+      "writes",
+      "ratio",
+      ...(delayMs > 0 ? ["round trips", "dependent rounds"] : []),
+    ],
     ...results.map((r) => [
       r.name,
       r.medianMs.toFixed(1),
@@ -335,7 +363,7 @@ function table(results) {
       showRange(r.requests),
       showRange(r.writes),
       r.ratio === null ? "" : `${r.ratio.toFixed(2)}x`,
-      ...(r.roundTrips === null ? [] : [r.roundTrips.toFixed(1)]),
+      ...(r.roundTrips === null ? [] : [r.roundTrips.toFixed(1), showRange(r.dependentRounds)]),
     ]),
   ];
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
@@ -359,7 +387,10 @@ try {
   log("");
   log("ratio = median of publish() / median of the naive script for the same case");
   log("writes = PUTs, and IAM POSTs other than List* and Get*");
-  if (delayMs > 0) log(`round trips = median / ${delayMs} ms: requests made at once count once`);
+  if (delayMs > 0) {
+    log(`round trips = median / ${delayMs} ms: requests made at once count once`);
+    log("dependent rounds = the longest chain of requests each sent after the one before was answered");
+  }
   for (const result of results) {
     log("");
     log(`${result.name}, requests in the first round:`);

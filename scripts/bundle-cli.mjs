@@ -18,6 +18,8 @@
 //   requires only for that command, so that `keys` never parses it. It repeats the few packages
 //   the entry point holds too (errors, keys); a second file sharing them would cost every run of
 //   `keys` a module load.
+// - dist/bundle/publish-bucket.cjs, `publish --bucket` for the entry point (src/publish-bucket.ts):
+//   the same for a bucket, with the code for S3, CloudFront and IAM, the AWS SDK required by name.
 //
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
@@ -108,12 +110,12 @@ await build({
 
 const answers = JSON.stringify(await buildTimeAnswers());
 
-/** The entry point's require of src/publish-directory.ts, pointed at its chunk. */
-const publishDirectoryChunk = {
-  name: "publish-directory-chunk",
+/** The entry point's requires of src/publish-directory.ts and src/publish-bucket.ts, pointed at their chunks. */
+const publishChunks = {
+  name: "publish-chunks",
   setup(build) {
-    build.onResolve({ filter: /^\.\/publish-directory\.js$/ }, () => ({
-      path: "./publish-directory.cjs",
+    build.onResolve({ filter: /^\.\/publish-(directory|bucket)\.js$/ }, ({ path }) => ({
+      path: path.replace(/\.js$/, ".cjs"),
       external: true,
     }));
   },
@@ -126,17 +128,19 @@ await build({
   format: "cjs",
   external: [...common.external, "./main.js"],
   define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
-  plugins: [publishDirectoryChunk],
+  plugins: [publishChunks],
 });
 
-await build({
-  ...common,
-  entryPoints: ["packages/cli/dist/publish-directory.js"],
-  outfile: "packages/cli/dist/bundle/publish-directory.cjs",
-  format: "cjs",
-  // The AWS SDK stays external, required by name: this path never loads it.
-  plugins: [requireInCommonJs],
-});
+for (const chunk of ["publish-directory", "publish-bucket"]) {
+  await build({
+    ...common,
+    entryPoints: [`packages/cli/dist/${chunk}.js`],
+    outfile: `packages/cli/dist/bundle/${chunk}.cjs`,
+    format: "cjs",
+    // The AWS SDK stays external, required by name (publish-directory never loads it).
+    plugins: [requireInCommonJs],
+  });
+}
 
 await build({
   ...common,

@@ -9,10 +9,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, cliPath, fullCommandLinePath, runCli } from "./support/cli.js";
 import { pem, type TestKeyPair, writeKeyFiles } from "./support/keys.js";
 import { runCliWatchingModules } from "./support/loaded-modules.js";
+import { awsTestEnv, type MotoServer, s3TestClientConfig, startMoto } from "./support/moto.js";
 
 let dir: string;
 const file = (name: string) => join(dir, name);
@@ -50,6 +52,32 @@ async function runBoth(template: readonly string[], input?: string) {
     full: { ...strip(viaFull), written: await written("full.out") },
     loadedFullCommandLine: loadsFullCommandLine(viaBin.loaded),
   };
+}
+
+/**
+ * Each step printed the same through the bin as through the full command line, without loading
+ * it but with its publish chunk; the last one exited `code`, saying `says` on stdout or, failing,
+ * one line on stderr.
+ */
+function expectQuickSteps(
+  results: readonly {
+    bin: CliResult;
+    full: CliResult;
+    loadedFullCommandLine: boolean;
+    loadedChunk: boolean;
+  }[],
+  code: number,
+  says: string | undefined,
+) {
+  for (const result of results) {
+    expect(result.bin).toEqual(result.full);
+    expect(result.loadedFullCommandLine).toBe(false);
+    expect(result.loadedChunk).toBe(true);
+  }
+  const last = results.at(-1);
+  expect(last?.bin.code).toBe(code);
+  if (says !== undefined) expect(last?.bin.stdout).toContain(says);
+  else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
 }
 
 describe("keys: the everyday forms run without the full command line, with the same result", () => {
@@ -197,15 +225,7 @@ describe("publish --out-dir: the everyday forms run without the full command lin
     },
   ])("$name", async ({ steps, code, says }) => {
     const { results, files: written } = await runSteps(steps);
-    for (const result of results) {
-      expect(result.bin).toEqual(result.full);
-      expect(result.loadedFullCommandLine).toBe(false);
-      expect(result.loadedChunk).toBe(true);
-    }
-    const last = results.at(-1);
-    expect(last?.bin.code).toBe(code);
-    if (says !== undefined) expect(last?.bin.stdout).toContain(says);
-    else expect(last?.bin.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expectQuickSteps(results, code, says);
     expect(written.bin).toEqual(written.full);
     if (code === 0 && !steps.at(-1)?.includes("--dry-run")) {
       expect(Object.keys(written.bin)).toContain(join("site", "prod", "keys.json"));
@@ -227,6 +247,158 @@ describe("publish --out-dir: the everyday forms run without the full command lin
     expect(result?.bin.code).toBe(code);
     expect(result?.loadedFullCommandLine).toBe(true);
     expect(written.bin).toEqual(written.full);
+  });
+});
+
+describe("publish --bucket: the everyday forms run without the full command line, with the same result", () => {
+  // Each path publishes into a bucket of its own in one moto; what differs between them is only
+  // the bucket's name in what they print (its issuer, its objects, its provider).
+  let moto: MotoServer;
+  let s3: S3Client;
+  let round = 0;
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client(s3TestClientConfig(moto.endpoint));
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  /** Runs each step through the bin and through the full command line, each path into its own bucket. */
+  async function runSteps(steps: readonly (readonly string[])[]) {
+    round++;
+    const buckets = { bin: `entry-bin-${round}`, full: `entry-full-${round}` };
+    for (const bucket of Object.values(buckets)) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const env = { ...awsTestEnv(moto.endpoint), HOME: dir };
+    const same = (text: string, bucket: string) =>
+      text
+        .replaceAll(bucket, "BUCKET")
+        .replace(/[0-9a-f]{12}\b/g, "SID")
+        .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "TIME");
+    const results = [];
+    for (const step of steps) {
+      const args = (bucket: string) =>
+        step.map((word) =>
+          word
+            .replace(/^(--[a-z-]+=)?FILE:(.+)$/, (_, flag = "", name) => `${flag}${file(name)}`)
+            .replace("BUCKET", bucket),
+        );
+      const viaBin = await runCliWatchingModules(args(buckets.bin), { env, isolated: true, cwd: dir });
+      const viaFull = await runCli(args(buckets.full), {
+        env,
+        isolated: true,
+        cwd: dir,
+        entry: fullCommandLinePath,
+      });
+      const strip = ({ code, stdout, stderr }: CliResult, bucket: string) => ({
+        code,
+        stdout: same(stdout, bucket),
+        stderr: same(stderr, bucket),
+      });
+      results.push({
+        bin: strip(viaBin, buckets.bin),
+        full: strip(viaFull, buckets.full),
+        loadedFullCommandLine: loadsFullCommandLine(viaBin.loaded),
+        loadedChunk: viaBin.loaded.some((url) => url.endsWith("/dist/bundle/publish-bucket.cjs")),
+      });
+    }
+    const objects = async (bucket: string) => {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (listed.Contents ?? []).map((object) => object.Key).sort();
+    };
+    return { results, objects: { bin: await objects(buckets.bin), full: await objects(buckets.full) } };
+  }
+
+  const publish = (...more: string[]) => ["publish", "--key", "FILE:sa.pub", "--bucket", "BUCKET", ...more];
+  it.each([
+    {
+      name: "a first publish, public, as JSON",
+      steps: [publish("--prefix", "prod", "--public-read-policy", "--json")],
+      code: 0,
+      says: '"oidcProvider"',
+    },
+    {
+      name: "a republish that changes nothing",
+      steps: [
+        publish("--prefix", "prod", "--public-read-policy"),
+        publish("--prefix=prod", "--public-read-policy"),
+      ],
+      code: 0,
+      says: "unchanged",
+    },
+    {
+      name: "audiences, a region and no empty-kid twin",
+      steps: [
+        publish(
+          "--public-read-policy",
+          "--audience",
+          "sts.amazonaws.com",
+          "--audience=vault",
+          "--region",
+          "us-east-1",
+          "--no-empty-kid",
+        ),
+      ],
+      code: 0,
+      says: "created",
+    },
+    {
+      name: "a rotation past a retention of none, from a secret",
+      steps: [
+        ["publish", "--secret-file", "FILE:secret.json", "--bucket", "BUCKET", "--public-read-policy"],
+        ["publish", "--key", "FILE:ec.pub", "--bucket", "BUCKET", "--public-read-policy", "--retain", "0s"],
+      ],
+      code: 0,
+      says: "removed (retention passed)",
+    },
+    { name: "a dry run", steps: [publish("--public-read-policy", "--dry-run")], code: 0, says: "Dry run" },
+    {
+      name: "no provider, documents private: the read-back says what to do",
+      steps: [publish("--no-oidc-provider")],
+      code: 1,
+    },
+    {
+      name: "a missing key file",
+      steps: [["publish", "--key", "FILE:missing.pub", "--bucket", "BUCKET"]],
+      code: 2,
+    },
+    {
+      name: "a bucket that does not exist",
+      steps: [publish().map((w) => w.replace("BUCKET", "BUCKET-none"))],
+      code: 2,
+    },
+    { name: "a region that is none", steps: [publish("--region", "moon-1")], code: 2 },
+    {
+      name: "an issuer on another bucket's host",
+      steps: [publish("--issuer", "https://other.s3.us-east-1.amazonaws.com")],
+      code: 2,
+    },
+    { name: "an empty profile", steps: [publish("--profile", " ")], code: 2 },
+    { name: "a retention that is no duration", steps: [publish("--retain", "soon")], code: 2 },
+  ])("$name", async ({ steps, code, says }) => {
+    const { results, objects } = await runSteps(steps);
+    expectQuickSteps(results, code, says);
+    expect(objects.bin).toEqual(objects.full);
+  });
+
+  it.each([
+    { args: publish("--public-read-policy", "--public-read-scope", "exact"), code: 0 },
+    { args: publish("--public-read-policy", "--log-format", "json"), code: 0 },
+    { args: publish("--public-read-policy", "--timeout", "2m"), code: 0 },
+    { args: publish("--cloudfront", "--domain", "oidc.example.com"), code: 2 },
+    { args: publish("--out-dir", "site", "--issuer", "https://oidc.example.com"), code: 2 },
+    { args: publish("--prefix", "a", "--prefix", "b"), code: 2 },
+    { args: publish("--public-read-policy=yes"), code: 2 },
+    { args: publish("--region"), code: 2 },
+    { args: ["publish", "--bucket", "BUCKET"], code: 2 },
+  ])("goes to the full command line: $args", async ({ args, code }) => {
+    const { results, objects } = await runSteps([args]);
+    const [result] = results;
+    expect(result?.bin).toEqual(result?.full);
+    expect(result?.bin.code).toBe(code);
+    expect(result?.loadedFullCommandLine).toBe(true);
+    expect(objects.bin).toEqual(objects.full);
   });
 });
 

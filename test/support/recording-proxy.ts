@@ -1,6 +1,7 @@
 // An HTTP proxy for tests that sits between an AWS SDK client and moto: it records every request,
 // so that a test can assert on what a client sent ("a republish made no PUT"), and it can delay,
 // fail or cut requests, so that a test can see what a client does when the network misbehaves.
+
 import {
   Agent,
   createServer,
@@ -9,6 +10,7 @@ import {
   request,
   type ServerResponse,
 } from "node:http";
+import { performance } from "node:perf_hooks";
 
 /** One request as the proxy received it. */
 export interface RecordedRequest {
@@ -30,6 +32,9 @@ export interface RecordedRequest {
   status: number | undefined;
   /** Set when the proxy answered or cut the request itself (see `failNext`, `resetNext`, `denyAnonymous`). */
   fault: "fail" | "reset" | "deny" | undefined;
+  /** When the request arrived and when its answer was sent (`performance.now()`), for the benches' round trips. */
+  readonly receivedAt: number;
+  answeredAt: number | undefined;
 }
 
 export interface FailOptions {
@@ -135,8 +140,13 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
       body: "",
       status: undefined,
       fault: undefined,
+      receivedAt: performance.now(),
+      answeredAt: undefined,
     };
     requests.push(recorded);
+    response.once("close", () => {
+      recorded.answeredAt = performance.now();
+    });
     // The whole body is read before a fault is chosen, so that `match` can see it: IAM and STS
     // name their action only in the body. Requests here are small documents and API calls.
     const chunks: Buffer[] = [];

@@ -8,6 +8,16 @@ export interface AwsArgs {
   timeoutMs?: number | undefined;
 }
 
+/**
+ * On Node 20 the AWS SDK prints nine lines on every run saying that its 2027 releases will need
+ * Node 22: news for whoever upgrades this tool's dependencies, not for each run of a user's job.
+ * Called before the SDK loads by whatever runs a command (the full command line, the entry point's
+ * `publish --bucket`); a user who sets the variable keeps their setting.
+ */
+export function quietSdkNodeNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
 /** --profile, for every command that talks to AWS. */
 export const PROFILE_OPTION = {
   type: "string",

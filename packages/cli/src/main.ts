@@ -3,6 +3,7 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { refuseBooleanWords, refuseRepeatedOptions } from "./argument-checks.js";
+import { quietSdkNodeNotice } from "./aws-options.js";
 import { EXIT_CODES_EPILOGUE } from "./command-help.js";
 import type { GlobalArgs } from "./command-module.js";
 import { discoveryCommand } from "./commands/discovery.js";
@@ -22,9 +23,7 @@ import { reportError, reportFailuresAsJson } from "./failure.js";
 import { LOG_FORMAT_OPTION } from "./log.js";
 import { rememberCommands, usageFailure } from "./usage-failure.js";
 
-// On Node 20 the AWS SDK prints nine lines on every run saying that its 2027 releases will need
-// Node 22: news for whoever upgrades this tool's dependencies, not for each run of a user's job.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+quietSdkNodeNotice();
 
 /** Set by the bundler (scripts/bundle-cli.mjs) from packages/cli/package.json. */
 declare const IRSA_ANYWHERE_VERSION: string;

@@ -1,5 +1,6 @@
 // The CLI's entry point. What is quick runs straight away: the help pages and --version, kept
-// when the CLI was built, and the everyday forms of `keys`, `discovery` and `publish --out-dir`.
+// when the CLI was built, and the everyday forms of `keys`, `discovery` and `publish` (to a
+// directory or a bucket).
 // Everything else, including every mistake, goes to the full command line in main.ts, which loads
 // yargs.
 //
@@ -28,6 +29,10 @@ if (answer !== undefined) {
   const { publishIntoDirectory } =
     require("./publish-directory.js") as typeof import("./publish-directory.js");
   publishIntoDirectory(plain.args);
+} else if (plain?.command === "publish-bucket") {
+  // Its own chunk too: a directory's publish never parses the code for S3, CloudFront and IAM.
+  const { publishIntoBucket } = require("./publish-bucket.js") as typeof import("./publish-bucket.js");
+  publishIntoBucket(plain.args);
 } else {
   import("./main.js").catch(reportError);
 }
