@@ -240,17 +240,19 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const region = await resolveRegion(client, options.region);
   const audiences = options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE];
   const request = { ...options, bucket, region };
-  // Where something else serves the issuer, a republish that changes nothing proves it with
-  // reads alone, in two round trips; anything else comes back undefined, for the full path below.
-  if (
+  // Where something else serves the issuer (so nothing reads the bucket anonymously), a republish
+  // that changes nothing proves it with reads alone, in two round trips; anything else comes back
+  // undefined, for the full path below, which reads the state no second time.
+  const signedOnly =
     options.cloudFront !== undefined ||
     (options.externalIssuer && options.issuer !== undefined && s3IssuerUrl(options.issuer) === undefined)
-  ) {
+      ? s3Target({ s3, client, bucket, region })
+      : undefined;
+  if (signedOnly) {
     const unchanged = await republishUnchanged({
       ...options,
       request,
-      s3,
-      client,
+      target: signedOnly,
       dryRun,
       oidcProvider:
         (options.oidcProvider ?? true)
@@ -297,14 +299,17 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     : endpoint
       ? `${endpoint.replace(/\/+$/, "")}/${bucket}`
       : s3BaseUrl(issuer, bucket);
-  const target = s3Target({
-    s3,
-    client,
-    bucket,
-    region,
-    publicBaseUrl,
-    anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
-  });
+  const target =
+    signedOnly && publicBaseUrl === undefined
+      ? signedOnly
+      : s3Target({
+          s3,
+          client,
+          bucket,
+          region,
+          publicBaseUrl,
+          anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
+        });
   const warnings: string[] = [];
   const stateAt = target.statePath(paths.jwks);
 

@@ -1,5 +1,4 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { type httpsGet, issuerHostPath } from "@irsa-anywhere/discovery";
 import {
   ensureOidcProvider,
@@ -19,7 +18,7 @@ import {
 import type { RotationStep } from "./decide-state.js";
 import { type PublishDocumentsResult, unchangedDocuments } from "./publish-documents.js";
 import { normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
-import { s3Target } from "./s3-target.js";
+import type { S3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import { recordedInState, type ServedRecord } from "./state.js";
 
@@ -102,8 +101,11 @@ export function sameServedRecord(a: ServedRecord | undefined, b: ServedRecord | 
  */
 export async function republishUnchanged(options: {
   request: ServedRequest;
-  s3: typeof import("@aws-sdk/client-s3");
-  client: S3Client;
+  /**
+   * The bucket, read with credentials only; the state read here stays prefetched in it (see
+   * `S3Target.prefetchSigned`), so that the full path after this does not read it again.
+   */
+  target: S3Target;
   keys: readonly PublicSigningKey[];
   emptyKidTwin?: boolean | undefined;
   rotation?: RotationStep | undefined;
@@ -143,7 +145,7 @@ export async function republishUnchanged(options: {
           external: true,
         });
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  const target = s3Target({ s3: options.s3, client: options.client, bucket, region });
+  const { target } = options;
   const paths = {
     jwks: `${keyPrefix}keys.json`,
     discovery: `${keyPrefix}.well-known/openid-configuration`,
@@ -155,7 +157,11 @@ export async function republishUnchanged(options: {
     ? new Promise((resolve) => setImmediate(resolve)).then(() => options.oidcProvider?.make())
     : undefined;
   iamReady?.catch(() => undefined);
-  const stateBody = (await target.read(paths.state).catch(() => undefined))?.body;
+  const read = await target.prefetchSigned([paths.state]).then(
+    () => true,
+    () => false,
+  );
+  const stateBody = read ? target.peek(paths.state)?.body : undefined;
   if (stateBody === undefined) return undefined;
   const { servedAt, oidcProviderArn } = recordedInState(stateBody);
   const recorded = servedAt?.cloudFront;
