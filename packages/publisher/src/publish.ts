@@ -173,7 +173,7 @@ export interface PublishResult extends PublishDocumentsResult {
 /**
  * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
  * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
- * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
+ * unchanged key writes nothing (and, to a bucket, makes at most four requests, all reads).
  *
  * @example
  * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
