@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
 import {
   CloudFrontClient,
+  DeleteDistributionCommand,
   type DistributionConfig,
   GetDistributionConfigCommand,
   ListDistributionsCommand,
@@ -480,6 +481,30 @@ describe("publish through CloudFront from a private bucket", () => {
     proxy.clear();
     await publish(options());
     expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+
+  it("a deleted distribution: the edge refuses, and the full path never exits 0 for the old issuer", async () => {
+    const first = await publish(options());
+    const id = first.distribution?.id;
+    const { DistributionConfig: config, ETag } = await cloudFront.send(
+      new GetDistributionConfigCommand({ Id: id }),
+    );
+    const disabled = await cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: id,
+        IfMatch: ETag,
+        DistributionConfig: { ...config, Enabled: false } as DistributionConfig,
+      }),
+    );
+    await cloudFront.send(new DeleteDistributionCommand({ Id: id, IfMatch: disabled.ETag }));
+    edge.cache.clear();
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const failure = publish(options());
+    // Today's full path: a new distribution is a new issuer, which the published documents refuse.
+    await expect(failure).rejects.toMatchObject({ code: "ERR_ISSUER_MISMATCH" });
+    expect(sent().slice(0, 2)).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    expect(sent()).toContain("ListDistributions");
   });
 
   it("a no-op beside a key change: both succeed and neither key is lost", async () => {

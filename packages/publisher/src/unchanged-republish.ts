@@ -1,13 +1,7 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { type httpsGet, issuerHostPath } from "@irsa-anywhere/discovery";
-import {
-  ensureOidcProvider,
-  lookUpOidcProvider,
-  type OidcProviderOutcome,
-  partitionOf,
-} from "@irsa-anywhere/iam";
+import { ensureOidcProvider, lookUpOidcProvider, partitionOf } from "@irsa-anywhere/iam";
 import type { PublicSigningKey } from "@irsa-anywhere/keys";
-import type { BucketPolicyOutcome } from "./bucket-policy-write.js";
 import {
   type CloudFrontOptions,
   type DistributionOutcome,
@@ -16,7 +10,8 @@ import {
   validateCloudFrontOptions,
 } from "./cloudfront.js";
 import type { RotationStep } from "./decide-state.js";
-import { type PublishDocumentsResult, unchangedDocuments } from "./publish-documents.js";
+import type { PublishResult } from "./publish.js";
+import { unchangedDocuments } from "./publish-documents.js";
 import { normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
 import type { S3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
@@ -121,16 +116,7 @@ export async function republishUnchanged(options: {
       }
     | undefined;
   httpsGet?: typeof httpsGet | undefined;
-}): Promise<
-  | (PublishDocumentsResult & {
-      target: { kind: "s3"; bucket: string; prefix: string; region: string };
-      bucketPolicy?: BucketPolicyOutcome;
-      distribution?: DistributionOutcome;
-      oidcProvider?: OidcProviderOutcome;
-      warnings: string[];
-    })
-  | undefined
-> {
+}): Promise<PublishResult | undefined> {
   const { request, dryRun } = options;
   const { bucket, region } = request;
   if (request.cloudFront) validateCloudFrontOptions(request.cloudFront);
