@@ -33,6 +33,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
 import { generateTestKey, pem } from "./support/keys.js";
 import { type MotoServer, startMoto } from "./support/moto.js";
+import { freeLoopbackPort } from "./support/ports.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
 import { createCertificateAuthority } from "./support/tls.js";
 
@@ -738,6 +739,18 @@ describe("an issuer something else serves (--external-issuer)", () => {
     proxy.clear();
     await publish(external());
     expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+
+  it("an issuer this machine cannot reach: warnings, and no record, so the next run does not try it first", async () => {
+    const unreachable = `https://127.0.0.1:${await freeLoopbackPort()}/prod`;
+    const first = await publish(external({ issuer: unreachable }));
+    expect(first.warnings).toHaveLength(2);
+    expect(JSON.parse(await objectText(stateKey)).servedAt).toBeUndefined();
+    proxy.clear();
+    const rerun = await publish(external({ issuer: unreachable }));
+    expect(rerun.warnings).toHaveLength(2);
+    expect(sent().slice(1).sort()).toEqual([...fullPathAfterState].sort());
+    expect(writes()).toEqual([]);
   });
 
   it("other options than the state records: the full path, which records them", async () => {

@@ -410,6 +410,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   if (undeployed) warnings.push(undeployedWarning(cloudFront.distribution));
   // What was read anonymously and left alone is what STS reads; anything else is read again.
   const provenServed = alreadyPublic && !external && !documents.documents.some((d) => d.written);
+  const warnedBefore = warnings.length;
   if (!dryRun && !provenServed && !undeployed && stale.length === 0) {
     const urls = external
       ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
@@ -443,6 +444,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     );
   }
 
+  // The read-back could not reach the issuer: the next run would try it in vain before the full path.
+  const unreachable = warnings.length > warnedBefore;
+
   let oidcProvider: OidcProviderOutcome | undefined;
   // Not before the distribution serves the documents: STS must be able to read them first.
   if (provider && !undeployed) {
@@ -457,13 +461,16 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       lookup,
     });
   }
-  // What the state does not record yet (a first run, or one after an upgrade), in one write.
+  // What the state does not record yet (a first run, or one after an upgrade), in one write; and
+  // no issuer this machine cannot read.
   const recorded = recordedInState(published.get(stateAt));
   const records: StateRecords = {
     ...(oidcProvider?.arn !== undefined && oidcProvider.arn !== recorded.oidcProviderArn
       ? { oidcProviderArn: oidcProvider.arn }
       : {}),
-    ...(servedAt && !sameServedRecord(servedAt, recorded.servedAt) ? { servedAt } : {}),
+    ...(external && !sameServedRecord(unreachable ? undefined : servedAt, recorded.servedAt)
+      ? { servedAt: unreachable ? undefined : servedAt }
+      : {}),
   };
   if (!dryRun && Object.keys(records).length > 0) {
     await recordInState(target, stateAt, published.get(stateAt), versions.get(stateAt), records);

@@ -176,8 +176,8 @@ export function serializeState(state: PublisherState): string {
   )}\n`;
 }
 
-/** What a run learnt that the state keeps for the next one; see {@link PublisherState}. */
-export type StateRecords = Pick<PublisherState, "oidcProviderArn" | "servedAt">;
+/** What a run learnt that the state keeps for the next one (undefined: no longer); see {@link PublisherState}. */
+export type StateRecords = { [K in "oidcProviderArn" | "servedAt"]?: PublisherState[K] | undefined };
 
 /**
  * The next state after `stateBody` with `records` in it, serialized; undefined when `stateBody`
@@ -190,7 +190,13 @@ export function stateWithRecords(
 ): string | undefined {
   const state = parseStoredState(stateBody, origin);
   if (state.version !== 2) return undefined;
-  return serializeState({ ...state, ...records, generation: state.generation + 1 });
+  const { oidcProviderArn, servedAt, ...rest } = { ...state, ...records };
+  return serializeState({
+    ...rest,
+    generation: state.generation + 1,
+    ...(oidcProviderArn === undefined ? {} : { oidcProviderArn }),
+    ...(servedAt === undefined ? {} : { servedAt }),
+  });
 }
 
 /**
