@@ -273,11 +273,12 @@ export function unchangedDocuments(
   options: Omit<PublishDocumentsOptions, "paths"> & { paths: DocumentPaths & { state: string } },
   stateBody: string,
 ): { jwks: string; discovery: string; result: PublishDocumentsResult } | undefined {
-  const issuer = validateIssuer(options.issuer);
   const { target, paths } = options;
+  let issuer: string;
   let before: PublisherState;
   let decided: ReturnType<typeof decideDocuments>;
   try {
+    issuer = validateIssuer(options.issuer);
     // No keys.json given: a state that is not of version 2 loads as an empty one, and changes.
     before = loadState(stateBody, target.locate(paths.state), undefined, target.locate(paths.jwks));
     decided = decideDocuments(options, issuer, before, (options.now ?? (() => new Date()))());
