@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ACMClient, ImportCertificateCommand } from "@aws-sdk/client-acm";
 import {
   CloudFrontClient,
+  DeleteDistributionCommand,
   type DistributionConfig,
   GetDistributionConfigCommand,
   ListDistributionsCommand,
@@ -21,6 +22,7 @@ import {
 import { IAMClient, ListOpenIDConnectProvidersCommand } from "@aws-sdk/client-iam";
 import {
   CreateBucketCommand,
+  DeleteBucketPolicyCommand,
   GetBucketPolicyCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -241,6 +243,26 @@ const changes = () =>
         !/Action=(List|Get)/.test(r.body) &&
         !/DescribeCertificate/.test(String(r.headers["x-amz-target"]))),
   );
+const stateKey = "prod/.irsa-anywhere-state.json";
+const stored = async (key: string) =>
+  (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "";
+/** What a publish sent, by action, in the order the proxy received it. */
+const sent = () =>
+  proxy.requests.map((r) =>
+    r.path.startsWith("/2020-05-31/distribution")
+      ? "ListDistributions"
+      : r.path.includes("?policy")
+        ? `${r.method === "PUT" ? "Put" : "Get"}BucketPolicy`
+        : (new URLSearchParams(r.body).get("Action") ?? `${r.method} ${r.path.split("?")[0]}`),
+  );
+/** What the full path of a republish that changes nothing sends after the state, which it reads no second time; sorted. */
+const fullPathAfterState = [
+  "GET /private-oidc-bucket/prod/.well-known/openid-configuration",
+  "GET /private-oidc-bucket/prod/keys.json",
+  "GetBucketPolicy",
+  "GetOpenIDConnectProvider",
+  "ListDistributions",
+];
 const invalidations = () =>
   proxy.requests.filter((r) => r.method === "POST" && /\/invalidation$/.test(r.path));
 
@@ -363,35 +385,141 @@ describe("publish through CloudFront from a private bucket", () => {
     proxy.denyAnonymous = true;
     edge.served.length = 0;
     const rerun = await publish(options());
-    // What a no-op costs (issue 16's goal is at most 4): the distribution found by listing, the
-    // policy read for its statement, the state and both documents read signed from the private
-    // bucket, the provider the state names; then both documents read back through the edge.
-    const sent = proxy.requests.map((r) =>
-      r.path.startsWith("/2020-05-31/distribution")
-        ? "ListDistributions"
-        : r.path.includes("?policy")
-          ? "GetBucketPolicy"
-          : (new URLSearchParams(r.body).get("Action") ?? `${r.method} ${r.path.split("?")[0]}`),
-    );
-    expect(sent.sort()).toEqual([
+    // What a no-op costs (issue 16: at most 4 requests, 2 round trips): the state, read signed,
+    // which records the distribution and the provider; then, once it is in, the provider it
+    // names, and both documents read through the edge as STS reads them.
+    expect(sent()).toEqual([
       "GET /private-oidc-bucket/prod/.irsa-anywhere-state.json",
-      "GET /private-oidc-bucket/prod/.well-known/openid-configuration",
-      "GET /private-oidc-bucket/prod/keys.json",
-      "GetBucketPolicy",
       "GetOpenIDConnectProvider",
-      "ListDistributions",
     ]);
-    expect(edge.served.map((s) => s.path).sort()).toEqual([
-      "/prod/.well-known/openid-configuration",
-      "/prod/keys.json",
+    expect(edge.served.map((s) => [s.path, s.status]).sort()).toEqual([
+      ["/prod/.well-known/openid-configuration", 200],
+      ["/prod/keys.json", 200],
     ]);
-    expect(rerun.distribution).toMatchObject({ id: first.distribution?.id, action: "unchanged" });
+    expect(rerun.distribution).toMatchObject({
+      id: first.distribution?.id,
+      arn: first.distribution?.arn,
+      domainName: first.distribution?.domainName,
+      action: "unchanged",
+      status: "Deployed",
+    });
+    expect(rerun.bucketPolicy).toMatchObject({
+      action: "unchanged",
+      written: false,
+      sid: first.bucketPolicy?.sid,
+    });
+    expect(rerun.oidcProvider).toMatchObject({ arn: first.oidcProvider?.arn, action: "unchanged" });
+    expect(rerun.documents.map((d) => [d.action, d.written])).toEqual([
+      ["unchanged", false],
+      ["unchanged", false],
+    ]);
+    expect(rerun.warnings).toEqual([]);
     expect(rerun.issuer).toBe(first.issuer);
     expect(rerun.changed).toBe(false);
     expect(changes()).toEqual([]);
     expect(invalidations()).toEqual([]);
     const list = await cloudFront.send(new ListDistributionsCommand({}));
     expect(list.DistributionList?.Items).toHaveLength(1);
+  });
+
+  it("a dry run of a republish that changes nothing makes the same two reads", async () => {
+    await publish(options());
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const planned = await publish(options({ dryRun: true }));
+    expect(planned).toMatchObject({ dryRun: true, changed: false });
+    expect(planned.documents.map((d) => d.action)).toEqual(["unchanged", "unchanged"]);
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+
+  it("a hand-removed bucket policy statement: once the edge's copies expire it answers 403, and the full path puts the statement back", async () => {
+    const first = await publish(options());
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+    // Until then the edge serves its copies, as STS would get them (see republishUnchanged).
+    edge.cache.clear();
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    edge.served.length = 0;
+    const repaired = await publish(options());
+    expect(repaired.bucketPolicy).toMatchObject({ written: true, sid: first.bucketPolicy?.sid });
+    expect(repaired.warnings).toEqual([]);
+    // The state, the provider and the edge's refusals; then today's full path, the statement
+    // written before the documents are read back through the edge again.
+    expect(sent().slice(0, 2)).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    expect(sent().slice(2).sort()).toEqual([...fullPathAfterState, "PutBucketPolicy"].sort());
+    expect(edge.served.map((s) => [s.path, s.status]).sort()).toEqual([
+      ["/prod/.well-known/openid-configuration", 200],
+      ["/prod/.well-known/openid-configuration", 403],
+      ["/prod/keys.json", 200],
+      ["/prod/keys.json", 403],
+    ]);
+    expect(await distributionMayRead(first.distribution?.arn ?? "", "prod/keys.json")).toBe(true);
+  });
+
+  it("a state from before it recorded the distribution: the full path, which records it; then the short one", async () => {
+    const first = await publish(options());
+    const { servedAt, ...older } = JSON.parse(await stored(stateKey));
+    expect(servedAt).toEqual({
+      issuer: first.issuer,
+      cloudFront: {
+        id: first.distribution?.id,
+        arn: first.distribution?.arn,
+        domainName: first.distribution?.domainName,
+      },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: stateKey, Body: JSON.stringify(older) }));
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const upgraded = await publish(options());
+    expect(upgraded.changed).toBe(false);
+    expect(upgraded.documents.map((d) => d.written)).toEqual([false, false]);
+    // The state, read once for both paths; the rest of the full path; one conditional state write.
+    expect(sent()[0]).toBe(`GET /${bucket}/${stateKey}`);
+    expect(sent().slice(1).sort()).toEqual([...fullPathAfterState, `PUT /${bucket}/${stateKey}`].sort());
+    expect(proxy.requests.at(-1)?.headers["if-match"]).toBeDefined();
+    expect(JSON.parse(await stored(stateKey)).servedAt).toEqual(servedAt);
+    proxy.clear();
+    await publish(options());
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+
+  it("a deleted distribution: the edge refuses, and the full path never exits 0 for the old issuer", async () => {
+    const first = await publish(options());
+    const id = first.distribution?.id;
+    const { DistributionConfig: config, ETag } = await cloudFront.send(
+      new GetDistributionConfigCommand({ Id: id }),
+    );
+    const disabled = await cloudFront.send(
+      new UpdateDistributionCommand({
+        Id: id,
+        IfMatch: ETag,
+        DistributionConfig: { ...config, Enabled: false } as DistributionConfig,
+      }),
+    );
+    await cloudFront.send(new DeleteDistributionCommand({ Id: id, IfMatch: disabled.ETag }));
+    edge.cache.clear();
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const failure = publish(options());
+    // Today's full path: a new distribution is a new issuer, which the published documents refuse.
+    await expect(failure).rejects.toMatchObject({ code: "ERR_ISSUER_MISMATCH" });
+    expect(sent().slice(0, 2)).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    expect(sent()).toContain("ListDistributions");
+  });
+
+  it("a no-op beside a key change: both succeed and neither key is lost", async () => {
+    await publish(options());
+    const [noop, change] = await Promise.all([publish(options()), publish(options({ keys: keyB }))]);
+    expect([noop.warnings, change.warnings]).toEqual([[], []]);
+    const kids = (JSON.parse(await stored("prod/keys.json")) as { keys: Array<{ kid: string }> }).keys.map(
+      (key) => key.kid,
+    );
+    expect(kids).toEqual(expect.arrayContaining([keyA[0]?.kid, keyB[0]?.kid]));
+    // The edge serves the new keys.json (invalidated), which a republish of the new key proves.
+    proxy.clear();
+    const after = await publish(options({ keys: keyB }));
+    expect(after.changed).toBe(false);
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
   });
 
   it("a JWKS change makes exactly one invalidation, of exactly keys.json, and the read-back sees the new bytes", async () => {
@@ -548,6 +676,24 @@ describe("a custom issuer domain", () => {
       issuer: "https://oidc.example.com/prod",
       jwks_uri: "https://oidc.example.com/prod/keys.json",
     });
+  });
+
+  it("a re-run asked the same domain reads only the state and the provider; asked another, it takes the full path, which refuses as before", async () => {
+    const certificateArn = await importCertificate(["oidc.example.com"]);
+    const custom = { domain: "oidc.example.com", certificateArn, pollIntervalMs: 10 };
+    await publish(options({ cloudFront: custom }));
+    proxy.clear();
+    proxy.denyAnonymous = true;
+    const rerun = await publish(options({ cloudFront: custom }));
+    expect(rerun).toMatchObject({ issuer: "https://oidc.example.com/prod", changed: false });
+    // Not even the certificate: the edge serving the documents at the domain is the proof.
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    proxy.clear();
+    const other = publish(options());
+    await expect(other).rejects.toMatchObject({ code: "ERR_CLOUDFRONT_INVALID" });
+    await expect(other).rejects.toThrow(/serves oidc\.example\.com, not its own name alone; give --domain/);
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "ListDistributions"]);
+    expect(changes()).toEqual([]);
   });
 
   it("refuses a certificate that does not cover the domain, before anything is created", async () => {

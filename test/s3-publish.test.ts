@@ -20,6 +20,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { STSClient } from "@aws-sdk/client-sts";
+import { httpsGet } from "@irsa-anywhere/discovery";
 import { type PublicSigningKey, parseJwks, publicKeysFromPem } from "@irsa-anywhere/keys";
 import {
   BUCKET_POLICY_MAX_BYTES,
@@ -29,9 +30,12 @@ import {
   publish,
 } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
 import { generateTestKey, pem } from "./support/keys.js";
 import { type MotoServer, startMoto } from "./support/moto.js";
+import { freeLoopbackPort } from "./support/ports.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
+import { createCertificateAuthority } from "./support/tls.js";
 
 const region = "us-west-2";
 const bucket = "oidc-test-bucket";
@@ -626,4 +630,141 @@ describe("the public-read policy of a bucket many clusters share", () => {
       expect(await anonymousStatus(`${at}other.json`)).toBe(403);
     });
   }
+});
+
+describe("an issuer something else serves (--external-issuer)", () => {
+  // A host in front of the bucket, as a CDN serves it: each read goes to the bucket (directly to
+  // moto, so that the proxy records only what a publish sent), or is refused while `refuse` says.
+  const ca = createCertificateAuthority();
+  let served: HttpsIssuer;
+  let refuse = false;
+  beforeAll(async () => {
+    const origin = new S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials });
+    served = await startHttpsIssuer({
+      ca,
+      origin: async (path) => {
+        if (refuse) return { status: 403, body: "<Error><Code>AccessDenied</Code></Error>" };
+        try {
+          const key = decodeURIComponent(path.slice(1));
+          const object = await origin.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return { body: (await object.Body?.transformToString()) ?? "" };
+        } catch {
+          return undefined;
+        }
+      },
+    });
+  });
+  afterAll(() => served?.close());
+  beforeEach(() => {
+    refuse = false;
+    served.seen.length = 0;
+  });
+  const external = (extra: Partial<BucketPublishOptions> = {}) =>
+    options({
+      issuer: served.issuer,
+      externalIssuer: true,
+      prefix: undefined,
+      clients: {
+        s3,
+        iam,
+        sts,
+        httpsGet: (url, readOptions) => httpsGet(url, { ...readOptions, ca: [ca.certPem] }),
+      },
+      ...extra,
+    });
+  const stateKey = "prod/.irsa-anywhere-state.json";
+  const sent = () =>
+    proxy.requests.map(
+      (r) =>
+        new URLSearchParams(r.body).get("Action") ??
+        `${r.method} ${decodeURIComponent(r.path.replace(/\?x-id=\w+$/, "").replace(/=$/, ""))}`,
+    );
+  /** What the full path of a republish that changes nothing sends with --public-read-policy after the state, sorted. */
+  const fullPathAfterState = [
+    `GET /${bucket}/?policy`,
+    `GET /${bucket}/?publicAccessBlock`,
+    `GET /${bucket}/prod/.well-known/openid-configuration`,
+    `GET /${bucket}/prod/keys.json`,
+    "GetOpenIDConnectProvider",
+  ];
+  const issuerReads = () => served.seen.map((r) => r.path).sort();
+  const bothDocuments = ["/prod/.well-known/openid-configuration", "/prod/keys.json"];
+
+  it("a republish that changes nothing reads the state, then the provider and both documents at the issuer", async () => {
+    const first = await publish(external());
+    expect(JSON.parse(await objectText(stateKey)).servedAt).toEqual({
+      issuer: served.issuer,
+      publicReadScope: "auto",
+    });
+    proxy.clear();
+    served.seen.length = 0;
+    const rerun = await publish(external());
+    expect(rerun).toMatchObject({ changed: false, issuer: served.issuer, warnings: [] });
+    expect(rerun.oidcProvider).toMatchObject({ arn: first.oidcProvider?.arn, action: "unchanged" });
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    expect(issuerReads()).toEqual(bothDocuments);
+    expect(writes()).toEqual([]);
+  });
+
+  it("an issuer that refuses the reads: the full path, which fails as before and writes nothing", async () => {
+    await publish(external());
+    refuse = true;
+    proxy.clear();
+    const failure = publish(external());
+    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED" });
+    await expect(failure).rejects.toThrow(
+      /keys\.json answers HTTP 403 without credentials, so STS cannot read it/,
+    );
+    expect(sent().slice(0, 2)).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+    expect(sent().slice(2).sort()).toEqual([...fullPathAfterState].sort());
+    expect(writes()).toEqual([]);
+  });
+
+  it("a state from before it recorded the issuer: the full path, which records it; then the short one", async () => {
+    await publish(external());
+    const { servedAt: _, ...older } = JSON.parse(await objectText(stateKey));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: stateKey, Body: JSON.stringify(older) }));
+    proxy.clear();
+    served.seen.length = 0;
+    const upgraded = await publish(external());
+    expect(upgraded.changed).toBe(false);
+    expect(sent()[0]).toBe(`GET /${bucket}/${stateKey}`);
+    expect(sent().slice(1).sort()).toEqual([...fullPathAfterState, `PUT /${bucket}/${stateKey}`].sort());
+    // Read at the issuer by the full path alone: the short one had nothing to compare with.
+    expect(issuerReads()).toEqual(bothDocuments);
+    expect(JSON.parse(await objectText(stateKey)).servedAt).toEqual({
+      issuer: served.issuer,
+      publicReadScope: "auto",
+    });
+    proxy.clear();
+    await publish(external());
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+
+  it("an issuer this machine cannot reach: warnings, and no record, so the next run does not try it first", async () => {
+    const unreachable = `https://127.0.0.1:${await freeLoopbackPort()}/prod`;
+    const first = await publish(external({ issuer: unreachable }));
+    expect(first.warnings).toHaveLength(2);
+    expect(JSON.parse(await objectText(stateKey)).servedAt).toBeUndefined();
+    proxy.clear();
+    const rerun = await publish(external({ issuer: unreachable }));
+    expect(rerun.warnings).toHaveLength(2);
+    expect(sent().slice(1).sort()).toEqual([...fullPathAfterState].sort());
+    expect(writes()).toEqual([]);
+  });
+
+  it("other options than the state records: the full path, which records them", async () => {
+    await publish(external());
+    proxy.clear();
+    const exact = await publish(external({ publicReadScope: "exact" }));
+    expect(exact.bucketPolicy).toMatchObject({ action: "unchanged", scope: "exact" });
+    expect(sent().slice(1).sort()).toEqual([...fullPathAfterState, `PUT /${bucket}/${stateKey}`].sort());
+    expect(JSON.parse(await objectText(stateKey)).servedAt).toEqual({
+      issuer: served.issuer,
+      publicReadScope: "exact",
+    });
+    proxy.clear();
+    await publish(external({ publicReadScope: "exact" }));
+    expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
 });

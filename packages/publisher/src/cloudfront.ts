@@ -77,7 +77,10 @@ export interface DistributionOutcome {
   /** The custom issuer host it serves, if any. */
   alias?: string;
   action: "create" | "unchanged";
-  /** CloudFront's status when the publish last looked: `InProgress` or `Deployed`. */
+  /**
+   * CloudFront's status when the publish last looked: `InProgress` or `Deployed`; `Deployed`,
+   * without asking, when a republish that changed nothing read the documents through it.
+   */
   status: string;
   /** The invalidation made for the documents that changed; none when none changed. */
   invalidation?: { id: string; paths: string[]; completed: boolean };
@@ -353,7 +356,8 @@ export function validateCloudFrontOptions(options: CloudFrontOptions) {
   };
 }
 
-function issuerAt(host: string, prefix: string): string {
+/** The issuer a distribution serves at `host` (its own name or the custom domain) for a prefix. */
+export function issuerAt(host: string, prefix: string): string {
   return prefix === "" ? `https://${host}` : `https://${host}/${prefix}`;
 }
 

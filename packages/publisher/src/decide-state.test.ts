@@ -38,6 +38,22 @@ describe("decideState: retention", () => {
     expect(later.state.keys[A.kid]).toBeUndefined();
   });
 
+  it("keeps what the state records for the next run through every decision", () => {
+    const servedAt = {
+      issuer: "https://d111111abcdef8.cloudfront.net/prod",
+      cloudFront: {
+        id: "E2EXAMPLE",
+        arn: "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE",
+        domainName: "d111111abcdef8.cloudfront.net",
+      },
+    };
+    const oidcProviderArn = "arn:aws:iam::111122223333:oidc-provider/d111111abcdef8.cloudfront.net/prod";
+    const recorded = { ...run(empty(), [A], 0).state, servedAt, oidcProviderArn };
+    for (const next of [run(recorded, [A], 1), run(recorded, [B], 10), run(recorded, [B], 100)]) {
+      expect(next.state).toMatchObject({ servedAt, oidcProviderArn });
+    }
+  });
+
   it("never prunes the only key", () => {
     const gone = run(run(empty(), [A], 0).state, [B], 1);
     expect(run(gone.state, [B], 1000).published).toEqual([B.kid]);

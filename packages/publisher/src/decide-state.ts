@@ -222,6 +222,7 @@ export function decideState(before: PublisherState, input: StateInput): StateDec
     keys,
     ...(rotation ? { rotation } : {}),
     ...(before.oidcProviderArn === undefined ? {} : { oidcProviderArn: before.oidcProviderArn }),
+    ...(before.servedAt === undefined ? {} : { servedAt: before.servedAt }),
   };
   const publishedBefore = new Set(before.published);
   const promoted = (open?.to ?? []).filter((kid) => clusterKids.has(kid));

@@ -6,9 +6,11 @@ import { PublishError } from "./errors.js";
 import { DEFAULT_RETAIN_MS } from "./retention.js";
 import {
   loadState,
+  type PublisherState,
   type RotationRecord,
   renderDiscovery,
   renderJwks,
+  type ServedRecord,
   sameDecisions,
   serializeState,
 } from "./state.js";
@@ -98,6 +100,8 @@ export interface PublishDocumentsOptions {
    * Awaited before a state write.
    */
   oidcProviderArn?: Promise<string | undefined> | undefined;
+  /** Where the issuer is served, to record in the state it writes (see `PublisherState.servedAt`). */
+  servedAt?: ServedRecord | undefined;
   /**
    * Resolves true when nothing that trusts the issuer can read it yet: no IAM OIDC provider
    * names it (the lookup found none, and this run registers one only after reading both
@@ -180,15 +184,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         storedKeys?.body,
         `keys.json at ${target.locate(paths.jwks)}`,
       );
-      const decision = decideState(before, {
-        cluster: options.keys,
-        emptyKidTwin: options.emptyKidTwin ?? true,
-        now,
-        retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
-        step: options.rotation,
-      });
-      const jwks = renderJwks(decision.state);
-      const discovery = renderDiscovery(issuer, decision.state);
+      const { decision, jwks, discovery } = decideDocuments(options, issuer, before, now);
       const keysOutcome = outcome("keys.json", paths.jwks, target, storedKeys, jwks, keysReason(decision));
       const discoveryOutcome = outcome(
         "openid-configuration",
@@ -214,6 +210,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
               ...decision.state,
               generation: before.generation + 1,
               ...(providerArn === undefined ? {} : { oidcProviderArn: providerArn }),
+              ...(options.servedAt === undefined ? {} : { servedAt: options.servedAt }),
             }),
             stateWriteCondition(storedState?.version ?? null),
           ),
@@ -249,16 +246,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
       } else {
         await options.beforeDocuments?.done;
       }
-      return {
-        issuer,
-        dryRun,
-        documents: [keysOutcome, discoveryOutcome],
-        keys: keysOf(decision),
-        changed: documentsStale,
-        warnings: decision.warnings,
-        ...(decision.state.rotation ? { rotation: decision.state.rotation } : {}),
-        ...(decision.rotationChange ? { rotationChange: decision.rotationChange } : {}),
-      };
+      return documentsResult(issuer, dryRun, [keysOutcome, discoveryOutcome], decision);
     } catch (error) {
       if (error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED") {
         await conflictBackoff(attempt);
@@ -271,6 +259,84 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
     "ERR_CONCURRENT_UPDATES",
     `other publishers changed ${target.description} ${MAX_ATTEMPTS} times while this one merged; run it again once they are done`,
   );
+}
+
+/**
+ * What {@link publishDocuments} would decide and return on a stored state of version 2, when it
+ * would write nothing: the decision leaves the state as it is, and the documents are its render
+ * (`jwks`, `discovery`), which the caller must find stored (or served) byte for byte before it
+ * takes `result` for what a publish did. Undefined when the decision changes the state, and
+ * for a state that is missing, older or unreadable (a publish rebuilds it from keys.json).
+ * Pure: no request, so that a republish can decide between its first reads and its last.
+ */
+export function unchangedDocuments(
+  options: Omit<PublishDocumentsOptions, "paths"> & { paths: DocumentPaths & { state: string } },
+  stateBody: string,
+): { jwks: string; discovery: string; result: PublishDocumentsResult } | undefined {
+  const { target, paths } = options;
+  let issuer: string;
+  let before: PublisherState;
+  let decided: ReturnType<typeof decideDocuments>;
+  try {
+    issuer = validateIssuer(options.issuer);
+    // No keys.json given: a state that is not of version 2 loads as an empty one, and changes.
+    before = loadState(stateBody, target.locate(paths.state), undefined, target.locate(paths.jwks));
+    decided = decideDocuments(options, issuer, before, (options.now ?? (() => new Date()))());
+  } catch {
+    return undefined; // a publish reports it
+  }
+  const { decision, jwks, discovery } = decided;
+  if (before.generation === 0 || !sameDecisions(before, decision.state)) return undefined;
+  const unchanged = (name: DocumentName, path: string, body: string) =>
+    outcome(name, path, target, { body, version: "" }, body, "");
+  return {
+    jwks,
+    discovery,
+    result: documentsResult(
+      issuer,
+      options.dryRun ?? false,
+      [
+        unchanged("keys.json", paths.jwks, jwks),
+        unchanged("openid-configuration", paths.discovery, discovery),
+      ],
+      decision,
+    ),
+  };
+}
+
+/** The next state decided from the one read, and the two documents it renders. */
+function decideDocuments(
+  options: Pick<PublishDocumentsOptions, "keys" | "emptyKidTwin" | "retainMs" | "rotation">,
+  issuer: string,
+  before: PublisherState,
+  now: Date,
+) {
+  const decision = decideState(before, {
+    cluster: options.keys,
+    emptyKidTwin: options.emptyKidTwin ?? true,
+    now,
+    retainMs: options.retainMs ?? DEFAULT_RETAIN_MS,
+    step: options.rotation,
+  });
+  return { decision, jwks: renderJwks(decision.state), discovery: renderDiscovery(issuer, decision.state) };
+}
+
+function documentsResult(
+  issuer: string,
+  dryRun: boolean,
+  documents: [DocumentOutcome, DocumentOutcome],
+  decision: StateDecision,
+): PublishDocumentsResult {
+  return {
+    issuer,
+    dryRun,
+    documents,
+    keys: keysOf(decision),
+    changed: documents.some((document) => document.action !== "unchanged"),
+    warnings: decision.warnings,
+    ...(decision.state.rotation ? { rotation: decision.state.rotation } : {}),
+    ...(decision.rotationChange ? { rotationChange: decision.rotationChange } : {}),
+  };
 }
 
 function refuseAnotherIssuer(stored: StoredDocument | undefined, issuer: string, location: string): void {

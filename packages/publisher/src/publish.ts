@@ -40,8 +40,9 @@ import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } fr
 import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
-import { recordedProviderArn, stateWithProviderArn } from "./state.js";
+import { recordedInState, type StateRecords, stateWithRecords } from "./state.js";
 import type { PublishTarget } from "./target.js";
+import { republishUnchanged, sameServedRecord, servedRecord } from "./unchanged-republish.js";
 
 /** What every publish takes, wherever it publishes. */
 interface CommonPublishOptions {
@@ -172,7 +173,7 @@ export interface PublishResult extends PublishDocumentsResult {
 /**
  * Publishes a cluster's issuer: the documents to a directory or an S3 bucket and, for a bucket,
  * the IAM OIDC provider. Idempotent: what is already right is left alone, so a republish of an
- * unchanged key writes nothing (and, for a bucket whose documents are public, makes four requests).
+ * unchanged key writes nothing (and, to a bucket, makes at most four requests, all reads).
  *
  * @example
  * const keys = publicKeysFromPem(await readFile("sa.pub", "utf8"), "sa.pub");
@@ -237,6 +238,30 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   if (options.region !== undefined) validateRegion(options.region);
   const { s3, client, endpoint } = await s3ClientFor(options);
   const region = await resolveRegion(client, options.region);
+  const audiences = options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE];
+  const request = { ...options, bucket, region };
+  // Where something else serves the issuer (so nothing reads the bucket anonymously), a republish
+  // that changes nothing proves it with reads alone, in two round trips; anything else comes back
+  // undefined, for the full path below, which reads the state no second time.
+  const signedOnly =
+    options.cloudFront !== undefined ||
+    (options.externalIssuer && options.issuer !== undefined && s3IssuerUrl(options.issuer) === undefined)
+      ? s3Target({ s3, client, bucket, region })
+      : undefined;
+  if (signedOnly) {
+    const unchanged = await republishUnchanged({
+      ...options,
+      request,
+      target: signedOnly,
+      dryRun,
+      oidcProvider:
+        (options.oidcProvider ?? true)
+          ? { make: () => makeIamClient(options, region), audiences, clusterName: options.clusterName }
+          : undefined,
+      httpsGet: options.clients?.httpsGet,
+    });
+    if (unchanged) return unchanged;
+  }
   // Before the issuer: CloudFront's distribution names it, and must deploy before anything is published.
   const cloudFront = options.cloudFront
     ? await prepareDistribution({
@@ -266,20 +291,25 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const paths = { jwks: `${keyPrefix}keys.json`, discovery: `${keyPrefix}.well-known/openid-configuration` };
   const external =
     (options.externalIssuer === true || cloudFront !== undefined) && s3IssuerUrl(issuer) === undefined;
+  // What the next run needs to take the path above.
+  const servedAt = external ? servedRecord(request, issuer, cloudFront?.distribution) : undefined;
   // Anonymous reads go where STS goes: the issuer's own S3 host (an endpoint stands in for it).
   const publicBaseUrl = external
     ? undefined
     : endpoint
       ? `${endpoint.replace(/\/+$/, "")}/${bucket}`
       : s3BaseUrl(issuer, bucket);
-  const target = s3Target({
-    s3,
-    client,
-    bucket,
-    region,
-    publicBaseUrl,
-    anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
-  });
+  const target =
+    signedOnly && publicBaseUrl === undefined
+      ? signedOnly
+      : s3Target({
+          s3,
+          client,
+          bucket,
+          region,
+          publicBaseUrl,
+          anonymousReadTimeoutMs: Math.min(10_000, options.aws?.requestTimeoutMs ?? 10_000),
+        });
   const warnings: string[] = [];
   const stateAt = target.statePath(paths.jwks);
 
@@ -300,7 +330,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     target.prefetch([paths.jwks, paths.discovery]),
     target.prefetchSigned(publicBaseUrl === undefined ? [stateAt, paths.jwks, paths.discovery] : [stateAt]),
   ]);
-  const knownArn = recordedProviderArn(target.peek(stateAt)?.body);
+  const knownArn = recordedInState(target.peek(stateAt)?.body).oidcProviderArn;
   const provider = iamReady?.then(async (iam) => ({
     ...iam,
     lookup: await lookUpOidcProvider(iam.client, issuerHostPath(issuer), knownArn),
@@ -364,6 +394,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     // No provider names the issuer: nothing trusts it yet, so a first publish may write both
     // documents at once (see publishDocuments). An error in the lookup says nothing of the kind.
     issuerUntrusted: provider?.then(({ lookup }) => lookup.kind === "missing").catch(() => false),
+    servedAt,
     beforeDocuments: publicRead && {
       // Checked once it writes, or done (nothing to write, or refused).
       checked: Promise.race([policyChecked, publicRead]),
@@ -379,6 +410,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   if (undeployed) warnings.push(undeployedWarning(cloudFront.distribution));
   // What was read anonymously and left alone is what STS reads; anything else is read again.
   const provenServed = alreadyPublic && !external && !documents.documents.some((d) => d.written);
+  const warnedBefore = warnings.length;
   if (!dryRun && !provenServed && !undeployed && stale.length === 0) {
     const urls = external
       ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
@@ -412,6 +444,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     );
   }
 
+  // The read-back could not reach the issuer: the next run would try it in vain before the full path.
+  const unreachable = warnings.length > warnedBefore;
+
   let oidcProvider: OidcProviderOutcome | undefined;
   // Not before the distribution serves the documents: STS must be able to read them first.
   if (provider && !undeployed) {
@@ -420,24 +455,25 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       iam,
       client: iamClient,
       issuer,
-      audiences: options.audiences?.length ? options.audiences : [DEFAULT_AUDIENCE],
+      audiences,
       clusterName: options.clusterName,
       dryRun,
       lookup,
     });
-    if (
-      !dryRun &&
-      oidcProvider.arn !== undefined &&
-      oidcProvider.arn !== recordedProviderArn(published.get(stateAt))
-    ) {
-      await recordProviderArn(
-        target,
-        stateAt,
-        published.get(stateAt),
-        versions.get(stateAt),
-        oidcProvider.arn,
-      );
-    }
+  }
+  // What the state does not record yet (a first run, or one after an upgrade), in one write; and
+  // no issuer this machine cannot read.
+  const recorded = recordedInState(published.get(stateAt));
+  const records: StateRecords = {
+    ...(oidcProvider?.arn !== undefined && oidcProvider.arn !== recorded.oidcProviderArn
+      ? { oidcProviderArn: oidcProvider.arn }
+      : {}),
+    ...(external && !sameServedRecord(unreachable ? undefined : servedAt, recorded.servedAt)
+      ? { servedAt: unreachable ? undefined : servedAt }
+      : {}),
+  };
+  if (!dryRun && Object.keys(records).length > 0) {
+    await recordInState(target, stateAt, published.get(stateAt), versions.get(stateAt), records);
   }
 
   return {
@@ -476,18 +512,20 @@ async function expectedProviderArn(
 }
 
 /**
- * Records the provider's ARN in the state, so that the next run asks IAM for it by name: one
- * request instead of two on every republish. Written over the state this run read or wrote, and
- * left to a later run when another one wrote it in between.
+ * Records in the state what the next run needs: the provider's ARN, so that it asks IAM for it by
+ * name (one request instead of two on every republish), and where the issuer is served, so that
+ * a republish that changes nothing can prove so with reads alone (see `republishUnchanged`).
+ * Written over the state this run read or wrote, and left to a later run when another one wrote
+ * it in between.
  */
-async function recordProviderArn(
+async function recordInState(
   target: S3Target,
   stateAt: string,
   body: string | undefined,
   version: string | undefined,
-  arn: string,
+  records: StateRecords,
 ): Promise<void> {
-  const next = body === undefined ? undefined : stateWithProviderArn(body, target.locate(stateAt), arn);
+  const next = body === undefined ? undefined : stateWithRecords(body, target.locate(stateAt), records);
   if (next === undefined || version === undefined) return;
   try {
     await target.write(stateAt, next, stateWriteCondition(version));

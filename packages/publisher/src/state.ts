@@ -61,6 +61,31 @@ export interface PublisherState {
    * a provider that is gone, or another issuer's, sends the run back to the list.
    */
   oidcProviderArn?: string;
+  /**
+   * Where the issuer is served when something other than the bucket's own S3 URL serves it
+   * (`--cloudfront`, `--external-issuer`), and what the run that wrote it was asked: what a
+   * republish needs to read the documents where STS reads them without listing distributions or
+   * reading the bucket policy first (see `republishUnchanged`). A hint, like the provider's ARN:
+   * a republish asked anything else, or that reads anything other than this state's render there,
+   * takes the full path, which records what it finds.
+   */
+  servedAt?: ServedRecord;
+}
+
+/** How an issuer the bucket does not serve itself was served, as `PublisherState.servedAt` records it. */
+export interface ServedRecord {
+  /** The issuer URL, exactly as the cluster's tokens carry it. */
+  issuer: string;
+  /** The public-read scope asked for (`publicReadPolicy`), when one was. */
+  publicReadScope?: string;
+  /** The CloudFront distribution that serves the issuer (`cloudFront`), and the domain and certificate asked for. */
+  cloudFront?: {
+    id: string;
+    arn: string;
+    domainName: string;
+    alias?: string;
+    certificateArn?: string;
+  };
 }
 
 /** The state of version 1, kept beside keys.json before the state held the keys themselves. */
@@ -117,6 +142,7 @@ function parseStoredState(body: string, origin: string): PublisherState | StateV
       Array.isArray(state.published) &&
       typeof state.generation === "number" &&
       (state.oidcProviderArn === undefined || typeof state.oidcProviderArn === "string") &&
+      (state.servedAt === undefined || typeof state.servedAt?.issuer === "string") &&
       state.published.every((kid) => state.keys[kid]?.jwk)
     ) {
       for (const record of Object.values(state.keys)) publicSigningKeyFromJwk(record.jwk, origin);
@@ -143,36 +169,50 @@ export function serializeState(state: PublisherState): string {
       keys,
       ...(state.rotation ? { rotation: state.rotation } : {}),
       ...(state.oidcProviderArn === undefined ? {} : { oidcProviderArn: state.oidcProviderArn }),
+      ...(state.servedAt === undefined ? {} : { servedAt: state.servedAt }),
     },
     null,
     2,
   )}\n`;
 }
 
+/** What a run learnt that the state keeps for the next one (undefined: no longer); see {@link PublisherState}. */
+export type StateRecords = { [K in "oidcProviderArn" | "servedAt"]?: PublisherState[K] | undefined };
+
 /**
- * The next state after `stateBody` that records the provider's ARN, serialized; undefined when
- * `stateBody` is not a state of version 2 (an older one is rebuilt from keys.json by a publish,
- * never here).
+ * The next state after `stateBody` with `records` in it, serialized; undefined when `stateBody`
+ * is not a state of version 2 (an older one is rebuilt from keys.json by a publish, never here).
  */
-export function stateWithProviderArn(stateBody: string, origin: string, arn: string): string | undefined {
+export function stateWithRecords(
+  stateBody: string,
+  origin: string,
+  records: StateRecords,
+): string | undefined {
   const state = parseStoredState(stateBody, origin);
   if (state.version !== 2) return undefined;
-  return serializeState({ ...state, generation: state.generation + 1, oidcProviderArn: arn });
+  const { oidcProviderArn, servedAt, ...rest } = { ...state, ...records };
+  return serializeState({
+    ...rest,
+    generation: state.generation + 1,
+    ...(oidcProviderArn === undefined ? {} : { oidcProviderArn }),
+    ...(servedAt === undefined ? {} : { servedAt }),
+  });
 }
 
 /**
- * The provider ARN a stored state records, read leniently: a state this cannot use gives
- * undefined here and is judged where it is loaded.
+ * What a stored state records for the next run, read leniently: a state this cannot use gives
+ * nothing here and is judged where it is loaded.
  */
-export function recordedProviderArn(stateBody: string | undefined): string | undefined {
+export function recordedInState(stateBody: string | undefined): StateRecords {
   try {
-    const arn =
-      stateBody === undefined
-        ? undefined
-        : (JSON.parse(stateBody) as { oidcProviderArn?: unknown }).oidcProviderArn;
-    return typeof arn === "string" ? arn : undefined;
+    const state = stateBody === undefined ? {} : (JSON.parse(stateBody) as Record<string, unknown>);
+    const { oidcProviderArn: arn, servedAt } = state;
+    return {
+      ...(typeof arn === "string" ? { oidcProviderArn: arn } : {}),
+      ...(typeof servedAt === "object" && servedAt !== null ? { servedAt: servedAt as ServedRecord } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
