@@ -14,7 +14,6 @@
 // import() of the bundles to Import(), given here, which imports from this file: the same folder,
 // so every specifier resolves as it did.
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { Module } from "node:module";
 import { join } from "node:path";
 import { Script } from "node:vm";
 
@@ -23,6 +22,8 @@ const WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname
 const WRAPPER_TAIL = "\n})";
 
 type Require = (specifier: string) => unknown;
+/** Node's Module class, as this file's own module holds it: node:module is not loaded at start. */
+const Module = module.constructor as typeof import("node:module").Module;
 
 const bundleDirectory = __dirname;
 
