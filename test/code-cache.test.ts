@@ -97,6 +97,29 @@ describe("the code cache of the entry point's bundles", () => {
     expect(await run(bundles, "mistake")).toMatchObject({ code: 2 });
   });
 
+  it("is not used for a bundle that still holds import(), which runs as Node runs it", async () => {
+    const bundles = copyOfBundles();
+    const chunk = join(bundles, "publish-directory.cjs");
+    await writeFile(chunk, (await readFile(chunk, "utf8")).replaceAll("Import(", "import("));
+    // A secret in YAML: the chunk imports the YAML parser.
+    await writeFile(join(dir, "secret.yaml"), "apiVersion: v1\nkind: Secret\ndata:\n  tls.crt: bm9uZQ==\n");
+    const args = [
+      "publish",
+      "--secret-file",
+      "secret.yaml",
+      "--issuer",
+      "https://oidc.example.com/prod",
+      "--out-dir",
+      "site",
+    ];
+    const expected = await runCli(args, { cwd: dir, entry: join(copyOfBundles(), "irsa-anywhere.cjs") });
+    expect(expected).toMatchObject({ code: 2, stderr: expect.stringContaining("secret.yaml tls.crt") });
+    for (let round = 0; round < 2; round++) {
+      expect(await runCli(args, { cwd: dir, entry: join(bundles, "irsa-anywhere.cjs") })).toEqual(expected);
+    }
+    expect(await caches(bundles)).toEqual(["start.cjs.cache"]);
+  });
+
   it("that cannot be read or written, changes nothing and leaves nothing behind", async () => {
     const bundles = copyOfBundles();
     const expected = await Promise.all([run(copyOfBundles(), "keys"), run(copyOfBundles(), "publish")]);
