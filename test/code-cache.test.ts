@@ -36,16 +36,7 @@ const caches = async (bundles: string) => (await readdir(bundles)).filter((name)
 
 const forms = {
   keys: ["keys", "--key", "sa.pub"],
-  publish: [
-    "publish",
-    "--key",
-    "sa.pub",
-    "--issuer",
-    "https://oidc.example.com/prod",
-    "--out-dir",
-    "SITE",
-    "--dry-run",
-  ],
+  publish: "publish --key sa.pub --issuer https://oidc.example.com/prod --out-dir SITE --dry-run".split(" "),
   // Not a quick form: handed to the full command line through the bundle's import().
   mistake: ["keys"],
   version: ["--version"],
