@@ -2,11 +2,11 @@
 // survives a slow or busy machine. A measurement, not a test: it fails only when the CLI itself
 // fails, since a broken build would otherwise be timed silently.
 //
-//   pnpm run build && node bench/cold-start.mjs [--runs N] [--json]
+//   pnpm run build && node bench/cold-start.mjs [--runs N] [--json] [--baseline DIR]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { importHarness } from "./harness.mjs";
@@ -26,12 +26,14 @@ const { values: options } = parseArgs({
   options: {
     runs: { type: "string", default: "30" },
     json: { type: "boolean", default: false },
+    // Another build's packages/cli (a copy of it), each CLI case of which runs beside this one's.
+    baseline: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (options.help) {
-  process.stdout.write("usage: node bench/cold-start.mjs [--runs N] [--json]\n");
+  process.stdout.write("usage: node bench/cold-start.mjs [--runs N] [--json] [--baseline DIR]\n");
   process.exit(0);
 }
 
@@ -43,6 +45,14 @@ if (!Number.isInteger(runs) || runs < 1) {
 if (!existsSync(cliBundle)) {
   process.stderr.write(
     "cold-start: packages/cli/dist/bundle/irsa-anywhere.cjs is missing; run pnpm run build first\n",
+  );
+  process.exit(2);
+}
+
+const baselineBin = options.baseline && join(resolve(options.baseline), "bin", "irsa-anywhere.cjs");
+if (baselineBin && !existsSync(baselineBin)) {
+  process.stderr.write(
+    `cold-start: --baseline ${options.baseline} holds no bin/irsa-anywhere.cjs; give a copy of a built packages/cli\n`,
   );
   process.exit(2);
 }
@@ -75,6 +85,17 @@ const cases = [
     isCli: true,
   },
 ];
+
+// With --baseline, each CLI case runs a second time in every round, through the other build.
+if (baselineBin) {
+  for (const benchCase of cases.filter((c) => c.isCli)) {
+    cases.push({
+      ...benchCase,
+      name: `${benchCase.name} [baseline]`,
+      args: [baselineBin, ...benchCase.args.slice(1)],
+    });
+  }
+}
 
 class CliFailed extends Error {}
 

@@ -1,11 +1,11 @@
 // Bundles the CLI. Node spends most of a cold start resolving and compiling modules, so one file
-// starts about twice as fast as the same code spread over a hundred. Two builds make the npm
+// starts about twice as fast as the same code spread over a hundred. These builds make the npm
 // package:
 //
 // - dist/bundle/main.js, the full command line (yargs) and every command (src/commands/), with the
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
 //   command never parses a heavy one.
-// - dist/bundle/irsa-anywhere.cjs, the entry point: the help pages and --version as main.js
+// - dist/bundle/start.cjs, the entry point: the help pages and --version as main.js
 //   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys` and `discovery`
 //   (src/plain-commands.ts) and the code they need, in one file with no chunks, since each
 //   further module costs a cold start a millisecond or two. Everything else it hands to main.js.
@@ -20,6 +20,8 @@
 //   `keys` a module load.
 // - dist/bundle/publish-bucket.cjs, `publish --bucket` for the entry point (src/publish-bucket.ts):
 //   the same for a bucket, with the code for S3, CloudFront and IAM, the AWS SDK required by name.
+// - dist/bundle/irsa-anywhere.cjs, what the bin requires (src/code-cache.ts): it runs start.cjs and
+//   the chunks with V8's code cache, kept beside them, which saves compiling them on each start.
 //
 // The AWS SDK, the Kubernetes client and the YAML parser stay external: they are imported only by
 // the commands and inputs that need them.
@@ -31,7 +33,7 @@
 // dependencies instead). Its size is printed here and stated in the README.
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 const standalonePath = "packages/cli/dist/standalone/irsa-anywhere.cjs";
@@ -73,6 +75,33 @@ const dependencyCodeAsItsOwnSource = {
       contents: (await readFile(path, "utf8")).replace(/^\/\/# sourceMappingURL=.*$/gm, ""),
       loader: "js",
     }));
+  },
+};
+
+/**
+ * For the bundles src/code-cache.ts runs: each import() becomes Import(), the function it hands
+ * them, since code V8 restores from its cache loses import() on Node 20. Same length, so that the
+ * source map still points where it did; the build stops if the name is taken already.
+ */
+const importThroughCodeCache = {
+  name: "import-through-code-cache",
+  setup(build) {
+    build.initialOptions.metafile = true;
+    build.onEnd(async (result) => {
+      if (result.errors.length > 0) return;
+      const file = build.initialOptions.outfile;
+      const code = await readFile(file, "utf8");
+      if (/(?<![\w$.])Import(?![\w$])/.test(code)) throw new Error(`${file} uses the name Import already`);
+      // As many as esbuild left in, so that no "import(" in a string is taken for one.
+      const imports = Object.values(result.metafile.outputs)
+        .flatMap((output) => output.imports)
+        .filter((record) => record.kind === "dynamic-import" && record.external).length;
+      const rewritten = code.replace(/(?<![\w$.])import\(/g, "Import(");
+      const count = rewritten.split("Import(").length - 1;
+      if (count !== imports)
+        throw new Error(`${file}: ${count} import( in the code, ${imports} dynamic imports`);
+      await writeFile(file, rewritten);
+    });
   },
 };
 
@@ -124,11 +153,11 @@ const publishChunks = {
 await build({
   ...common,
   entryPoints: ["packages/cli/dist/start.js"],
-  outfile: "packages/cli/dist/bundle/irsa-anywhere.cjs",
+  outfile: "packages/cli/dist/bundle/start.cjs",
   format: "cjs",
   external: [...common.external, "./main.js"],
   define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
-  plugins: [publishChunks],
+  plugins: [publishChunks, importThroughCodeCache],
 });
 
 for (const chunk of ["publish-directory", "publish-bucket"]) {
@@ -138,9 +167,17 @@ for (const chunk of ["publish-directory", "publish-bucket"]) {
     outfile: `packages/cli/dist/bundle/${chunk}.cjs`,
     format: "cjs",
     // The AWS SDK stays external, required by name (publish-directory never loads it).
-    plugins: [requireInCommonJs],
+    plugins: [requireInCommonJs, importThroughCodeCache],
   });
 }
+
+// What the bin requires: runs start.cjs and its chunks with V8's code cache (src/code-cache.ts).
+await build({
+  ...common,
+  entryPoints: ["packages/cli/dist/code-cache.js"],
+  outfile: "packages/cli/dist/bundle/irsa-anywhere.cjs",
+  format: "cjs",
+});
 
 await build({
   ...common,

@@ -10,6 +10,7 @@ import {
 import { dirname, resolve } from "node:path";
 import { promisify } from "node:util";
 import { CliError } from "./errors.js";
+import { writeStandardOutput } from "./failure.js";
 
 // node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
 const writeFile = promisify(writeFileCallback);
@@ -35,7 +36,7 @@ export async function emit(
   options: { mode?: number | undefined } = {},
 ): Promise<void> {
   if (outFile === undefined || outFile === "-") {
-    process.stdout.write(data);
+    writeStandardOutput(data);
     return;
   }
   const target = await writableTarget(outFile);

@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { type Fault, IrsaAnywhereError } from "@irsa-anywhere/errors";
 import { EXIT_FAILURE, EXIT_USAGE } from "./exit-codes.js";
 import { paint } from "./terminal.js";
@@ -57,9 +58,30 @@ export function reportError(error: unknown): never {
  * failure with one line, not an unhandled stream error with a stack trace.
  */
 export function reportOutputErrors(): void {
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    // A reader that stopped reading (| head) has what it wanted; nothing to tell it.
-    if (error.code === "EPIPE") process.exit(EXIT_FAILURE);
-    failWith(`cannot write to standard output: ${error.code ?? error.message}`, EXIT_FAILURE);
-  });
+  process.stdout.on("error", failedOutput);
+}
+
+function failedOutput(error: NodeJS.ErrnoException): never {
+  // A reader that stopped reading (| head) has what it wanted; nothing to tell it.
+  if (error.code === "EPIPE") process.exit(EXIT_FAILURE);
+  failWith(`cannot write to standard output: ${error.code ?? error.message}`, EXIT_FAILURE);
+}
+
+/**
+ * Writes a command's data to standard output with synchronous writes, as process.stdout does on
+ * Linux, but without the stream: creating process.stdout loads Node's stream modules (and net and
+ * tty for a pipe or a terminal), a few ms of a cold start of `keys` (bench/cold-start.mjs). A
+ * failed write ends the run as {@link reportOutputErrors} says; what a non-blocking descriptor
+ * cannot take at once (EAGAIN) goes through the stream, which waits for it.
+ */
+export function writeStandardOutput(data: string): void {
+  const bytes = Buffer.from(data);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EAGAIN") failedOutput(error as NodeJS.ErrnoException);
+    if (process.stdout.listenerCount("error") === 0) reportOutputErrors();
+    process.stdout.write(bytes.subarray(written));
+  }
 }

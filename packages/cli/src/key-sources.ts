@@ -72,16 +72,20 @@ export function keySourceOptions<T>(yargs: Argv<T>) {
 
 /** The key sources the command line names, as `readKeySources` takes them. */
 export function keySourceSpec(args: KeySourceArgs): KeySourceSpec {
+  const pemFiles = repeated(args.key);
+  const secretFiles = repeated(args["secret-file"]);
   return {
-    pemFiles: repeated(args.key),
-    secretFiles: repeated(args["secret-file"]),
+    pemFiles,
+    secretFiles,
     cluster: args.cluster,
     namespace: args.namespace,
     clusterJwks: args["cluster-jwks"],
     kubeconfig: args.kubeconfig,
     context: args.context,
     timeoutMs: args.timeoutMs,
-    stdin: process.stdin,
+    // Only when `-` is named: the first touch of process.stdin loads Node's stream modules, a tenth
+    // of a cold start of `keys` (bench/cold-start.mjs), for input nothing reads.
+    stdin: [...pemFiles, ...secretFiles].includes("-") ? process.stdin : undefined,
   };
 }
 

@@ -12,10 +12,11 @@ import { parsePlainCommand } from "./plain-commands.js";
 /** Set by the bundler from the output of the full command line; empty before it has run. */
 declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
 
-reportOutputErrors();
 const argv = process.argv.slice(2);
 const answer = buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS);
 const plain = parsePlainCommand(argv);
+// keys and discovery print without the stream, which would cost them its load (emit.ts).
+if (plain?.command !== "keys" && plain?.command !== "discovery") reportOutputErrors();
 if (answer !== undefined) {
   process.stdout.write(answer);
 } else if (plain?.command === "keys") {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, posix, resolve } from "node:path";
 import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 import { acquireDirectoryLock } from "./lib/directory-lock.js";
+import { rename, rm, writeFile } from "./lib/fs-async.js";
 import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
 

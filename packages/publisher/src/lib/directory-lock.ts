@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { PublishError } from "../errors.js";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "./fs-async.js";
 
 /** A lock older than this is taken over whoever holds it: no write holds it for more than moments. */
 export const STALE_LOCK_MS = 30_000;
@@ -68,7 +67,7 @@ export async function acquireDirectoryLock(lockPath: string): Promise<HeldLock> 
         `${lockPath} has been held for ${Math.round(age / 1000)}s by ${who}; wait for it, or remove the directory if that process is not running`,
       );
     }
-    await sleep(20 + Math.random() * 30);
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
   }
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { mkdir, stat } from "./fs-async.js";
 
 /**
  * `mkdir -p`, one level at a time from the nearest directory that exists. Not
