@@ -75,6 +75,24 @@ describe("the code cache of the entry point's bundles", () => {
   it.each([
     { name: "V8 data that is garbage", corrupt: (data: Buffer) => Buffer.alloc(data.length, 0x5a) },
     { name: "V8 data cut short", corrupt: (data: Buffer) => data.subarray(0, data.length >> 1) },
+    {
+      // V8 takes data damaged in its middle for its own and may abort the process on it (exit
+      // 133, every run, even --version): the header's checksum must catch it first.
+      name: "200 bytes damaged in the middle of V8's data, the length kept",
+      corrupt: (data: Buffer) => {
+        const damaged = Buffer.from(data);
+        damaged.fill(0x41, damaged.length >> 1, (damaged.length >> 1) + 200);
+        return damaged;
+      },
+    },
+    {
+      name: "a header naming another Node",
+      corrupt: (data: Buffer) => {
+        const other = Buffer.from(data);
+        other.write("irsa-anywhere code cache 1 v20.0.0 ", "latin1");
+        return other;
+      },
+    },
   ])("holding $name, is refused and written again", async ({ corrupt }) => {
     const bundles = copyOfBundles();
     const expected = await run(bundles, "keys");

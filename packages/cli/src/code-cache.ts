@@ -4,15 +4,20 @@
 // compile cache of its own (module.enableCompileCache came in Node 22).
 //
 // The cache never changes what runs. A cache file holds the exact bytes of the bundle it was made
-// from, followed by V8's data, and is used only while the bundle holds those same bytes; V8 itself
-// refuses data of another Node version or other V8 flags. Missing, stale, refused or unreadable, the
-// bundle is compiled from its source as it would be anyway, and the cache is written afresh as the
-// process exits: to a new file renamed into place, so that a reader never sees half of one, and not
-// at all where the bundle's directory is not writable (a read-only npm install).
+// from, a header (the Node version and platform that made it, and a checksum of what follows), then
+// V8's data; it is used only while the bundle holds those same bytes, for the same Node, and while
+// the data matches its checksum. V8 itself checks little more than its own version and flags, and
+// every Node 20 release has the same V8: data damaged on disk, or made by another Node 20, could
+// otherwise crash every run (V8 aborts on data it cannot make sense of), and a crashed run never
+// writes a fresh cache. Missing, stale, refused or unreadable, the bundle is compiled from its
+// source as it would be anyway, and the cache is written afresh as the process exits: to a new file
+// renamed into place, so that a reader never sees half of one, and not at all where the bundle's
+// directory is not writable (a read-only npm install).
 //
 // Code V8 restores from a cache loses its dynamic import() on Node 20, so the bundler renames each
 // import() of the bundles to Import(), given here, which imports from this file: the same folder,
 // so every specifier resolves as it did. A bundle that still holds "import(" is required as usual.
+import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Script } from "node:vm";
@@ -43,7 +48,8 @@ function requireBundle(name: string): unknown {
   const cachedData = cachedDataFor(source, cacheFile);
   const script = new Script(`${WRAPPER_HEAD}${source.toString("utf8")}${WRAPPER_TAIL}`, {
     filename: file,
-    // The wrapper's line: positions in stack traces and source maps stay those of the file.
+    // The wrapper's line: positions in stack traces stay those of the file (though Node's
+    // --enable-source-maps does not map code compiled here back to the TypeScript).
     lineOffset: -1,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
@@ -69,7 +75,22 @@ function importFromBundle(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
-/** V8's data from `cacheFile`, if the file was made from exactly `source`. */
+/** What follows a bundle's bytes in its cache file: who made the data (48 bytes), and its SHA-256. */
+const MADE_BY_BYTES = 48;
+const HEADER_BYTES = MADE_BY_BYTES + 32;
+const MADE_BY = `irsa-anywhere code cache 1 ${process.version} ${process.platform}-${process.arch}`;
+
+function header(data: Uint8Array): Buffer {
+  const made = Buffer.alloc(HEADER_BYTES, " ");
+  made.write(MADE_BY.slice(0, MADE_BY_BYTES), "latin1");
+  // A hash to tell data damaged on disk from what was written (not a defence against anyone:
+  // whoever can write the cache can write the bundle). Native, so a third of a megabyte costs well
+  // under a millisecond, where a checksum loop in JavaScript cost 3 ms of a start.
+  createHash("sha256").update(data).digest().copy(made, MADE_BY_BYTES);
+  return made;
+}
+
+/** V8's data from `cacheFile`, if the file was made from exactly `source`, by this Node, and is whole. */
 function cachedDataFor(source: Buffer, cacheFile: string): Buffer | undefined {
   let cache: Buffer;
   try {
@@ -77,12 +98,15 @@ function cachedDataFor(source: Buffer, cacheFile: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-  if (cache.length <= source.length || !cache.subarray(0, source.length).equals(source)) return undefined;
-  return cache.subarray(source.length);
+  const dataStart = source.length + HEADER_BYTES;
+  if (cache.length <= dataStart || !cache.subarray(0, source.length).equals(source)) return undefined;
+  const data = cache.subarray(dataStart);
+  return cache.subarray(source.length, dataStart).equals(header(data)) ? data : undefined;
 }
 
 function writeCache(cacheFile: string, source: Buffer, script: Script): void {
-  const temporary = `${cacheFile}.${process.pid}.tmp`;
+  // The pid alone could be taken for good by a file a killed run left (a container's pid 1).
+  const temporary = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   let fd: number;
   try {
     // First, so that a folder nobody may write to costs no serialising.
@@ -92,8 +116,10 @@ function writeCache(cacheFile: string, source: Buffer, script: Script): void {
   }
   try {
     try {
+      const data = script.createCachedData();
       writeAll(fd, source);
-      writeAll(fd, script.createCachedData());
+      writeAll(fd, header(data));
+      writeAll(fd, data);
     } finally {
       closeSync(fd);
     }
