@@ -164,6 +164,16 @@ describe("publish to S3", () => {
     }
   });
 
+  it("says nothing changed on a republish that registers no provider (--no-oidc-provider)", async () => {
+    const first = await publish(options({ oidcProvider: false }));
+    expect(first.changed).toBe(true);
+    proxy.clear();
+    const again = await publish(options({ oidcProvider: false }));
+    expect(again.oidcProvider).toBeUndefined();
+    expect(writes()).toEqual([]);
+    expect(again.changed).toBe(false);
+  });
+
   it("makes no write and four requests when republished with the same key", async () => {
     await publish(options({ publicReadPolicy: true }));
     proxy.clear();

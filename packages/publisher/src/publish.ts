@@ -482,7 +482,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       documents.changed ||
       Boolean(bucketPolicy?.written) ||
       cloudFront?.distribution.action === "create" ||
-      oidcProvider?.action !== "unchanged",
+      (oidcProvider !== undefined && oidcProvider.action !== "unchanged"),
     target: { kind: "s3", bucket, prefix, region },
     ...(bucketPolicy ? { bucketPolicy } : {}),
     ...(cloudFront ? { distribution: cloudFront.distribution } : {}),
