@@ -21,6 +21,7 @@ import type { PolicyStatement } from "./bucket-policy.js";
 import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
 import { PublishError } from "./errors.js";
 import type { DocumentOutcome } from "./publish-documents.js";
+import { documentObjectKeys } from "./s3-location.js";
 
 /**
  * CloudFront's managed cache policy CachingOptimized: it caches for as long as the object's own
@@ -200,8 +201,8 @@ export async function prepareDistribution(options: {
   const arn = summary.ARN ?? "";
   const domainName = summary.DomainName ?? "";
   const issuer = issuerAt(settings.domain ?? domainName, prefix);
-  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  const objectKeys = [`${keyPrefix}keys.json`, `${keyPrefix}.well-known/openid-configuration`];
+  const { jwks, discovery } = documentObjectKeys(prefix);
+  const objectKeys = [jwks, discovery];
   const {
     others,
     plan: _,

@@ -37,7 +37,13 @@ import { PublishError } from "./errors.js";
 import { readBlockPublicAccess } from "./issuer-bucket.js";
 import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } from "./publish-documents.js";
-import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
+import {
+  documentObjectKeys,
+  normalizePrefix,
+  objectPrefixForIssuer,
+  s3Issuer,
+  s3IssuerUrl,
+} from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import { recordedInState, type StateRecords, stateWithRecords } from "./state.js";
@@ -250,10 +256,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
       : undefined;
   if (signedOnly) {
     const unchanged = await republishUnchanged({
-      ...options,
       request,
       target: signedOnly,
-      dryRun,
+      documents: documentOptions(options),
       oidcProvider:
         (options.oidcProvider ?? true)
           ? { make: () => makeIamClient(options, region), audiences, clusterName: options.clusterName }
@@ -287,8 +292,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     prefix: options.prefix,
     external: options.externalIssuer || cloudFront !== undefined,
   });
-  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  const paths = { jwks: `${keyPrefix}keys.json`, discovery: `${keyPrefix}.well-known/openid-configuration` };
+  const { keyPrefix, ...paths } = documentObjectKeys(prefix);
   const external =
     (options.externalIssuer === true || cloudFront !== undefined) && s3IssuerUrl(issuer) === undefined;
   // What the next run needs to take the path above.

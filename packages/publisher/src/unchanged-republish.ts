@@ -1,7 +1,6 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { type httpsGet, issuerHostPath } from "@irsa-anywhere/discovery";
 import { ensureOidcProvider, lookUpOidcProvider, partitionOf } from "@irsa-anywhere/iam";
-import type { PublicSigningKey } from "@irsa-anywhere/keys";
 import {
   type CloudFrontOptions,
   type DistributionOutcome,
@@ -9,10 +8,9 @@ import {
   issuerAt,
   validateCloudFrontOptions,
 } from "./cloudfront.js";
-import type { RotationStep } from "./decide-state.js";
 import type { PublishResult } from "./publish.js";
-import { unchangedDocuments } from "./publish-documents.js";
-import { normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
+import { type PublishDocumentsOptions, unchangedDocuments } from "./publish-documents.js";
+import { documentObjectKeys, normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
 import type { S3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import { recordedInState, type ServedRecord } from "./state.js";
@@ -101,12 +99,8 @@ export async function republishUnchanged(options: {
    * `S3Target.prefetchSigned`), so that the full path after this does not read it again.
    */
   target: S3Target;
-  keys: readonly PublicSigningKey[];
-  emptyKidTwin?: boolean | undefined;
-  rotation?: RotationStep | undefined;
-  retainMs?: number | undefined;
-  now?: (() => Date) | undefined;
-  dryRun: boolean;
+  /** What the publish decides the documents from: the keys, the empty-kid twin, retention, a rotation phase, the clock, --dry-run. */
+  documents: Omit<PublishDocumentsOptions, "issuer" | "target" | "paths"> & { dryRun: boolean };
   /** The IAM provider to ensure: its client (made once the state is on its way) and what it must list. */
   oidcProvider?:
     | {
@@ -117,7 +111,8 @@ export async function republishUnchanged(options: {
     | undefined;
   httpsGet?: typeof httpsGet | undefined;
 }): Promise<PublishResult | undefined> {
-  const { request, dryRun } = options;
+  const { request } = options;
+  const { dryRun } = options.documents;
   const { bucket, region } = request;
   if (request.cloudFront) validateCloudFrontOptions(request.cloudFront);
   const prefix =
@@ -130,13 +125,9 @@ export async function republishUnchanged(options: {
           prefix: request.prefix,
           external: true,
         });
-  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const { target } = options;
-  const paths = {
-    jwks: `${keyPrefix}keys.json`,
-    discovery: `${keyPrefix}.well-known/openid-configuration`,
-    state: target.statePath(`${keyPrefix}keys.json`),
-  };
+  const { jwks, discovery } = documentObjectKeys(prefix);
+  const paths = { jwks, discovery, state: target.statePath(jwks) };
 
   // Round trip 1: the state. Any failure here is the full path's to report, in its own words.
   const iamReady = options.oidcProvider
@@ -162,20 +153,7 @@ export async function republishUnchanged(options: {
   ) {
     return undefined;
   }
-  const documents = unchangedDocuments(
-    {
-      issuer,
-      keys: options.keys,
-      target,
-      paths,
-      dryRun,
-      ...(options.emptyKidTwin === undefined ? {} : { emptyKidTwin: options.emptyKidTwin }),
-      ...(options.rotation ? { rotation: options.rotation } : {}),
-      ...(options.retainMs === undefined ? {} : { retainMs: options.retainMs }),
-      ...(options.now ? { now: options.now } : {}),
-    },
-    stateBody,
-  );
+  const documents = unchangedDocuments({ ...options.documents, issuer, target, paths }, stateBody);
   if (documents === undefined) return undefined;
 
   // Round trip 2: both documents where STS reads them, and the provider the state names.
