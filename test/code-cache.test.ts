@@ -58,6 +58,16 @@ describe("the code cache of the entry point's bundles", () => {
     expect(again).toEqual(first);
   });
 
+  it("is not written by a help page or --version, which run without one", async () => {
+    const bundles = copyOfBundles();
+    const pages = [await run(bundles, "version"), await run(bundles, "help")];
+    expect(pages.map((result) => result.code)).toEqual([0, 0]);
+    expect(await caches(bundles)).toEqual([]);
+    expect((await run(bundles, "keys")).code).toBe(0);
+    expect(await caches(bundles)).toEqual(["start.cjs.cache"]);
+    expect([await run(bundles, "version"), await run(bundles, "help")]).toEqual(pages);
+  });
+
   it("made for other bytes of the same length, is not used", async () => {
     const bundles = copyOfBundles();
     expect((await run(bundles, "keys")).stdout).toContain('"use": "sig"');
