@@ -11,7 +11,7 @@ import {
   buildTimeAnswersIn,
   mayHaveBuildTimeAnswer,
 } from "./build-time-answers.js";
-import { reportError, reportOutputErrors } from "./failure.js";
+import { reportError, reportOutputErrors, writeStandardOutput } from "./failure.js";
 import { parsePlainCommand } from "./plain-commands.js";
 
 /**
@@ -25,10 +25,10 @@ const answer = mayHaveBuildTimeAnswer(argv)
   ? buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS ?? buildTimeAnswersIn(__dirname))
   : undefined;
 const plain = parsePlainCommand(argv);
-// keys and discovery print without the stream, which would cost them its load (emit.ts).
-if (plain?.command !== "keys" && plain?.command !== "discovery") reportOutputErrors();
+// The pages, keys and discovery print without the stream, which would cost them its load (emit.ts).
+if (answer === undefined && plain?.command !== "keys" && plain?.command !== "discovery") reportOutputErrors();
 if (answer !== undefined) {
-  process.stdout.write(answer);
+  writeStandardOutput(answer);
 } else if (plain?.command === "keys") {
   // Imported here, not at the top, so that --help and --version never load node:crypto.
   import("./commands/keys.js").then(({ runKeys }) => runKeys(plain.args)).catch(reportError);
