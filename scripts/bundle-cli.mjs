@@ -6,7 +6,8 @@
 //   packages a command needs in chunks of their own, loaded by its handler's dynamic import: a quick
 //   command never parses a heavy one.
 // - dist/bundle/start.cjs, the entry point: the help pages and --version as main.js
-//   printed them at build time (src/build-time-answers.ts), the everyday forms of `keys` and `discovery`
+//   printed them at build time (src/build-time-answers.ts; kept in dist/bundle/answers.json and
+//   read only for arguments of their shape), the everyday forms of `keys` and `discovery`
 //   (src/plain-commands.ts) and the code they need, in one file with no chunks, since each
 //   further module costs a cold start a millisecond or two. Everything else it hands to main.js.
 //   It is CommonJS, the one exception to ESM in this project: an ES module as the entry point
@@ -30,9 +31,10 @@
 // admin hosts): the standalone file, dist/standalone/irsa-anywhere.cjs, the same entry point with
 // everything inside it, the full command line, the AWS SDK, the Kubernetes client and YAML
 // included; `node irsa-anywhere.cjs` runs it from any folder (the npm package installs those
-// dependencies instead). Its size is printed here and stated in the README.
+// dependencies instead), with the help pages inside it too. Its size is printed here and stated in
+// the README.
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
@@ -138,6 +140,8 @@ await build({
 });
 
 const answers = JSON.stringify(await buildTimeAnswers());
+const { BUILD_TIME_ANSWERS_FILE } = await import("../packages/cli/dist/build-time-answers.js");
+writeFileSync(`packages/cli/dist/bundle/${BUILD_TIME_ANSWERS_FILE}`, answers);
 
 /** The entry point's requires of src/publish-directory.ts and src/publish-bucket.ts, pointed at their chunks. */
 const publishChunks = {
@@ -156,7 +160,7 @@ await build({
   outfile: "packages/cli/dist/bundle/start.cjs",
   format: "cjs",
   external: [...common.external, "./main.js"],
-  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: answers },
+  define: { ...common.define, IRSA_ANYWHERE_ANSWERS: "null" },
   plugins: [publishChunks, importThroughCodeCache],
 });
 
@@ -200,7 +204,7 @@ console.log(`${standalonePath}: ${megabytes} MB, every dependency inside`);
  */
 async function buildTimeAnswers() {
   // tsc has compiled it by now (pnpm run build runs tsc -b first).
-  const { answerKey } = await import("../packages/cli/dist/build-time-answers.js");
+  const { answerKey, mayHaveBuildTimeAnswer } = await import("../packages/cli/dist/build-time-answers.js");
   const run = (argv) => {
     const result = spawnSync(process.execPath, ["packages/cli/dist/bundle/main.js", ...argv], {
       encoding: "utf8",
@@ -228,5 +232,8 @@ async function buildTimeAnswers() {
     const pattern = new RegExp(`^ {2}irsa-anywhere ${form[0]} (\\S+)`, "gm");
     for (const match of section.matchAll(pattern)) forms.push([form[0], match[1]]);
   }
+  // The entry point reads the answers only for arguments of these shapes.
+  const unreachable = Object.keys(answers).filter((key) => !mayHaveBuildTimeAnswer(key.split("\0")));
+  if (unreachable.length > 0) throw new Error(`answers the entry point would never read: ${unreachable}`);
   return answers;
 }

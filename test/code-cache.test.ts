@@ -40,6 +40,7 @@ const forms = {
   // Not a quick form: handed to the full command line through the bundle's import().
   mistake: ["keys"],
   version: ["--version"],
+  help: ["publish", "--help"],
 };
 
 async function run(bundles: string, form: keyof typeof forms) {
@@ -57,19 +58,28 @@ describe("the code cache of the entry point's bundles", () => {
     expect(again).toEqual(first);
   });
 
+  it("is not written by a help page or --version, which run without one", async () => {
+    const bundles = copyOfBundles();
+    const pages = [await run(bundles, "version"), await run(bundles, "help")];
+    expect(pages.map((result) => result.code)).toEqual([0, 0]);
+    expect(await caches(bundles)).toEqual([]);
+    expect((await run(bundles, "keys")).code).toBe(0);
+    expect(await caches(bundles)).toEqual(["start.cjs.cache"]);
+    expect([await run(bundles, "version"), await run(bundles, "help")]).toEqual(pages);
+  });
+
   it("made for other bytes of the same length, is not used", async () => {
     const bundles = copyOfBundles();
-    expect((await run(bundles, "version")).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect((await run(bundles, "keys")).stdout).toContain('"use": "sig"');
     const start = join(bundles, "start.cjs");
     const source = await readFile(start, "utf8");
     // V8 tells its data from another source by the length alone: this one would pass.
-    const kept = /"--version":`([^`\n]+)\n`/.exec(source);
-    expect(kept).not.toBeNull();
-    const [answer, version] = kept as RegExpExecArray;
-    const other = "9".repeat((version as string).length);
-    await writeFile(start, source.replace(answer, answer.replace(version as string, other)));
+    expect(source).toContain('use:"sig"');
+    await writeFile(start, source.replace('use:"sig"', 'use:"enc"'));
     expect((await readFile(start)).length).toBe(Buffer.byteLength(source));
-    expect((await run(bundles, "version")).stdout).toBe(`${other}\n`);
+    const again = await run(bundles, "keys");
+    expect(again.stdout).toContain('"use": "enc"');
+    expect(again.stdout).not.toContain('"use": "sig"');
   });
 
   it.each([
@@ -141,5 +151,25 @@ describe("the code cache of the entry point's bundles", () => {
       expect(await Promise.all([run(bundles, "keys"), run(bundles, "publish")])).toEqual(expected);
     }
     expect(await caches(bundles)).toEqual(["publish-directory.cjs.cache", "start.cjs.cache"]);
+  });
+});
+
+describe("the help pages kept beside the entry point's bundle (answers.json)", () => {
+  it.each([
+    { name: "missing", damage: (_: Buffer): Buffer | undefined => undefined },
+    {
+      name: "cut short",
+      damage: (answers: Buffer): Buffer | undefined => answers.subarray(0, answers.length >> 1),
+    },
+  ])("when $name, are printed by the full command line all the same", async ({ damage }) => {
+    const bundles = copyOfBundles();
+    const expected = [await run(bundles, "version"), await run(bundles, "help")];
+    expect(expected.map((result) => result.code)).toEqual([0, 0]);
+    expect(expected[1]?.stdout).toContain("--out-dir");
+    const answersFile = join(bundles, "answers.json");
+    const kept = damage(await readFile(answersFile));
+    await rm(answersFile);
+    if (kept !== undefined) await writeFile(answersFile, kept);
+    expect([await run(bundles, "version"), await run(bundles, "help")]).toEqual(expected);
   });
 });

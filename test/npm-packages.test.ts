@@ -127,6 +127,11 @@ describe("each package, packed", () => {
     expect(files.filter((file) => /\.test\.|(^|\/)test\//.test(file))).toEqual([]);
   });
 
+  it("ships the CLI's help pages beside its entry point, which answers --help from them", () => {
+    const { files } = packed.find((p) => p.dir === "cli") as Packed;
+    expect(files).toContain("dist/bundle/answers.json");
+  });
+
   it.each(packageDirs)("%s names only real versions of its dependencies", (dir) => {
     const { manifest } = packed.find((p) => p.dir === dir) as Packed;
     const ranges = [manifest.dependencies, manifest.peerDependencies, manifest.optionalDependencies].flatMap(

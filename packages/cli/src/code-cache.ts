@@ -17,10 +17,14 @@
 // Code V8 restores from a cache loses its dynamic import() on Node 20, so the bundler renames each
 // import() of the bundles to Import(), given here, which imports from this file: the same folder,
 // so every specifier resolves as it did. A bundle that still holds "import(" is required as usual.
-import { createHash } from "node:crypto";
+//
+// Arguments that may ask for a help page or --version (src/build-time-answers.ts) run without a
+// cache, neither reading nor writing one: checking it needs node:crypto, which costs them more
+// (about 4 ms, with the stream modules it loads) than compiling the little code they run.
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Script } from "node:vm";
+import { mayHaveBuildTimeAnswer } from "./build-time-answers.js";
 
 /** The parameters of the function a bundle's code runs in: Node's CommonJS wrapper's, and Import. */
 const WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname, Import) {\n";
@@ -31,6 +35,7 @@ type Require = (specifier: string) => unknown;
 const Module = module.constructor as typeof import("node:module").Module;
 
 const bundleDirectory = __dirname;
+const withCache = !mayHaveBuildTimeAnswer(process.argv.slice(2));
 
 /**
  * The module.exports of the bundle `name` (e.g. "start.cjs") of this folder, run once. Its
@@ -45,7 +50,7 @@ function requireBundle(name: string): unknown {
   // A bundle built without that renaming runs as Node runs any file: right, if not faster.
   if (source.includes("import(")) return (require as Require)(file);
   const cacheFile = `${file}.cache`;
-  const cachedData = cachedDataFor(source, cacheFile);
+  const cachedData = withCache ? cachedDataFor(source, cacheFile) : undefined;
   const script = new Script(`${WRAPPER_HEAD}${source.toString("utf8")}${WRAPPER_TAIL}`, {
     filename: file,
     // The wrapper's line: positions in stack traces stay those of the file (though Node's
@@ -53,7 +58,7 @@ function requireBundle(name: string): unknown {
     lineOffset: -1,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
-  if (cachedData === undefined || script.cachedDataRejected === true) {
+  if (withCache && (cachedData === undefined || script.cachedDataRejected === true)) {
     // At exit, so that the cache holds the functions this run compiled, not only the top level.
     process.once("exit", () => writeCache(cacheFile, source, script));
   }
@@ -86,6 +91,8 @@ function header(data: Uint8Array): Buffer {
   // A hash to tell data damaged on disk from what was written (not a defence against anyone:
   // whoever can write the cache can write the bundle). Native, so a third of a megabyte costs well
   // under a millisecond, where a checksum loop in JavaScript cost 3 ms of a start.
+  // Required here, not at the top: a help page never gets this far, and never loads it.
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   createHash("sha256").update(data).digest().copy(made, MADE_BY_BYTES);
   return made;
 }

@@ -5,20 +5,30 @@
 // yargs.
 //
 // The bundler turns this file into CommonJS (scripts/bundle-cli.mjs), so no top-level await.
-import { type BuildTimeAnswers, buildTimeAnswer } from "./build-time-answers.js";
-import { reportError, reportOutputErrors } from "./failure.js";
+import {
+  type BuildTimeAnswers,
+  buildTimeAnswer,
+  buildTimeAnswersIn,
+  mayHaveBuildTimeAnswer,
+} from "./build-time-answers.js";
+import { reportError, reportOutputErrors, writeStandardOutput } from "./failure.js";
 import { parsePlainCommand } from "./plain-commands.js";
 
-/** Set by the bundler from the output of the full command line; empty before it has run. */
-declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers;
+/**
+ * Set by the bundler from the output of the full command line: the answers themselves in the
+ * standalone file, null in the npm package's bundle, which reads them from the file beside it.
+ */
+declare const IRSA_ANYWHERE_ANSWERS: BuildTimeAnswers | null;
 
 const argv = process.argv.slice(2);
-const answer = buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS);
+const answer = mayHaveBuildTimeAnswer(argv)
+  ? buildTimeAnswer(argv, IRSA_ANYWHERE_ANSWERS ?? buildTimeAnswersIn(__dirname))
+  : undefined;
 const plain = parsePlainCommand(argv);
-// keys and discovery print without the stream, which would cost them its load (emit.ts).
-if (plain?.command !== "keys" && plain?.command !== "discovery") reportOutputErrors();
+// The pages, keys and discovery print without the stream, which would cost them its load (emit.ts).
+if (answer === undefined && plain?.command !== "keys" && plain?.command !== "discovery") reportOutputErrors();
 if (answer !== undefined) {
-  process.stdout.write(answer);
+  writeStandardOutput(answer);
 } else if (plain?.command === "keys") {
   // Imported here, not at the top, so that --help and --version never load node:crypto.
   import("./commands/keys.js").then(({ runKeys }) => runKeys(plain.args)).catch(reportError);
