@@ -347,13 +347,22 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   // Beside the list, when the state names no provider: the account, should the list name none
   // (no provider in it yet), so that the first state write can record the provider's ARN.
   // Neither a refusal nor a failure stops the publish: the ARN is then recorded once it is made.
+  // Credentials that carry the account (IRSA's web identity, assume-role, SSO, AWS_ACCOUNT_ID)
+  // answer without STS: the S3 client resolved them for round trip 1, and the SDK keeps them.
   const recordsArn = provider !== undefined && !(cloudFront && !cloudFront.deployed);
   const caller =
     iamReady && recordsArn && knownArn === undefined && !dryRun
       ? iamReady
           // Once the list is on its way: loading the STS module is synchronous (see loadAwsSdk).
           .then(() => new Promise((resolve) => setImmediate(resolve)))
-          .then(() => callerIdentity({ region, awsSettings: options.aws, client: options.clients?.sts }))
+          .then(() =>
+            callerIdentity({
+              region,
+              awsSettings: options.aws,
+              client: options.clients?.sts,
+              credentials: client.config.credentials,
+            }),
+          )
           .catch(() => undefined)
       : undefined;
   const alreadyPublic =
