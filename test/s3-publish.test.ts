@@ -93,6 +93,10 @@ async function objectText(key: string): Promise<string> {
   return (await object.Body?.transformToString()) ?? "";
 }
 
+/** An IAM or STS request of that action: both name it only in the body. */
+const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
+const actionOf = (r: { body: string }) => new URLSearchParams(r.body).get("Action");
+
 const writes = () =>
   proxy.requests.filter(
     (r) => r.method === "PUT" || (r.method === "POST" && !/Action=(List|Get)/.test(r.body ?? "")),
@@ -212,8 +216,6 @@ describe("publish to S3", () => {
     proxy.requests.filter(
       (r) => r.method === "PUT" && r.path.includes("clusters/prod/.irsa-anywhere-state.json"),
     );
-  const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
-  const actionOf = (r: { body: string }) => new URLSearchParams(r.body).get("Action");
 
   it("writes the state once on a first publish in an account with no provider: STS tells the account, beside the list", async () => {
     // Held until STS has been asked too: the two are sent at once, not one after the other.
@@ -874,7 +876,6 @@ describe("the command line", () => {
       ["publish", "--key", "sa.pub", "--bucket", bucket, "--prefix", "prod", "--region", region, ...extra],
       { env: { ...awsTestEnv(proxy.url), HOME: dir, ...env }, isolated: true, cwd: dir },
     );
-  const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
 
   it("asks STS nothing when the credentials carry the account (AWS_ACCOUNT_ID), and records the ARN all the same", async () => {
     // moto's account: the ARN predicted from it is the one IAM gives.
