@@ -521,12 +521,12 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
  * after it: one dependent round trip fewer on a first publish, and no weaker. Until both
  * documents are written, which is before this starts, no provider names the issuer, so STS
  * reads it for no one (publishDocuments relies on that for `issuerUntrusted`). A provider whose
- * issuer STS cannot read verifies no token: for the moment the read-back takes, it trusts
- * nothing more than no provider would. And when the read-back fails, the provider this run made
- * is deleted again before the failure is thrown, so that a failed run leaves none, as when it
- * registered only after a read-back that succeeded. One that IAM says exists already was made by
- * another run in between: that one is left alone, and brought up to date only once the read-back
- * succeeds, as any existing provider is.
+ * issuer STS cannot read verifies no token (and where an edge serves a stale copy, that holds
+ * only keys published for this issuer before). And when the read-back fails, the provider this
+ * run made is deleted again before the failure is thrown, so that a failed run leaves none, as
+ * when it registered only after a read-back that succeeded. One that IAM says exists already
+ * was made by another run in between: that one is left alone, and brought up to date only once
+ * the read-back succeeds, as any existing provider is.
  */
 async function registerBesideReadBack(
   settings: OidcProviderOptions,
