@@ -324,10 +324,10 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   // The IAM client loads while S3 answers. The provider lookup waits only for the state, which
   // may name the provider (see recordInState), and its outcome (a create or an update) until
   // both documents are written (a create, see registerBesideReadBack) or STS can read them.
-  // Loaded once the first reads are on their way: loading is synchronous (see loadAwsSdk).
+  // Loaded once the first reads are on the wire: loading is synchronous (see loadAwsSdk).
   const iamReady =
     (options.oidcProvider ?? true)
-      ? new Promise((resolve) => setImmediate(resolve)).then(() => makeIamClient(options, region))
+      ? requestsOnTheWire().then(() => makeIamClient(options, region))
       : undefined;
   // Awaited below; a failure of the S3 work first must not leave it unhandled.
   iamReady?.catch(() => undefined);
@@ -353,8 +353,9 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const caller =
     iamReady && recordsArn && knownArn === undefined && !dryRun
       ? iamReady
-          // Once the list is on its way: loading the STS module is synchronous (see loadAwsSdk).
-          .then(() => new Promise((resolve) => setImmediate(resolve)))
+          // Once the list and the S3 reads beside it are on the wire: loading the STS module is
+          // synchronous (see loadAwsSdk).
+          .then(requestsOnTheWire)
           .then(() =>
             callerIdentity({
               region,
@@ -601,6 +602,19 @@ async function recordInState(
   } catch (error) {
     if (!(error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED")) throw error;
   }
+}
+
+/**
+ * Resolves once the requests made before the call have left for the network, so that a
+ * synchronous load after it (an SDK client, see loadAwsSdk) runs while they are answered rather
+ * than holding them back: the SDK's send takes a few turns of the event loop (its middleware,
+ * then the socket) before its request is written. Four turns, measured on Node 20: a request
+ * timeline showed one turn too few (the load ran first, and the requests waited for it), and
+ * `bench/publish.mjs --process` a first publish faster with four (bench/README.md). Where a
+ * request leaves later (a TLS handshake), the load overlaps the handshake instead.
+ */
+async function requestsOnTheWire(): Promise<void> {
+  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The IAM module and client a bucket publish uses. */
