@@ -26,19 +26,24 @@ const region = "us-west-2";
 const bucket = "irsa-anywhere-bench";
 const prefix = "clusters/bench";
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+/** moto's account: what --account-id gives the credentials, as IRSA's and assumed roles' carry it. */
+const motoAccountId = "123456789012";
 
 const { values: options } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" },
     "delay-ms": { type: "string", default: "0" },
     process: { type: "boolean", default: false },
+    "account-id": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (options.help) {
-  process.stdout.write("usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--json]\n");
+  process.stdout.write(
+    "usage: node bench/publish.mjs [--rounds N] [--delay-ms MS] [--process] [--account-id] [--json]\n",
+  );
   process.exit(0);
 }
 
@@ -114,6 +119,7 @@ function processEnv() {
     AWS_ENDPOINT_URL_IAM: proxy.url,
     AWS_ENDPOINT_URL_STS: proxy.url,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...(options["account-id"] ? { AWS_ACCOUNT_ID: motoAccountId } : {}),
   };
 }
 
@@ -274,7 +280,12 @@ const showRange = ({ min, max }) => (min === max ? String(min) : `${min}-${max}`
 
 async function measure() {
   const context = {
-    s3Client: new s3.S3Client({ region, endpoint: proxy.url, forcePathStyle: true, credentials }),
+    s3Client: new s3.S3Client({
+      region,
+      endpoint: proxy.url,
+      forcePathStyle: true,
+      credentials: options["account-id"] ? { ...credentials, accountId: motoAccountId } : credentials,
+    }),
     iamClient: new iam.IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials }),
     stsClient: new sts.STSClient({ region, endpoint: proxy.url, credentials }),
     // Creates the bucket straight on moto, so that the set-up is never counted.
@@ -378,7 +389,7 @@ try {
   proxy = await startRecordingProxy(moto.endpoint);
   proxy.delayMs = delayMs;
   log(
-    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}${options.process ? ", each publish a whole process" : ""}`,
+    `node ${process.version}, moto at ${moto.endpoint}, ${rounds} rounds after 1 warm-up round${delayMs > 0 ? `, ${delayMs} ms added to each request` : ""}${options.process ? ", each publish a whole process" : ""}${options["account-id"] ? ", credentials that carry the account" : ""}`,
   );
   const { results, notes } = await measure();
 
@@ -404,6 +415,7 @@ try {
       warmupRounds: 1,
       delayMs,
       process: options.process,
+      accountId: options["account-id"],
       cases: results,
       notes,
     };

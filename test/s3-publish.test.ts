@@ -1,7 +1,9 @@
 // publish() against a local moto server, through the real AWS SDK, with a recording proxy in
 // front so that tests can count what a publish sent.
 
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CreateOpenIDConnectProviderCommand,
   DeleteOpenIDConnectProviderCommand,
@@ -30,9 +32,10 @@ import {
   publish,
 } from "@irsa-anywhere/publisher";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "./support/cli.js";
 import { type HttpsIssuer, startHttpsIssuer } from "./support/https-issuer.js";
 import { generateTestKey, pem } from "./support/keys.js";
-import { type MotoServer, startMoto } from "./support/moto.js";
+import { awsTestEnv, type MotoServer, startMoto } from "./support/moto.js";
 import { freeLoopbackPort } from "./support/ports.js";
 import { type RecordingProxy, startRecordingProxy } from "./support/recording-proxy.js";
 import { createCertificateAuthority } from "./support/tls.js";
@@ -89,6 +92,10 @@ async function objectText(key: string): Promise<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return (await object.Body?.transformToString()) ?? "";
 }
+
+/** An IAM or STS request of that action: both name it only in the body. */
+const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
+const actionOf = (r: { body: string }) => new URLSearchParams(r.body).get("Action");
 
 const writes = () =>
   proxy.requests.filter(
@@ -209,7 +216,6 @@ describe("publish to S3", () => {
     proxy.requests.filter(
       (r) => r.method === "PUT" && r.path.includes("clusters/prod/.irsa-anywhere-state.json"),
     );
-  const isAction = (action: string) => (r: { body: string }) => r.body.includes(`Action=${action}`);
 
   it("writes the state once on a first publish in an account with no provider: STS tells the account, beside the list", async () => {
     // Held until STS has been asked too: the two are sent at once, not one after the other.
@@ -386,8 +392,12 @@ describe("publish to S3", () => {
         CreateBucketConfiguration: { LocationConstraint: region },
       }),
     );
-    // A first publish, a rotation and a republish: every object the publisher reads or writes.
+    // A first publish that fails its read-back (and so deletes the provider it registered), one
+    // that succeeds, a rotation and a republish: every object and provider action of a publish.
     const where = { bucket: exampleBucket, prefix: "prod", publicReadPolicy: true };
+    await expect(publish(options({ ...where, publicReadPolicy: false }))).rejects.toMatchObject({
+      code: "ERR_DOCUMENTS_NOT_SERVED",
+    });
     await publish(options(where));
     await publish(options({ ...where, keys: keyB }));
     await publish(options({ ...where, keys: keyB }));
@@ -406,6 +416,7 @@ describe("publish to S3", () => {
       return action && action !== "GetCallerIdentity" ? [`iam:${action}`] : [];
     });
     expect(calls).toContain("iam:CreateOpenIDConnectProvider");
+    expect(calls).toContain("iam:DeleteOpenIDConnectProvider");
     expect(calls.filter((action) => !grantedActions.has(action))).toEqual([]);
   });
 
@@ -470,9 +481,80 @@ describe("publish to S3", () => {
     const failure = publish(options({ publicReadPolicy: false }));
     await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED", isInputError: false });
     await expect(failure).rejects.toThrow(/HTTP 403 without credentials.*--public-read-policy/);
-    // The provider is not registered for documents STS cannot read.
+    // No provider is left for documents STS cannot read: the one this first publish registered
+    // beside the read-back is deleted again.
     const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
     expect(providers.OpenIDConnectProviderList ?? []).toEqual([]);
+    const changes = proxy.requests.map(actionOf).filter((action) => /^(Create|Delete)/.test(action ?? ""));
+    expect(changes).toEqual(["CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"]);
+  });
+
+  it("registers a first provider beside the read-back, once both documents are written", async () => {
+    // The read-back is held until the provider is asked for: the two are sent at once.
+    let createAsked = () => {};
+    const asked = new Promise<void>((resolve) => {
+      createAsked = resolve;
+    });
+    const documentPuts = () =>
+      proxy.requests.filter((r) => r.method === "PUT" && /keys\.json|openid-configuration/.test(r.path));
+    let putsBeforeCreate = -1;
+    proxy.hold = async (request) => {
+      if (isAction("CreateOpenIDConnectProvider")(request)) {
+        putsBeforeCreate = documentPuts().filter((r) => r.status === 200).length;
+        createAsked();
+      }
+      const anonymous = request.method === "GET" && !request.headers.authorization;
+      if (anonymous && documentPuts().length === 2) await asked;
+      return undefined;
+    };
+    const result = await publish(options()).finally(() => {
+      proxy.hold = undefined;
+    });
+    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
+    expect(putsBeforeCreate).toBe(2);
+  });
+
+  it("leaves alone a provider another run registered in between, when the read-back fails", async () => {
+    // Another run registers the provider after this one's lookup found none, before its own
+    // registration reaches IAM, which answers that it exists.
+    const issuer = `https://${bucket}.s3.${region}.amazonaws.com/clusters/prod`;
+    const direct = new IAMClient({ region: "us-east-1", endpoint: moto.endpoint, credentials });
+    proxy.hold = async (request) => {
+      if (!isAction("CreateOpenIDConnectProvider")(request)) return undefined;
+      proxy.hold = undefined;
+      await direct.send(
+        new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
+      );
+      return undefined;
+    };
+    const failure = publish(options({ publicReadPolicy: false })).finally(() => {
+      proxy.hold = undefined;
+    });
+    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED" });
+    expect(proxy.requests.find(isAction("CreateOpenIDConnectProvider"))?.status).toBe(409);
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    expect(providers.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([
+      expect.stringMatching(
+        /:oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/clusters\/prod$/,
+      ),
+    ]);
+    expect(proxy.requests.filter(isAction("DeleteOpenIDConnectProvider"))).toEqual([]);
+  });
+
+  it("names the provider it could not delete, and the command that does, when the read-back fails", async () => {
+    proxy.failNext(1, { status: 403, match: isAction("DeleteOpenIDConnectProvider") });
+    const failure = publish(options({ publicReadPolicy: false }));
+    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED", isInputError: false });
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    const arn = providers.OpenIDConnectProviderList?.[0]?.Arn ?? "";
+    expect(arn).toMatch(/:oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/clusters\/prod$/);
+    await expect(failure).rejects.toThrow(/HTTP 403 without credentials/);
+    await expect(failure).rejects.toThrow(
+      `${arn} that this run registered is left registered, since deleting it failed (access denied`,
+    );
+    await expect(failure).rejects.toThrow(
+      `remove it with aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${arn}`,
+    );
   });
 
   it("plans without touching anything on a dry run", async () => {
@@ -776,5 +858,57 @@ describe("an issuer something else serves (--external-issuer)", () => {
     proxy.clear();
     await publish(external({ publicReadScope: "exact" }));
     expect(sent()).toEqual([`GET /${bucket}/${stateKey}`, "GetOpenIDConnectProvider"]);
+  });
+});
+
+// The built CLI, as a scheduled job runs it, its AWS settings from the environment.
+describe("the command line", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "irsa-s3-publish-"));
+    await writeFile(join(dir, "sa.pub"), pem(generateTestKey({ type: "rsa", bits: 2048 }).publicKey, "spki"));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const publishCli = (env: Record<string, string>, ...extra: string[]) =>
+    runCli(
+      ["publish", "--key", "sa.pub", "--bucket", bucket, "--prefix", "prod", "--region", region, ...extra],
+      { env: { ...awsTestEnv(proxy.url), HOME: dir, ...env }, isolated: true, cwd: dir },
+    );
+
+  it("asks STS nothing when the credentials carry the account (AWS_ACCOUNT_ID), and records the ARN all the same", async () => {
+    // moto's account: the ARN predicted from it is the one IAM gives.
+    const first = await publishCli({ AWS_ACCOUNT_ID: "123456789012" }, "--public-read-policy", "--json");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const arn = JSON.parse(first.stdout).oidcProvider.arn;
+    expect(arn).toMatch(/^arn:aws:iam::123456789012:oidc-provider\//);
+    expect(proxy.requests.filter(isAction("GetCallerIdentity"))).toEqual([]);
+    const stateWrites = proxy.requests.filter(
+      (r) => r.method === "PUT" && r.path.includes("prod/.irsa-anywhere-state.json"),
+    );
+    expect(stateWrites).toHaveLength(1);
+    expect(JSON.parse(await objectText("prod/.irsa-anywhere-state.json")).oidcProviderArn).toBe(arn);
+    proxy.clear();
+    const again = await publishCli({}, "--public-read-policy", "--json");
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).changed).toBe(false);
+    expect(proxy.requests).toHaveLength(4);
+    expect(writes()).toEqual([]);
+  });
+
+  it("a read-back that fails and a provider it cannot delete: one line that names it and the command, exit 1", async () => {
+    proxy.failNext(1, { status: 403, match: isAction("DeleteOpenIDConnectProvider") });
+    const result = await publishCli({});
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
+    const arn = providers.OpenIDConnectProviderList?.[0]?.Arn ?? "";
+    expect(arn).toMatch(/oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/prod$/);
+    expect(result.stderr).toMatch(/HTTP 403 without credentials/);
+    expect(result.stderr).toContain(
+      `remove it with aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${arn}`,
+    );
   });
 });
