@@ -161,6 +161,16 @@ describe("the help pages kept beside the entry point's bundle (answers.json)", (
       name: "cut short",
       damage: (answers: Buffer): Buffer | undefined => answers.subarray(0, answers.length >> 1),
     },
+    { name: "other JSON", damage: (_: Buffer): Buffer | undefined => Buffer.from("null") },
+    {
+      name: "pages that are not text",
+      damage: (answers: Buffer): Buffer | undefined =>
+        Buffer.from(
+          JSON.stringify(
+            Object.fromEntries(Object.keys(JSON.parse(answers.toString())).map((key) => [key, 5])),
+          ),
+        ),
+    },
   ])("when $name, are printed by the full command line all the same", async ({ damage }) => {
     const bundles = copyOfBundles();
     const expected = [await run(bundles, "version"), await run(bundles, "help")];

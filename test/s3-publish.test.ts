@@ -392,12 +392,8 @@ describe("publish to S3", () => {
         CreateBucketConfiguration: { LocationConstraint: region },
       }),
     );
-    // A first publish that fails its read-back (and so deletes the provider it registered), one
-    // that succeeds, a rotation and a republish: every object and provider action of a publish.
+    // A first publish, a rotation and a republish: every object the publisher reads or writes.
     const where = { bucket: exampleBucket, prefix: "prod", publicReadPolicy: true };
-    await expect(publish(options({ ...where, publicReadPolicy: false }))).rejects.toMatchObject({
-      code: "ERR_DOCUMENTS_NOT_SERVED",
-    });
     await publish(options(where));
     await publish(options({ ...where, keys: keyB }));
     await publish(options({ ...where, keys: keyB }));
@@ -416,7 +412,6 @@ describe("publish to S3", () => {
       return action && action !== "GetCallerIdentity" ? [`iam:${action}`] : [];
     });
     expect(calls).toContain("iam:CreateOpenIDConnectProvider");
-    expect(calls).toContain("iam:DeleteOpenIDConnectProvider");
     expect(calls.filter((action) => !grantedActions.has(action))).toEqual([]);
   });
 
@@ -481,80 +476,12 @@ describe("publish to S3", () => {
     const failure = publish(options({ publicReadPolicy: false }));
     await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED", isInputError: false });
     await expect(failure).rejects.toThrow(/HTTP 403 without credentials.*--public-read-policy/);
-    // No provider is left for documents STS cannot read: the one this first publish registered
-    // beside the read-back is deleted again.
+    // The provider is not registered for documents STS cannot read, not even for a while: it
+    // is asked for only once the read-back has succeeded.
     const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
     expect(providers.OpenIDConnectProviderList ?? []).toEqual([]);
     const changes = proxy.requests.map(actionOf).filter((action) => /^(Create|Delete)/.test(action ?? ""));
-    expect(changes).toEqual(["CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"]);
-  });
-
-  it("registers a first provider beside the read-back, once both documents are written", async () => {
-    // The read-back is held until the provider is asked for: the two are sent at once.
-    let createAsked = () => {};
-    const asked = new Promise<void>((resolve) => {
-      createAsked = resolve;
-    });
-    const documentPuts = () =>
-      proxy.requests.filter((r) => r.method === "PUT" && /keys\.json|openid-configuration/.test(r.path));
-    let putsBeforeCreate = -1;
-    proxy.hold = async (request) => {
-      if (isAction("CreateOpenIDConnectProvider")(request)) {
-        putsBeforeCreate = documentPuts().filter((r) => r.status === 200).length;
-        createAsked();
-      }
-      const anonymous = request.method === "GET" && !request.headers.authorization;
-      if (anonymous && documentPuts().length === 2) await asked;
-      return undefined;
-    };
-    const result = await publish(options()).finally(() => {
-      proxy.hold = undefined;
-    });
-    expect(result.oidcProvider).toMatchObject({ action: "create", written: true });
-    expect(putsBeforeCreate).toBe(2);
-  });
-
-  it("leaves alone a provider another run registered in between, when the read-back fails", async () => {
-    // Another run registers the provider after this one's lookup found none, before its own
-    // registration reaches IAM, which answers that it exists.
-    const issuer = `https://${bucket}.s3.${region}.amazonaws.com/clusters/prod`;
-    const direct = new IAMClient({ region: "us-east-1", endpoint: moto.endpoint, credentials });
-    proxy.hold = async (request) => {
-      if (!isAction("CreateOpenIDConnectProvider")(request)) return undefined;
-      proxy.hold = undefined;
-      await direct.send(
-        new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ["sts.amazonaws.com"] }),
-      );
-      return undefined;
-    };
-    const failure = publish(options({ publicReadPolicy: false })).finally(() => {
-      proxy.hold = undefined;
-    });
-    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED" });
-    expect(proxy.requests.find(isAction("CreateOpenIDConnectProvider"))?.status).toBe(409);
-    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
-    expect(providers.OpenIDConnectProviderList?.map((p) => p.Arn)).toEqual([
-      expect.stringMatching(
-        /:oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/clusters\/prod$/,
-      ),
-    ]);
-    expect(proxy.requests.filter(isAction("DeleteOpenIDConnectProvider"))).toEqual([]);
-  });
-
-  it("names the provider it could not delete, and the command that does, when the read-back fails", async () => {
-    proxy.failNext(1, { status: 403, match: isAction("DeleteOpenIDConnectProvider") });
-    const failure = publish(options({ publicReadPolicy: false }));
-    await expect(failure).rejects.toMatchObject({ code: "ERR_DOCUMENTS_NOT_SERVED", isInputError: false });
-    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
-    const arn = providers.OpenIDConnectProviderList?.[0]?.Arn ?? "";
-    expect(arn).toMatch(/:oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/clusters\/prod$/);
-    await expect(failure).rejects.toThrow(/HTTP 403 without credentials/);
-    await expect(failure).rejects.toThrow(
-      `${arn} that this run registered is left registered, since deleting it failed (access denied`,
-    );
-    await expect(failure).rejects.toThrow(
-      `remove it with aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${arn}`,
-    );
+    expect(changes).toEqual([]);
   });
 
   it("plans without touching anything on a dry run", async () => {
@@ -896,19 +823,5 @@ describe("the command line", () => {
     expect(JSON.parse(again.stdout).changed).toBe(false);
     expect(proxy.requests).toHaveLength(4);
     expect(writes()).toEqual([]);
-  });
-
-  it("a read-back that fails and a provider it cannot delete: one line that names it and the command, exit 1", async () => {
-    proxy.failNext(1, { status: 403, match: isAction("DeleteOpenIDConnectProvider") });
-    const result = await publishCli({});
-    expect(result.code).toBe(1);
-    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
-    const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
-    const arn = providers.OpenIDConnectProviderList?.[0]?.Arn ?? "";
-    expect(arn).toMatch(/oidc-provider\/oidc-test-bucket\.s3\.us-west-2\.amazonaws\.com\/prod$/);
-    expect(result.stderr).toMatch(/HTTP 403 without credentials/);
-    expect(result.stderr).toContain(
-      `remove it with aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${arn}`,
-    );
   });
 });

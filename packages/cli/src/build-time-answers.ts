@@ -43,9 +43,17 @@ export function buildTimeAnswer(argv: readonly string[], answers: BuildTimeAnswe
  * read (an install missing the file): the full command line then prints the same page itself.
  */
 export function buildTimeAnswersIn(directory: string): BuildTimeAnswers {
+  let answers: unknown;
   try {
-    return JSON.parse(readFileSync(join(directory, BUILD_TIME_ANSWERS_FILE), "utf8")) as BuildTimeAnswers;
+    answers = JSON.parse(readFileSync(join(directory, BUILD_TIME_ANSWERS_FILE), "utf8"));
   } catch {
     return {};
   }
+  // Anything but an object of pages (a file damaged into other JSON) is no answer either.
+  const pages =
+    typeof answers === "object" &&
+    answers !== null &&
+    !Array.isArray(answers) &&
+    Object.values(answers).every((page) => typeof page === "string");
+  return pages ? (answers as BuildTimeAnswers) : {};
 }

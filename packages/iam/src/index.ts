@@ -28,8 +28,6 @@ export {
 } from "./iam-condition.js";
 export { MAX_JWKS_KEYS } from "./jwks-limit.js";
 export {
-  createOidcProvider,
-  deleteOidcProvider,
   ensureOidcProvider,
   lookUpOidcProvider,
   MANAGED_BY_TAG,

@@ -106,77 +106,6 @@ export interface OidcProviderOutcome {
 }
 
 /**
- * Registers the IAM OIDC provider for an issuer that `lookUpOidcProvider` found none for, with the
- * audiences and tags `ensureOidcProvider` gives it. Undefined when IAM answers that one exists
- * (another run registered it in between): that one is not this run's, and not touched here.
- *
- * @example
- * const created = await createOidcProvider({
- *   iam: await import("@aws-sdk/client-iam"),
- *   client: await makeIamClient("aws"),
- *   issuer: "https://oidc.example.com/prod",
- *   audiences: [DEFAULT_AUDIENCE],
- * });
- * if (created === undefined) console.log("another run registered it");
- */
-export async function createOidcProvider(
-  options: Omit<OidcProviderOptions, "dryRun" | "lookup">,
-): Promise<OidcProviderOutcome | undefined> {
-  const { iam, client, issuer } = options;
-  const hostPath = issuerHostPath(issuer);
-  try {
-    const created = await client.send(
-      new iam.CreateOpenIDConnectProviderCommand({
-        Url: issuer,
-        ClientIDList: [...options.audiences],
-        Tags: tagsOf(options.clusterName),
-      }),
-    );
-    return {
-      arn: created.OpenIDConnectProviderArn,
-      action: "create",
-      reason: `no provider for ${hostPath}`,
-      written: true,
-      audiencesAdded: [...options.audiences],
-    };
-  } catch (error) {
-    if ((error as { name?: string }).name === "EntityAlreadyExistsException") return undefined;
-    throw translateAwsError(error, {
-      action: "iam:CreateOpenIDConnectProvider",
-      resource: `oidc-provider/${hostPath}`,
-    });
-  }
-}
-
-/**
- * Deletes a provider that this run registered with {@link createOidcProvider} and that must not
- * stay (the documents it names turned out unreadable). Never throws for an AWS failure: it is
- * returned, for a message that says the provider is left.
- *
- * @example
- * const arn = "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/prod";
- * const failure = await deleteOidcProvider(await import("@aws-sdk/client-iam"), await makeIamClient("aws"), arn);
- * if (failure) console.log(`${arn} is left registered: ${failure.summary}`);
- */
-export async function deleteOidcProvider(
-  iam: IamModule,
-  client: IAMClient,
-  arn: string,
-): Promise<AwsFailure | undefined> {
-  try {
-    await client.send(new iam.DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
-    return undefined;
-  } catch (error) {
-    return describeAwsFailure(error);
-  }
-}
-
-/** The tags a provider of this tool carries: ours, and the cluster's name when given. */
-function tagsOf(clusterName: string | undefined): { Key: string; Value: string }[] {
-  return [MANAGED_BY_TAG, ...(clusterName ? [{ Key: CLUSTER_TAG_KEY, Value: clusterName }] : [])];
-}
-
-/**
  * Makes sure an IAM OIDC identity provider exists for the issuer and lists the audiences.
  * Creates it if missing; adds missing audiences and tags to an existing one; never removes
  * anything and never deletes a provider. No thumbprint is sent: the IAM API no longer requires
@@ -200,11 +129,37 @@ export async function ensureOidcProvider(options: OidcProviderOptions): Promise<
   if (lookup.kind === "error") {
     throw translateAwsError(lookup.error, { action: lookup.action, resource: lookup.resource });
   }
-  const wantedTags = tagsOf(options.clusterName);
+  const wantedTags = [
+    MANAGED_BY_TAG,
+    ...(options.clusterName ? [{ Key: CLUSTER_TAG_KEY, Value: options.clusterName }] : []),
+  ];
   if (lookup.kind === "missing") {
     if (!dryRun) {
-      // Another publisher created it in between: carry on as for an existing one.
-      return (await createOidcProvider(options)) ?? ensureOidcProvider({ ...options, lookup: undefined });
+      try {
+        const created = await client.send(
+          new iam.CreateOpenIDConnectProviderCommand({
+            Url: issuer,
+            ClientIDList: [...options.audiences],
+            Tags: wantedTags,
+          }),
+        );
+        return {
+          arn: created.OpenIDConnectProviderArn,
+          action: "create",
+          reason: `no provider for ${hostPath}`,
+          written: true,
+          audiencesAdded: [...options.audiences],
+        };
+      } catch (error) {
+        // Another publisher created it in between: carry on as for an existing one.
+        if ((error as { name?: string }).name !== "EntityAlreadyExistsException") {
+          throw translateAwsError(error, {
+            action: "iam:CreateOpenIDConnectProvider",
+            resource: `oidc-provider/${hostPath}`,
+          });
+        }
+        return ensureOidcProvider({ ...options, lookup: undefined });
+      }
     }
     return {
       arn: undefined,

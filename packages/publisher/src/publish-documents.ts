@@ -104,8 +104,8 @@ export interface PublishDocumentsOptions {
   servedAt?: ServedRecord | undefined;
   /**
    * Resolves true when nothing that trusts the issuer can read it yet: no IAM OIDC provider
-   * names it (the lookup found none, and this run registers one only once both documents are
-   * written, and deletes it again if STS cannot read them). Then, while no discovery document exists, `keys.json` and the discovery
+   * names it (the lookup found none, and this run registers one only after reading both
+   * documents back). Then, while no discovery document exists, `keys.json` and the discovery
    * document are written at once (see the write below); otherwise, and by default, one after
    * the other. Awaited before the document writes.
    */
@@ -232,7 +232,7 @@ export async function publishDocuments(options: PublishDocumentsOptions): Promis
         // it lands no reader can be sent to keys.json, and a reader that fetches keys.json
         // early (its URL is predictable) can do so in either order. The one reader that
         // matters, STS, reads an issuer only for a provider that names it: there is none (the
-        // caller looked), and publish registers one only once both documents are written. If
+        // caller looked), and publish registers one only after reading both documents back. If
         // one write fails, publish stops before that, and the next run finds the discovery
         // document and writes keys.json first, as on any other run.
         if (storedDiscovery === undefined && (await options.issuerUntrusted) === true) {

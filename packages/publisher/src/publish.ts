@@ -4,21 +4,17 @@ import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
 import { type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
-import { IrsaAnywhereError, quoteInput } from "@irsa-anywhere/errors";
+import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
-  type AwsFailure,
   audienceProblem,
   callerIdentity,
-  createOidcProvider,
   DEFAULT_AUDIENCE,
-  deleteOidcProvider,
   ensureOidcProvider,
   loadAwsSdk,
   lookUpOidcProvider,
   MAX_AUDIENCES,
   makeAwsClient,
-  type OidcProviderOptions,
   type OidcProviderOutcome,
   oidcProviderArn,
   type ProviderLookup,
@@ -322,8 +318,8 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   const stateAt = target.statePath(paths.jwks);
 
   // The IAM client loads while S3 answers. The provider lookup waits only for the state, which
-  // may name the provider (see recordInState), and its outcome (a create or an update) until
-  // both documents are written (a create, see registerBesideReadBack) or STS can read them.
+  // may name the provider (see recordInState), and its outcome (a create or an update) only
+  // until STS can read the documents.
   // Loaded once the first reads are on the wire: loading is synchronous (see loadAwsSdk).
   const iamReady =
     (options.oidcProvider ?? true)
@@ -348,22 +344,24 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   // (no provider in it yet), so that the first state write can record the provider's ARN.
   // Neither a refusal nor a failure stops the publish: the ARN is then recorded once it is made.
   // Credentials that carry the account (IRSA's web identity, assume-role, SSO, AWS_ACCOUNT_ID)
-  // answer without STS: the S3 client resolved them for round trip 1, and the SDK keeps them.
+  // answer without STS: the IAM client's, since the provider is made in their account (a caller
+  // may give an IAM client with other credentials than the S3 one's), unless the caller gives
+  // STS a client of its own to ask.
   const recordsArn = provider !== undefined && !(cloudFront && !cloudFront.deployed);
   const caller =
     iamReady && recordsArn && knownArn === undefined && !dryRun
       ? iamReady
-          // Once the list and the S3 reads beside it are on the wire: loading the STS module is
-          // synchronous (see loadAwsSdk).
-          .then(requestsOnTheWire)
-          .then(() =>
-            callerIdentity({
+          .then(async (iam) => {
+            // Once the list and the S3 reads beside it are on the wire: loading the STS module is
+            // synchronous (see loadAwsSdk).
+            await requestsOnTheWire();
+            return callerIdentity({
               region,
               awsSettings: options.aws,
               client: options.clients?.sts,
-              credentials: client.config.credentials,
-            }),
-          )
+              credentials: options.clients?.sts ? undefined : iam.client.config.credentials,
+            });
+          })
           .catch(() => undefined)
       : undefined;
   const alreadyPublic =
@@ -428,65 +426,57 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
   if (undeployed) warnings.push(undeployedWarning(cloudFront.distribution));
   // What was read anonymously and left alone is what STS reads; anything else is read again.
   const provenServed = alreadyPublic && !external && !documents.documents.some((d) => d.written);
-  const urls = external
-    ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
-    : { jwks: target.locate(paths.jwks), discovery: target.locate(paths.discovery) };
-  const readBack =
-    !dryRun && !provenServed && !undeployed && stale.length === 0
-      ? verifyServedDocuments({
-          documents: [
-            ...(["jwks", "discovery"] as const).map((name) => ({
-              url: urls[name],
-              expected: published.get(paths[name]) ?? "",
-              readStored: async () => (await target.read(paths[name]))?.body,
-            })),
-          ],
-          ...(options.clients?.httpsGet ? { httpsGet: options.clients.httpsGet } : {}),
-          fix: cloudFront
+  const warnedBefore = warnings.length;
+  if (!dryRun && !provenServed && !undeployed && stale.length === 0) {
+    const urls = external
+      ? { jwks: `${issuer}/keys.json`, discovery: `${issuer}/.well-known/openid-configuration` }
+      : { jwks: target.locate(paths.jwks), discovery: target.locate(paths.discovery) };
+    warnings.push(
+      ...(await verifyServedDocuments({
+        documents: [
+          ...(["jwks", "discovery"] as const).map((name) => ({
+            url: urls[name],
+            expected: published.get(paths[name]) ?? "",
+            readStored: async () => (await target.read(paths[name]))?.body,
+          })),
+        ],
+        ...(options.clients?.httpsGet ? { httpsGet: options.clients.httpsGet } : {}),
+        fix: cloudFront
+          ? {
+              notPublic: `check that distribution ${cloudFront.distribution.id} reads bucket ${bucket} through its origin access control and that the bucket policy statement ${cloudFront.bucketPolicy.sid} is there (irsa-anywhere doctor checks both)`,
+              notFound: `check that the objects s3://${bucket}/${keyPrefix}keys.json and .well-known/openid-configuration exist`,
+            }
+          : external
             ? {
-                notPublic: `check that distribution ${cloudFront.distribution.id} reads bucket ${bucket} through its origin access control and that the bucket policy statement ${cloudFront.bucketPolicy.sid} is there (irsa-anywhere doctor checks both)`,
-                notFound: `check that the objects s3://${bucket}/${keyPrefix}keys.json and .well-known/openid-configuration exist`,
+                notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
+                notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
               }
-            : external
-              ? {
-                  notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
-                  notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
-                }
-              : {
-                  notPublic:
-                    "run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json",
-                  notFound: `check that --issuer names bucket ${bucket} on its S3 host`,
-                },
-        })
-      : undefined;
-  // Awaited below, beside the provider's registration or before it.
-  readBack?.catch(() => undefined);
+            : {
+                notPublic:
+                  "run again with --public-read-policy, or add the statement in examples/iam/bucket-policy.json",
+                notFound: `check that --issuer names bucket ${bucket} on its S3 host`,
+              },
+      })),
+    );
+  }
+
+  // The read-back could not reach the issuer: the next run would try it in vain before the full path.
+  const unreachable = warnings.length > warnedBefore;
 
   let oidcProvider: OidcProviderOutcome | undefined;
-  let served: string[] = [];
   // Not before the distribution serves the documents: STS must be able to read them first.
   if (provider && !undeployed) {
-    // A failure here is reported after the read-back's, as when one followed the other.
-    const found = await provider.catch(async (error: unknown) => {
-      await readBack;
-      throw error;
+    const { iam, client: iamClient, lookup } = await provider;
+    oidcProvider = await ensureOidcProvider({
+      iam,
+      client: iamClient,
+      issuer,
+      audiences,
+      clusterName: options.clusterName,
+      dryRun,
+      lookup,
     });
-    const settings = { ...found, issuer, audiences, clusterName: options.clusterName, dryRun };
-    const { lookup } = found;
-    if (readBack && lookup.kind === "missing") {
-      ({ served, oidcProvider } = await registerBesideReadBack(settings, readBack));
-    } else {
-      // An existing provider trusts the issuer already: it is updated only once STS can read it.
-      served = (await readBack) ?? [];
-      oidcProvider = await ensureOidcProvider(settings);
-    }
-  } else {
-    served = (await readBack) ?? [];
   }
-  warnings.push(...served);
-  // The read-back could not reach the issuer: the next run would try it in vain before the full path.
-  const unreachable = served.length > 0;
-
   // What the state does not record yet (a first run, or one after an upgrade), in one write; and
   // no issuer this machine cannot read.
   const recorded = recordedInState(published.get(stateAt));
@@ -515,50 +505,6 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     ...(oidcProvider ? { oidcProvider } : {}),
     warnings: [...documents.warnings, ...(bucketPolicy?.widened ? [bucketPolicy.widened] : []), ...warnings],
   };
-}
-
-/**
- * Registers the issuer's first provider (the lookup found none) beside the read-back rather than
- * after it: one dependent round trip fewer on a first publish, and no weaker. Until both
- * documents are written, which is before this starts, no provider names the issuer, so STS
- * reads it for no one (publishDocuments relies on that for `issuerUntrusted`). A provider whose
- * issuer STS cannot read verifies no token (and where an edge serves a stale copy, that holds
- * only keys published for this issuer before). And when the read-back fails, the provider this
- * run made is deleted again before the failure is thrown, so that a failed run leaves none, as
- * when it registered only after a read-back that succeeded. One that IAM says exists already
- * was made by another run in between: that one is left alone, and brought up to date only once
- * the read-back succeeds, as any existing provider is.
- */
-async function registerBesideReadBack(
-  settings: OidcProviderOptions,
-  readBack: Promise<string[]>,
-): Promise<{ served: string[]; oidcProvider: OidcProviderOutcome }> {
-  const [registered, served] = await Promise.allSettled([createOidcProvider(settings), readBack]);
-  if (served.status === "rejected") {
-    const arn = registered.status === "fulfilled" ? registered.value?.arn : undefined;
-    const left = arn && (await deleteOidcProvider(settings.iam, settings.client, arn));
-    throw arn && left ? withProviderLeft(served.reason, arn, left) : served.reason;
-  }
-  if (registered.status === "rejected") throw registered.reason;
-  return {
-    served: served.value,
-    oidcProvider: registered.value ?? (await ensureOidcProvider({ ...settings, lookup: undefined })),
-  };
-}
-
-/**
- * A failure that stopped the publish after it registered a provider it could not delete again:
- * the same failure, whose one line also names that provider and the command that removes it.
- */
-function withProviderLeft(error: unknown, arn: string, deleteFailure: AwsFailure): Error {
-  const left = `; and the IAM OIDC provider ${arn} that this run registered is left registered, since deleting it failed (${deleteFailure.summary}): remove it with aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${arn}`;
-  if (error instanceof PublishError) {
-    return new PublishError(error.code, `${error.message}${left}`, { cause: error });
-  }
-  if (error instanceof IrsaAnywhereError) {
-    return new IrsaAnywhereError(error.code, error.fault, `${error.message}${left}`, { cause: error });
-  }
-  return new Error(`${error instanceof Error ? error.message : String(error)}${left}`, { cause: error });
 }
 
 /**
