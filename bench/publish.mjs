@@ -202,7 +202,7 @@ async function ourPublish({ s3Client, iamClient, stsClient }) {
     // Also where publish() makes its anonymous reads, so they pass through the proxy too.
     endpointUrl: proxy.url,
     publicReadPolicy: true,
-    clients: { s3: s3Client, iam: iamClient, sts: stsClient },
+    clients: { s3: s3Client, iam: iamClient, ...(stsClient ? { sts: stsClient } : {}) },
   });
 }
 
@@ -279,19 +279,24 @@ const range = (values) => ({ min: Math.min(...values), max: Math.max(...values) 
 const showRange = ({ min, max }) => (min === max ? String(min) : `${min}-${max}`);
 
 async function measure() {
+  // With --account-id, the clients' credentials carry the account and no STS client is given,
+  // as a caller holding IRSA's or an assumed role's credentials would publish.
+  const ourCredentials = options["account-id"] ? { ...credentials, accountId: motoAccountId } : credentials;
   const context = {
     s3Client: new s3.S3Client({
       region,
       endpoint: proxy.url,
       forcePathStyle: true,
-      credentials: options["account-id"] ? { ...credentials, accountId: motoAccountId } : credentials,
+      credentials: ourCredentials,
     }),
-    iamClient: new iam.IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials }),
-    stsClient: new sts.STSClient({ region, endpoint: proxy.url, credentials }),
+    iamClient: new iam.IAMClient({ region: "us-east-1", endpoint: proxy.url, credentials: ourCredentials }),
+    stsClient: options["account-id"]
+      ? undefined
+      : new sts.STSClient({ region, endpoint: proxy.url, credentials }),
     // Creates the bucket straight on moto, so that the set-up is never counted.
     setupS3: new s3.S3Client({ region, endpoint: moto.endpoint, forcePathStyle: true, credentials }),
   };
-  clients.push(context.s3Client, context.iamClient, context.stsClient, context.setupS3);
+  clients.push(...[context.s3Client, context.iamClient, context.stsClient, context.setupS3].filter(Boolean));
   const notes = [];
 
   // One warm-up round, not counted: the SDK's lazy modules, the JIT and the keep-alive
