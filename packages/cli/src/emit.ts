@@ -1,24 +1,10 @@
 import { randomBytes } from "node:crypto";
-import {
-  chmod as chmodCallback,
-  lstat as lstatCallback,
-  readlink as readlinkCallback,
-  rename as renameCallback,
-  rm as rmCallback,
-  writeFile as writeFileCallback,
-} from "node:fs";
 import { dirname, resolve } from "node:path";
-import { promisify } from "node:util";
+import { fsAsync } from "@irsa-anywhere/errors";
 import { CliError } from "./errors.js";
 import { writeStandardOutput } from "./failure.js";
 
-// node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
-const writeFile = promisify(writeFileCallback);
-const rename = promisify(renameCallback);
-const chmod = promisify(chmodCallback);
-const rm = promisify(rmCallback);
-const lstat = promisify(lstatCallback);
-const readlink = promisify(readlinkCallback);
+const { chmod, lstat, readlink, rename, rm, writeFile } = fsAsync;
 
 /** As many links as Linux follows before it answers ELOOP. */
 const MAX_LINKS = 40;

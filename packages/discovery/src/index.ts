@@ -10,6 +10,7 @@ export {
 export {
   type DocumentPaths,
   documentPaths,
+  documentPathsUnder,
   documentRequestPaths,
   issuerHostPath,
   issuerPath,

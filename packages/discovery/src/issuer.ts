@@ -141,7 +141,7 @@ export interface DocumentPaths {
  * documentPaths("https://oidc.example.com/prod").jwks; // "prod/keys.json"
  */
 export function documentPaths(issuer: string): DocumentPaths {
-  return pathsUnder(issuerPath(issuer));
+  return documentPathsUnder(issuerPath(issuer));
 }
 
 /**
@@ -152,11 +152,18 @@ export function documentPaths(issuer: string): DocumentPaths {
  * documentRequestPaths("https://oidc.example.com/c%34").jwks; // "/c%34/keys.json"
  */
 export function documentRequestPaths(issuer: string): DocumentPaths {
-  const paths = pathsUnder(issuerUrlPath(issuer));
+  const paths = documentPathsUnder(issuerUrlPath(issuer));
   return { discovery: `/${paths.discovery}`, jwks: `/${paths.jwks}` };
 }
 
-function pathsUnder(path: string): DocumentPaths {
+/**
+ * The two documents' paths under `path` (no leading or trailing slash; empty for the root): the
+ * object keys of a bucket prefix, for one.
+ *
+ * @example
+ * documentPathsUnder("clusters/prod").discovery; // "clusters/prod/.well-known/openid-configuration"
+ */
+export function documentPathsUnder(path: string): DocumentPaths {
   const prefix = path === "" ? "" : `${path}/`;
   return { discovery: `${prefix}.well-known/openid-configuration`, jwks: `${prefix}keys.json` };
 }

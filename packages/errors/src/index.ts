@@ -1,3 +1,4 @@
+export * as fsAsync from "./fs-async.js";
 export { InputError, type InputErrorCode } from "./input-error.js";
 export { type Fault, type FaultTable, IrsaAnywhereError } from "./irsa-anywhere-error.js";
 export { isDnsLabel, isDnsSubdomain } from "./kubernetes-names.js";

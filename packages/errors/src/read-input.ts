@@ -1,18 +1,6 @@
-import {
-  close as closeCallback,
-  constants,
-  fstat as fstatCallback,
-  open as openCallback,
-  read as readCallback,
-} from "node:fs";
-import { promisify } from "node:util";
+import { constants } from "node:fs";
+import { close, fstat, open, read } from "./fs-async.js";
 import { InputError } from "./input-error.js";
-
-// node:fs, not node:fs/promises: loading the latter costs `keys` 3 ms of a 40 ms cold start.
-const open = promisify(openCallback);
-const fstat = promisify(fstatCallback);
-const read = promisify(readCallback);
-const close = promisify(closeCallback);
 
 /**
  * The most each kind of input may hold. Each is far above any real input of its kind, and low

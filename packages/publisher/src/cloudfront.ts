@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { ACMClient } from "@aws-sdk/client-acm";
 import type { CloudFrontClient, DistributionConfig, DistributionSummary } from "@aws-sdk/client-cloudfront";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { documentPathsUnder } from "@irsa-anywhere/discovery";
 import { formatMs, quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
@@ -21,7 +22,6 @@ import type { PolicyStatement } from "./bucket-policy.js";
 import { type BucketPolicyOutcome, ensureBucketStatement } from "./bucket-policy-write.js";
 import { PublishError } from "./errors.js";
 import type { DocumentOutcome } from "./publish-documents.js";
-import { documentObjectKeys } from "./s3-location.js";
 
 /**
  * CloudFront's managed cache policy CachingOptimized: it caches for as long as the object's own
@@ -201,7 +201,7 @@ export async function prepareDistribution(options: {
   const arn = summary.ARN ?? "";
   const domainName = summary.DomainName ?? "";
   const issuer = issuerAt(settings.domain ?? domainName, prefix);
-  const { jwks, discovery } = documentObjectKeys(prefix);
+  const { jwks, discovery } = documentPathsUnder(prefix);
   const objectKeys = [jwks, discovery];
   const {
     others,

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, join, posix, resolve } from "node:path";
-import { INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
+import { fsAsync, INPUT_LIMITS, readInput } from "@irsa-anywhere/errors";
 import { PublishError } from "./errors.js";
 import { acquireDirectoryLock } from "./lib/directory-lock.js";
-import { rename, rm, writeFile } from "./lib/fs-async.js";
 import { makeDirectories } from "./lib/make-directories.js";
 import type { ConditionalWrite, PublishTarget, StoredDocument } from "./target.js";
+
+const { rename, rm, writeFile } = fsAsync;
 
 /** Paths the directory target keeps outside the served directory (see `statePath`). */
 const STATE_PATH = "irsa-anywhere-state:";

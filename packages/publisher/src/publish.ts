@@ -3,7 +3,7 @@ import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { STSClient } from "@aws-sdk/client-sts";
-import { type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
+import { documentPathsUnder, type httpsGet, issuerHostPath, validateIssuer } from "@irsa-anywhere/discovery";
 import { quoteInput } from "@irsa-anywhere/errors";
 import {
   type AwsClientSettings,
@@ -35,15 +35,10 @@ import type { RotationStep } from "./decide-state.js";
 import { directoryTarget } from "./directory-target.js";
 import { PublishError } from "./errors.js";
 import { readBlockPublicAccess } from "./issuer-bucket.js";
+import { requestsOnTheWire } from "./lib/requests-on-the-wire.js";
 import { resolveRegion, s3ClientFor, validateBucketName } from "./lib/s3-client.js";
 import { type PublishDocumentsResult, publishDocuments, stateWriteCondition } from "./publish-documents.js";
-import {
-  documentObjectKeys,
-  normalizePrefix,
-  objectPrefixForIssuer,
-  s3Issuer,
-  s3IssuerUrl,
-} from "./s3-location.js";
+import { normalizePrefix, objectPrefixForIssuer, s3Issuer, s3IssuerUrl } from "./s3-location.js";
 import { type S3Target, s3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import { recordedInState, type StateRecords, stateWithRecords } from "./state.js";
@@ -292,7 +287,7 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
     prefix: options.prefix,
     external: options.externalIssuer || cloudFront !== undefined,
   });
-  const { keyPrefix, ...paths } = documentObjectKeys(prefix);
+  const paths = documentPathsUnder(prefix);
   const external =
     (options.externalIssuer === true || cloudFront !== undefined) && s3IssuerUrl(issuer) === undefined;
   // What the next run needs to take the path above.
@@ -444,12 +439,12 @@ async function publishToBucket(options: PublishSettings, bucket: string): Promis
         fix: cloudFront
           ? {
               notPublic: `check that distribution ${cloudFront.distribution.id} reads bucket ${bucket} through its origin access control and that the bucket policy statement ${cloudFront.bucketPolicy.sid} is there (irsa-anywhere doctor checks both)`,
-              notFound: `check that the objects s3://${bucket}/${keyPrefix}keys.json and .well-known/openid-configuration exist`,
+              notFound: `check that the objects s3://${bucket}/${paths.jwks} and s3://${bucket}/${paths.discovery} exist`,
             }
           : external
             ? {
                 notPublic: `let ${new URL(issuer).host} read the bucket (CloudFront: an origin access control and its bucket policy statement)`,
-                notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${keyPrefix} at the issuer's path, or give the --prefix it serves`,
+                notFound: `make ${new URL(issuer).host} serve s3://${bucket}/${prefix} at the issuer's path, or give the --prefix it serves`,
               }
             : {
                 notPublic:
@@ -548,19 +543,6 @@ async function recordInState(
   } catch (error) {
     if (!(error instanceof PublishError && error.code === "ERR_PRECONDITION_FAILED")) throw error;
   }
-}
-
-/**
- * Resolves once the requests made before the call have left for the network, so that a
- * synchronous load after it (an SDK client, see loadAwsSdk) runs while they are answered rather
- * than holding them back: the SDK's send takes a few turns of the event loop (its middleware,
- * then the socket) before its request is written. Four turns, measured on Node 20: a request
- * timeline showed one turn too few (the load ran first, and the requests waited for it), and
- * `bench/publish.mjs --process` a first publish faster with four (bench/README.md). Where a
- * request leaves later (a TLS handshake), the load overlaps the handshake instead.
- */
-async function requestsOnTheWire(): Promise<void> {
-  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The IAM module and client a bucket publish uses. */

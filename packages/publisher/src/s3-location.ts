@@ -9,19 +9,6 @@ export function normalizePrefix(prefix: string | undefined): string {
 }
 
 /**
- * Where an issuer's two documents go in a bucket under an object prefix (normalized): `keyPrefix`
- * is the prefix with its slash (`clusters/prod/`, or empty), `jwks` and `discovery` the object keys.
- */
-export function documentObjectKeys(prefix: string): { keyPrefix: string; jwks: string; discovery: string } {
-  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  return {
-    keyPrefix,
-    jwks: `${keyPrefix}keys.json`,
-    discovery: `${keyPrefix}.well-known/openid-configuration`,
-  };
-}
-
-/**
  * The issuer URL of documents in a bucket: virtual-hosted
  * `https://BUCKET.s3.REGION.amazonaws.com[/PREFIX]`, or path-style
  * `https://s3.REGION.amazonaws.com/BUCKET[/PREFIX]` when the bucket name has dots (the wildcard

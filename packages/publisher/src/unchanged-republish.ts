@@ -1,5 +1,5 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
-import { type httpsGet, issuerHostPath } from "@irsa-anywhere/discovery";
+import { documentPathsUnder, type httpsGet, issuerHostPath } from "@irsa-anywhere/discovery";
 import { ensureOidcProvider, lookUpOidcProvider, partitionOf } from "@irsa-anywhere/iam";
 import {
   type CloudFrontOptions,
@@ -8,9 +8,10 @@ import {
   issuerAt,
   validateCloudFrontOptions,
 } from "./cloudfront.js";
+import { requestsOnTheWire } from "./lib/requests-on-the-wire.js";
 import type { PublishResult } from "./publish.js";
 import { type PublishDocumentsOptions, unchangedDocuments } from "./publish-documents.js";
-import { documentObjectKeys, normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
+import { normalizePrefix, objectPrefixForIssuer } from "./s3-location.js";
 import type { S3Target } from "./s3-target.js";
 import { verifyServedDocuments } from "./served-documents.js";
 import { recordedInState, type ServedRecord } from "./state.js";
@@ -126,12 +127,12 @@ export async function republishUnchanged(options: {
           external: true,
         });
   const { target } = options;
-  const { jwks, discovery } = documentObjectKeys(prefix);
+  const { jwks, discovery } = documentPathsUnder(prefix);
   const paths = { jwks, discovery, state: target.statePath(jwks) };
 
   // Round trip 1: the state. Any failure here is the full path's to report, in its own words.
   const iamReady = options.oidcProvider
-    ? new Promise((resolve) => setImmediate(resolve)).then(() => options.oidcProvider?.make())
+    ? requestsOnTheWire().then(() => options.oidcProvider?.make())
     : undefined;
   iamReady?.catch(() => undefined);
   const read = await target.prefetchSigned([paths.state]).then(

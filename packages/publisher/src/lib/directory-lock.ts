@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { fsAsync } from "@irsa-anywhere/errors";
 import { PublishError } from "../errors.js";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "./fs-async.js";
+
+const { mkdir, readFile, rename, rm, stat, writeFile } = fsAsync;
 
 /** A lock older than this is taken over whoever holds it: no write holds it for more than moments. */
 export const STALE_LOCK_MS = 30_000;

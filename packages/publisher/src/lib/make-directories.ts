@@ -1,5 +1,7 @@
 import { dirname } from "node:path";
-import { mkdir, stat } from "./fs-async.js";
+import { fsAsync } from "@irsa-anywhere/errors";
+
+const { mkdir, stat } = fsAsync;
 
 /**
  * `mkdir -p`, one level at a time from the nearest directory that exists. Not
